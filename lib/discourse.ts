@@ -1,0 +1,150 @@
+import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { OptionNamer, propNames } from './config';
+import { LAYER_FILE, discourseLayer } from './discourse-layer';
+import { HTTP_PORT, METRICS_PORT } from './environment';
+import { PebbleLayer, contentHash, renderLayer, validateLayer } from './pebble';
+import { ValidationError } from './problems';
+import { DiscourseProps, ResolvedDiscourse, resolveDiscourse } from './props';
+import { commonLabels, discoursePodSpec, selectorLabels } from './workload';
+
+/** Pod-template annotation whose change rolls the pods (the charm's config_changed restart). */
+export const CONFIG_HASH_ANNOTATION = 'discourse-cdk8s.io/config-hash';
+
+/** Options for how a Discourse construct reports problems. */
+export interface DiscourseValidationOptions {
+  /** Names the input in error messages. @default - the construct path */
+  readonly source?: string;
+  /** How options are named in messages. @default camelCase property names */
+  readonly namer?: OptionNamer;
+}
+
+/**
+ * A Discourse site as Canonical's charm runs it: a Deployment whose container
+ * starts Pebble, which runs Unicorn (with Sidekiq) from a rendered layer; a
+ * Service with `http` (3000) and `metrics` (9394); the uploads volume; a
+ * ServiceAccount without token; a PodDisruptionBudget when replicated; and a
+ * NetworkPolicy. Props are validated here and every problem is reported at once.
+ */
+export class Discourse extends Construct {
+  /** Props with defaults applied. */
+  public readonly resolved: ResolvedDiscourse;
+  /** The Pebble layer, as a typed model. */
+  public readonly layer: PebbleLayer;
+  /** The layer as written to `001-discourse.yaml`. */
+  public readonly layerYaml: string;
+  /** Names the site's objects use. */
+  public readonly names: { readonly deployment: string; readonly service: string; readonly layerConfigMap: string; readonly uploadsClaim: string; readonly serviceAccount: string };
+  /** Labels that select the web pods (also the Service selector). */
+  public readonly selectorLabels: Record<string, string>;
+  /** Labels on every object of the site. */
+  public readonly labels: Record<string, string>;
+  /** The Deployment (also `node.defaultChild`). */
+  public readonly deployment: k8s.KubeDeployment;
+  /** The Service. */
+  public readonly service: k8s.KubeService;
+
+  constructor(scope: Construct, id: string, props: DiscourseProps, options: DiscourseValidationOptions = {}) {
+    super(scope, id);
+    const { resolved, problems } = resolveDiscourse(props, id, options.namer ?? propNames);
+    const source = options.source ?? `Discourse ${this.node.path}`;
+    if (problems.length > 0) throw new ValidationError(source, problems);
+    this.resolved = resolved;
+    const name = resolved.name;
+    this.names = {
+      deployment: name,
+      service: name,
+      layerConfigMap: `${name}-pebble`,
+      uploadsClaim: `${name}-uploads`,
+      serviceAccount: name,
+    };
+    this.selectorLabels = selectorLabels(name);
+    this.labels = commonLabels(name, resolved.version);
+
+    this.layer = discourseLayer({
+      environment: resolved.environment,
+      killDelay: `${resolved.killDelaySeconds}s`,
+      tailLogs: true,
+      lokiUrl: resolved.lokiUrl,
+      lokiLabels: resolved.lokiUrl ? { site: name } : undefined,
+    });
+    const layerErrors = validateLayer(this.layer, LAYER_FILE);
+    if (layerErrors.length > 0) {
+      throw new ValidationError(source, layerErrors.map((message) => ({ path: 'pebble layer', message })));
+    }
+    this.layerYaml = renderLayer(this.layer);
+    const metadata = (objectName: string, extra: Record<string, string> = {}) => ({ name: objectName, labels: { ...this.labels, ...extra } });
+
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: metadata(this.names.serviceAccount), automountServiceAccountToken: false });
+    new k8s.KubeConfigMap(this, 'PebbleLayer', { metadata: metadata(this.names.layerConfigMap), data: { [LAYER_FILE]: this.layerYaml } });
+    if (resolved.uploads.enabled) {
+      new k8s.KubePersistentVolumeClaim(this, 'Uploads', {
+        metadata: metadata(this.names.uploadsClaim),
+        spec: {
+          accessModes: [resolved.uploads.accessMode],
+          resources: { requests: { storage: k8s.Quantity.fromString(`${resolved.uploads.size.toGibibytes()}Gi`) } },
+          ...(resolved.uploads.storageClassName ? { storageClassName: resolved.uploads.storageClassName } : {}),
+        },
+      });
+    }
+
+    // Secret names and keys (not values) are part of the hash: pointing at another Secret rolls the pods.
+    const hash = contentHash(this.layerYaml, JSON.stringify(resolved.secretEnvironment), resolved.image);
+    const singleWriter = resolved.uploads.enabled && resolved.uploads.accessMode === 'ReadWriteOnce';
+    this.deployment = new k8s.KubeDeployment(this, 'Resource', {
+      metadata: metadata(this.names.deployment, { 'app.kubernetes.io/component': 'web' }),
+      spec: {
+        replicas: resolved.replicas,
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: this.selectorLabels },
+        // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
+        strategy: singleWriter
+          ? { type: 'Recreate' }
+          : { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+        template: {
+          metadata: { labels: { ...this.labels, ...this.selectorLabels }, annotations: { [CONFIG_HASH_ANNOTATION]: hash } },
+          spec: discoursePodSpec(resolved, this.names),
+        },
+      },
+    });
+
+    const ports: k8s.ServicePort[] = [{ name: 'http', port: HTTP_PORT, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }];
+    if (resolved.metrics === 'exporter') ports.push({ name: 'metrics', port: METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' });
+    this.service = new k8s.KubeService(this, 'Service', {
+      metadata: metadata(this.names.service),
+      spec: { type: 'ClusterIP', selector: this.selectorLabels, ports },
+    });
+
+    if (resolved.replicas > 1) {
+      new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+        metadata: metadata(name),
+        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.selectorLabels } },
+      });
+    }
+    if (resolved.networkPolicy.enabled) this.addNetworkPolicy(metadata(name));
+  }
+
+  private addNetworkPolicy(metadata: { name: string; labels: Record<string, string> }): void {
+    const r = this.resolved;
+    const namespace = (ns: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
+    const tcp = (port: string) => ({ protocol: 'TCP', port: k8s.IntOrString.fromString(port) });
+    const metricsPort = r.metrics === 'exporter' ? 'metrics' : 'http';
+    new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata,
+      spec: {
+        podSelector: { matchLabels: this.selectorLabels },
+        policyTypes: ['Ingress'],
+        ingress: [
+          { from: [namespace(r.networkPolicy.ingressNamespace)], ports: [tcp('http')] },
+          { from: [namespace(r.networkPolicy.monitoringNamespace)], ports: [tcp(metricsPort)] },
+        ],
+      },
+    });
+  }
+
+  /** The Deployment as an ApiObject, for JSON patches. */
+  public get apiObject(): ApiObject {
+    return this.deployment;
+  }
+}

@@ -1,0 +1,183 @@
+import { ResolvedConfig, SecretKeyRef, ThrottleLevel, splitList } from './config';
+
+/** Paths inside the Discourse rock the charm builds. */
+export const APP_ROOT = '/srv/discourse';
+export const APP_DIR = `${APP_ROOT}/app`;
+export const APP_USER = '_daemon_';
+/** uid and gid of `_daemon_` in the rock. */
+export const APP_UID = 584792;
+
+/** Unicorn's port (`UNICORN_PORT` default) and the discourse-prometheus collector port used in exporter mode. */
+export const HTTP_PORT = 3000;
+export const METRICS_PORT = 9394;
+
+/** Where Prometheus reads Discourse's metrics. */
+export type MetricsMode = 'exporter' | 'plugin';
+
+/** SAML identity provider settings (the charm's `saml` relation data). */
+export interface SamlSettings {
+  /** The IdP's SSO URL. */
+  readonly targetUrl: string;
+  /** SHA-1 fingerprint of the IdP certificate, upper-case hex, colon-separated. */
+  readonly certFingerprint: string;
+}
+
+/** HTTP proxy settings (Juju's model proxy config). */
+export interface ProxySettings {
+  /** Proxy for http:// URLs. @default - none */
+  readonly httpProxy?: string;
+  /** Proxy for https:// URLs. @default - none */
+  readonly httpsProxy?: string;
+  /** Comma-separated hosts that bypass the proxy. @default - none */
+  readonly noProxy?: string;
+}
+
+/** An environment variable whose value comes from a Secret key. */
+export interface SecretEnv {
+  readonly name: string;
+  readonly from: SecretKeyRef;
+}
+
+/** Inputs to the env mapping beyond the charm options. */
+export interface EnvironmentInputs {
+  readonly config: ResolvedConfig;
+  readonly saml?: SamlSettings;
+  readonly proxy?: ProxySettings;
+  readonly metrics: MetricsMode;
+  /** Non-secret connection values (DB and Redis host, port, names). */
+  readonly connection: Readonly<Record<string, string>>;
+}
+
+/** The throttle table of the charm: env per level. */
+export function throttleEnvironment(level: ThrottleLevel): Record<string, string> {
+  switch (level) {
+    case 'none':
+      return { DISCOURSE_MAX_REQS_PER_IP_MODE: 'none', DISCOURSE_MAX_REQS_RATE_LIMIT_ON_PRIVATE: 'false' };
+    case 'permissive':
+      return {
+        DISCOURSE_MAX_REQS_PER_IP_MODE: 'warn+block',
+        DISCOURSE_MAX_REQS_PER_IP_PER_MINUTE: '1000',
+        DISCOURSE_MAX_REQS_PER_IP_PER_10_SECONDS: '100',
+        DISCOURSE_MAX_USER_API_REQS_PER_MINUTE: '3000',
+        DISCOURSE_MAX_ASSET_REQS_PER_IP_PER_10_SECONDS: '400',
+        DISCOURSE_MAX_USER_API_REQS_PER_DAY: '30000',
+        DISCOURSE_MAX_ADMIN_API_REQS_PER_KEY_PER_MINUTE: '3000',
+      };
+    case 'strict':
+      return {
+        DISCOURSE_MAX_REQS_PER_IP_MODE: 'block',
+        DISCOURSE_MAX_REQS_PER_IP_PER_MINUTE: '200',
+        DISCOURSE_MAX_REQS_PER_IP_PER_10_SECONDS: '50',
+        DISCOURSE_MAX_USER_API_REQS_PER_MINUTE: '100',
+        DISCOURSE_MAX_ASSET_REQS_PER_IP_PER_10_SECONDS: '200',
+      };
+  }
+}
+
+/** The charm's CORS origin rule: `*` stays; otherwise listed origins plus (when augmenting) the site and CDN, de-duplicated and sorted. */
+export function corsOrigin(config: Pick<ResolvedConfig, 'corsOrigin' | 'augmentCorsOrigin' | 'forceHttps' | 'externalHostname' | 's3CdnUrl'>): string {
+  if (config.corsOrigin.trim() === '*') return '*';
+  const origins = new Set(splitList(config.corsOrigin));
+  if (config.augmentCorsOrigin) {
+    origins.add(`${config.forceHttps ? 'https' : 'http'}://${config.externalHostname}`);
+    if (config.s3CdnUrl !== '') origins.add(config.s3CdnUrl);
+  }
+  return [...origins].sort().join(',');
+}
+
+/** A comma list of SAML groups becomes Discourse's `|`-joined list. */
+export function samlGroupsList(groups: string): string {
+  return splitList(groups).join('|');
+}
+
+/**
+ * Config → the non-secret environment of the Discourse service, as the charm
+ * computes it. Secret values are not here: see {@link secretEnvironment}.
+ */
+export function discourseEnvironment(inputs: EnvironmentInputs): Record<string, string> {
+  const c = inputs.config;
+  const bool = (b: boolean) => (b ? 'true' : 'false');
+  const env: Record<string, string> = {
+    CONTAINER_APP_ROOT: APP_ROOT,
+    CONTAINER_APP_USERNAME: APP_USER,
+    RAILS_ENV: 'production',
+    DISCOURSE_SERVE_STATIC_ASSETS: 'true',
+    DISCOURSE_REFRESH_MAXMIND_DB_DURING_PRECOMPILE_DAYS: '0',
+    DISCOURSE_HOSTNAME: c.externalHostname,
+    DISCOURSE_ENABLE_CORS: bool(c.enableCors),
+    DISCOURSE_CORS_ORIGIN: corsOrigin(c),
+    DISCOURSE_DEVELOPER_EMAILS: c.developerEmails,
+    DISCOURSE_MAX_CATEGORY_NESTING: String(c.maxCategoryNesting),
+    DISCOURSE_SMTP_ADDRESS: c.smtpAddress,
+    DISCOURSE_SMTP_PORT: String(c.smtpPort),
+    DISCOURSE_SMTP_DOMAIN: c.smtpDomain,
+    DISCOURSE_SMTP_USER_NAME: c.smtpUsername,
+    DISCOURSE_SMTP_AUTHENTICATION: c.smtpAuthentication,
+    DISCOURSE_SMTP_ENABLE_START_TLS: bool(c.smtpEnableStartTls),
+    DISCOURSE_SMTP_FORCE_TLS: bool(c.smtpForceTls),
+    DISCOURSE_SMTP_OPENSSL_VERIFY_MODE: c.smtpOpensslVerifyMode,
+    UNICORN_SIDEKIQ_MAX_RSS: String(c.sidekiqMaxMemory),
+    ...throttleEnvironment(c.throttleLevel),
+    ...inputs.connection,
+  };
+  if (c.s3Enabled) {
+    Object.assign(env, {
+      DISCOURSE_USE_S3: 'true',
+      FORCE_S3_UPLOADS: 'true',
+      DISCOURSE_S3_BUCKET: c.s3Bucket,
+      DISCOURSE_S3_REGION: c.s3Region,
+      DISCOURSE_S3_ENDPOINT: c.s3Endpoint,
+      DISCOURSE_S3_INSTALL_CORS_RULE: bool(c.s3InstallCorsRule),
+    });
+    if (c.s3CdnUrl !== '') env.DISCOURSE_S3_CDN_URL = c.s3CdnUrl;
+    if (c.s3BackupBucket !== '') {
+      env.DISCOURSE_BACKUP_LOCATION = 's3';
+      env.DISCOURSE_S3_BACKUP_BUCKET = c.s3BackupBucket;
+    }
+  }
+  if (inputs.saml) {
+    env.DISCOURSE_SAML_TARGET_URL = inputs.saml.targetUrl;
+    env.DISCOURSE_SAML_CERT_FINGERPRINT = inputs.saml.certFingerprint;
+    env.DISCOURSE_SAML_FULL_SCREEN_LOGIN = bool(c.forceSamlLogin);
+    if (c.samlSyncGroups !== '') {
+      env.DISCOURSE_SAML_SYNC_GROUPS = 'true';
+      env.DISCOURSE_SAML_SYNC_GROUPS_LIST = samlGroupsList(c.samlSyncGroups);
+      env.DISCOURSE_SAML_GROUPS_FULLSYNC = 'false';
+    }
+  }
+  const proxy = inputs.proxy ?? {};
+  for (const [name, value] of [
+    ['HTTP_PROXY', proxy.httpProxy],
+    ['HTTPS_PROXY', proxy.httpsProxy],
+    ['NO_PROXY', proxy.noProxy],
+  ] as const) {
+    if (value) {
+      env[name] = value;
+      env[name.toLowerCase()] = value;
+    }
+  }
+  if (inputs.metrics === 'exporter') {
+    // The discourse-prometheus plugin's collector (a prometheus_exporter server fed by
+    // the web and Sidekiq processes) listens on localhost:9405 by default; these global
+    // settings move it to 0.0.0.0:9394 so Prometheus scrapes it directly.
+    env.DISCOURSE_PROMETHEUS_COLLECTOR_PORT = String(METRICS_PORT);
+    env.DISCOURSE_PROMETHEUS_WEBSERVER_BIND = '0.0.0.0';
+  }
+  return sortRecord(env);
+}
+
+/** Config → the variables whose values come from Secrets (rendered as `secretKeyRef`). */
+export function secretEnvironment(config: ResolvedConfig, connection: readonly SecretEnv[]): SecretEnv[] {
+  const out: SecretEnv[] = [...connection];
+  if (config.smtpPassword) out.push({ name: 'DISCOURSE_SMTP_PASSWORD', from: config.smtpPassword });
+  if (config.s3Enabled && config.s3AccessKeyId) out.push({ name: 'DISCOURSE_S3_ACCESS_KEY_ID', from: config.s3AccessKeyId });
+  if (config.s3Enabled && config.s3SecretAccessKey) out.push({ name: 'DISCOURSE_S3_SECRET_ACCESS_KEY', from: config.s3SecretAccessKey });
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** A copy of `record` with keys in code-point order, so output never depends on insertion order. */
+export function sortRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(record).sort()) out[key] = record[key];
+  return out;
+}

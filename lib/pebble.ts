@@ -1,0 +1,232 @@
+import { createHash } from 'crypto';
+import { stringify } from 'yaml';
+
+/**
+ * A typed model of Pebble's layer format (canonical/pebble
+ * docs/reference/layer-specification.md, v1.32), its validation as Pebble does it
+ * at boot, and its rendering to YAML. Pure: no cdk8s here.
+ */
+
+export type Override = 'merge' | 'replace';
+export type ServiceAction = 'restart' | 'shutdown' | 'failure-shutdown' | 'success-shutdown' | 'ignore';
+export type CheckLevel = 'alive' | 'ready';
+
+export interface PebbleService {
+  readonly override: Override;
+  readonly summary?: string;
+  readonly description?: string;
+  readonly command: string;
+  readonly startup?: 'enabled' | 'disabled';
+  readonly after?: readonly string[];
+  readonly before?: readonly string[];
+  readonly requires?: readonly string[];
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly user?: string;
+  readonly userId?: number;
+  readonly group?: string;
+  readonly groupId?: number;
+  readonly workingDir?: string;
+  readonly onSuccess?: ServiceAction;
+  readonly onFailure?: ServiceAction;
+  readonly onCheckFailure?: Readonly<Record<string, ServiceAction>>;
+  readonly backoffDelay?: string;
+  readonly backoffFactor?: number;
+  readonly backoffLimit?: string;
+  readonly killDelay?: string;
+}
+
+export interface PebbleCheck {
+  readonly override: Override;
+  readonly level?: CheckLevel;
+  readonly startup?: 'enabled' | 'disabled';
+  readonly period?: string;
+  readonly timeout?: string;
+  readonly threshold?: number;
+  readonly http?: { readonly url: string; readonly headers?: Readonly<Record<string, string>> };
+  readonly tcp?: { readonly port: number; readonly host?: string };
+  readonly exec?: { readonly command: string; readonly serviceContext?: string; readonly environment?: Readonly<Record<string, string>>; readonly user?: string; readonly workingDir?: string };
+}
+
+export interface PebbleLogTarget {
+  readonly override: Override;
+  readonly type: 'loki' | 'opentelemetry' | 'syslog';
+  readonly location: string;
+  readonly services: readonly string[];
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface PebbleLayer {
+  readonly summary?: string;
+  readonly description?: string;
+  readonly services?: Readonly<Record<string, PebbleService>>;
+  readonly checks?: Readonly<Record<string, PebbleCheck>>;
+  readonly logTargets?: Readonly<Record<string, PebbleLogTarget>>;
+}
+
+/** Pebble's layer file name rule (internals/plan/plan.go). */
+export const LAYER_FILE_NAME = /^([0-9]{3})-([a-z](?:-?[a-z0-9]){2,})\.yaml$/;
+
+const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+const ON_SUCCESS: readonly ServiceAction[] = ['restart', 'shutdown', 'failure-shutdown', 'ignore'];
+const ON_FAILURE: readonly ServiceAction[] = ['restart', 'shutdown', 'success-shutdown', 'ignore'];
+const CHECK_ACTIONS: readonly ServiceAction[] = ['restart', 'shutdown', 'success-shutdown', 'ignore'];
+
+/** A Go duration (`500ms`, `1m30s`) in milliseconds, or undefined if it is not one. */
+export function parseGoDuration(value: string): number | undefined {
+  if (!DURATION.test(value)) return undefined;
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * unit[m[2]];
+  return total;
+}
+
+/**
+ * Everything Pebble would reject when loading this layer from `fileName`, as messages.
+ * Mirrors `Layer.Validate`/`Plan.Validate`: names, override, commands, check types,
+ * levels, durations, backoff, dependencies and cycles, log targets.
+ */
+export function validateLayer(layer: PebbleLayer, fileName: string): string[] {
+  const errors: string[] = [];
+  const m = LAYER_FILE_NAME.exec(fileName);
+  if (!m) errors.push(`invalid layer filename: ${JSON.stringify(fileName)} (must look like "123-some-label.yaml")`);
+  else if (m[2].startsWith('pebble-')) errors.push(`layer label ${JSON.stringify(m[2])} must not start with "pebble-"`);
+  const services = layer.services ?? {};
+  const checks = layer.checks ?? {};
+  const duration = (where: string, value: string | undefined, nonZero = false) => {
+    if (value === undefined) return;
+    const ms = parseGoDuration(value);
+    if (ms === undefined) errors.push(`${where}: ${JSON.stringify(value)} is not a duration (e.g. 500ms, 30s, 1m)`);
+    else if (nonZero && ms === 0) errors.push(`${where} must not be zero`);
+  };
+  for (const [name, svc] of Object.entries(services)) {
+    const at = `service ${JSON.stringify(name)}`;
+    if (name === '' || name === 'pebble' || name.startsWith('-') || ['all', 'default', 'none'].includes(name)) {
+      errors.push(`${at}: reserved or invalid service name`);
+    }
+    if (svc.override !== 'merge' && svc.override !== 'replace') errors.push(`layer must define "override" for ${at}`);
+    if (!svc.command || svc.command.trim() === '') errors.push(`plan must define "command" for ${at}`);
+    if (svc.command && /\$\{?[A-Za-z_]/.test(svc.command)) {
+      errors.push(`${at}: command ${JSON.stringify(svc.command)} uses a variable; Pebble runs commands without a shell and does not expand them`);
+    }
+    if (svc.startup !== undefined && svc.startup !== 'enabled' && svc.startup !== 'disabled') errors.push(`${at}: startup must be enabled or disabled`);
+    if (svc.onSuccess && !ON_SUCCESS.includes(svc.onSuccess)) errors.push(`${at}: invalid on-success action ${JSON.stringify(svc.onSuccess)}`);
+    if (svc.onFailure && !ON_FAILURE.includes(svc.onFailure)) errors.push(`${at}: invalid on-failure action ${JSON.stringify(svc.onFailure)}`);
+    for (const [check, action] of Object.entries(svc.onCheckFailure ?? {})) {
+      if (!CHECK_ACTIONS.includes(action)) errors.push(`${at}: invalid on-check-failure action ${JSON.stringify(action)} for check ${JSON.stringify(check)}`);
+      if (!(check in checks)) errors.push(`${at}: on-check-failure refers to unknown check ${JSON.stringify(check)}`);
+    }
+    duration(`${at} backoff-delay`, svc.backoffDelay);
+    duration(`${at} backoff-limit`, svc.backoffLimit);
+    duration(`${at} kill-delay`, svc.killDelay);
+    if (svc.backoffFactor !== undefined && !(svc.backoffFactor >= 1)) errors.push(`${at}: backoff-factor must be 1.0 or greater, not ${svc.backoffFactor}`);
+    for (const dep of [...(svc.after ?? []), ...(svc.before ?? []), ...(svc.requires ?? [])]) {
+      if (!(dep in services)) errors.push(`${at}: depends on unknown service ${JSON.stringify(dep)}`);
+    }
+    if (svc.environment) {
+      for (const key of Object.keys(svc.environment)) {
+        if (key === '' || key.includes('=')) errors.push(`${at}: invalid environment variable name ${JSON.stringify(key)}`);
+      }
+    }
+  }
+  const cycle = findCycle(services);
+  if (cycle) errors.push(`services in before/after loop: ${cycle.join(', ')}`);
+  for (const [name, check] of Object.entries(checks)) {
+    const at = `check ${JSON.stringify(name)}`;
+    if (check.override !== 'merge' && check.override !== 'replace') errors.push(`layer must define "override" for ${at}`);
+    if (check.level !== undefined && check.level !== 'alive' && check.level !== 'ready') errors.push(`${at}: level must be alive or ready, not ${JSON.stringify(check.level)}`);
+    const kinds = [check.http, check.tcp, check.exec].filter((k) => k !== undefined).length;
+    if (kinds !== 1) errors.push(`${at}: must specify exactly one of "http", "tcp", or "exec"`);
+    duration(`${at} period`, check.period, true);
+    duration(`${at} timeout`, check.timeout, true);
+    const period = parseGoDuration(check.period ?? '10s');
+    const timeout = parseGoDuration(check.timeout ?? '3s');
+    if (period !== undefined && timeout !== undefined && timeout > period) errors.push(`${at}: timeout ${check.timeout ?? '3s'} is longer than period ${check.period ?? '10s'}`);
+    if (check.threshold !== undefined && !(Number.isInteger(check.threshold) && check.threshold >= 1)) errors.push(`${at}: threshold must be a positive integer`);
+    if (check.http && !/^https?:\/\//.test(check.http.url)) errors.push(`${at}: http url ${JSON.stringify(check.http.url)} must be http(s)`);
+    if (check.tcp && !(Number.isInteger(check.tcp.port) && check.tcp.port > 0 && check.tcp.port < 65536)) errors.push(`${at}: tcp port must be 1-65535`);
+    if (check.exec?.serviceContext && !(check.exec.serviceContext in services)) errors.push(`${at}: service-context refers to unknown service`);
+  }
+  for (const [name, target] of Object.entries(layer.logTargets ?? {})) {
+    const at = `log target ${JSON.stringify(name)}`;
+    if (target.override !== 'merge' && target.override !== 'replace') errors.push(`layer must define "override" for ${at}`);
+    if (!['loki', 'opentelemetry', 'syslog'].includes(target.type)) errors.push(`${at}: type must be loki, opentelemetry or syslog`);
+    if (!/^https?:\/\//.test(target.location)) errors.push(`${at}: location ${JSON.stringify(target.location)} must be an http(s) URL`);
+    for (const svc of target.services) {
+      const bare = svc.replace(/^-/, '');
+      if (bare !== 'all' && !(bare in services)) errors.push(`${at}: unknown service ${JSON.stringify(svc)}`);
+    }
+    for (const label of Object.keys(target.labels ?? {})) {
+      if (label.startsWith('pebble_')) errors.push(`${at}: label ${JSON.stringify(label)} must not start with "pebble_"`);
+    }
+  }
+  return errors;
+}
+
+function findCycle(services: Readonly<Record<string, PebbleService>>): string[] | undefined {
+  const edges = new Map<string, string[]>();
+  const add = (from: string, to: string) => edges.set(from, [...(edges.get(from) ?? []), to]);
+  for (const [name, svc] of Object.entries(services)) {
+    for (const a of svc.after ?? []) add(a, name);
+    for (const b of svc.before ?? []) add(name, b);
+  }
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (node: string, trail: string[]): string[] | undefined => {
+    if (state.get(node) === 'open') return [...trail.slice(trail.indexOf(node)), node];
+    if (state.get(node) === 'done') return undefined;
+    state.set(node, 'open');
+    for (const next of edges.get(node) ?? []) {
+      const found = visit(next, [...trail, node]);
+      if (found) return found;
+    }
+    state.set(node, 'done');
+    return undefined;
+  };
+  for (const name of Object.keys(services).sort()) {
+    const found = visit(name, []);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+const KEBAB: Record<string, string> = {
+  logTargets: 'log-targets',
+  onSuccess: 'on-success',
+  onFailure: 'on-failure',
+  onCheckFailure: 'on-check-failure',
+  backoffDelay: 'backoff-delay',
+  backoffFactor: 'backoff-factor',
+  backoffLimit: 'backoff-limit',
+  killDelay: 'kill-delay',
+  userId: 'user-id',
+  groupId: 'group-id',
+  workingDir: 'working-dir',
+  serviceContext: 'service-context',
+};
+
+/** Keys that hold user-named maps: their keys are data, not schema, and keep their spelling. */
+const NAMED_MAPS = new Set(['services', 'checks', 'log-targets', 'environment', 'on-check-failure', 'labels', 'headers']);
+
+function toPebbleKeys(value: unknown, parentIsNamedMap = false): unknown {
+  if (Array.isArray(value)) return value.map((v) => toPebbleKeys(v));
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    const name = parentIsNamedMap ? key : (KEBAB[key] ?? key);
+    out[name] = toPebbleKeys(v, !parentIsNamedMap && NAMED_MAPS.has(name));
+  }
+  return out;
+}
+
+/** Renders the layer as Pebble reads it: kebab-case keys, keys sorted, strings quoted only where YAML needs it. */
+export function renderLayer(layer: PebbleLayer): string {
+  return stringify(toPebbleKeys(layer), { lineWidth: 0 });
+}
+
+/** Short content hash used to roll pods when the layer changes. */
+export function contentHash(...parts: string[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex').slice(0, 16);
+}

@@ -1,0 +1,66 @@
+/**
+ * One thing wrong with a site description. Validation collects every problem
+ * first and fails once, so a user fixes a whole file in one pass.
+ */
+export interface Problem {
+  /** Where the value lives, in the vocabulary of the input (e.g. `config.smtp_port`). */
+  readonly path: string;
+  /** What is wrong, including the offending value unless it may be secret. */
+  readonly message: string;
+  /** How to fix it. */
+  readonly fix?: string;
+}
+
+/** Thrown when a site description fails validation; lists every problem. */
+export class ValidationError extends Error {
+  public readonly problems: readonly Problem[];
+
+  constructor(source: string, problems: readonly Problem[]) {
+    super(formatProblems(source, problems));
+    this.name = 'ValidationError';
+    this.problems = problems;
+  }
+}
+
+/** Renders problems one per line as `<source>: <path>: <message> (fix: ...)`. */
+export function formatProblems(source: string, problems: readonly Problem[]): string {
+  const lines = problems.map((p) => `${source}: ${p.path}: ${p.message}${p.fix ? `. Fix: ${p.fix}` : ''}`);
+  return `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${source}:\n${lines.map((l) => `  - ${l}`).join('\n')}`;
+}
+
+/** Shows a user value in an error message without dumping huge structures. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Levenshtein distance, for "did you mean" suggestions on unknown keys. */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length];
+}
+
+/** The closest known name to `name`, if it is close enough to be a typo. */
+export function didYouMean(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
+}

@@ -1,0 +1,317 @@
+import { Duration, Size } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-28';
+import { DiscourseConfig, OptionNamer, ResolvedConfig, SecretKeyRef, checkSecretRef, isDnsLabel, isHttpUrl, propNames, resolveConfig } from './config';
+import { PostgresConnection } from './database';
+import { EnvironmentInputs, MetricsMode, ProxySettings, SamlSettings, discourseEnvironment, secretEnvironment, SecretEnv } from './environment';
+import { Problem, show } from './problems';
+import { RedisConnection, redisEnvironment, redisSecretEnvironment, validateRedis } from './redis';
+
+/** The Discourse OCI image. */
+export interface DiscourseImage {
+  /** Registry and repository. */
+  readonly repository: string;
+  /** Tag; also the `app.kubernetes.io/version` label. */
+  readonly tag: string;
+  /**
+   * Digest (`sha256:...`) that pins the exact image.
+   * @default - tag only
+   */
+  readonly digest?: string;
+}
+
+/** Where the Pebble binary comes from. */
+export class PebbleSource {
+  /**
+   * Pebble ships in the image (rocks have it at `/bin/pebble`).
+   * @param path where the binary is in the image
+   */
+  public static fromImage(path = '/bin/pebble'): PebbleSource {
+    return new PebbleSource(path);
+  }
+
+  /**
+   * An init container copies Pebble from `image` into a shared volume mounted at
+   * `/charm/bin`, as Juju does; for images without Pebble. The image needs `cp`.
+   * @param image image containing Pebble
+   * @param path where the binary is in that image
+   */
+  public static fromInitContainer(image: string, path = '/bin/pebble'): PebbleSource {
+    return new PebbleSource(INJECTED_PEBBLE, { image, path });
+  }
+
+  private constructor(
+    /** Path of the binary the Discourse container runs. */
+    public readonly binary: string,
+    /** The init container that provides it, if any. */
+    public readonly init?: { readonly image: string; readonly path: string },
+  ) {}
+}
+
+/** Where an init container puts Pebble: the same path Juju uses. */
+export const INJECTED_PEBBLE = '/charm/bin/pebble';
+
+/** Requests and limits of the Discourse container. */
+export interface DiscourseResources {
+  /** @default Cpu.millis(500) */
+  readonly cpuRequest?: Cpu;
+  /** @default Cpu.units(2) */
+  readonly cpuLimit?: Cpu;
+  /** @default Size.gibibytes(2) */
+  readonly memoryRequest?: Size;
+  /** @default Size.gibibytes(4) */
+  readonly memoryLimit?: Size;
+}
+
+/** The volume that keeps uploads and local backups when S3 is off. */
+export interface UploadsVolume {
+  /** @default Size.gibibytes(20) */
+  readonly size?: Size;
+  /** @default - the cluster's default StorageClass */
+  readonly storageClassName?: string;
+  /**
+   * `ReadWriteMany` lets several replicas share uploads; `ReadWriteOnce` forces one replica and the Recreate strategy.
+   * @default 'ReadWriteOnce'
+   */
+  readonly accessMode?: 'ReadWriteOnce' | 'ReadWriteMany';
+}
+
+/** Which namespaces may reach the pod. */
+export interface NetworkPolicySettings {
+  /**
+   * Emit a NetworkPolicy that only admits the ingress controller (HTTP) and Prometheus (metrics).
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /** @default 'ingress-nginx' */
+  readonly ingressNamespace?: string;
+  /** @default 'monitoring' */
+  readonly monitoringNamespace?: string;
+}
+
+/** Props of a Discourse site: every charm option plus how the pod runs. */
+export interface DiscourseProps extends DiscourseConfig {
+  /**
+   * Base name of every resource and the `app.kubernetes.io/instance` label.
+   * @default - the construct id
+   */
+  readonly name?: string;
+  /**
+   * The Discourse image.
+   * @default DEFAULT_IMAGE: the charm's rock (see README)
+   */
+  readonly image?: DiscourseImage;
+  /**
+   * Number of pods. Above 1 needs S3 or a ReadWriteMany uploads volume.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /** @default - see DiscourseResources */
+  readonly resources?: DiscourseResources;
+  /** PostgreSQL connection. */
+  readonly database: PostgresConnection;
+  /** Redis connection. */
+  readonly redis: RedisConnection;
+  /**
+   * SAML identity provider (the charm's saml relation).
+   * @default - no SAML
+   */
+  readonly saml?: SamlSettings;
+  /**
+   * HTTP proxy for outgoing requests.
+   * @default - no proxy
+   */
+  readonly proxy?: ProxySettings;
+  /**
+   * `exporter`: the discourse-prometheus collector on port 9394 (`metrics`);
+   * `plugin`: `/metrics` on the Unicorn port 3000, as later charm revisions.
+   * @default 'exporter'
+   */
+  readonly metrics?: MetricsMode;
+  /**
+   * Where Pebble comes from.
+   * @default PebbleSource.fromImage('/bin/pebble')
+   */
+  readonly pebble?: PebbleSource;
+  /**
+   * Port of Pebble's HTTP API (health endpoint).
+   * @default 38813 (Juju's first workload container)
+   */
+  readonly pebbleHealthPort?: number;
+  /**
+   * Time Pebble gives Unicorn between SIGTERM and SIGKILL.
+   * @default Duration.seconds(20) (the charm's kill-delay)
+   */
+  readonly killDelay?: Duration;
+  /**
+   * How long a pod may take to answer on port 3000 before it is restarted.
+   * @default Duration.minutes(10)
+   */
+  readonly startupTimeout?: Duration;
+  /** @default - resources as in DiscourseResources */
+  readonly uploads?: UploadsVolume;
+  /**
+   * `SECRET_KEY_BASE` from a Secret, so sessions survive a Redis flush.
+   * @default - Discourse generates one and keeps it in Redis
+   */
+  readonly secretKeyBase?: SecretKeyRef;
+  /**
+   * Loki push URL (`.../loki/api/v1/push`) for a Pebble log target.
+   * @default - logs go to stdout only
+   */
+  readonly lokiUrl?: string;
+  /** @default - see NetworkPolicySettings */
+  readonly networkPolicy?: NetworkPolicySettings;
+}
+
+/** The image the charm runs; built from discourse-k8s-operator's `discourse_rock/`. */
+export const DEFAULT_IMAGE: DiscourseImage = { repository: 'discourse', tag: '1.0' };
+
+/** Every default, in one place. */
+export const DEFAULTS = {
+  replicas: 1,
+  metrics: 'exporter' as MetricsMode,
+  pebbleHealthPort: 38813,
+  killDelay: Duration.seconds(20),
+  startupTimeout: Duration.minutes(10),
+  cpuRequest: Cpu.millis(500),
+  cpuLimit: Cpu.units(2),
+  memoryRequest: Size.gibibytes(2),
+  memoryLimit: Size.gibibytes(4),
+  uploadsSize: Size.gibibytes(20),
+  uploadsAccessMode: 'ReadWriteOnce' as const,
+  ingressNamespace: 'ingress-nginx',
+  monitoringNamespace: 'monitoring',
+};
+
+/** Props with defaults applied and everything derived that the constructs need. */
+export interface ResolvedDiscourse {
+  readonly name: string;
+  readonly image: string;
+  readonly version: string;
+  readonly replicas: number;
+  readonly config: ResolvedConfig;
+  readonly metrics: MetricsMode;
+  readonly pebble: PebbleSource;
+  readonly pebbleHealthPort: number;
+  readonly killDelaySeconds: number;
+  readonly startupTimeoutSeconds: number;
+  readonly resources: Required<DiscourseResources>;
+  readonly uploads: { readonly enabled: boolean; readonly size: Size; readonly storageClassName?: string; readonly accessMode: 'ReadWriteOnce' | 'ReadWriteMany' };
+  readonly networkPolicy: Required<NetworkPolicySettings>;
+  readonly lokiUrl?: string;
+  readonly database: PostgresConnection;
+  readonly redis: RedisConnection;
+  /** Non-secret env of the Discourse service (the Pebble layer's `environment`). */
+  readonly environment: Record<string, string>;
+  /** Env from Secrets (the container's `env`, inherited by Pebble services). */
+  readonly secretEnvironment: SecretEnv[];
+}
+
+const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const FINGERPRINT = /^([0-9A-F]{2}:){19}[0-9A-F]{2}$/;
+
+/** Builds the image reference `repo:tag[@digest]`. */
+export function imageReference(image: DiscourseImage): string {
+  return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`;
+}
+
+/**
+ * Applies defaults and every validation rule to Discourse props. Returns the
+ * problems instead of throwing so that a site file can report all of its
+ * problems, and several files theirs, at once.
+ */
+export function resolveDiscourse(props: DiscourseProps, defaultName: string, name: OptionNamer = propNames): { resolved: ResolvedDiscourse; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const n = name === propNames ? (p: string) => p : (p: string) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const {
+    name: siteName = defaultName, image = DEFAULT_IMAGE, replicas = DEFAULTS.replicas, resources = {}, database, redis, saml, proxy,
+    metrics = DEFAULTS.metrics, pebble = PebbleSource.fromImage(), pebbleHealthPort = DEFAULTS.pebbleHealthPort, killDelay = DEFAULTS.killDelay,
+    startupTimeout = DEFAULTS.startupTimeout, uploads = {}, secretKeyBase, lokiUrl, networkPolicy = {}, ...config
+  } = props;
+
+  // Room for suffixes such as "-uploads" and "-migrate-<hash>" within the 63-character limit.
+  if (typeof siteName !== 'string' || !isDnsLabel(siteName, 40)) {
+    problems.push({ path: 'name', message: `${show(siteName)} is not a valid site name`, fix: 'use at most 40 lowercase letters, digits and "-", starting with a letter' });
+  }
+  if (!IMAGE_REPOSITORY.test(image.repository ?? '')) problems.push({ path: `${n('image')}.repository`, message: `${show(image.repository)} is not an image repository`, fix: 'write registry/path/name without tag, e.g. ghcr.io/acme/discourse' });
+  if (!IMAGE_TAG.test(image.tag ?? '') || image.tag === 'latest') problems.push({ path: `${n('image')}.tag`, message: `${show(image.tag)} is not a pinned tag`, fix: 'use an explicit version tag (not "latest")' });
+  if (image.digest !== undefined && !DIGEST.test(image.digest)) problems.push({ path: `${n('image')}.digest`, message: `${show(image.digest)} is not a sha256 digest`, fix: 'write sha256: followed by 64 hex digits' });
+  if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100) problems.push({ path: n('replicas'), message: `${show(replicas)} is not a replica count`, fix: 'use a whole number from 0 to 100' });
+  if (metrics !== 'exporter' && metrics !== 'plugin') problems.push({ path: n('metrics'), message: `${show(metrics)} is not one of exporter, plugin`, fix: 'use exporter (port 9394) or plugin (/metrics on 3000)' });
+  if (!Number.isInteger(pebbleHealthPort) || pebbleHealthPort < 1024 || pebbleHealthPort > 65535 || [3000, 9394].includes(pebbleHealthPort)) {
+    problems.push({ path: n('pebbleHealthPort'), message: `${show(pebbleHealthPort)} cannot be Pebble's health port`, fix: 'use an unprivileged port other than 3000 and 9394, e.g. 38813' });
+  }
+  const killDelaySeconds = killDelay.toSeconds();
+  if (!(killDelaySeconds >= 1 && killDelaySeconds <= 300)) problems.push({ path: n('killDelay'), message: `${killDelaySeconds}s is out of range`, fix: 'use 1 to 300 seconds' });
+  const startupTimeoutSeconds = startupTimeout.toSeconds();
+  if (!(startupTimeoutSeconds >= 30 && startupTimeoutSeconds <= 3600)) problems.push({ path: n('startupTimeout'), message: `${startupTimeoutSeconds}s is out of range`, fix: 'use 30 seconds to 1 hour' });
+
+  if (!(database instanceof PostgresConnection)) problems.push({ path: 'database', message: 'is required', fix: 'give a PostgreSQL connection (CloudNativePG, Crunchy PGO, a Secret, or values)' });
+  else problems.push(...database.validate('database'));
+  if (redis === undefined || redis === null) problems.push({ path: 'redis', message: 'is required', fix: 'give the Redis host (and port, password Secret)' });
+  else problems.push(...validateRedis(redis, 'redis'));
+  if (saml !== undefined) {
+    if (!isHttpUrl(saml.targetUrl ?? '') || !saml.targetUrl.startsWith('https://')) problems.push({ path: `saml.${n('targetUrl')}`, message: `${show(saml.targetUrl)} is not an https URL`, fix: "use the identity provider's SSO URL" });
+    if (!FINGERPRINT.test(saml.certFingerprint ?? '')) problems.push({ path: `saml.${n('certFingerprint')}`, message: `${show(saml.certFingerprint)} is not a SHA-1 fingerprint`, fix: 'write 20 upper-case hex bytes separated by colons (openssl x509 -noout -fingerprint -sha1)' });
+  }
+  for (const [key, value] of Object.entries(proxy ?? {})) {
+    if (key !== 'noProxy' && value !== undefined && !isHttpUrl(value as string)) problems.push({ path: `proxy.${n(key)}`, message: `${show(value)} is not an http(s) URL`, fix: 'write e.g. http://proxy.internal:3128' });
+  }
+  if (lokiUrl !== undefined && !isHttpUrl(lokiUrl)) problems.push({ path: n('lokiUrl'), message: `${show(lokiUrl)} is not an http(s) URL`, fix: 'write the push URL, e.g. http://loki.monitoring:3100/loki/api/v1/push' });
+  if (secretKeyBase !== undefined) checkSecretRef(secretKeyBase, n('secretKeyBase'), problems);
+
+  const resolvedConfig = resolveConfig(config, { siteName, samlConfigured: saml !== undefined }, problems, name);
+  const accessMode = uploads.accessMode ?? DEFAULTS.uploadsAccessMode;
+  if (accessMode !== 'ReadWriteOnce' && accessMode !== 'ReadWriteMany') problems.push({ path: `uploads.${n('accessMode')}`, message: `${show(accessMode)} is not ReadWriteOnce or ReadWriteMany`, fix: 'use one of them' });
+  if (!resolvedConfig.s3Enabled && replicas > 1 && accessMode === 'ReadWriteOnce') {
+    problems.push({
+      path: n('replicas'),
+      message: `${replicas} replicas would share a ReadWriteOnce uploads volume`,
+      fix: `set ${name === propNames ? 's3Enabled' : 'config.s3_enabled'} (uploads in S3) or uploads.${n('accessMode')}: ReadWriteMany, or use 1 replica`,
+    });
+  }
+  const netpol = {
+    enabled: networkPolicy.enabled ?? true,
+    ingressNamespace: networkPolicy.ingressNamespace ?? DEFAULTS.ingressNamespace,
+    monitoringNamespace: networkPolicy.monitoringNamespace ?? DEFAULTS.monitoringNamespace,
+  };
+  for (const key of ['ingressNamespace', 'monitoringNamespace'] as const) {
+    if (!isDnsLabel(netpol[key])) problems.push({ path: `networkPolicy.${n(key)}`, message: `${show(netpol[key])} is not a namespace name`, fix: 'use a DNS label' });
+  }
+
+  const plainConnection = { ...(database instanceof PostgresConnection ? database.plainEnvironment() : {}), ...(redis ? redisEnvironment(redis) : {}) };
+  const inputs: EnvironmentInputs = { config: resolvedConfig, saml, proxy, metrics, connection: plainConnection };
+  const secretConnection = [
+    ...(database instanceof PostgresConnection ? database.secretEnvironment() : []),
+    ...(redis ? redisSecretEnvironment(redis) : []),
+    ...(secretKeyBase ? [{ name: 'DISCOURSE_SECRET_KEY_BASE', from: secretKeyBase }] : []),
+  ];
+  const resolved: ResolvedDiscourse = {
+    name: siteName,
+    image: imageReference(image),
+    version: image.tag,
+    replicas,
+    config: resolvedConfig,
+    metrics,
+    pebble,
+    pebbleHealthPort,
+    killDelaySeconds,
+    startupTimeoutSeconds,
+    resources: {
+      cpuRequest: resources.cpuRequest ?? DEFAULTS.cpuRequest,
+      cpuLimit: resources.cpuLimit ?? DEFAULTS.cpuLimit,
+      memoryRequest: resources.memoryRequest ?? DEFAULTS.memoryRequest,
+      memoryLimit: resources.memoryLimit ?? DEFAULTS.memoryLimit,
+    },
+    uploads: { enabled: !resolvedConfig.s3Enabled, size: uploads.size ?? DEFAULTS.uploadsSize, storageClassName: uploads.storageClassName, accessMode },
+    networkPolicy: netpol,
+    lokiUrl,
+    database,
+    redis,
+    environment: problems.length === 0 ? discourseEnvironment(inputs) : {},
+    secretEnvironment: problems.length === 0 ? secretEnvironment(resolvedConfig, secretConnection) : [],
+  };
+  return { resolved, problems };
+}

@@ -1,0 +1,172 @@
+import { readdirSync, readFileSync } from 'fs';
+import { basename, join } from 'path';
+import { Cpu } from 'cdk8s-plus-28';
+import { parseDocument } from 'yaml';
+import { configFromCharmOptions, isDnsLabel } from './config';
+import { PostgresConnection } from './database';
+import { Problem, show } from './problems';
+import { DiscourseProps, PebbleSource } from './props';
+import { Reader } from './reader';
+
+/** One site file, read and checked for shape (semantic rules run in resolveDiscourse). */
+export interface SiteDescription {
+  /** The file it came from, for messages. */
+  readonly file: string;
+  /** Site name: the `name` key or the file's base name. */
+  readonly name: string;
+  /** Namespace of every object. */
+  readonly namespace: string;
+  /** Props for the Discourse construct. */
+  readonly props: DiscourseProps;
+}
+
+const TOP_LEVEL = [
+  'name', 'namespace', 'image', 'replicas', 'resources', 'config', 'database', 'redis', 'saml', 'proxy', 'metrics', 'pebble',
+  'pebble_health_port', 'kill_delay', 'startup_timeout', 'uploads', 'secret_key_base', 'loki_url', 'network_policy',
+];
+
+function cpu(r: Reader, value: unknown, path: string): Cpu | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && value > 0) return Cpu.units(value);
+  const m = typeof value === 'string' ? /^(\d+)m$/.exec(value) : null;
+  if (m && Number(m[1]) > 0) return Cpu.millis(Number(m[1]));
+  r.problems.push({ path, message: `${show(value)} is not a CPU amount`, fix: 'write e.g. 500m or 2' });
+  return undefined;
+}
+
+function database(r: Reader, value: unknown): PostgresConnection | undefined {
+  const db = r.section(value, 'database', ['cloudnativepg', 'crunchy_pgo', 'secret', 'host', 'port', 'name', 'user', 'password']);
+  if (!db) {
+    r.problems.push({ path: 'database', message: 'is required', fix: 'add database: { cloudnativepg: { cluster: <name> } } or another form (see README)' });
+    return undefined;
+  }
+  const forms = ['cloudnativepg', 'crunchy_pgo', 'secret', 'host'].filter((k) => db[k] !== undefined);
+  if (forms.length !== 1) {
+    r.problems.push({ path: 'database', message: forms.length === 0 ? 'names no connection' : `mixes ${forms.join(' and ')}`, fix: 'use exactly one of cloudnativepg, crunchy_pgo, secret, or host/port/name/user/password' });
+    return undefined;
+  }
+  if (db.cloudnativepg !== undefined) {
+    const s = r.section(db.cloudnativepg, 'database.cloudnativepg', ['cluster']);
+    const cluster = r.string(s?.cluster, 'database.cloudnativepg.cluster');
+    return cluster === undefined ? undefined : PostgresConnection.fromCloudNativePg(cluster);
+  }
+  if (db.crunchy_pgo !== undefined) {
+    const s = r.section(db.crunchy_pgo, 'database.crunchy_pgo', ['cluster', 'user']);
+    const cluster = r.string(s?.cluster, 'database.crunchy_pgo.cluster');
+    const user = r.string(s?.user, 'database.crunchy_pgo.user');
+    return cluster === undefined || user === undefined ? undefined : PostgresConnection.fromCrunchyPgo(cluster, user);
+  }
+  if (db.secret !== undefined) {
+    const p = 'database.secret';
+    const s = r.section(db.secret, p, ['name', 'host_key', 'port_key', 'database_key', 'username_key', 'password_key']);
+    const secret = r.string(s?.name, `${p}.name`);
+    if (secret === undefined) return undefined;
+    return PostgresConnection.fromSecret({
+      secret,
+      hostKey: r.string(s?.host_key, `${p}.host_key`),
+      portKey: r.string(s?.port_key, `${p}.port_key`),
+      databaseKey: r.string(s?.database_key, `${p}.database_key`),
+      usernameKey: r.string(s?.username_key, `${p}.username_key`),
+      passwordKey: r.string(s?.password_key, `${p}.password_key`),
+    });
+  }
+  const host = r.string(db.host, 'database.host');
+  const password = r.secret(db.password, 'database.password');
+  if (password === undefined && db.password === undefined) r.problems.push({ path: 'database.password', message: 'is required with database.host', fix: 'write password: { secret: <name>, key: <key> }' });
+  if (host === undefined || password === undefined) return undefined;
+  return PostgresConnection.fromValues({ host, port: r.integer(db.port, 'database.port'), database: r.string(db.name, 'database.name'), username: r.string(db.user, 'database.user'), password });
+}
+
+/**
+ * Reads a site file (`sites/<name>.yaml`). The `config:` section takes the charm's
+ * option names verbatim; the other sections describe what Juju relations and
+ * the pod spec provided. Returns every shape problem found.
+ */
+export function parseSite(text: string, file: string): { site?: SiteDescription; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return { problems: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0].line ?? '?'}`, message: `YAML error: ${e.message.split('\n')[0]}`, fix: 'fix the YAML syntax' })) };
+  }
+  const r = new Reader(problems);
+  const raw = r.section(doc.toJS() ?? {}, '', TOP_LEVEL) ?? {};
+  const name = r.string(raw.name, 'name') ?? basename(file).replace(/\.ya?ml$/, '');
+  const namespace = r.string(raw.namespace, 'namespace') ?? name;
+  if (!isDnsLabel(namespace)) problems.push({ path: 'namespace', message: `${show(namespace)} is not a namespace name`, fix: 'use at most 63 lowercase letters, digits and "-"' });
+
+  const image = r.section(raw.image, 'image', ['repository', 'tag', 'digest']);
+  const resources = r.section(raw.resources, 'resources', ['cpu_request', 'cpu_limit', 'memory_request', 'memory_limit']);
+  const config = r.section(raw.config, 'config', Object.keys((raw.config as object | undefined) ?? {}));
+  const redis = r.section(raw.redis, 'redis', ['host', 'port', 'password']);
+  if (!redis) problems.push({ path: 'redis', message: 'is required', fix: 'add redis: { host: <service>, port: 6379 }' });
+  const saml = r.section(raw.saml, 'saml', ['target_url', 'cert_fingerprint']);
+  const proxy = r.section(raw.proxy, 'proxy', ['http_proxy', 'https_proxy', 'no_proxy']);
+  const pebble = r.section(raw.pebble, 'pebble', ['source', 'path', 'image']);
+  const uploads = r.section(raw.uploads, 'uploads', ['size', 'storage_class', 'access_mode']);
+  const netpol = r.section(raw.network_policy, 'network_policy', ['enabled', 'ingress_namespace', 'monitoring_namespace']);
+
+  let pebbleSource: PebbleSource | undefined;
+  if (pebble) {
+    const source = r.oneOf(pebble.source ?? 'image', 'pebble.source', ['image', 'init-container'] as const);
+    const path = r.string(pebble.path, 'pebble.path');
+    if (source === 'init-container') {
+      const pebbleImage = r.string(pebble.image, 'pebble.image');
+      if (pebbleImage === undefined) problems.push({ path: 'pebble.image', message: 'is required with source: init-container', fix: 'name an image that contains Pebble and cp' });
+      else pebbleSource = PebbleSource.fromInitContainer(pebbleImage, path);
+    } else if (source === 'image') {
+      if (pebble.image !== undefined) problems.push({ path: 'pebble.image', message: 'is only used with source: init-container', fix: 'remove it or set source: init-container' });
+      pebbleSource = PebbleSource.fromImage(path);
+    }
+  }
+
+  const props: DiscourseProps = {
+    ...configFromCharmOptions(config ?? {}, problems),
+    name,
+    image: image ? { repository: r.string(image.repository, 'image.repository') ?? '', tag: r.string(image.tag, 'image.tag') ?? '', digest: r.string(image.digest, 'image.digest') } : undefined,
+    replicas: r.integer(raw.replicas, 'replicas'),
+    resources: resources
+      ? {
+        cpuRequest: cpu(r, resources.cpu_request, 'resources.cpu_request'),
+        cpuLimit: cpu(r, resources.cpu_limit, 'resources.cpu_limit'),
+        memoryRequest: r.size(resources.memory_request, 'resources.memory_request'),
+        memoryLimit: r.size(resources.memory_limit, 'resources.memory_limit'),
+      }
+      : undefined,
+    database: database(r, raw.database)!,
+    redis: redis ? { host: r.string(redis.host, 'redis.host')!, port: r.integer(redis.port, 'redis.port'), password: r.secret(redis.password, 'redis.password') } : undefined!,
+    saml: saml ? { targetUrl: r.string(saml.target_url, 'saml.target_url') ?? '', certFingerprint: r.string(saml.cert_fingerprint, 'saml.cert_fingerprint') ?? '' } : undefined,
+    proxy: proxy ? { httpProxy: r.string(proxy.http_proxy, 'proxy.http_proxy'), httpsProxy: r.string(proxy.https_proxy, 'proxy.https_proxy'), noProxy: r.string(proxy.no_proxy, 'proxy.no_proxy') } : undefined,
+    metrics: r.oneOf(raw.metrics, 'metrics', ['exporter', 'plugin'] as const),
+    pebble: pebbleSource,
+    pebbleHealthPort: r.integer(raw.pebble_health_port, 'pebble_health_port'),
+    killDelay: r.duration(raw.kill_delay, 'kill_delay'),
+    startupTimeout: r.duration(raw.startup_timeout, 'startup_timeout'),
+    uploads: uploads
+      ? { size: r.size(uploads.size, 'uploads.size'), storageClassName: r.string(uploads.storage_class, 'uploads.storage_class'), accessMode: r.oneOf(uploads.access_mode, 'uploads.access_mode', ['ReadWriteOnce', 'ReadWriteMany'] as const) }
+      : undefined,
+    secretKeyBase: r.secret(raw.secret_key_base, 'secret_key_base'),
+    lokiUrl: r.string(raw.loki_url, 'loki_url'),
+    networkPolicy: netpol
+      ? { enabled: r.boolean(netpol.enabled, 'network_policy.enabled'), ingressNamespace: r.string(netpol.ingress_namespace, 'network_policy.ingress_namespace'), monitoringNamespace: r.string(netpol.monitoring_namespace, 'network_policy.monitoring_namespace') }
+      : undefined,
+  };
+  return { site: { file, name, namespace, props: dropUndefined(props) }, problems };
+}
+
+/** Removes undefined entries so defaults apply and "unknown prop" checks see only what the file set. */
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Every `*.yaml` in `dir`, sorted by name so output never depends on directory order. */
+export function siteFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Reads a site file from disk. */
+export function readSite(file: string): { site?: SiteDescription; problems: Problem[] } {
+  return parseSite(readFileSync(file, 'utf8'), file);
+}

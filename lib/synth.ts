@@ -1,0 +1,74 @@
+import { charmNames } from './config';
+import { OutputTree, diffTrees, readTree, renderCharts, writeTreeAtomically } from './output';
+import { formatProblems } from './problems';
+import { resolveDiscourse } from './props';
+import { SiteDescription, readSite, siteFiles } from './site';
+import { buildApp } from './site-chart';
+
+/** What `npm run synth` does. */
+export interface SynthOptions {
+  /** Folder of site files. */
+  readonly sitesDir: string;
+  /** Output folder (replaced as a whole). */
+  readonly outdir: string;
+  /** Compare instead of write; fail when `outdir` is stale. */
+  readonly check?: boolean;
+}
+
+/** The outcome: an exit code and lines for the user. */
+export interface SynthResult {
+  readonly exitCode: number;
+  readonly messages: string[];
+}
+
+/**
+ * Validates every site file, reporting all problems of all files at once, and
+ * only then renders. Nothing is written unless every site rendered.
+ */
+export function loadSites(sitesDir: string): { sites: SiteDescription[]; errors: string[] } {
+  const sites: SiteDescription[] = [];
+  const errors: string[] = [];
+  const seen = new Map<string, string>();
+  for (const file of siteFiles(sitesDir)) {
+    const { site, problems } = readSite(file);
+    if (site) {
+      problems.push(...resolveDiscourse(site.props, site.name, charmNames).problems);
+      const other = seen.get(site.name);
+      if (other) problems.push({ path: 'name', message: `${JSON.stringify(site.name)} is also the name of ${other}`, fix: 'give each site a unique name' });
+      seen.set(site.name, file);
+    }
+    if (problems.length > 0) errors.push(formatProblems(file, problems));
+    else if (site) sites.push(site);
+  }
+  return { sites, errors };
+}
+
+/** Renders all sites in `sitesDir` into an OutputTree, or returns the errors. */
+export function renderSites(sitesDir: string): { tree?: OutputTree; errors: string[] } {
+  const { sites, errors } = loadSites(sitesDir);
+  if (errors.length > 0) return { errors };
+  if (sites.length === 0) return { errors: [`no site files (*.yaml) in ${sitesDir}`] };
+  const { charts } = buildApp(sites);
+  return { tree: renderCharts(charts), errors: [] };
+}
+
+export function synthesize(options: SynthOptions): SynthResult {
+  let rendered: { tree?: OutputTree; errors: string[] };
+  try {
+    rendered = renderSites(options.sitesDir);
+  } catch (e) {
+    rendered = { errors: [(e as Error).message] };
+  }
+  if (!rendered.tree) {
+    return { exitCode: 1, messages: [...rendered.errors, `synth failed; ${options.outdir}/ was not changed.`] };
+  }
+  if (options.check) {
+    const diff = diffTrees(rendered.tree, readTree(options.outdir));
+    if (diff.length > 0) {
+      return { exitCode: 1, messages: [`${options.outdir}/ is stale; run npm run synth and commit the result:`, ...diff.map((d) => `  ${d}`)] };
+    }
+    return { exitCode: 0, messages: [`${options.outdir}/ is up to date (${rendered.tree.size} files).`] };
+  }
+  writeTreeAtomically(options.outdir, rendered.tree);
+  return { exitCode: 0, messages: [`wrote ${rendered.tree.size} files to ${options.outdir}/`] };
+}

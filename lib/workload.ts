@@ -1,0 +1,164 @@
+import { k8s } from 'cdk8s-plus-28';
+import { LAYER_FILE } from './discourse-layer';
+import { APP_DIR, APP_UID, HTTP_PORT, METRICS_PORT, SecretEnv } from './environment';
+import { INJECTED_PEBBLE, ResolvedDiscourse } from './props';
+
+/**
+ * Pure mappings from resolved props to pod-level Kubernetes structures. The
+ * Discourse construct wraps them in ApiObjects; tests call them directly.
+ */
+
+/** `$PEBBLE`: a dedicated writable directory, so the rock's /var/lib/pebble/default stays as shipped. */
+export const PEBBLE_DIR = '/var/lib/pebble/k8s';
+export const CONTAINER_NAME = 'discourse';
+
+/** Labels that select a site's web pods; stable across releases because selectors are immutable. */
+export function selectorLabels(name: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'discourse',
+    'app.kubernetes.io/instance': name,
+    'app.kubernetes.io/component': 'web',
+  };
+}
+
+/** Labels every object of a site carries. */
+export function commonLabels(name: string, version: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'discourse',
+    'app.kubernetes.io/instance': name,
+    'app.kubernetes.io/version': version,
+    'app.kubernetes.io/managed-by': 'discourse-cdk8s',
+  };
+}
+
+/** Container env entries for Secret-backed values. */
+export function secretEnvVars(secrets: readonly SecretEnv[]): k8s.EnvVar[] {
+  return secrets.map((s) => ({ name: s.name, valueFrom: { secretKeyRef: { name: s.from.secret, key: s.from.key } } }));
+}
+
+/** The restricted-profile container security context. */
+export function containerSecurityContext(): k8s.SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: APP_UID,
+    runAsGroup: APP_UID,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Writable paths under a read-only root: each gets an emptyDir (or the uploads volume). */
+export const SCRATCH_MOUNTS: Readonly<Record<string, string>> = {
+  tmp: '/tmp',
+  'app-tmp': `${APP_DIR}/tmp`,
+  'app-log': `${APP_DIR}/log`,
+  'pebble-dir': PEBBLE_DIR,
+};
+
+function healthProbe(path: string, port: number | string, periodSeconds: number, failureThreshold: number): k8s.Probe {
+  return {
+    httpGet: { path, port: typeof port === 'number' ? k8s.IntOrString.fromNumber(port) : k8s.IntOrString.fromString(port) },
+    periodSeconds,
+    timeoutSeconds: 1,
+    successThreshold: 1,
+    failureThreshold,
+  };
+}
+
+/** Probes: liveness and readiness on Pebble's health API; startup on Unicorn itself. */
+export function probes(r: ResolvedDiscourse): Pick<k8s.Container, 'livenessProbe' | 'readinessProbe' | 'startupProbe'> {
+  return {
+    // No check has level alive, so this fails only when Pebble itself is gone.
+    livenessProbe: healthProbe('/v1/health?level=alive', 'pebble', 5, 3),
+    // discourse-ready (level ready) decides traffic, as in the charm.
+    readinessProbe: healthProbe('/v1/health?level=ready', 'pebble', 5, 1),
+    // Pebble reports a check "up" until it has failed `threshold` times, so during
+    // boot level=ready would say yes before Unicorn listens. The startup probe asks
+    // Unicorn directly and holds off the other probes until it answers.
+    startupProbe: healthProbe('/srv/status', 'http', 10, Math.ceil(r.startupTimeoutSeconds / 10)),
+  };
+}
+
+/** The Discourse container: Pebble as entrypoint, the layer mounted, secrets by reference. */
+export function discourseContainer(r: ResolvedDiscourse): k8s.Container {
+  const ports: k8s.ContainerPort[] = [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }];
+  if (r.metrics === 'exporter') ports.push({ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' });
+  ports.push({ name: 'pebble', containerPort: r.pebbleHealthPort, protocol: 'TCP' });
+  const mounts: k8s.VolumeMount[] = [
+    ...Object.entries(SCRATCH_MOUNTS).map(([name, mountPath]) => ({ name, mountPath })),
+    { name: 'pebble-layers', mountPath: `${PEBBLE_DIR}/layers`, readOnly: true },
+  ];
+  if (r.pebble.init) mounts.push({ name: 'pebble-bin', mountPath: INJECTED_PEBBLE, subPath: 'pebble', readOnly: true });
+  if (r.uploads.enabled) {
+    mounts.push({ name: 'uploads', mountPath: `${APP_DIR}/public/uploads`, subPath: 'uploads' });
+    mounts.push({ name: 'uploads', mountPath: `${APP_DIR}/public/backups`, subPath: 'backups' });
+  }
+  return {
+    name: CONTAINER_NAME,
+    image: r.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: [r.pebble.binary],
+    // No --hold: nothing else would start the services. --verbose sends service output to kubectl logs.
+    args: ['run', '--create-dirs', '--http', `:${r.pebbleHealthPort}`, '--verbose'],
+    env: [{ name: 'PEBBLE', value: PEBBLE_DIR }, ...secretEnvVars(r.secretEnvironment)],
+    ports,
+    ...probes(r),
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString(r.resources.cpuRequest.amount), memory: k8s.Quantity.fromString(`${r.resources.memoryRequest.toMebibytes()}Mi`) },
+      limits: { cpu: k8s.Quantity.fromString(r.resources.cpuLimit.amount), memory: k8s.Quantity.fromString(`${r.resources.memoryLimit.toMebibytes()}Mi`) },
+    },
+    securityContext: containerSecurityContext(),
+    volumeMounts: mounts.sort((a, b) => (a.mountPath < b.mountPath ? -1 : 1)),
+  };
+}
+
+/** The init container that copies Pebble into the shared volume, when Pebble is not in the image. */
+export function pebbleInitContainer(r: ResolvedDiscourse): k8s.Container | undefined {
+  if (!r.pebble.init) return undefined;
+  return {
+    name: 'pebble-init',
+    image: r.pebble.init.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['cp', r.pebble.init.path, '/pebble-bin/pebble'],
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('16Mi') },
+      limits: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('64Mi') },
+    },
+    securityContext: containerSecurityContext(),
+    volumeMounts: [{ name: 'pebble-bin', mountPath: '/pebble-bin' }],
+  };
+}
+
+/** The pod spec; `layerConfigMap` and `uploadsClaim` name the objects the construct creates. */
+export function discoursePodSpec(r: ResolvedDiscourse, names: { readonly layerConfigMap: string; readonly uploadsClaim: string; readonly serviceAccount: string }): k8s.PodSpec {
+  const volumes: k8s.Volume[] = [
+    ...Object.keys(SCRATCH_MOUNTS).map((name) => ({ name, emptyDir: {} })),
+    { name: 'pebble-layers', configMap: { name: names.layerConfigMap, items: [{ key: LAYER_FILE, path: LAYER_FILE }] } },
+  ];
+  if (r.pebble.init) volumes.push({ name: 'pebble-bin', emptyDir: {} });
+  if (r.uploads.enabled) volumes.push({ name: 'uploads', persistentVolumeClaim: { claimName: names.uploadsClaim } });
+  const init = pebbleInitContainer(r);
+  return {
+    serviceAccountName: names.serviceAccount,
+    automountServiceAccountToken: false,
+    // Service links would inject DISCOURSE_PORT=tcp://... for a Service named "discourse",
+    // which Discourse reads as its own setting.
+    enableServiceLinks: false,
+    // Longer than Pebble's kill-delay, so Pebble stops Unicorn before the kubelet kills it.
+    terminationGracePeriodSeconds: r.killDelaySeconds + 10,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: APP_UID,
+      runAsGroup: APP_UID,
+      fsGroup: APP_UID,
+      fsGroupChangePolicy: 'OnRootMismatch',
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    ...(init ? { initContainers: [init] } : {}),
+    containers: [discourseContainer(r)],
+    volumes: volumes.sort((a, b) => (a.name < b.name ? -1 : 1)),
+  };
+}

@@ -1,0 +1,127 @@
+import { DiscourseConfig, resolveConfig } from '../lib/config';
+import { EnvironmentInputs, corsOrigin, discourseEnvironment, samlGroupsList, secretEnvironment, throttleEnvironment } from '../lib/environment';
+
+function env(config: DiscourseConfig, extra: Partial<EnvironmentInputs> = {}): Record<string, string> {
+  const problems: never[] = [];
+  const resolved = resolveConfig({ externalHostname: 'forum.example.com', ...config }, { siteName: 'forum', samlConfigured: extra.saml !== undefined }, problems);
+  expect(problems).toEqual([]);
+  return discourseEnvironment({ config: resolved, metrics: 'exporter', connection: {}, ...extra });
+}
+
+describe('throttle levels (every row of the charm table)', () => {
+  test.each([
+    ['none', { DISCOURSE_MAX_REQS_PER_IP_MODE: 'none', DISCOURSE_MAX_REQS_RATE_LIMIT_ON_PRIVATE: 'false' }],
+    ['permissive', {
+      DISCOURSE_MAX_REQS_PER_IP_MODE: 'warn+block', DISCOURSE_MAX_REQS_PER_IP_PER_MINUTE: '1000', DISCOURSE_MAX_REQS_PER_IP_PER_10_SECONDS: '100',
+      DISCOURSE_MAX_USER_API_REQS_PER_MINUTE: '3000', DISCOURSE_MAX_ASSET_REQS_PER_IP_PER_10_SECONDS: '400', DISCOURSE_MAX_USER_API_REQS_PER_DAY: '30000',
+      DISCOURSE_MAX_ADMIN_API_REQS_PER_KEY_PER_MINUTE: '3000',
+    }],
+    ['strict', {
+      DISCOURSE_MAX_REQS_PER_IP_MODE: 'block', DISCOURSE_MAX_REQS_PER_IP_PER_MINUTE: '200', DISCOURSE_MAX_REQS_PER_IP_PER_10_SECONDS: '50',
+      DISCOURSE_MAX_USER_API_REQS_PER_MINUTE: '100', DISCOURSE_MAX_ASSET_REQS_PER_IP_PER_10_SECONDS: '200',
+    }],
+  ] as const)('%s', (level, expected) => {
+    // WHEN
+    const result = throttleEnvironment(level);
+    // THEN: exactly these variables, nothing more (strict keeps Discourse's defaults for the rest)
+    expect(result).toEqual(expected);
+    expect(env({ throttleLevel: level })).toMatchObject(expected);
+  });
+});
+
+describe('CORS origin rule', () => {
+  const base = { corsOrigin: '', augmentCorsOrigin: true, forceHttps: false, externalHostname: 'forum.example.com', s3CdnUrl: '' };
+  test.each([
+    ['"*" stays "*"', { corsOrigin: '*' }, '*'],
+    ['"*" stays "*" even when augmenting with a CDN', { corsOrigin: ' * ', s3CdnUrl: 'https://cdn.example.com' }, '*'],
+    ['augment adds http://host without force_https', {}, 'http://forum.example.com'],
+    ['augment adds https://host with force_https', { forceHttps: true }, 'https://forum.example.com'],
+    ['augment adds the CDN', { forceHttps: true, s3CdnUrl: 'https://cdn.example.com' }, 'https://cdn.example.com,https://forum.example.com'],
+    ['listed origins are trimmed, de-duplicated and sorted', { corsOrigin: 'https://b.example, https://a.example,https://b.example', augmentCorsOrigin: false }, 'https://a.example,https://b.example'],
+    ['augmenting does not duplicate a listed origin', { corsOrigin: 'https://forum.example.com', forceHttps: true }, 'https://forum.example.com'],
+    ['no augment and nothing listed gives empty', { augmentCorsOrigin: false }, ''],
+  ])('%s', (_name, overrides, expected) => {
+    expect(corsOrigin({ ...base, ...overrides })).toBe(expected);
+  });
+});
+
+describe('discourseEnvironment', () => {
+  test('always-set values from the charm', () => {
+    expect(env({})).toMatchObject({
+      RAILS_ENV: 'production',
+      DISCOURSE_SERVE_STATIC_ASSETS: 'true',
+      DISCOURSE_REFRESH_MAXMIND_DB_DURING_PRECOMPILE_DAYS: '0',
+      CONTAINER_APP_ROOT: '/srv/discourse',
+      CONTAINER_APP_USERNAME: '_daemon_',
+      DISCOURSE_HOSTNAME: 'forum.example.com',
+      DISCOURSE_ENABLE_CORS: 'true',
+      DISCOURSE_MAX_CATEGORY_NESTING: '2',
+      UNICORN_SIDEKIQ_MAX_RSS: '1000',
+    });
+  });
+
+  test('SMTP options map to DISCOURSE_SMTP_*, password only by reference', () => {
+    const result = env({
+      smtpAddress: 'smtp.example.com', smtpPort: 465, smtpDomain: 'example.com', smtpUsername: 'bot', smtpAuthentication: 'plain',
+      smtpEnableStartTls: false, smtpForceTls: true, smtpOpensslVerifyMode: 'peer', smtpPassword: { secret: 'smtp', key: 'pw' },
+    });
+    expect(result).toMatchObject({
+      DISCOURSE_SMTP_ADDRESS: 'smtp.example.com', DISCOURSE_SMTP_PORT: '465', DISCOURSE_SMTP_DOMAIN: 'example.com', DISCOURSE_SMTP_USER_NAME: 'bot',
+      DISCOURSE_SMTP_AUTHENTICATION: 'plain', DISCOURSE_SMTP_ENABLE_START_TLS: 'false', DISCOURSE_SMTP_FORCE_TLS: 'true', DISCOURSE_SMTP_OPENSSL_VERIFY_MODE: 'peer',
+    });
+    expect(result).not.toHaveProperty('DISCOURSE_SMTP_PASSWORD');
+  });
+
+  test('S3 enabled maps bucket, region, endpoint, CDN, backups; keys only as Secret refs', () => {
+    const config: DiscourseConfig = {
+      s3Enabled: true, s3Bucket: 'uploads', s3Region: 'eu-west-1', s3AccessKeyId: { secret: 's3', key: 'id' }, s3SecretAccessKey: { secret: 's3', key: 'secret' },
+      s3CdnUrl: 'https://cdn.example.com', s3BackupBucket: 'backups', s3InstallCorsRule: false,
+    };
+    const result = env(config);
+    expect(result).toMatchObject({
+      DISCOURSE_USE_S3: 'true', FORCE_S3_UPLOADS: 'true', DISCOURSE_S3_BUCKET: 'uploads', DISCOURSE_S3_REGION: 'eu-west-1',
+      DISCOURSE_S3_ENDPOINT: 'https://s3.amazonaws.com', DISCOURSE_S3_CDN_URL: 'https://cdn.example.com', DISCOURSE_S3_INSTALL_CORS_RULE: 'false',
+      DISCOURSE_BACKUP_LOCATION: 's3', DISCOURSE_S3_BACKUP_BUCKET: 'backups',
+    });
+    expect(Object.keys(result).filter((k) => k.includes('ACCESS_KEY'))).toEqual([]);
+    const problems: never[] = [];
+    const secrets = secretEnvironment(resolveConfig({ externalHostname: 'f.example.com', ...config }, { siteName: 'f', samlConfigured: false }, problems), []);
+    expect(secrets).toEqual([
+      { name: 'DISCOURSE_S3_ACCESS_KEY_ID', from: { secret: 's3', key: 'id' } },
+      { name: 'DISCOURSE_S3_SECRET_ACCESS_KEY', from: { secret: 's3', key: 'secret' } },
+    ]);
+  });
+
+  test('S3 disabled sets no S3 variables', () => {
+    expect(Object.keys(env({})).filter((k) => k.includes('S3'))).toEqual([]);
+  });
+
+  test('SAML relation data and sync groups', () => {
+    const saml = { targetUrl: 'https://idp.example.com/sso', certFingerprint: 'AB:CD' };
+    expect(env({ forceHttps: true, forceSamlLogin: true, samlSyncGroups: 'staff, admins' }, { saml })).toMatchObject({
+      DISCOURSE_SAML_TARGET_URL: 'https://idp.example.com/sso',
+      DISCOURSE_SAML_CERT_FINGERPRINT: 'AB:CD',
+      DISCOURSE_SAML_FULL_SCREEN_LOGIN: 'true',
+      DISCOURSE_SAML_SYNC_GROUPS: 'true',
+      DISCOURSE_SAML_SYNC_GROUPS_LIST: 'staff|admins',
+      DISCOURSE_SAML_GROUPS_FULLSYNC: 'false',
+    });
+    expect(samlGroupsList('a,,b , c')).toBe('a|b|c');
+  });
+
+  test('proxy settings set upper- and lower-case twins', () => {
+    const result = env({}, { proxy: { httpProxy: 'http://p:3128', httpsProxy: 'http://p:3129', noProxy: 'localhost,.svc' } });
+    expect(result).toMatchObject({ HTTP_PROXY: 'http://p:3128', http_proxy: 'http://p:3128', HTTPS_PROXY: 'http://p:3129', https_proxy: 'http://p:3129', NO_PROXY: 'localhost,.svc', no_proxy: 'localhost,.svc' });
+    expect(env({})).not.toHaveProperty('HTTP_PROXY');
+  });
+
+  test('exporter mode moves the plugin collector to 0.0.0.0:9394; plugin mode leaves it alone', () => {
+    expect(env({})).toMatchObject({ DISCOURSE_PROMETHEUS_COLLECTOR_PORT: '9394', DISCOURSE_PROMETHEUS_WEBSERVER_BIND: '0.0.0.0' });
+    expect(env({}, { metrics: 'plugin' })).not.toHaveProperty('DISCOURSE_PROMETHEUS_COLLECTOR_PORT');
+  });
+
+  test('keys come out sorted whatever the input order', () => {
+    const keys = Object.keys(env({ throttleLevel: 'strict' }));
+    expect(keys).toEqual([...keys].sort());
+  });
+});

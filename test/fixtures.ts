@@ -1,0 +1,26 @@
+import { Testing } from 'cdk8s';
+import { PostgresConnection } from '../lib/database';
+import { Discourse } from '../lib/discourse';
+import { Manifest } from '../lib/output';
+import { DiscourseProps } from '../lib/props';
+
+/** The smallest valid props: a CloudNativePG database and a Redis host. */
+export const MINIMAL: DiscourseProps = {
+  externalHostname: 'forum.example.com',
+  database: PostgresConnection.fromCloudNativePg('forum-db'),
+  redis: { host: 'forum-redis' },
+};
+
+/** Synthesizes one Discourse construct in a fresh chart. */
+export function synth(props: Partial<DiscourseProps> = {}, id = 'forum'): { manifests: Manifest[]; discourse: Discourse } {
+  const chart = Testing.chart();
+  const discourse = new Discourse(chart, id, { ...MINIMAL, ...props });
+  return { manifests: Testing.synth(chart) as Manifest[], discourse };
+}
+
+/** The object of `kind` named `name`; fails the test if there is not exactly one. */
+export function find(manifests: readonly Manifest[], kind: string, name: string): Manifest & Record<string, any> {
+  const found = manifests.filter((m) => m.kind === kind && m.metadata.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${kind}/${name}, found ${found.length} among ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}`);
+  return found[0];
+}

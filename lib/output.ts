@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
-import { dirname, join, relative } from 'path';
+import { basename, dirname, join, relative } from 'path';
 import { stringify } from 'yaml';
 import { SiteChart } from './site-chart';
 
@@ -39,7 +39,11 @@ export function kustomization(namespace: string, files: readonly string[]): stri
 /** Every file of `dist/`, keyed by path relative to it. */
 export type OutputTree = Map<string, string>;
 
-/** Synthesizes the charts into a file tree: `<site>/<kind>-<name>.yaml` plus `<site>/kustomization.yaml`. */
+/**
+ * Synthesizes the charts into a file tree (headers name the site file as
+ * `<folder>/<file>`, never an absolute path, so output is the same on every machine):
+ * `<site>/<kind>-<name>.yaml` plus `<site>/kustomization.yaml`.
+ */
 export function renderCharts(charts: readonly SiteChart[]): OutputTree {
   const tree: OutputTree = new Map();
   for (const chart of charts) {
@@ -50,7 +54,7 @@ export function renderCharts(charts: readonly SiteChart[]): OutputTree {
       const fileName = manifestFileName(m);
       const path = `${name}/${fileName}`;
       if (tree.has(path)) throw new Error(`two objects would be written to dist/${path}: rename one of them`);
-      tree.set(path, renderManifest(m, file));
+      tree.set(path, renderManifest(m, join(basename(dirname(file)), basename(file))));
       files.push(fileName);
     }
     tree.set(`${name}/kustomization.yaml`, kustomization(namespace, files));

@@ -1,0 +1,193 @@
+import { Duration } from 'cdk8s';
+import { parse } from 'yaml';
+import { CONFIG_HASH_ANNOTATION } from '../lib/discourse';
+import { PostgresConnection } from '../lib/database';
+import { PebbleSource } from '../lib/props';
+import { find, synth } from './fixtures';
+import { expectValidManifests } from './schema';
+
+describe('Discourse construct (defaults)', () => {
+  // GIVEN / WHEN
+  const { manifests } = synth();
+  const deployment = find(manifests, 'Deployment', 'forum');
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers.find((c: { name: string }) => c.name === 'discourse');
+
+  test('every object is valid against the Kubernetes schemas', () => {
+    expectValidManifests(manifests);
+  });
+
+  test('emits the expected objects', () => {
+    expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      'ConfigMap/forum-pebble', 'Deployment/forum', 'NetworkPolicy/forum', 'PersistentVolumeClaim/forum-uploads', 'Service/forum', 'ServiceAccount/forum',
+    ]);
+  });
+
+  test('Pebble is the entrypoint, without --hold, with the health port and verbose logs', () => {
+    expect(container.command).toEqual(['/bin/pebble']);
+    expect(container.args).toEqual(['run', '--create-dirs', '--http', ':38813', '--verbose']);
+    expect(container.args).not.toContain('--hold');
+    expect(container.env[0]).toEqual({ name: 'PEBBLE', value: '/var/lib/pebble/k8s' });
+  });
+
+  test('ports: http 3000, metrics 9394, pebble health', () => {
+    expect(container.ports).toEqual([
+      { name: 'http', containerPort: 3000, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9394, protocol: 'TCP' },
+      { name: 'pebble', containerPort: 38813, protocol: 'TCP' },
+    ]);
+  });
+
+  test('liveness and readiness ask Pebble; startup asks Unicorn and is sized for a slow boot', () => {
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/v1/health?level=alive', port: 'pebble' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/v1/health?level=ready', port: 'pebble' });
+    expect(container.startupProbe.httpGet).toEqual({ path: '/srv/status', port: 'http' });
+    expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBe(600);
+  });
+
+  test('the layer ConfigMap is mounted read-only under $PEBBLE/layers, $PEBBLE itself is a writable emptyDir', () => {
+    const mounts = Object.fromEntries(container.volumeMounts.map((m: { mountPath: string }) => [m.mountPath, m]));
+    expect(mounts['/var/lib/pebble/k8s/layers']).toEqual({ name: 'pebble-layers', mountPath: '/var/lib/pebble/k8s/layers', readOnly: true });
+    expect(mounts['/var/lib/pebble/k8s'].name).toBe('pebble-dir');
+    const volumes = Object.fromEntries(pod.volumes.map((v: { name: string }) => [v.name, v]));
+    expect(volumes['pebble-dir']).toEqual({ name: 'pebble-dir', emptyDir: {} });
+    expect(volumes['pebble-layers'].configMap).toEqual({ name: 'forum-pebble', items: [{ key: '001-discourse.yaml', path: '001-discourse.yaml' }] });
+    expect(mounts['/var/lib/pebble/default']).toBeUndefined();
+  });
+
+  test('the layer in the ConfigMap is the charm layer with the non-secret env', () => {
+    const layer = parse(find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml']);
+    expect(layer.services.discourse.command).toBe('/srv/scripts/app_launch.sh');
+    expect(layer.services.discourse.environment).toMatchObject({ DISCOURSE_HOSTNAME: 'forum.example.com', DISCOURSE_REDIS_HOST: 'forum-redis', DISCOURSE_REDIS_PORT: '6379' });
+    expect(Object.keys(layer.services.discourse.environment).filter((k) => /PASSWORD|SECRET|^DISCOURSE_DB_/.test(k))).toEqual([]);
+  });
+
+  test('database credentials reach the container only as secretKeyRef', () => {
+    const dbEnv = container.env.filter((e: { name: string }) => e.name.startsWith('DISCOURSE_DB_'));
+    expect(dbEnv.map((e: { name: string }) => e.name)).toEqual(['DISCOURSE_DB_HOST', 'DISCOURSE_DB_NAME', 'DISCOURSE_DB_PASSWORD', 'DISCOURSE_DB_PORT', 'DISCOURSE_DB_USERNAME']);
+    for (const e of dbEnv) {
+      expect(e.value).toBeUndefined();
+      expect(e.valueFrom.secretKeyRef.name).toBe('forum-db-app');
+    }
+  });
+
+  test('restricted pod security: non-root _daemon_, no escalation, no capabilities, RuntimeDefault seccomp, read-only root', () => {
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 584792, runAsGroup: 584792, fsGroup: 584792, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true,
+      runAsNonRoot: true, runAsUser: 584792, runAsGroup: 584792, seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(find(manifests, 'ServiceAccount', 'forum').automountServiceAccountToken).toBe(false);
+    expect(pod.enableServiceLinks).toBe(false);
+  });
+
+  test('resource requests and limits are always set', () => {
+    expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '2048Mi' }, limits: { cpu: '2', memory: '4096Mi' } });
+  });
+
+  test('termination grace outlasts Pebble kill-delay', () => {
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(20);
+  });
+
+  test('the Service selects exactly the pods of the Deployment and exposes http and metrics', () => {
+    const service = find(manifests, 'Service', 'forum');
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+    expect(service.spec.ports).toEqual([
+      { name: 'http', port: 3000, targetPort: 'http', protocol: 'TCP' },
+      { name: 'metrics', port: 9394, targetPort: 'metrics', protocol: 'TCP' },
+    ]);
+  });
+
+  test('uploads live on a PVC mounted at public/uploads and public/backups; one writer means Recreate', () => {
+    const pvc = find(manifests, 'PersistentVolumeClaim', 'forum-uploads');
+    expect(pvc.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } });
+    const paths = container.volumeMounts.filter((m: { name: string }) => m.name === 'uploads').map((m: { mountPath: string }) => m.mountPath);
+    expect(paths).toEqual(['/srv/discourse/app/public/backups', '/srv/discourse/app/public/uploads']);
+    expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
+  });
+
+  test('the NetworkPolicy admits only the ingress controller to http and Prometheus to metrics', () => {
+    const np = find(manifests, 'NetworkPolicy', 'forum');
+    expect(np.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(np.spec.ingress).toEqual([
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ protocol: 'TCP', port: 'http' }] },
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ protocol: 'TCP', port: 'metrics' }] },
+    ]);
+  });
+
+  test('no cdk8s hash labels or names leak into selectors', () => {
+    expect(JSON.stringify(deployment.spec.selector)).not.toContain('cdk8s.io');
+  });
+});
+
+describe('Discourse construct (options)', () => {
+  test('a config change changes the pod-template hash; the same config keeps it', () => {
+    const hash = (props = {}) => find(synth(props).manifests, 'Deployment', 'forum').spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
+    expect(hash()).toMatch(/^[0-9a-f]{16}$/);
+    expect(hash()).toBe(hash());
+    expect(hash({ throttleLevel: 'strict' })).not.toBe(hash());
+    expect(hash({ database: PostgresConnection.fromCloudNativePg('other-db') })).not.toBe(hash());
+  });
+
+  test('Pebble from an init container is copied into /charm/bin/pebble, as Juju does', () => {
+    const { manifests } = synth({ pebble: PebbleSource.fromInitContainer('ghcr.io/acme/pebble-tools:1.32.1') });
+    expectValidManifests(manifests);
+    const pod = find(manifests, 'Deployment', 'forum').spec.template.spec;
+    expect(pod.initContainers[0]).toMatchObject({ name: 'pebble-init', image: 'ghcr.io/acme/pebble-tools:1.32.1', command: ['cp', '/bin/pebble', '/pebble-bin/pebble'] });
+    expect(pod.containers[0].command).toEqual(['/charm/bin/pebble']);
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'pebble-bin', mountPath: '/charm/bin/pebble', subPath: 'pebble', readOnly: true });
+  });
+
+  test('plugin metrics mode drops the metrics port and points the NetworkPolicy at http', () => {
+    const { manifests } = synth({ metrics: 'plugin' });
+    const container = find(manifests, 'Deployment', 'forum').spec.template.spec.containers[0];
+    expect(container.ports.map((p: { name: string }) => p.name)).toEqual(['http', 'pebble']);
+    expect(find(manifests, 'Service', 'forum').spec.ports.map((p: { name: string }) => p.name)).toEqual(['http']);
+    expect(find(manifests, 'NetworkPolicy', 'forum').spec.ingress[1].ports).toEqual([{ protocol: 'TCP', port: 'http' }]);
+  });
+
+  test('S3 replaces the uploads volume and allows rolling updates and a PDB with several replicas', () => {
+    const { manifests } = synth({
+      replicas: 3, s3Enabled: true, s3Bucket: 'forum-uploads', s3Region: 'eu-west-1',
+      s3AccessKeyId: { secret: 's3', key: 'id' }, s3SecretAccessKey: { secret: 's3', key: 'secret' },
+    });
+    expectValidManifests(manifests);
+    expect(manifests.filter((m) => m.kind === 'PersistentVolumeClaim')).toEqual([]);
+    const deployment = find(manifests, 'Deployment', 'forum');
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    const pdb = find(manifests, 'PodDisruptionBudget', 'forum');
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } });
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'DISCOURSE_S3_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 's3', key: 'secret' } } });
+  });
+
+  test('Crunchy PGO preset reads the pguser Secret with its "user" key', () => {
+    const env = find(synth({ database: PostgresConnection.fromCrunchyPgo('hippo', 'discourse') }).manifests, 'Deployment', 'forum').spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'DISCOURSE_DB_USERNAME', valueFrom: { secretKeyRef: { name: 'hippo-pguser-discourse', key: 'user' } } });
+  });
+
+  test('explicit values put host and name in the layer and keep only the password secret', () => {
+    const { manifests } = synth({ database: PostgresConnection.fromValues({ host: 'pg.db', password: { secret: 'pg', key: 'pw' } }) });
+    const layer = parse(find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml']);
+    expect(layer.services.discourse.environment).toMatchObject({ DISCOURSE_DB_HOST: 'pg.db', DISCOURSE_DB_PORT: '5432', DISCOURSE_DB_NAME: 'discourse', DISCOURSE_DB_USERNAME: 'discourse' });
+    const env = find(manifests, 'Deployment', 'forum').spec.template.spec.containers[0].env;
+    expect(env.filter((e: { name: string }) => e.name.startsWith('DISCOURSE_DB_'))).toEqual([{ name: 'DISCOURSE_DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'pg', key: 'pw' } } }]);
+  });
+
+  test('kill delay flows into the layer and the grace period', () => {
+    const { manifests } = synth({ killDelay: Duration.seconds(45) });
+    expect(find(manifests, 'Deployment', 'forum').spec.template.spec.terminationGracePeriodSeconds).toBe(55);
+    expect(parse(find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml']).services.discourse['kill-delay']).toBe('45s');
+  });
+
+  test('the network policy can be turned off', () => {
+    expect(synth({ networkPolicy: { enabled: false } }).manifests.filter((m) => m.kind === 'NetworkPolicy')).toEqual([]);
+  });
+
+  test('the Deployment is the default child (escape hatch)', () => {
+    const { discourse } = synth();
+    expect(discourse.node.defaultChild).toBe(discourse.deployment);
+  });
+});

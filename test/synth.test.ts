@@ -1,0 +1,113 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { parse, parseAllDocuments } from 'yaml';
+import { diffTrees, readTree } from '../lib/output';
+import { renderSites, synthesize } from '../lib/synth';
+import { expectValidManifests } from './schema';
+
+const ROOT = join(__dirname, '..');
+
+/** A scratch copy of sites/ and dist/, so tests never touch the repository. */
+function scratch(): { dir: string; sites: string; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'discourse-cdk8s-'));
+  cpSync(join(ROOT, 'sites'), join(dir, 'sites'), { recursive: true });
+  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  return { dir, sites: join(dir, 'sites'), out: join(dir, 'dist') };
+}
+
+describe('the example site', () => {
+  const { tree, errors } = renderSites(join(ROOT, 'sites'));
+
+  test('renders without problems', () => {
+    expect(errors).toEqual([]);
+  });
+
+  test('the committed dist/ is exactly what synth produces (run npm run synth if this fails)', () => {
+    expect(diffTrees(tree!, readTree(join(ROOT, 'dist')))).toEqual([]);
+  });
+
+  test('every rendered object validates against its schema', () => {
+    const manifests = [...tree!.entries()].filter(([p]) => !p.endsWith('kustomization.yaml')).flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS()));
+    expect(manifests.length).toBeGreaterThan(5);
+    expectValidManifests(manifests);
+  });
+
+  test('the kustomization lists every file of the folder, with the namespace', () => {
+    const files = [...tree!.keys()].filter((p) => p.startsWith('example/') && !p.endsWith('kustomization.yaml')).map((p) => p.slice('example/'.length));
+    const k = parse(tree!.get('example/kustomization.yaml')!);
+    expect(k.resources).toEqual(files.sort());
+    expect(k.namespace).toBe('discourse');
+    expectValidManifests([k]);
+  });
+
+  test('no secret value and no Secret object is in the output', () => {
+    for (const [path, text] of tree!) {
+      expect(text).not.toMatch(/^kind: Secret$/m);
+      expect(`${path}: ${text}`).not.toMatch(/password: [^{]/i);
+    }
+  });
+
+  test('snapshot of the whole folder', () => {
+    expect(Object.fromEntries(tree!)).toMatchSnapshot();
+  });
+});
+
+describe('synthesize', () => {
+  test('output is byte-identical across runs', () => {
+    const a = renderSites(join(ROOT, 'sites')).tree!;
+    const b = renderSites(join(ROOT, 'sites')).tree!;
+    expect([...a.entries()]).toEqual([...b.entries()]);
+  });
+
+  test('fails if a site is invalid, and leaves dist/ byte-identical', () => {
+    // GIVEN
+    const s = scratch();
+    const before = readTree(s.out);
+    writeFileSync(join(s.sites, 'broken.yaml'), 'config:\n  throttle_level: extreme\n  smtp_adress: x\ndatabase:\n  cloudnativepg: { cluster: db }\nredis:\n  host: redis\n');
+    // WHEN
+    const result = synthesize({ sitesDir: s.sites, outdir: s.out });
+    // THEN
+    expect(result.exitCode).toBe(1);
+    expect(result.messages.join('\n')).toMatch(/broken\.yaml: config\.throttle_level: "extreme" is not one of none, permissive, strict/);
+    expect(result.messages.join('\n')).toMatch(/did you mean "smtp_address"/);
+    expect(diffTrees(before, readTree(s.out))).toEqual([]);
+    rmSync(s.dir, { recursive: true });
+  });
+
+  test('writes a new site and removes a deleted one', () => {
+    // GIVEN
+    const s = scratch();
+    const example = readFileSync(join(s.sites, 'example.yaml'), 'utf8');
+    writeFileSync(join(s.sites, 'second.yaml'), example.replace('namespace: discourse', 'namespace: second').replace('discourse.example.com', 'second.example.com'));
+    // WHEN
+    expect(synthesize({ sitesDir: s.sites, outdir: s.out }).exitCode).toBe(0);
+    // THEN
+    expect(readTree(s.out).has('second/deployment-second.yaml')).toBe(true);
+    rmSync(join(s.sites, 'second.yaml'));
+    expect(synthesize({ sitesDir: s.sites, outdir: s.out }).exitCode).toBe(0);
+    expect([...readTree(s.out).keys()].some((p) => p.startsWith('second/'))).toBe(false);
+    expect(diffTrees(readTree(join(ROOT, 'dist')), readTree(s.out))).toEqual([]);
+    rmSync(s.dir, { recursive: true });
+  });
+
+  test('--check fails on a stale dist/ and passes on a fresh one', () => {
+    const s = scratch();
+    expect(synthesize({ sitesDir: s.sites, outdir: s.out, check: true }).exitCode).toBe(0);
+    writeFileSync(join(s.out, 'example', 'service-example.yaml'), 'stale\n');
+    writeFileSync(join(s.out, 'example', 'leftover.yaml'), 'x\n');
+    const result = synthesize({ sitesDir: s.sites, outdir: s.out, check: true });
+    expect(result.exitCode).toBe(1);
+    expect(result.messages).toEqual(expect.arrayContaining(['  stale:   example/service-example.yaml', '  extra:   example/leftover.yaml']));
+    rmSync(s.dir, { recursive: true });
+  });
+
+  test('two site files with the same name fail', () => {
+    const s = scratch();
+    writeFileSync(join(s.sites, 'copy.yaml'), `name: example\n${readFileSync(join(s.sites, 'example.yaml'), 'utf8')}`);
+    const result = synthesize({ sitesDir: s.sites, outdir: s.out });
+    expect(result.exitCode).toBe(1);
+    expect(result.messages.join('\n')).toMatch(/name: "example" is also the name of/);
+    rmSync(s.dir, { recursive: true });
+  });
+});

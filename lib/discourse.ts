@@ -1,12 +1,13 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { OptionNamer, propNames } from './config';
 import { LAYER_FILE, discourseLayer } from './discourse-layer';
 import { HTTP_PORT, METRICS_PORT } from './environment';
+import { ExtensionsSetupJob, MigrationJob, Operation, OperationJob, S3AssetsJob, waitForMigrationsContainer } from './jobs';
 import { PebbleLayer, contentHash, renderLayer, validateLayer } from './pebble';
 import { ValidationError } from './problems';
-import { DiscourseProps, ResolvedDiscourse, resolveDiscourse } from './props';
+import { DiscourseProps, ResolvedDiscourse, resolveDiscourse, sizeQuantity } from './props';
 import { commonLabels, discoursePodSpec, selectorLabels } from './workload';
 
 /** Pod-template annotation whose change rolls the pods (the charm's config_changed restart). */
@@ -44,6 +45,8 @@ export class Discourse extends Construct {
   public readonly deployment: k8s.KubeDeployment;
   /** The Service. */
   public readonly service: k8s.KubeService;
+  /** The migration Job, unless migrations are off. */
+  public readonly migration?: MigrationJob;
 
   constructor(scope: Construct, id: string, props: DiscourseProps, options: DiscourseValidationOptions = {}) {
     super(scope, id);
@@ -83,7 +86,7 @@ export class Discourse extends Construct {
         metadata: metadata(this.names.uploadsClaim),
         spec: {
           accessModes: [resolved.uploads.accessMode],
-          resources: { requests: { storage: k8s.Quantity.fromString(`${resolved.uploads.size.toGibibytes()}Gi`) } },
+          resources: { requests: { storage: k8s.Quantity.fromString(sizeQuantity(resolved.uploads.size)) } },
           ...(resolved.uploads.storageClassName ? { storageClassName: resolved.uploads.storageClassName } : {}),
         },
       });
@@ -104,7 +107,7 @@ export class Discourse extends Construct {
           : { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
         template: {
           metadata: { labels: { ...this.labels, ...this.selectorLabels }, annotations: { [CONFIG_HASH_ANNOTATION]: hash } },
-          spec: discoursePodSpec(resolved, this.names),
+          spec: discoursePodSpec(resolved, this.names, resolved.migrations ? [waitForMigrationsContainer(this)] : []),
         },
       },
     });
@@ -123,6 +126,17 @@ export class Discourse extends Construct {
       });
     }
     if (resolved.networkPolicy.enabled) this.addNetworkPolicy(metadata(name));
+    if (resolved.databaseExtensions) new ExtensionsSetupJob(this, 'DatabaseExtensions', this, resolved.databaseExtensions);
+    this.migration = resolved.migrations ? new MigrationJob(this, 'Migrate', this) : undefined;
+    if (resolved.config.s3Enabled) new S3AssetsJob(this, 'S3Assets', this);
+    resolved.operations.forEach((op) => this.addOperation(op));
+  }
+
+  /** Renders one of the charm's actions as a Job. Refuses the same operation twice. */
+  public addOperation(op: Operation): OperationJob {
+    const id = `Operation-${op.action}-${'email' in op ? op.email : op.username}`;
+    if (this.node.tryFindChild(id)) throw new Error(`operation ${op.action} for ${'email' in op ? op.email : op.username} is already defined`);
+    return new OperationJob(this, id, this, op);
   }
 
   private addNetworkPolicy(metadata: { name: string; labels: Record<string, string> }): void {
@@ -141,6 +155,11 @@ export class Discourse extends Construct {
         ],
       },
     });
+  }
+
+  /** The namespace objects land in: the chart's, else `default`. */
+  public get namespace(): string {
+    return Chart.of(this).namespace ?? 'default';
   }
 
   /** The Deployment as an ApiObject, for JSON patches. */

@@ -1,8 +1,9 @@
-import { Duration, Size } from 'cdk8s';
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import { DiscourseConfig, OptionNamer, ResolvedConfig, SecretKeyRef, checkSecretRef, isDnsLabel, isHttpUrl, propNames, resolveConfig } from './config';
 import { PostgresConnection } from './database';
 import { EnvironmentInputs, MetricsMode, ProxySettings, SamlSettings, discourseEnvironment, secretEnvironment, SecretEnv } from './environment';
+import type { ExtensionsSetupOptions, Operation } from './jobs';
 import { Problem, show } from './problems';
 import { RedisConnection, redisEnvironment, redisSecretEnvironment, validateRedis } from './redis';
 
@@ -161,6 +162,23 @@ export interface DiscourseProps extends DiscourseConfig {
   readonly lokiUrl?: string;
   /** @default - see NetworkPolicySettings */
   readonly networkPolicy?: NetworkPolicySettings;
+  /**
+   * Run `rake db:migrate` in a Job before the rollout (Argo CD PreSync hook; a
+   * content-hashed Job for Flux and kubectl) and hold web pods in an init
+   * container until no migration is pending.
+   * @default true
+   */
+  readonly migrations?: boolean;
+  /**
+   * Create the extensions Discourse needs with a superuser Secret, before migrations.
+   * @default - none: the extensions must exist (e.g. CloudNativePG postInitApplicationSQL)
+   */
+  readonly databaseExtensions?: ExtensionsSetupOptions;
+  /**
+   * The charm's actions to render as Jobs.
+   * @default []
+   */
+  readonly operations?: readonly Operation[];
 }
 
 /** The image the charm runs; built from discourse-k8s-operator's `discourse_rock/`. */
@@ -199,6 +217,9 @@ export interface ResolvedDiscourse {
   readonly uploads: { readonly enabled: boolean; readonly size: Size; readonly storageClassName?: string; readonly accessMode: 'ReadWriteOnce' | 'ReadWriteMany' };
   readonly networkPolicy: Required<NetworkPolicySettings>;
   readonly lokiUrl?: string;
+  readonly migrations: boolean;
+  readonly databaseExtensions?: ExtensionsSetupOptions;
+  readonly operations: readonly Operation[];
   readonly database: PostgresConnection;
   readonly redis: RedisConnection;
   /** Non-secret env of the Discourse service (the Pebble layer's `environment`). */
@@ -211,6 +232,18 @@ const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-
 const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const FINGERPRINT = /^([0-9A-F]{2}:){19}[0-9A-F]{2}$/;
+
+/** A size as whole mebibytes (what manifests print), or undefined if it is not a positive whole number of them. */
+export function wholeMebibytes(size: Size): number | undefined {
+  const kib = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  return kib >= 1024 && kib % 1024 === 0 ? kib / 1024 : undefined;
+}
+
+/** A validated size as a Kubernetes quantity: whole Gi when possible, else Mi. */
+export function sizeQuantity(size: Size): string {
+  const mib = wholeMebibytes(size) ?? size.toMebibytes();
+  return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
+}
 
 /** Builds the image reference `repo:tag[@digest]`. */
 export function imageReference(image: DiscourseImage): string {
@@ -228,7 +261,8 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string, nam
   const {
     name: siteName = defaultName, image = DEFAULT_IMAGE, replicas = DEFAULTS.replicas, resources = {}, database, redis, saml, proxy,
     metrics = DEFAULTS.metrics, pebble = PebbleSource.fromImage(), pebbleHealthPort = DEFAULTS.pebbleHealthPort, killDelay = DEFAULTS.killDelay,
-    startupTimeout = DEFAULTS.startupTimeout, uploads = {}, secretKeyBase, lokiUrl, networkPolicy = {}, ...config
+    startupTimeout = DEFAULTS.startupTimeout, uploads = {}, secretKeyBase, lokiUrl, networkPolicy = {}, migrations = true,
+    databaseExtensions, operations = [], ...config
   } = props;
 
   // Room for suffixes such as "-uploads" and "-migrate-<hash>" within the 63-character limit.
@@ -263,6 +297,17 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string, nam
   if (secretKeyBase !== undefined) checkSecretRef(secretKeyBase, n('secretKeyBase'), problems);
 
   const resolvedConfig = resolveConfig(config, { siteName, samlConfigured: saml !== undefined }, problems, name);
+  const sizes: Array<[string, Size | undefined]> = [
+    [`resources.${n('memoryRequest')}`, resources.memoryRequest], [`resources.${n('memoryLimit')}`, resources.memoryLimit], [`uploads.${n('size')}`, uploads.size],
+  ];
+  for (const [path, size] of sizes) {
+    if (size !== undefined && wholeMebibytes(size) === undefined) problems.push({ path, message: 'is not a whole number of Mi', fix: 'use Mi or Gi, e.g. 512Mi or 4Gi' });
+  }
+  const memoryRequest = resources.memoryRequest ?? DEFAULTS.memoryRequest;
+  const memoryLimit = resources.memoryLimit ?? DEFAULTS.memoryLimit;
+  if ((wholeMebibytes(memoryRequest) ?? 0) > (wholeMebibytes(memoryLimit) ?? Infinity)) {
+    problems.push({ path: `resources.${n('memoryRequest')}`, message: 'is larger than the memory limit', fix: 'raise the limit or lower the request' });
+  }
   const accessMode = uploads.accessMode ?? DEFAULTS.uploadsAccessMode;
   if (accessMode !== 'ReadWriteOnce' && accessMode !== 'ReadWriteMany') problems.push({ path: `uploads.${n('accessMode')}`, message: `${show(accessMode)} is not ReadWriteOnce or ReadWriteMany`, fix: 'use one of them' });
   if (!resolvedConfig.s3Enabled && replicas > 1 && accessMode === 'ReadWriteOnce') {
@@ -308,6 +353,9 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string, nam
     uploads: { enabled: !resolvedConfig.s3Enabled, size: uploads.size ?? DEFAULTS.uploadsSize, storageClassName: uploads.storageClassName, accessMode },
     networkPolicy: netpol,
     lokiUrl,
+    migrations,
+    databaseExtensions,
+    operations,
     database,
     redis,
     environment: problems.length === 0 ? discourseEnvironment(inputs) : {},

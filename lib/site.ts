@@ -4,6 +4,10 @@ import { Cpu } from 'cdk8s-plus-28';
 import { parseDocument } from 'yaml';
 import { configFromCharmOptions, isDnsLabel } from './config';
 import { PostgresConnection } from './database';
+import { GitOpsOptions, validateGitOps } from './gitops';
+import { DiscourseIngressOptions, IngressTls, validateIngress } from './ingress';
+import { DiscourseMonitoringOptions, validateMonitoring } from './monitoring';
+import { ExtensionsSetupOptions, Operation, validateOperation } from './jobs';
 import { Problem, show } from './problems';
 import { DiscourseProps, PebbleSource } from './props';
 import { Reader } from './reader';
@@ -18,12 +22,108 @@ export interface SiteDescription {
   readonly namespace: string;
   /** Props for the Discourse construct. */
   readonly props: DiscourseProps;
+  /** Ingress options; false when the site has `ingress: { enabled: false }`. */
+  readonly ingress: DiscourseIngressOptions | false;
+  /** Monitoring options; false when the site has `monitoring: { enabled: false }`. */
+  readonly monitoring: DiscourseMonitoringOptions | false;
+  /** Argo CD / Flux objects for the site, when it has a `gitops:` section. */
+  readonly gitops?: GitOpsOptions;
 }
 
 const TOP_LEVEL = [
   'name', 'namespace', 'image', 'replicas', 'resources', 'config', 'database', 'redis', 'saml', 'proxy', 'metrics', 'pebble',
-  'pebble_health_port', 'kill_delay', 'startup_timeout', 'uploads', 'secret_key_base', 'loki_url', 'network_policy',
+  'pebble_health_port', 'kill_delay', 'startup_timeout', 'uploads', 'secret_key_base', 'loki_url', 'network_policy', 'ingress', 'monitoring',
+  'gitops', 'migrations', 'operations',
 ];
+
+function ingressOptions(r: Reader, value: unknown): DiscourseIngressOptions | false {
+  const p = 'ingress';
+  const s = r.section(value, p, ['enabled', 'class_name', 'controller', 'tls', 'extra_hosts', 'sticky_sessions', 'max_body_size', 'annotations']) ?? {};
+  if (r.boolean(s.enabled, `${p}.enabled`) === false) return false;
+  const tls = r.section(s.tls, `${p}.tls`, ['secret_name', 'cert_manager_cluster_issuer', 'cert_manager_issuer']);
+  let ingressTls: IngressTls | undefined;
+  if (tls) {
+    const forms = ['secret_name', 'cert_manager_cluster_issuer', 'cert_manager_issuer'].filter((k) => tls[k] !== undefined);
+    if (forms.length !== 1) r.problems.push({ path: `${p}.tls`, message: forms.length === 0 ? 'names no certificate source' : `mixes ${forms.join(' and ')}`, fix: 'use exactly one of secret_name, cert_manager_cluster_issuer, cert_manager_issuer' });
+    const secretName = r.string(tls.secret_name, `${p}.tls.secret_name`);
+    const cluster = r.string(tls.cert_manager_cluster_issuer, `${p}.tls.cert_manager_cluster_issuer`);
+    const issuer = r.string(tls.cert_manager_issuer, `${p}.tls.cert_manager_issuer`);
+    ingressTls = secretName ? IngressTls.fromSecret(secretName) : cluster ? IngressTls.fromCertManager(cluster, 'ClusterIssuer') : issuer ? IngressTls.fromCertManager(issuer, 'Issuer') : undefined;
+  }
+  return dropUndefined({
+    className: r.string(s.class_name, `${p}.class_name`),
+    controller: r.oneOf(s.controller, `${p}.controller`, ['ingress-nginx', 'generic'] as const),
+    tls: ingressTls,
+    extraHosts: r.stringList(s.extra_hosts, `${p}.extra_hosts`),
+    stickySessions: r.boolean(s.sticky_sessions, `${p}.sticky_sessions`),
+    maxBodySize: r.size(s.max_body_size, `${p}.max_body_size`),
+    annotations: r.stringMap(s.annotations, `${p}.annotations`),
+  });
+}
+
+function gitopsOptions(r: Reader, value: unknown): GitOpsOptions | undefined {
+  const p = 'gitops';
+  const s = r.section(value, p, ['repo_url', 'revision', 'path', 'argocd', 'flux', 'destination_server']);
+  if (!s) return undefined;
+  const argo = r.section(s.argocd, `${p}.argocd`, ['enabled', 'namespace', 'project']);
+  const flux = r.section(s.flux, `${p}.flux`, ['enabled', 'namespace', 'interval']);
+  const repoUrl = r.string(s.repo_url, `${p}.repo_url`);
+  if (repoUrl === undefined) r.problems.push({ path: `${p}.repo_url`, message: 'is required', fix: 'write the Git URL of the repository holding dist/' });
+  const options = dropUndefined<GitOpsOptions>({
+    repoUrl: repoUrl ?? '',
+    revision: r.string(s.revision, `${p}.revision`),
+    path: r.string(s.path, `${p}.path`),
+    destinationServer: r.string(s.destination_server, `${p}.destination_server`),
+    argocd: r.boolean(argo?.enabled, `${p}.argocd.enabled`),
+    argocdNamespace: r.string(argo?.namespace, `${p}.argocd.namespace`),
+    argocdProject: r.string(argo?.project, `${p}.argocd.project`),
+    flux: r.boolean(flux?.enabled, `${p}.flux.enabled`),
+    fluxNamespace: r.string(flux?.namespace, `${p}.flux.namespace`),
+    interval: r.string(flux?.interval, `${p}.flux.interval`),
+  });
+  if (repoUrl !== undefined) r.problems.push(...validateGitOps(options, p));
+  return options;
+}
+
+function operations(r: Reader, value: unknown): Operation[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) {
+    r.problems.push({ path: 'operations', message: `${show(value)} is not a list`, fix: 'write a YAML list of { action: ..., ... }' });
+    return undefined;
+  }
+  const ops: Operation[] = [];
+  value.forEach((item, i) => {
+    const p = `operations[${i}]`;
+    const s = r.section(item, p, ['action', 'email', 'admin', 'active', 'password', 'username']) ?? {};
+    const action = r.oneOf(s.action, `${p}.action`, ['create-user', 'add-admin-user', 'promote-user', 'anonymize-user'] as const);
+    if (action === 'create-user' || action === 'add-admin-user') {
+      const password = r.secret(s.password, `${p}.password`);
+      if (s.password === undefined) r.problems.push({ path: `${p}.password`, message: 'is required', fix: 'write password: { secret: <name>, key: <key> }' });
+      if (password) ops.push({ action: 'create-user', email: r.string(s.email, `${p}.email`) ?? '', admin: action === 'add-admin-user' ? true : r.boolean(s.admin, `${p}.admin`), active: r.boolean(s.active, `${p}.active`), password });
+    } else if (action === 'promote-user') {
+      ops.push({ action, email: r.string(s.email, `${p}.email`) ?? '' });
+    } else if (action === 'anonymize-user') {
+      ops.push({ action, username: r.string(s.username, `${p}.username`) ?? '' });
+    }
+  });
+  ops.forEach((op, i) => r.problems.push(...validateOperation(op, `operations[${i}]`)));
+  return ops;
+}
+
+function monitoringOptions(r: Reader, value: unknown): DiscourseMonitoringOptions | false {
+  const p = 'monitoring';
+  const s = r.section(value, p, ['enabled', 'prometheus_labels', 'interval', 'scrape_timeout', 'alerts', 'dashboards', 'dashboard_labels', 'dashboard_namespace']) ?? {};
+  if (r.boolean(s.enabled, `${p}.enabled`) === false) return false;
+  return dropUndefined({
+    prometheusLabels: r.stringMap(s.prometheus_labels, `${p}.prometheus_labels`),
+    interval: r.string(s.interval, `${p}.interval`),
+    scrapeTimeout: r.string(s.scrape_timeout, `${p}.scrape_timeout`),
+    alerts: r.boolean(s.alerts, `${p}.alerts`),
+    dashboards: r.boolean(s.dashboards, `${p}.dashboards`),
+    dashboardLabels: r.stringMap(s.dashboard_labels, `${p}.dashboard_labels`),
+    dashboardNamespace: r.string(s.dashboard_namespace, `${p}.dashboard_namespace`),
+  });
+}
 
 function cpu(r: Reader, value: unknown, path: string): Cpu | undefined {
   if (value === undefined || value === null) return undefined;
@@ -35,12 +135,13 @@ function cpu(r: Reader, value: unknown, path: string): Cpu | undefined {
 }
 
 function database(r: Reader, value: unknown): PostgresConnection | undefined {
-  const db = r.section(value, 'database', ['cloudnativepg', 'crunchy_pgo', 'secret', 'host', 'port', 'name', 'user', 'password']);
+  const db = r.section(value, 'database', ['cloudnativepg', 'crunchy_pgo', 'secret', 'host', 'port', 'name', 'user', 'password', 'extensions']);
   if (!db) {
     r.problems.push({ path: 'database', message: 'is required', fix: 'add database: { cloudnativepg: { cluster: <name> } } or another form (see README)' });
     return undefined;
   }
   const forms = ['cloudnativepg', 'crunchy_pgo', 'secret', 'host'].filter((k) => db[k] !== undefined);
+  // extensions is read by databaseExtensions(); it is not a connection form.
   if (forms.length !== 1) {
     r.problems.push({ path: 'database', message: forms.length === 0 ? 'names no connection' : `mixes ${forms.join(' and ')}`, fix: 'use exactly one of cloudnativepg, crunchy_pgo, secret, or host/port/name/user/password' });
     return undefined;
@@ -150,7 +251,29 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
       ? { enabled: r.boolean(netpol.enabled, 'network_policy.enabled'), ingressNamespace: r.string(netpol.ingress_namespace, 'network_policy.ingress_namespace'), monitoringNamespace: r.string(netpol.monitoring_namespace, 'network_policy.monitoring_namespace') }
       : undefined,
   };
-  return { site: { file, name, namespace, props: dropUndefined(props) }, problems };
+  const dbSection = (raw.database ?? {}) as Record<string, unknown>;
+  const ext = r.section(dbSection.extensions, 'database.extensions', ['superuser_secret', 'username_key', 'password_key', 'psql_image', 'names']);
+  const databaseExtensions: ExtensionsSetupOptions | undefined = ext
+    ? dropUndefined({
+      superuserSecret: r.string(ext.superuser_secret, 'database.extensions.superuser_secret') ?? '',
+      usernameKey: r.string(ext.username_key, 'database.extensions.username_key'),
+      passwordKey: r.string(ext.password_key, 'database.extensions.password_key'),
+      psqlImage: r.string(ext.psql_image, 'database.extensions.psql_image'),
+      extensions: r.stringList(ext.names, 'database.extensions.names'),
+    })
+    : undefined;
+  const ingress = ingressOptions(r, raw.ingress);
+  const monitoring = monitoringOptions(r, raw.monitoring);
+  if (ingress) problems.push(...validateIngress(ingress, 'ingress').map(snakePath));
+  if (monitoring) problems.push(...validateMonitoring(monitoring, 'monitoring').map(snakePath));
+  const gitops = gitopsOptions(r, raw.gitops);
+  const fullProps: DiscourseProps = { ...props, migrations: r.boolean(raw.migrations, 'migrations'), operations: operations(r, raw.operations), databaseExtensions };
+  return { site: { file, name, namespace, props: dropUndefined(fullProps), ingress, monitoring, gitops }, problems };
+}
+
+/** Problems from camelCase validators, renamed to the site file's snake_case keys. */
+function snakePath(p: Problem): Problem {
+  return { ...p, path: p.path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) };
 }
 
 /** Removes undefined entries so defaults apply and "unknown prop" checks see only what the file set. */

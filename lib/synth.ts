@@ -48,8 +48,8 @@ export function renderSites(sitesDir: string): { tree?: OutputTree; errors: stri
   const { sites, errors } = loadSites(sitesDir);
   if (errors.length > 0) return { errors };
   if (sites.length === 0) return { errors: [`no site files (*.yaml) in ${sitesDir}`] };
-  const { charts } = buildApp(sites);
-  return { tree: renderCharts(charts), errors: [] };
+  const { charts, gitops } = buildApp(sites);
+  return { tree: renderCharts(charts, gitops), errors: [] };
 }
 
 export function synthesize(options: SynthOptions): SynthResult {

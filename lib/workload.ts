@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { LAYER_FILE } from './discourse-layer';
 import { APP_DIR, APP_UID, HTTP_PORT, METRICS_PORT, SecretEnv } from './environment';
-import { INJECTED_PEBBLE, ResolvedDiscourse } from './props';
+import { INJECTED_PEBBLE, ResolvedDiscourse, sizeQuantity } from './props';
 
 /**
  * Pure mappings from resolved props to pod-level Kubernetes structures. The
@@ -82,6 +82,15 @@ export function probes(r: ResolvedDiscourse): Pick<k8s.Container, 'livenessProbe
   };
 }
 
+/** Requests and limits from the site's settings. */
+export function containerResources(r: ResolvedDiscourse): k8s.ResourceRequirements {
+  const res = r.resources;
+  return {
+    requests: { cpu: k8s.Quantity.fromString(res.cpuRequest.amount), memory: k8s.Quantity.fromString(sizeQuantity(res.memoryRequest)) },
+    limits: { cpu: k8s.Quantity.fromString(res.cpuLimit.amount), memory: k8s.Quantity.fromString(sizeQuantity(res.memoryLimit)) },
+  };
+}
+
 /** The Discourse container: Pebble as entrypoint, the layer mounted, secrets by reference. */
 export function discourseContainer(r: ResolvedDiscourse): k8s.Container {
   const ports: k8s.ContainerPort[] = [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }];
@@ -106,10 +115,7 @@ export function discourseContainer(r: ResolvedDiscourse): k8s.Container {
     env: [{ name: 'PEBBLE', value: PEBBLE_DIR }, ...secretEnvVars(r.secretEnvironment)],
     ports,
     ...probes(r),
-    resources: {
-      requests: { cpu: k8s.Quantity.fromString(r.resources.cpuRequest.amount), memory: k8s.Quantity.fromString(`${r.resources.memoryRequest.toMebibytes()}Mi`) },
-      limits: { cpu: k8s.Quantity.fromString(r.resources.cpuLimit.amount), memory: k8s.Quantity.fromString(`${r.resources.memoryLimit.toMebibytes()}Mi`) },
-    },
+    resources: containerResources(r),
     securityContext: containerSecurityContext(),
     volumeMounts: mounts.sort((a, b) => (a.mountPath < b.mountPath ? -1 : 1)),
   };
@@ -132,8 +138,24 @@ export function pebbleInitContainer(r: ResolvedDiscourse): k8s.Container | undef
   };
 }
 
+/** The restricted-profile pod security context: everything runs as the rock's `_daemon_`. */
+export function podSecurityContext(): k8s.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: APP_UID,
+    runAsGroup: APP_UID,
+    fsGroup: APP_UID,
+    fsGroupChangePolicy: 'OnRootMismatch',
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
 /** The pod spec; `layerConfigMap` and `uploadsClaim` name the objects the construct creates. */
-export function discoursePodSpec(r: ResolvedDiscourse, names: { readonly layerConfigMap: string; readonly uploadsClaim: string; readonly serviceAccount: string }): k8s.PodSpec {
+export function discoursePodSpec(
+  r: ResolvedDiscourse,
+  names: { readonly layerConfigMap: string; readonly uploadsClaim: string; readonly serviceAccount: string },
+  extraInitContainers: readonly k8s.Container[] = [],
+): k8s.PodSpec {
   const volumes: k8s.Volume[] = [
     ...Object.keys(SCRATCH_MOUNTS).map((name) => ({ name, emptyDir: {} })),
     { name: 'pebble-layers', configMap: { name: names.layerConfigMap, items: [{ key: LAYER_FILE, path: LAYER_FILE }] } },
@@ -149,15 +171,8 @@ export function discoursePodSpec(r: ResolvedDiscourse, names: { readonly layerCo
     enableServiceLinks: false,
     // Longer than Pebble's kill-delay, so Pebble stops Unicorn before the kubelet kills it.
     terminationGracePeriodSeconds: r.killDelaySeconds + 10,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: APP_UID,
-      runAsGroup: APP_UID,
-      fsGroup: APP_UID,
-      fsGroupChangePolicy: 'OnRootMismatch',
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
-    ...(init ? { initContainers: [init] } : {}),
+    securityContext: podSecurityContext(),
+    ...(init || extraInitContainers.length > 0 ? { initContainers: [...(init ? [init] : []), ...extraInitContainers] } : {}),
     containers: [discourseContainer(r)],
     volumes: volumes.sort((a, b) => (a.name < b.name ? -1 : 1)),
   };

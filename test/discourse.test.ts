@@ -18,8 +18,8 @@ describe('Discourse construct (defaults)', () => {
   });
 
   test('emits the expected objects', () => {
-    expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
-      'ConfigMap/forum-pebble', 'Deployment/forum', 'NetworkPolicy/forum', 'PersistentVolumeClaim/forum-uploads', 'Service/forum', 'ServiceAccount/forum',
+    expect(manifests.map((m) => `${m.kind}/${m.metadata.name.replace(/-[0-9a-f]{8}$/, '-<hash>')}`).sort()).toEqual([
+      'ConfigMap/forum-pebble', 'Deployment/forum', 'Job/forum-migrate-<hash>', 'NetworkPolicy/forum', 'PersistentVolumeClaim/forum-uploads', 'Service/forum', 'ServiceAccount/forum',
     ]);
   });
 
@@ -83,7 +83,7 @@ describe('Discourse construct (defaults)', () => {
   });
 
   test('resource requests and limits are always set', () => {
-    expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '2048Mi' }, limits: { cpu: '2', memory: '4096Mi' } });
+    expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '2', memory: '4Gi' } });
   });
 
   test('termination grace outlasts Pebble kill-delay', () => {

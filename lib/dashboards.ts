@@ -1,0 +1,405 @@
+import { sitePodRegex } from './alerts';
+import { lookupSeries } from './metric-names';
+
+/**
+ * Grafana dashboards for one Discourse site, as plain JSON-able objects (for
+ * a ConfigMap the Grafana sidecar loads). They replace the charm's two
+ * dashboards ("Discourse Stats" and "Discourse Service Health"), which query
+ * without any job or namespace filter and so mix every Discourse a
+ * Prometheus scrapes; here every query is scoped to one site.
+ *
+ * Latency comes from the plugin's histograms, not its summaries: summary
+ * quantiles are computed per pod and cannot be combined across pods, while
+ * histogram buckets can. Queries use a fixed `[5m]` window rather than
+ * Grafana's `$__rate_interval`, so every expression is plain PromQL that the
+ * tests parse and check; 5m spans several scrapes at the usual 30 s or 1 m.
+ * Output is deterministic (no timestamps, ids numbered in order) so that
+ * re-rendering does not churn GitOps diffs.
+ */
+
+/** Reference to the dashboard's data source, chosen by the `datasource` variable. */
+export interface GrafanaDatasourceRef {
+  type: 'prometheus';
+  uid: string;
+}
+
+/** One PromQL query of a panel. */
+export interface GrafanaTarget {
+  expr: string;
+  legendFormat: string;
+  refId: string;
+}
+
+/** Panel position on Grafana's 24-column grid. */
+export interface GrafanaGridPos {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** A threshold step; the first step's value is null (it applies from -Infinity). */
+export interface GrafanaThresholdStep {
+  color: string;
+  value: number | null;
+}
+
+/** Maps raw values to text, e.g. 0/1 to DOWN/UP. */
+export interface GrafanaValueMapping {
+  type: 'value';
+  options: Record<string, { text: string; color: string }>;
+}
+
+/** Field defaults the panels set. */
+export interface GrafanaFieldDefaults {
+  unit: string;
+  min?: number;
+  mappings?: GrafanaValueMapping[];
+  thresholds?: { mode: 'absolute'; steps: GrafanaThresholdStep[] };
+}
+
+interface GrafanaPanelBase {
+  id: number;
+  title: string;
+  description: string;
+  gridPos: GrafanaGridPos;
+  datasource: GrafanaDatasourceRef;
+  targets: GrafanaTarget[];
+  fieldConfig: { defaults: GrafanaFieldDefaults };
+}
+
+/** A time series graph. */
+export interface GrafanaTimeseriesPanel extends GrafanaPanelBase {
+  type: 'timeseries';
+  options: {
+    legend: { displayMode: 'list'; placement: 'bottom'; showLegend: true };
+    tooltip: { mode: 'multi'; sort: 'desc' };
+  };
+}
+
+/** A single big number. */
+export interface GrafanaStatPanel extends GrafanaPanelBase {
+  type: 'stat';
+  options: {
+    reduceOptions: { calcs: ['lastNotNull']; fields: ''; values: false };
+    colorMode: 'value' | 'background';
+    graphMode: 'none';
+    textMode: 'auto';
+    justifyMode: 'auto';
+    orientation: 'auto';
+  };
+}
+
+/** A dashboard panel. */
+export type GrafanaPanel = GrafanaTimeseriesPanel | GrafanaStatPanel;
+
+/** The `datasource` template variable: lets the viewer pick any Prometheus data source. */
+export interface GrafanaDatasourceVariable {
+  name: 'datasource';
+  label: string;
+  type: 'datasource';
+  query: 'prometheus';
+  current: Record<string, never>;
+  hide: 0;
+  refresh: 1;
+  regex: '';
+  options: [];
+}
+
+/** The subset of Grafana's dashboard model (schema version 39) these dashboards use. */
+export interface GrafanaDashboard {
+  schemaVersion: 39;
+  uid: string;
+  title: string;
+  tags: string[];
+  editable: boolean;
+  /** 1: shared crosshair across panels. */
+  graphTooltip: 1;
+  time: { from: string; to: string };
+  refresh: string;
+  templating: { list: GrafanaDatasourceVariable[] };
+  panels: GrafanaPanel[];
+}
+
+/** Which site a dashboard shows, and how Grafana names it. */
+export interface DashboardOptions {
+  /** Grafana uid: at most 40 characters of letters, digits, `-` and `_`. */
+  readonly uid: string;
+  readonly title: string;
+  /** Prometheus `job` label of the Discourse pods' target (the Service name). */
+  readonly job: string;
+  /** Kubernetes namespace of the site. */
+  readonly namespace: string;
+  /**
+   * Deployment name, for kube-state-metrics and cAdvisor series (which carry
+   * the pod name, not the Discourse job).
+   * @default - `job`: the Service and the Deployment share the site's name
+   */
+  readonly instance?: string;
+}
+
+const DATASOURCE: GrafanaDatasourceRef = { type: 'prometheus', uid: '${datasource}' };
+const GRID_COLUMNS = 24;
+const UID_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
+/** Fresh objects per panel, so that editing one panel's config cannot change another's. */
+function upDown(): GrafanaValueMapping {
+  return { type: 'value', options: { 0: { text: 'DOWN', color: 'red' }, 1: { text: 'UP', color: 'green' } } };
+}
+
+function thresholds(below: string, from1: string): NonNullable<GrafanaFieldDefaults['thresholds']> {
+  return { mode: 'absolute', steps: [{ color: below, value: null }, { color: from1, value: 1 }] };
+}
+
+function validate(opts: DashboardOptions): void {
+  const problems: string[] = [];
+  if (!UID_PATTERN.test(opts.uid)) problems.push(`uid ${JSON.stringify(opts.uid)} must be 1-40 letters, digits, - or _`);
+  if (opts.title.trim() === '') problems.push('title must not be empty');
+  if (opts.job === '') problems.push('job must not be empty');
+  if (opts.namespace === '') problems.push('namespace must not be empty');
+  if (opts.instance === '') problems.push('instance must not be empty');
+  if (problems.length > 0) throw new Error(`invalid dashboard options: ${problems.join('; ')}`);
+}
+
+/** Builds scoped selectors and lays panels out left to right, top to bottom, numbering them 1, 2, ... */
+class Builder {
+  public readonly panels: GrafanaPanel[] = [];
+  private x = 0;
+  private y = 0;
+  private rowHeight = 0;
+  private readonly site: string;
+  private readonly pod: string;
+
+  constructor(opts: DashboardOptions) {
+    const q = JSON.stringify;
+    this.site = `job=${q(opts.job)},namespace=${q(opts.namespace)}`;
+    this.pod = `namespace=${q(opts.namespace)},pod=~${q(sitePodRegex(opts.instance ?? opts.job))},container="discourse"`;
+  }
+
+  /** `series{job=...,namespace=...[,extra]}`, or the pod-scoped form for kube-state-metrics/cAdvisor series; throws for an unknown series. */
+  public sel(series: string, extra?: string): string {
+    const info = lookupSeries(series);
+    if (!info) throw new Error(`unknown series ${series}`);
+    const scope = info.scope === 'target' ? this.site : this.pod;
+    return `${series}{${scope}${extra ? `,${extra}` : ''}}`;
+  }
+
+  public timeseries(title: string, description: string, unit: string, queries: [string, string][], w = 12, h = 8): void {
+    this.add({
+      type: 'timeseries',
+      title,
+      description,
+      unit,
+      queries,
+      w,
+      h,
+      options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: { mode: 'multi', sort: 'desc' } },
+    });
+  }
+
+  public stat(title: string, description: string, unit: string, queries: [string, string][], extra: Omit<GrafanaFieldDefaults, 'unit'> = {}, w = 6, h = 4): void {
+    this.add({
+      type: 'stat',
+      title,
+      description,
+      unit,
+      queries,
+      w,
+      h,
+      extra,
+      options: {
+        reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+        colorMode: extra.thresholds ? 'background' : 'value',
+        graphMode: 'none',
+        textMode: 'auto',
+        justifyMode: 'auto',
+        orientation: 'auto',
+      },
+    });
+  }
+
+  private add(p: {
+    title: string;
+    description: string;
+    unit: string;
+    queries: [string, string][];
+    w: number;
+    h: number;
+    extra?: Omit<GrafanaFieldDefaults, 'unit'>;
+  } & (Pick<GrafanaTimeseriesPanel, 'type' | 'options'> | Pick<GrafanaStatPanel, 'type' | 'options'>)): void {
+    if (this.x + p.w > GRID_COLUMNS) {
+      this.x = 0;
+      this.y += this.rowHeight;
+      this.rowHeight = 0;
+    }
+    const base = {
+      id: this.panels.length + 1,
+      title: p.title,
+      description: p.description,
+      gridPos: { x: this.x, y: this.y, w: p.w, h: p.h },
+      datasource: { ...DATASOURCE },
+      targets: p.queries.map(([expr, legendFormat], i) => ({ expr, legendFormat, refId: String.fromCharCode(65 + i) })),
+      fieldConfig: { defaults: { unit: p.unit, ...p.extra } },
+    };
+    this.panels.push(p.type === 'stat' ? { ...base, type: p.type, options: p.options } : { ...base, type: p.type, options: p.options });
+    this.x += p.w;
+    this.rowHeight = Math.max(this.rowHeight, p.h);
+  }
+}
+
+function dashboard(opts: DashboardOptions, tags: string[], panels: GrafanaPanel[]): GrafanaDashboard {
+  return {
+    schemaVersion: 39,
+    uid: opts.uid,
+    title: opts.title,
+    tags,
+    editable: true,
+    graphTooltip: 1,
+    time: { from: 'now-6h', to: 'now' },
+    refresh: '1m',
+    templating: {
+      list: [{ name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, hide: 0, refresh: 1, regex: '', options: [] }],
+    },
+    panels,
+  };
+}
+
+/** `histogram_quantile(q, ...)` over a histogram's buckets, summed over pods. */
+function quantile(b: Builder, q: number, histogram: string, extra?: string): string {
+  return `histogram_quantile(${q}, sum by (le) (rate(${b.sel(`${histogram}_bucket`, extra)}[5m])))`;
+}
+
+/** Mean per observation: rate of `_sum` over rate of `_count`. */
+function mean(b: Builder, histogram: string): string {
+  return `sum(rate(${b.sel(`${histogram}_sum`)}[5m])) / sum(rate(${b.sel(`${histogram}_count`)}[5m]))`;
+}
+
+/** Mean run time per job class, the 10 slowest; classes that did not run in the window are left out. */
+function slowestJobs(b: Builder, family: 'sidekiq' | 'scheduled'): string {
+  const duration = b.sel(`discourse_${family}_job_duration_seconds`);
+  const count = b.sel(`discourse_${family}_job_count`);
+  return `topk(10, sum by (job_name) (rate(${duration}[5m])) / (sum by (job_name) (rate(${count}[5m])) > 0))`;
+}
+
+/**
+ * The application dashboard: what the charm's "Discourse Stats" shows
+ * (traffic, latency, SQL/Redis time, page views, Unicorn and Sidekiq load,
+ * memory), scoped to one site.
+ */
+export function appDashboard(opts: DashboardOptions): GrafanaDashboard {
+  validate(opts);
+  const b = new Builder(opts);
+  const requests = (status: string): string => `sum(rate(${b.sel('discourse_http_requests', status)}[5m]))`;
+  b.timeseries('Requests by status class', 'HTTP requests per second. "hijacked" are message-bus long polls handed off before they have a status (status "-1").', 'reqps', [
+    [requests('status=~"2.."'), '2xx'],
+    [requests('status=~"3.."'), '3xx'],
+    [requests('status=~"4.."'), '4xx'],
+    [requests('status=~"5.."'), '5xx'],
+    [requests('status="-1"'), 'hijacked'],
+  ]);
+  b.timeseries('Request latency', 'Time per HTTP request, from the discourse_http_requests_duration_seconds histogram, all pods together.', 's', [
+    [quantile(b, 0.5, 'discourse_http_requests_duration_seconds'), 'p50'],
+    [quantile(b, 0.99, 'discourse_http_requests_duration_seconds'), 'p99'],
+  ]);
+  b.timeseries('SQL time per request', 'Time a request spends in PostgreSQL queries.', 's', [
+    [quantile(b, 0.99, 'discourse_http_requests_sql_duration_seconds'), 'p99'],
+    [mean(b, 'discourse_http_requests_sql_duration_seconds'), 'mean'],
+  ]);
+  b.timeseries('Redis time per request', 'Time a request spends in Redis calls.', 's', [
+    [quantile(b, 0.99, 'discourse_http_requests_redis_duration_seconds'), 'p99'],
+    [mean(b, 'discourse_http_requests_redis_duration_seconds'), 'mean'],
+  ]);
+  b.timeseries('Page views by type', 'Page views per second as the admin dashboard counts them: anon, logged_in or crawler.', 'short', [
+    [`sum by (type) (rate(${b.sel('discourse_page_views')}[5m]))`, '{{type}}'],
+  ]);
+  b.timeseries('Active and queued app requests', "Requests Unicorn is serving and requests waiting in its listen queue (each pod's peak over ~30 s). Queued requests mean every worker is busy.", 'short', [
+    [`sum(${b.sel('discourse_active_app_reqs')})`, 'active'],
+    [`sum(${b.sel('discourse_queued_app_reqs')})`, 'queued'],
+  ]);
+  b.timeseries('Sidekiq jobs enqueued', 'Jobs waiting per Sidekiq queue. max, not sum: every pod reports the same queues (they live in Redis).', 'short', [
+    [`max by (queue) (${b.sel('discourse_sidekiq_jobs_enqueued')})`, '{{queue}}'],
+  ]);
+  b.timeseries('Sidekiq queue latency', 'How long the oldest job of each queue has waited.', 's', [
+    [`max by (queue) (${b.sel('discourse_sidekiq_queue_latency_seconds')})`, '{{queue}}'],
+  ]);
+  b.timeseries('Sidekiq job duration (top 10)', 'Mean run time of the 10 slowest Sidekiq job classes that ran in the last 5 minutes.', 's', [
+    [slowestJobs(b, 'sidekiq'), '{{job_name}}'],
+  ]);
+  b.timeseries('Scheduled job duration (top 10)', 'Mean run time of the 10 slowest scheduled job classes that ran in the last 5 minutes.', 's', [
+    [slowestJobs(b, 'scheduled'), '{{job_name}}'],
+  ]);
+  b.timeseries('RSS by process type', 'Resident memory of the web (Unicorn workers) and sidekiq processes of each pod.', 'bytes', [
+    [`sum by (pod, type) (${b.sel('discourse_rss')})`, '{{pod}} {{type}}'],
+  ]);
+  b.timeseries('Ruby heap live slots', 'Live objects on the Ruby heap; steady growth hints at a leak.', 'short', [
+    [`sum by (pod, type) (${b.sel('discourse_heap_live_slots')})`, '{{pod}} {{type}}'],
+  ]);
+  return dashboard(opts, ['discourse'], b.panels);
+}
+
+/**
+ * The service health dashboard: the charm's four golden signals (latency,
+ * errors, traffic, saturation), plus scrape health, pod restarts and
+ * PostgreSQL/Redis reachability, scoped to one site.
+ */
+export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard {
+  validate(opts);
+  const b = new Builder(opts);
+  const restarts = b.sel('kube_pod_container_status_restarts_total');
+  b.stat('Metrics targets up', 'Pods Prometheus scraped successfully, of all pods it tries.', 'short', [
+    [`sum(${b.sel('up')})`, 'up'],
+    [`count(${b.sel('up')})`, 'targets'],
+  ]);
+  b.stat('PostgreSQL', "Whether every pod can connect to the primary PostgreSQL (the plugin's check).", 'none', [
+    [`min(${b.sel('discourse_postgres_primary_available')})`, 'PostgreSQL'],
+  ], { mappings: [upDown()], thresholds: thresholds('red', 'green') });
+  b.stat('Redis', "Whether every pod can PING the primary Redis (the plugin's check).", 'none', [
+    [`min(${b.sel('discourse_redis_primary_available')})`, 'Redis'],
+  ], { mappings: [upDown()], thresholds: thresholds('red', 'green') });
+  b.stat('Pod restarts (1h)', 'Restarts of the discourse container in the last hour (kube-state-metrics). Pebble restarts Unicorn in place; these are whole-container restarts.', 'short', [
+    [`sum(increase(${restarts}[1h]))`, 'restarts'],
+  ], { thresholds: thresholds('green', 'red') });
+  b.timeseries('Latency: p99', 'The charm watches list#latest (the home page); all requests are shown too.', 's', [
+    [quantile(b, 0.99, 'discourse_http_requests_duration_seconds'), 'all requests'],
+    [quantile(b, 0.99, 'discourse_http_requests_duration_seconds', 'controller="list",action="latest"'), 'list#latest'],
+  ]);
+  b.timeseries('Errors: 4xx and 5xx', 'Error answers per second, by status.', 'reqps', [
+    [`sum by (status) (rate(${b.sel('discourse_http_requests', 'status=~"[45].."')}[5m]))`, '{{status}}'],
+  ]);
+  b.timeseries('Errors: 5xx ratio', 'Share of requests answered 5xx, hijacked message-bus requests left out; DiscourseHighErrorRate fires above 5%.', 'percentunit', [
+    [`sum(rate(${b.sel('discourse_http_requests', 'status=~"5.."')}[5m])) / sum(rate(${b.sel('discourse_http_requests', 'status!="-1"')}[5m]))`, '5xx'],
+  ]);
+  b.timeseries('Traffic: requests', 'HTTP requests per second, regular and background (hijacked message-bus polls left out).', 'reqps', [
+    [`sum by (type) (rate(${b.sel('discourse_http_requests', 'status!="-1"')}[5m]))`, '{{type}}'],
+  ]);
+  b.timeseries('Traffic: requests in progress', 'Requests Unicorn is serving, per pod (the charm\'s traffic panel).', 'short', [
+    [`sum by (pod) (${b.sel('discourse_active_app_reqs')})`, '{{pod}}'],
+  ]);
+  b.timeseries('Saturation: queued requests', 'Requests waiting for a free Unicorn worker, per pod; above 0 for long means too few workers or too little CPU.', 'short', [
+    [`sum by (pod) (${b.sel('discourse_queued_app_reqs')})`, '{{pod}}'],
+  ]);
+  b.timeseries('Saturation: CPU', 'CPU cores used by the discourse container (cAdvisor).', 'short', [
+    [`sum by (pod) (rate(${b.sel('container_cpu_usage_seconds_total')}[5m]))`, '{{pod}}'],
+  ]);
+  b.timeseries('Saturation: memory', 'Working set of the discourse container (cAdvisor): what the kernel counts against the memory limit.', 'bytes', [
+    [`sum by (pod) (${b.sel('container_memory_working_set_bytes')})`, '{{pod}}'],
+  ]);
+  b.timeseries('Saturation: threads', 'Ruby threads per pod and process type (the charm\'s saturation panel).', 'short', [
+    [`sum by (pod, type) (${b.sel('discourse_thread_count')})`, '{{pod}} {{type}}'],
+  ]);
+  b.timeseries('Saturation: V8 heap used', 'JavaScript (mini_racer) heap in use, per pod and process type (the charm\'s saturation panel).', 'bytes', [
+    [`sum by (pod, type) (${b.sel('discourse_v8_used_heap_size')})`, '{{pod}} {{type}}'],
+  ]);
+  b.timeseries('PostgreSQL and Redis reachable', "1 while every pod can reach the primary (the plugin's checks, every 5 s).", 'none', [
+    [`min(${b.sel('discourse_postgres_primary_available')})`, 'PostgreSQL'],
+    [`min by (type) (${b.sel('discourse_redis_primary_available')})`, 'Redis {{type}}'],
+  ]);
+  b.timeseries('Pod restarts', 'Restarts of the discourse container per pod over the last hour.', 'short', [
+    [`sum by (pod) (increase(${restarts}[1h]))`, '{{pod}}'],
+  ]);
+  return dashboard(opts, ['discourse', 'service-health'], b.panels);
+}
+
+/** Every PromQL expression of a dashboard, in panel order. */
+export function dashboardQueries(d: GrafanaDashboard): string[] {
+  return d.panels.flatMap((p) => p.targets.map((t) => t.expr));
+}

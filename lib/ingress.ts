@@ -1,0 +1,167 @@
+import { Size } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { isDnsSubdomain } from './config';
+import type { Discourse } from './discourse';
+import { Problem, ValidationError, show } from './problems';
+import { wholeMebibytes } from './props';
+
+/** TLS for the Ingress: an existing Secret, or one cert-manager issues. */
+export class IngressTls {
+  /** Use an existing `kubernetes.io/tls` Secret. */
+  public static fromSecret(secretName: string): IngressTls {
+    return new IngressTls(secretName);
+  }
+
+  /**
+   * Let cert-manager issue the certificate into `<site>-tls`.
+   * @param issuer name of the (Cluster)Issuer
+   * @param kind `ClusterIssuer` or `Issuer`
+   * @see https://cert-manager.io/docs/usage/ingress/
+   */
+  public static fromCertManager(issuer: string, kind: 'ClusterIssuer' | 'Issuer' = 'ClusterIssuer'): IngressTls {
+    return new IngressTls(undefined, { issuer, kind });
+  }
+
+  private constructor(
+    /** Explicit Secret name, if any. */
+    public readonly secretName?: string,
+    /** cert-manager issuer, if any. */
+    public readonly certManager?: { readonly issuer: string; readonly kind: 'ClusterIssuer' | 'Issuer' },
+  ) {}
+}
+
+/** Which controller's annotations to write. */
+export type IngressController = 'ingress-nginx' | 'generic';
+
+/** Options of the site's Ingress. */
+export interface DiscourseIngressOptions {
+  /**
+   * `spec.ingressClassName`.
+   * @default 'nginx'
+   */
+  readonly className?: string;
+  /**
+   * Annotation dialect. `generic` writes none: pass your controller's in `annotations`.
+   * @default 'ingress-nginx'
+   */
+  readonly controller?: IngressController;
+  /** @default - plain HTTP */
+  readonly tls?: IngressTls;
+  /**
+   * More hostnames served by the same site (e.g. `www.` aliases); all share TLS.
+   * @default []
+   */
+  readonly extraHosts?: readonly string[];
+  /**
+   * Sticky sessions by cookie with max-age 3600 s, as the charm asks the NGINX integrator.
+   * @default true
+   */
+  readonly stickySessions?: boolean;
+  /**
+   * Largest request body (uploads); keep it above Discourse's `max_attachment_size_kb` to avoid 413s.
+   * @default Size.mebibytes(20) (the charm's former max_body_size)
+   */
+  readonly maxBodySize?: Size;
+  /**
+   * Extra annotations, merged last (they win).
+   * @default {}
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** The charm's cookie max-age for sticky sessions (nginx-route `session_cookie_max_age`). */
+export const SESSION_COOKIE_MAX_AGE = 3600;
+
+/** Resolved Ingress options plus what the site contributes. */
+export interface IngressInputs extends DiscourseIngressOptions {
+  readonly name: string;
+  readonly host: string;
+  readonly forceHttps: boolean;
+}
+
+/** Problems in Ingress options, naming `path`. */
+export function validateIngress(o: DiscourseIngressOptions, path: string): Problem[] {
+  const problems: Problem[] = [];
+  if (o.className !== undefined && !isDnsSubdomain(o.className)) problems.push({ path: `${path}.className`, message: `${show(o.className)} is not an IngressClass name`, fix: 'use e.g. nginx' });
+  for (const host of o.extraHosts ?? []) {
+    if (!isDnsSubdomain(host.replace(/^\*\./, 'wildcard.'))) problems.push({ path: `${path}.extraHosts`, message: `${show(host)} is not a hostname`, fix: 'write DNS names without scheme or path' });
+  }
+  if (o.tls?.secretName !== undefined && !isDnsSubdomain(o.tls.secretName)) problems.push({ path: `${path}.tls`, message: `${show(o.tls.secretName)} is not a Secret name`, fix: 'name an existing kubernetes.io/tls Secret' });
+  if (o.tls?.certManager !== undefined && !isDnsSubdomain(o.tls.certManager.issuer)) problems.push({ path: `${path}.tls`, message: `${show(o.tls.certManager.issuer)} is not an issuer name`, fix: 'name a cert-manager (Cluster)Issuer' });
+  if (o.maxBodySize !== undefined && wholeMebibytes(o.maxBodySize) === undefined) problems.push({ path: `${path}.maxBodySize`, message: 'must be a whole number of Mi, at least 1Mi', fix: 'use e.g. 100Mi' });
+  for (const key of Object.keys(o.annotations ?? {})) {
+    const [prefix, name] = key.includes('/') ? key.split('/', 2) : [undefined, key];
+    if ((prefix !== undefined && !isDnsSubdomain(prefix)) || !/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(name)) {
+      problems.push({ path: `${path}.annotations`, message: `${show(key)} is not a valid annotation key`, fix: 'use prefix/name with a DNS prefix' });
+    }
+  }
+  return problems;
+}
+
+/** The annotations for the main Ingress (pure; tested without synthesis). */
+export function ingressAnnotations(i: IngressInputs): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (i.tls?.certManager) out[i.tls.certManager.kind === 'ClusterIssuer' ? 'cert-manager.io/cluster-issuer' : 'cert-manager.io/issuer'] = i.tls.certManager.issuer;
+  if ((i.controller ?? 'ingress-nginx') === 'ingress-nginx') {
+    const nginx = 'nginx.ingress.kubernetes.io';
+    out[`${nginx}/proxy-body-size`] = `${wholeMebibytes(i.maxBodySize ?? Size.mebibytes(20))}m`;
+    // Discourse holds long requests (uploads, message-bus polling); nginx's 60 s default cuts them.
+    out[`${nginx}/proxy-read-timeout`] = '120';
+    // Redirect only when there is a certificate, or the forum would loop on plain HTTP.
+    if (i.tls) out[`${nginx}/force-ssl-redirect`] = String(i.forceHttps);
+    if (i.stickySessions ?? true) {
+      Object.assign(out, {
+        [`${nginx}/affinity`]: 'cookie',
+        [`${nginx}/affinity-mode`]: 'balanced',
+        [`${nginx}/session-cookie-name`]: `${i.name.toUpperCase().replace(/-/g, '_')}_AFFINITY`,
+        [`${nginx}/session-cookie-max-age`]: String(SESSION_COOKIE_MAX_AGE),
+        [`${nginx}/session-cookie-samesite`]: 'Lax',
+        [`${nginx}/session-cookie-change-on-failure`]: 'true',
+      });
+    }
+  }
+  return { ...out, ...(i.annotations ?? {}) };
+}
+
+/**
+ * The site's Ingress: `externalHostname` (and extra hosts) to the Service's
+ * `http` port, TLS, sticky sessions, upload size. With ingress-nginx a second
+ * Ingress refuses `/metrics` for every client, because Discourse's own check
+ * trusts private source addresses and the controller is one.
+ */
+export class DiscourseIngress extends Construct {
+  /** The main Ingress (also `node.defaultChild`). */
+  public readonly ingress: k8s.KubeIngress;
+  /** Every host served. */
+  public readonly hosts: readonly string[];
+
+  constructor(scope: Construct, id: string, discourse: Discourse, options: DiscourseIngressOptions = {}) {
+    super(scope, id);
+    const problems = validateIngress(options, 'ingress');
+    if (problems.length > 0) throw new ValidationError(`DiscourseIngress ${this.node.path}`, problems);
+    const r = discourse.resolved;
+    const inputs: IngressInputs = { ...options, name: r.name, host: r.config.externalHostname, forceHttps: r.config.forceHttps };
+    this.hosts = [inputs.host, ...(options.extraHosts ?? [])];
+    const backend = { service: { name: discourse.names.service, port: { name: 'http' } } };
+    const rules = (path: string, pathType: string) => this.hosts.map((host) => ({ host, http: { paths: [{ path, pathType, backend }] } }));
+    const tlsSecret = options.tls ? (options.tls.secretName ?? `${r.name}-tls`) : undefined;
+    const tls = tlsSecret ? [{ hosts: [...this.hosts], secretName: tlsSecret }] : undefined;
+    const className = options.className ?? 'nginx';
+    this.ingress = new k8s.KubeIngress(this, 'Resource', {
+      metadata: { name: r.name, labels: discourse.labels, annotations: ingressAnnotations(inputs) },
+      spec: { ingressClassName: className, rules: rules('/', 'Prefix'), ...(tls ? { tls } : {}) },
+    });
+    if ((options.controller ?? 'ingress-nginx') === 'ingress-nginx') {
+      new k8s.KubeIngress(this, 'MetricsDeny', {
+        metadata: {
+          name: `${r.name}-deny-metrics`,
+          labels: discourse.labels,
+          // Only loopback may pass: every real client gets 403 for /metrics.
+          annotations: { 'nginx.ingress.kubernetes.io/whitelist-source-range': '127.0.0.1/32' },
+        },
+        spec: { ingressClassName: className, rules: rules('/metrics', 'Exact'), ...(tls ? { tls } : {}) },
+      });
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-28';
+import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr, ServiceMonitor, ServiceMonitorSpecEndpointsScheme} from '../imports/monitoring.coreos.com';
+import { discourseAlertRules } from './alerts';
+import { isDnsLabel } from './config';
+import { appDashboard, serviceHealthDashboard } from './dashboards';
+import type { Discourse } from './discourse';
+import { parseGoDuration } from './pebble';
+import { Problem, ValidationError, show } from './problems';
+
+/** Options of the site's Prometheus and Grafana objects. */
+export interface DiscourseMonitoringOptions {
+  /**
+   * Labels the Prometheus `serviceMonitorSelector` / `ruleSelector` wants.
+   * @default { release: 'kube-prometheus-stack' }
+   */
+  readonly prometheusLabels?: Readonly<Record<string, string>>;
+  /**
+   * Scrape interval (Prometheus duration).
+   * @default '30s'
+   */
+  readonly interval?: string;
+  /**
+   * Scrape timeout; must not exceed the interval.
+   * @default '10s'
+   */
+  readonly scrapeTimeout?: string;
+  /**
+   * Emit the PrometheusRule.
+   * @default true
+   */
+  readonly alerts?: boolean;
+  /**
+   * Emit the two Grafana dashboard ConfigMaps.
+   * @default true
+   */
+  readonly dashboards?: boolean;
+  /**
+   * Labels the Grafana dashboard sidecar looks for.
+   * @default { grafana_dashboard: '1' }
+   */
+  readonly dashboardLabels?: Readonly<Record<string, string>>;
+  /**
+   * Namespace for the dashboard ConfigMaps (the sidecar may watch only its own).
+   * @default - the site's namespace
+   */
+  readonly dashboardNamespace?: string;
+}
+
+export const DEFAULT_PROMETHEUS_LABELS = { release: 'kube-prometheus-stack' };
+export const DEFAULT_DASHBOARD_LABELS = { grafana_dashboard: '1' };
+
+/** Problems in monitoring options, naming `path`. */
+export function validateMonitoring(o: DiscourseMonitoringOptions, path: string): Problem[] {
+  const problems: Problem[] = [];
+  const interval = parseGoDuration(o.interval ?? '30s');
+  const timeout = parseGoDuration(o.scrapeTimeout ?? '10s');
+  if (interval === undefined || interval === 0) problems.push({ path: `${path}.interval`, message: `${show(o.interval)} is not a duration`, fix: 'write e.g. 30s or 1m' });
+  if (timeout === undefined || timeout === 0) problems.push({ path: `${path}.scrapeTimeout`, message: `${show(o.scrapeTimeout)} is not a duration`, fix: 'write e.g. 10s' });
+  if (interval !== undefined && timeout !== undefined && timeout > interval) {
+    problems.push({ path: `${path}.scrapeTimeout`, message: `${o.scrapeTimeout ?? '10s'} is longer than the interval ${o.interval ?? '30s'}`, fix: 'make the timeout at most the interval' });
+  }
+  if (o.dashboardNamespace !== undefined && !isDnsLabel(o.dashboardNamespace)) problems.push({ path: `${path}.dashboardNamespace`, message: `${show(o.dashboardNamespace)} is not a namespace name`, fix: 'use a DNS label' });
+  for (const [key, labels] of [['prometheusLabels', o.prometheusLabels], ['dashboardLabels', o.dashboardLabels]] as const) {
+    for (const [k, v] of Object.entries(labels ?? {})) {
+      if (!/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)) {
+        problems.push({ path: `${path}.${key}`, message: `${show(`${k}: ${v}`)} is not a valid label`, fix: 'use Kubernetes label syntax' });
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Prometheus Operator and Grafana objects for a site: a ServiceMonitor on the
+ * Service's `metrics` port (or `http` + `/metrics` in plugin mode), a
+ * PrometheusRule with the charm's target-missing alert and the alerts an
+ * operator needs, and two dashboards as sidecar-labelled ConfigMaps.
+ */
+export class DiscourseMonitoring extends Construct {
+  /** The ServiceMonitor (also `node.defaultChild`). */
+  public readonly serviceMonitor: ServiceMonitor;
+  /** Prometheus `job` label of the scraped target (the Service name). */
+  public readonly job: string;
+
+  constructor(scope: Construct, id: string, discourse: Discourse, options: DiscourseMonitoringOptions = {}) {
+    super(scope, id);
+    const problems = validateMonitoring(options, 'monitoring');
+    if (problems.length > 0) throw new ValidationError(`DiscourseMonitoring ${this.node.path}`, problems);
+    const r = discourse.resolved;
+    const namespace = discourse.namespace;
+    const promLabels = { ...discourse.labels, ...(options.prometheusLabels ?? DEFAULT_PROMETHEUS_LABELS) };
+    // Argo CD's dry run fails for kinds whose CRD is not installed yet (first sync of a new cluster).
+    const annotations = { 'argocd.argoproj.io/sync-options': 'SkipDryRunOnMissingResource=true' };
+    // ServiceMonitor targets get job=<Service name> unless jobLabel says otherwise.
+    this.job = discourse.names.service;
+    const exporter = r.metrics === 'exporter';
+    this.serviceMonitor = new ServiceMonitor(this, 'Resource', {
+      metadata: { name: r.name, labels: promLabels, annotations },
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/name': 'discourse', 'app.kubernetes.io/instance': r.name } },
+        endpoints: [{
+          port: exporter ? 'metrics' : 'http',
+          path: '/metrics',
+          scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
+          interval: options.interval ?? '30s',
+          scrapeTimeout: options.scrapeTimeout ?? '10s',
+        }],
+      },
+    });
+    if (options.alerts ?? true) {
+      const rules = discourseAlertRules({ job: this.job, namespace, instance: r.name });
+      new PrometheusRule(this, 'Alerts', {
+        metadata: { name: r.name, labels: promLabels, annotations },
+        spec: {
+          groups: [{
+            name: `discourse-${r.name}`,
+            rules: rules.map((rule) => ({ ...rule, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(rule.expr) })),
+          }],
+        },
+      });
+    }
+    if (options.dashboards ?? true) {
+      const dashboardLabels = { ...discourse.labels, ...(options.dashboardLabels ?? DEFAULT_DASHBOARD_LABELS) };
+      const common = { job: this.job, namespace };
+      const boards = [
+        ['AppDashboard', `${r.name}-dashboard-app`, 'discourse-app.json', appDashboard({ ...common, uid: `discourse-${r.name}-app`.slice(0, 40), title: `Discourse ${r.name}` })],
+        ['HealthDashboard', `${r.name}-dashboard-health`, 'discourse-service-health.json', serviceHealthDashboard({ ...common, uid: `discourse-${r.name}-health`.slice(0, 40), title: `Discourse ${r.name} service health` })],
+      ] as const;
+      for (const [cid, name, key, board] of boards) {
+        new k8s.KubeConfigMap(this, cid, {
+          metadata: { name, labels: dashboardLabels, ...(options.dashboardNamespace ? { namespace: options.dashboardNamespace } : {}) },
+          data: { [key]: `${JSON.stringify(board, null, 2)}\n` },
+        });
+      }
+    }
+  }
+}
+

@@ -1,0 +1,184 @@
+import { sitePodRegex } from '../lib/alerts';
+import { checkQuery, metricsReferenced, promqlSyntaxErrors } from './promql';
+import { GrafanaDashboard, GrafanaGridPos, appDashboard, dashboardQueries, serviceHealthDashboard } from '../lib/dashboards';
+import { ALLOWED_EXTERNAL_METRICS, DISCOURSE_METRICS, seriesNames } from '../lib/metric-names';
+
+const SITE = { job: 'forum', namespace: 'community' };
+const APP = { ...SITE, uid: 'discourse-forum-app', title: 'Discourse forum' };
+const HEALTH = { ...SITE, uid: 'discourse-forum-health', title: 'Discourse forum service health' };
+/** The Service and the Deployment share the site's name, so the pod pattern defaults to the job. */
+const SCOPE = { ...SITE, instance: SITE.job };
+const KNOWN_SERIES = new Set([...Object.keys(DISCOURSE_METRICS), ...ALLOWED_EXTERNAL_METRICS].flatMap(seriesNames));
+
+const boards: [string, GrafanaDashboard][] = [
+  ['app', appDashboard(APP)],
+  ['service health', serviceHealthDashboard(HEALTH)],
+];
+
+function overlaps(a: GrafanaGridPos, b: GrafanaGridPos): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+describe.each(boards)('the %s dashboard', (_, board) => {
+  const queries = dashboardQueries(board);
+
+  test('survives JSON.stringify and JSON.parse unchanged', () => {
+    // WHEN
+    const copy: unknown = JSON.parse(JSON.stringify(board));
+    // THEN
+    expect(copy).toStrictEqual(board);
+  });
+
+  test('is the same on every render (no timestamps or random ids)', () => {
+    // GIVEN
+    const again = board.tags.includes('service-health') ? serviceHealthDashboard(HEALTH) : appDashboard(APP);
+    // THEN
+    expect(JSON.stringify(again)).toBe(JSON.stringify(board));
+  });
+
+  test('has schema version 39, a uid of at most 40 characters and a Prometheus datasource variable', () => {
+    expect(board.schemaVersion).toBe(39);
+    expect(board.uid.length).toBeLessThanOrEqual(40);
+    expect(board.templating.list).toEqual([expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' })]);
+    expect(board.tags).toContain('discourse');
+  });
+
+  test('every query parses as PromQL', () => {
+    expect(queries.length).toBeGreaterThan(0);
+    expect(queries.flatMap((q) => promqlSyntaxErrors(q).map((e) => `${q}: ${e}`))).toEqual([]);
+  });
+
+  test('every query references only metrics the plugin emits or the allowed external ones', () => {
+    const unknown = queries.flatMap((q) => metricsReferenced(q)).filter((m) => !KNOWN_SERIES.has(m));
+    expect(unknown).toEqual([]);
+  });
+
+  test('every query passes the alert checks: labels exist, scoped to the site, counters through rate', () => {
+    expect(queries.flatMap((q) => checkQuery(q, SCOPE).map((p) => `${q}: ${p}`))).toEqual([]);
+  });
+
+  test('panel ids are unique and numbered from 1 in order', () => {
+    expect(board.panels.map((p) => p.id)).toEqual(board.panels.map((_p, i) => i + 1));
+  });
+
+  test('panels fit the 24-column grid and do not overlap', () => {
+    // GIVEN
+    const positions = board.panels.map((p) => p.gridPos);
+    // THEN
+    for (const [i, a] of positions.entries()) {
+      expect(a.x + a.w).toBeLessThanOrEqual(24);
+      for (const b of positions.slice(i + 1)) expect(overlaps(a, b)).toBe(false);
+    }
+  });
+
+  test('every panel reads from the datasource variable, with refIds A, B, ... and a legend', () => {
+    for (const panel of board.panels) {
+      expect(panel.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      expect(['timeseries', 'stat']).toContain(panel.type);
+      expect(panel.targets.map((t) => t.refId)).toEqual(panel.targets.map((_t, i) => String.fromCharCode(65 + i)));
+      expect(panel.targets.every((t) => t.legendFormat !== '')).toBe(true);
+      expect(panel.fieldConfig.defaults.unit).not.toBe('');
+    }
+  });
+
+  test('titles are unique', () => {
+    const titles = board.panels.map((p) => p.title);
+    expect(new Set(titles).size).toBe(titles.length);
+  });
+});
+
+describe('appDashboard', () => {
+  const board = appDashboard(APP);
+  const metrics = new Set(dashboardQueries(board).flatMap(metricsReferenced));
+
+  test('shows traffic, latency, SQL/Redis time, page views, Unicorn and Sidekiq load and memory', () => {
+    expect(board.panels.map((p) => p.title)).toEqual([
+      'Requests by status class',
+      'Request latency',
+      'SQL time per request',
+      'Redis time per request',
+      'Page views by type',
+      'Active and queued app requests',
+      'Sidekiq jobs enqueued',
+      'Sidekiq queue latency',
+      'Sidekiq job duration (top 10)',
+      'Scheduled job duration (top 10)',
+      'RSS by process type',
+      'Ruby heap live slots',
+    ]);
+    for (const m of ['discourse_http_requests', 'discourse_page_views', 'discourse_sidekiq_jobs_enqueued', 'discourse_rss', 'discourse_heap_live_slots']) expect(metrics).toContain(m);
+  });
+
+  test('latency comes from histograms, never from per-pod summary quantiles', () => {
+    expect([...metrics].filter((m) => DISCOURSE_METRICS[m]?.type === 'summary')).toEqual([]);
+    expect(metrics).toContain('discourse_http_requests_duration_seconds_bucket');
+    expect(metrics).toContain('discourse_http_requests_sql_duration_seconds_bucket');
+    expect(metrics).toContain('discourse_http_requests_redis_duration_seconds_bucket');
+  });
+
+  test('the job duration panels keep the 10 slowest job classes', () => {
+    const panel = board.panels.find((p) => p.title === 'Sidekiq job duration (top 10)');
+    expect(panel?.targets[0].expr).toMatch(/^topk\(10, /);
+    expect(panel?.targets[0].legendFormat).toBe('{{job_name}}');
+  });
+});
+
+describe('serviceHealthDashboard', () => {
+  const board = serviceHealthDashboard(HEALTH);
+  const metrics = new Set(dashboardQueries(board).flatMap(metricsReferenced));
+
+  test("has the charm's four golden signals", () => {
+    const titles = board.panels.map((p) => p.title);
+    for (const signal of ['Latency', 'Errors', 'Traffic', 'Saturation']) expect(titles.some((t) => t.startsWith(`${signal}:`))).toBe(true);
+  });
+
+  test('adds scrape health, pod restarts and PostgreSQL/Redis reachability', () => {
+    for (const m of ['up', 'kube_pod_container_status_restarts_total', 'discourse_postgres_primary_available', 'discourse_redis_primary_available']) expect(metrics).toContain(m);
+    expect(board.panels.filter((p) => p.type === 'stat').map((p) => p.title)).toEqual(['Metrics targets up', 'PostgreSQL', 'Redis', 'Pod restarts (1h)']);
+  });
+
+  test('reachability stats show DOWN for 0 and UP for 1', () => {
+    const panel = board.panels.find((p) => p.title === 'PostgreSQL');
+    expect(panel?.fieldConfig.defaults.mappings).toEqual([{ type: 'value', options: { 0: { text: 'DOWN', color: 'red' }, 1: { text: 'UP', color: 'green' } } }]);
+  });
+
+  test('kube-state-metrics and cAdvisor queries select the pods by the Deployment name', () => {
+    // WHEN
+    const other = serviceHealthDashboard({ ...HEALTH, instance: 'forum-web' });
+    // THEN
+    const restarts = dashboardQueries(other).filter((q) => q.includes('kube_pod_container_status_restarts_total'));
+    expect(restarts.length).toBeGreaterThan(0);
+    for (const q of restarts) expect(q).toContain(`pod=~"${sitePodRegex('forum-web')}"`);
+    expect(dashboardQueries(other).flatMap((q) => checkQuery(q, { ...SITE, instance: 'forum-web' }))).toEqual([]);
+  });
+});
+
+describe('dashboard options', () => {
+  test('another site gets its own scoping and nothing of the first', () => {
+    // WHEN
+    const queries = dashboardQueries(appDashboard({ uid: 'talk', title: 'Talk', job: 'talk-svc', namespace: 'talk' }));
+    // THEN
+    expect(queries.flatMap((q) => checkQuery(q, { job: 'talk-svc', namespace: 'talk', instance: 'talk-svc' }))).toEqual([]);
+    expect(queries.some((q) => q.includes('community'))).toBe(false);
+  });
+
+  test('a uid of exactly 40 characters is accepted', () => {
+    expect(appDashboard({ ...APP, uid: 'a'.repeat(40) }).uid).toHaveLength(40);
+  });
+
+  test('fails if the uid is longer than 40 characters', () => {
+    expect(() => appDashboard({ ...APP, uid: 'a'.repeat(41) })).toThrow(/uid "a{41}" must be 1-40/);
+  });
+
+  test('fails if the uid has characters Grafana rejects', () => {
+    expect(() => serviceHealthDashboard({ ...HEALTH, uid: 'discourse/forum' })).toThrow(/must be 1-40 letters, digits, - or _/);
+  });
+
+  test('fails if the title is empty', () => {
+    expect(() => appDashboard({ ...APP, title: ' ' })).toThrow(/title must not be empty/);
+  });
+
+  test('fails if the job is empty', () => {
+    expect(() => serviceHealthDashboard({ ...HEALTH, job: '' })).toThrow(/job must not be empty/);
+  });
+});

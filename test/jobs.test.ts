@@ -1,0 +1,108 @@
+import { Testing } from 'cdk8s';
+import { Discourse } from '../lib/discourse';
+import { OPERATION_SCRIPTS, validateOperation } from '../lib/jobs';
+import { Manifest } from '../lib/output';
+import { Json, MINIMAL, find, synth } from './fixtures';
+import { expectValidManifests } from './schema';
+
+const jobs = (manifests: readonly Manifest[]) => manifests.filter((m) => m.kind === 'Job') as Json[];
+
+describe('migration Job', () => {
+  const { manifests } = synth();
+  const [migrate] = jobs(manifests).filter((j) => j.metadata.name.startsWith('forum-migrate-'));
+
+  test('runs db:migrate in the Discourse image with the site env and Secrets', () => {
+    expectValidManifests(manifests);
+    const c = migrate.spec.template.spec.containers[0];
+    expect(c.command).toEqual(['bundle', 'exec', 'rake', 'db:migrate']);
+    expect(c.workingDir).toBe('/srv/discourse/app');
+    expect(c.image).toBe(find(manifests, 'Deployment', 'forum').spec.template.spec.containers[0].image);
+    expect(c.env).toContainEqual({ name: 'DISCOURSE_HOSTNAME', value: 'forum.example.com' });
+    expect(c.env).toContainEqual({ name: 'DISCOURSE_DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'forum-db-app', key: 'password' } } });
+    expect(migrate.spec.template.spec.restartPolicy).toBe('Never');
+    expect(c.securityContext.runAsNonRoot).toBe(true);
+  });
+
+  test('is an Argo CD PreSync hook, recreated per sync', () => {
+    expect(migrate.metadata.annotations).toEqual({
+      'argocd.argoproj.io/hook': 'PreSync',
+      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+      'argocd.argoproj.io/sync-wave': '0',
+    });
+  });
+
+  test('its name carries a hash of image and database, so Flux and kubectl get a new Job per release', () => {
+    const name = (props = {}) => jobs(synth(props).manifests).find((j) => j.metadata.name.startsWith('forum-migrate-'))!.metadata.name;
+    expect(migrate.metadata.name).toMatch(/^forum-migrate-[0-9a-f]{8}$/);
+    expect(name()).toBe(migrate.metadata.name);
+    expect(name({ image: { repository: 'ghcr.io/acme/discourse', tag: '2.0' } })).not.toBe(migrate.metadata.name);
+    expect(name({ throttleLevel: 'strict' })).toBe(migrate.metadata.name);
+  });
+
+  test('web pods wait in an init container until no migration is pending', () => {
+    const init = find(manifests, 'Deployment', 'forum').spec.template.spec.initContainers;
+    expect(init).toHaveLength(1);
+    expect(init[0].name).toBe('wait-for-migrations');
+    expect(init[0].command.join(' ')).toContain('rake db:abort_if_pending_migrations');
+  });
+
+  test('can be turned off', () => {
+    const off = synth({ migrations: false }).manifests;
+    expect(jobs(off)).toEqual([]);
+    expect(find(off, 'Deployment', 'forum').spec.template.spec.initContainers).toBeUndefined();
+  });
+});
+
+describe('other Jobs', () => {
+  test('extensions are created with the superuser Secret before migrations, on the app database', () => {
+    const { manifests } = synth({ databaseExtensions: { superuserSecret: 'forum-db-superuser' } });
+    expectValidManifests(manifests);
+    const job = jobs(manifests).find((j) => j.metadata.name.startsWith('forum-db-extensions-'))!;
+    const c = job.spec.template.spec.containers[0];
+    expect(c.command).toEqual(['psql', '-v', 'ON_ERROR_STOP=1', '-c', 'CREATE EXTENSION IF NOT EXISTS hstore; CREATE EXTENSION IF NOT EXISTS pg_trgm;']);
+    expect(c.env).toContainEqual({ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'forum-db-superuser', key: 'password' } } });
+    expect(c.env).toContainEqual({ name: 'PGDATABASE', valueFrom: { secretKeyRef: { name: 'forum-db-app', key: 'dbname' } } });
+    expect(Number(job.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeLessThan(0);
+  });
+
+  test('S3 assets are uploaded by a Job hashed on image and S3 settings', () => {
+    const s3 = { s3Enabled: true, s3Bucket: 'b-uploads', s3Region: 'r', s3AccessKeyId: { secret: 's', key: 'i' }, s3SecretAccessKey: { secret: 's', key: 'k' } };
+    const name = (extra = {}) => jobs(synth({ ...s3, ...extra }).manifests).find((j) => j.metadata.name.startsWith('forum-s3-assets-'))!;
+    expect(name().spec.template.spec.containers[0].command).toEqual(['bundle', 'exec', 'rake', 's3:upload_assets']);
+    expect(name({ s3Bucket: 'other-bucket' }).metadata.name).not.toBe(name().metadata.name);
+    expect(jobs(synth().manifests).some((j) => j.metadata.name.startsWith('forum-s3-assets-'))).toBe(false);
+  });
+
+  test('operations become Jobs with inputs in env and the password only by reference', () => {
+    const { manifests } = synth({
+      operations: [
+        { action: 'create-user', email: 'ops@example.com', admin: true, password: { secret: 'ops-pw', key: 'password' } },
+        { action: 'promote-user', email: 'mod@example.com' },
+        { action: 'anonymize-user', username: 'spammer' },
+      ],
+    });
+    expectValidManifests(manifests);
+    const ops = jobs(manifests).filter((j) => j.metadata.name.startsWith('forum-op-'));
+    expect(ops.map((j) => j.metadata.name.replace(/-[0-9a-f]{8}$/, '')).sort()).toEqual(['forum-op-anonymize-user', 'forum-op-create-user', 'forum-op-promote-user']);
+    const create = ops.find((j) => j.metadata.name.startsWith('forum-op-create-user'))!.spec.template.spec.containers[0];
+    expect(create.command.slice(0, 4)).toEqual(['bundle', 'exec', 'rails', 'runner']);
+    expect(create.command[4]).toBe(OPERATION_SCRIPTS['create-user']);
+    expect(create.env).toContainEqual({ name: 'OP_PASSWORD', valueFrom: { secretKeyRef: { name: 'ops-pw', key: 'password' } } });
+    expect(create.env).toContainEqual({ name: 'OP_ADMIN', value: 'true' });
+    expect(JSON.stringify(manifests)).not.toMatch(/OP_PASSWORD","value"/);
+  });
+
+  test('fails if the same operation is added twice', () => {
+    const forum = new Discourse(Testing.chart(), 'forum', MINIMAL);
+    forum.addOperation({ action: 'promote-user', email: 'a@example.com' });
+    expect(() => forum.addOperation({ action: 'promote-user', email: 'a@example.com' })).toThrow(/already defined/);
+  });
+
+  test.each([
+    ['a bad e-mail', { action: 'promote-user' as const, email: 'nobody' }, /email: "nobody" is not an e-mail address/],
+    ['a plaintext password', { action: 'create-user' as const, email: 'a@example.com', password: 'hunter2' as never }, /password: a plaintext value is not allowed/],
+    ['a username with spaces', { action: 'anonymize-user' as const, username: 'two words' }, /username: "two words" is not a Discourse username/],
+  ])('fails if an operation has %s', (_n, op, expected) => {
+    expect(validateOperation(op, 'operations[0]').map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(expected);
+  });
+});

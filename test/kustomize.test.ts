@@ -1,0 +1,30 @@
+import { spawnSync } from 'child_process';
+import { join } from 'path';
+import { parseAllDocuments } from 'yaml';
+import { readTree } from '../lib/output';
+
+const ROOT = join(__dirname, '..');
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+// CI installs kubectl (.ci/run); on a laptop without it these tests say so instead of passing silently.
+const withKubectl = kubectl.status === 0 ? describe : describe.skip;
+if (kubectl.status !== 0) process.stderr.write('kustomize.test.ts: kubectl not found, skipping `kubectl kustomize` checks\n');
+
+withKubectl('kubectl kustomize accepts every generated folder as it is', () => {
+  const folders = [...new Set([...readTree(join(ROOT, 'dist')).keys()].filter((p) => p.endsWith('/kustomization.yaml')).map((p) => p.replace(/\/kustomization\.yaml$/, '')))];
+
+  test('there are site and gitops folders to check', () => {
+    expect(folders).toEqual(expect.arrayContaining(['example', 'gitops/argocd', 'gitops/flux']));
+  });
+
+  test.each(folders)('dist/%s', (folder) => {
+    // WHEN
+    const result = spawnSync('kubectl', ['kustomize', join(ROOT, 'dist', folder)], { encoding: 'utf8' });
+    // THEN
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const docs = parseAllDocuments(result.stdout).map((d) => d.toJS());
+    const files = [...readTree(join(ROOT, 'dist', folder)).keys()].filter((f) => f !== 'kustomization.yaml' && !f.includes('/'));
+    expect(docs).toHaveLength(files.length);
+    if (folder === 'example') expect(new Set(docs.map((d) => d.metadata.namespace))).toEqual(new Set(['discourse']));
+  });
+});

@@ -1,0 +1,75 @@
+import { Testing } from 'cdk8s';
+import { Discourse } from '../lib/discourse';
+import { DiscourseMonitoring, validateMonitoring } from '../lib/monitoring';
+import { Manifest } from '../lib/output';
+import { MINIMAL, find } from './fixtures';
+import { expectValidManifests } from './schema';
+
+function synthMonitoring(options: ConstructorParameters<typeof DiscourseMonitoring>[3] = {}, props = {}): Manifest[] {
+  const chart = Testing.chart();
+  const forum = new Discourse(chart, 'forum', { ...MINIMAL, ...props });
+  new DiscourseMonitoring(chart, 'monitoring', forum, options);
+  return Testing.synth(chart) as Manifest[];
+}
+
+describe('DiscourseMonitoring', () => {
+  const manifests = synthMonitoring();
+
+  test('every object validates (ServiceMonitor and PrometheusRule against the prometheus-operator schemas)', () => {
+    expectValidManifests(manifests);
+  });
+
+  test('the ServiceMonitor selects the site Service and scrapes a port that Service has', () => {
+    const sm = find(manifests, 'ServiceMonitor', 'forum');
+    const service = find(manifests, 'Service', 'forum');
+    for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(service.metadata.labels[k]).toBe(v);
+    expect(sm.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', scheme: 'http', interval: '30s', scrapeTimeout: '10s' }]);
+    const port = service.spec.ports.find((p: { name: string }) => p.name === sm.spec.endpoints[0].port);
+    expect(port.port).toBe(9394);
+    expect(sm.metadata.labels.release).toBe('kube-prometheus-stack');
+  });
+
+  test('plugin mode scrapes /metrics on the http port', () => {
+    const sm = find(synthMonitoring({}, { metrics: 'plugin' }), 'ServiceMonitor', 'forum');
+    expect(sm.spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' });
+  });
+
+  test('the PrometheusRule carries the charm alert, scoped to this site', () => {
+    const rule = find(manifests, 'PrometheusRule', 'forum');
+    const rules = rule.spec.groups[0].rules;
+    const missing = rules.find((r: { alert: string }) => r.alert === 'DiscourseTargetMissing');
+    expect(missing.expr).toContain('up{');
+    expect(missing.expr).toContain('job="forum"');
+    expect(missing.labels.severity).toBe('critical');
+    expect(rules.length).toBeGreaterThanOrEqual(8);
+    expect(rule.metadata.labels.release).toBe('kube-prometheus-stack');
+  });
+
+  test('two dashboards as sidecar-labelled ConfigMaps holding valid JSON', () => {
+    for (const [name, key] of [['forum-dashboard-app', 'discourse-app.json'], ['forum-dashboard-health', 'discourse-service-health.json']]) {
+      const cm = find(manifests, 'ConfigMap', name);
+      expect(cm.metadata.labels.grafana_dashboard).toBe('1');
+      const board = JSON.parse(cm.data[key]);
+      expect(board.panels.length).toBeGreaterThan(3);
+      expect(board.uid.length).toBeLessThanOrEqual(40);
+    }
+  });
+
+  test('labels, intervals and dashboard namespace are options; alerts and dashboards can be off', () => {
+    const m = synthMonitoring({ prometheusLabels: { prometheus: 'main' }, interval: '1m', scrapeTimeout: '20s', dashboardLabels: { dash: 'yes' }, dashboardNamespace: 'grafana' });
+    expect(find(m, 'ServiceMonitor', 'forum').metadata.labels.prometheus).toBe('main');
+    expect(find(m, 'ServiceMonitor', 'forum').spec.endpoints[0]).toMatchObject({ interval: '1m', scrapeTimeout: '20s' });
+    expect(find(m, 'ConfigMap', 'forum-dashboard-app').metadata).toMatchObject({ namespace: 'grafana', labels: { dash: 'yes' } });
+    const off = synthMonitoring({ alerts: false, dashboards: false });
+    expect(off.filter((x) => x.kind === 'PrometheusRule' || x.metadata.name.includes('dashboard'))).toEqual([]);
+  });
+
+  test.each([
+    ['a timeout longer than the interval', { interval: '10s', scrapeTimeout: '30s' }, /monitoring\.scrapeTimeout: 30s is longer than the interval 10s/],
+    ['a bad interval', { interval: 'often' }, /monitoring\.interval: "often" is not a duration/],
+    ['a bad label', { prometheusLabels: { 'bad key!': 'x' } }, /monitoring\.prometheusLabels: .* is not a valid label/],
+  ])('fails if %s', (_n, options, expected) => {
+    expect(validateMonitoring(options, 'monitoring').map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(expected);
+    expect(() => synthMonitoring(options)).toThrow(expected);
+  });
+});

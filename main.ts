@@ -15,7 +15,7 @@ function main(argv: readonly string[]): number {
     process.stderr.write(`unknown option ${unknown.join(' ')}; use --check, --sites DIR, --out DIR\n`);
     return 2;
   }
-  const result = synthesize({ sitesDir: flag('--sites', 'sites'), outdir: flag('--out', process.env.CDK8S_OUTDIR ?? 'dist'), check: argv.includes('--check') });
+  const result = synthesize({ sitesDir: flag('--sites', 'sites'), outdir: flag('--out', process.env.CDK8S_OUTDIR || 'dist'), check: argv.includes('--check') });
   (result.exitCode === 0 ? process.stdout : process.stderr).write(`${result.messages.join('\n')}\n`);
   return result.exitCode;
 }

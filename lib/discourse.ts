@@ -1,4 +1,4 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { OptionNamer, propNames } from './config';
@@ -12,6 +12,12 @@ import { commonLabels, discoursePodSpec, selectorLabels } from './workload';
 
 /** Pod-template annotation whose change rolls the pods (the charm's config_changed restart). */
 export const CONFIG_HASH_ANNOTATION = 'discourse-cdk8s.io/config-hash';
+
+/** Tells Argo CD and Flux never to prune an object (data that outlives a sync). */
+export const KEEP_ON_PRUNE: Readonly<Record<string, string>> = {
+  'argocd.argoproj.io/sync-options': 'Prune=false',
+  'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+};
 
 /** Options for how a Discourse construct reports problems. */
 export interface DiscourseValidationOptions {
@@ -83,7 +89,8 @@ export class Discourse extends Construct {
     new k8s.KubeConfigMap(this, 'PebbleLayer', { metadata: metadata(this.names.layerConfigMap), data: { [LAYER_FILE]: this.layerYaml } });
     if (resolved.uploads.enabled) {
       new k8s.KubePersistentVolumeClaim(this, 'Uploads', {
-        metadata: metadata(this.names.uploadsClaim),
+        // Uploads are data: turning S3 on or deleting the site must not let Argo CD or Flux delete them.
+        metadata: { ...metadata(this.names.uploadsClaim), annotations: KEEP_ON_PRUNE },
         spec: {
           accessModes: [resolved.uploads.accessMode],
           resources: { requests: { storage: k8s.Quantity.fromString(sizeQuantity(resolved.uploads.size)) } },
@@ -160,10 +167,5 @@ export class Discourse extends Construct {
   /** The namespace objects land in: the chart's, else `default`. */
   public get namespace(): string {
     return Chart.of(this).namespace ?? 'default';
-  }
-
-  /** The Deployment as an ApiObject, for JSON patches. */
-  public get apiObject(): ApiObject {
-    return this.deployment;
   }
 }

@@ -19,7 +19,8 @@ export function argoPreSync(weight: number): Record<string, string> {
 /** The full env of a one-shot Discourse process: Jobs run without Pebble, so the layer's env goes on the container. */
 export function jobEnv(discourse: Discourse, extra: k8s.EnvVar[] = []): k8s.EnvVar[] {
   const plain = Object.entries(discourse.resolved.environment).map(([name, value]) => ({ name, value }));
-  return [...plain, ...secretEnvVars(discourse.resolved.secretEnvironment), ...extra];
+  // Pebble sets HOME from the service user; here the root filesystem is read-only, so bundler gets /tmp.
+  return [{ name: 'HOME', value: '/tmp' }, ...plain, ...secretEnvVars(discourse.resolved.secretEnvironment), ...extra];
 }
 
 /** The scratch volumes a one-shot Discourse process needs under a read-only root. */

@@ -1,11 +1,19 @@
 import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { charmNames } from './config';
-import { Discourse } from './discourse';
+import { k8s } from 'cdk8s-plus-28';
+import { Discourse, KEEP_ON_PRUNE } from './discourse';
 import { GitOpsChart, GitOpsSite } from './gitops';
 import { DiscourseIngress } from './ingress';
 import { DiscourseMonitoring } from './monitoring';
 import { SiteDescription } from './site';
+
+/** Pod Security Admission: the namespace enforces the "restricted" standard the pods are built to. */
+export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/audit': 'restricted',
+  'pod-security.kubernetes.io/warn': 'restricted',
+};
 
 /**
  * One chart per site: the Discourse construct configured from a site file, with
@@ -18,16 +26,26 @@ export class SiteChart extends Chart {
   constructor(scope: Construct, site: SiteDescription) {
     super(scope, site.name, { disableResourceNameHashes: true, namespace: site.namespace });
     this.site = site;
+    if (site.createNamespace) {
+      new k8s.KubeNamespace(this, 'namespace', {
+        metadata: {
+          name: site.namespace,
+          labels: { ...RESTRICTED_NAMESPACE_LABELS, 'app.kubernetes.io/managed-by': 'discourse-cdk8s' },
+          annotations: KEEP_ON_PRUNE,
+        },
+      });
+    }
     this.discourse = new Discourse(this, 'discourse', site.props, { source: site.file, namer: charmNames });
     if (site.ingress) new DiscourseIngress(this, 'ingress', this.discourse, site.ingress);
     if (site.monitoring) new DiscourseMonitoring(this, 'monitoring', this.discourse, site.monitoring);
   }
 }
 
-/** Builds an App with one SiteChart per site, in the given order, and a GitOps chart when any site has `gitops:`. */
+/** Builds an App with one SiteChart per site, sorted by name, and a GitOps chart when any site has `gitops:`. */
 export function buildApp(sites: readonly SiteDescription[]): { app: App; charts: SiteChart[]; gitops?: GitOpsChart } {
   const app = new App({ outdir: 'cdk8s.out' });
-  const charts = sites.map((site) => new SiteChart(app, site));
+  // Sorted by name: the fleet ApplicationSet lists sites in this order, and output must not depend on the caller's.
+  const charts = [...sites].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((site) => new SiteChart(app, site));
   const gitopsSites: GitOpsSite[] = charts
     .filter((c) => c.site.gitops)
     .map((c) => ({

@@ -20,6 +20,8 @@ export interface SiteDescription {
   readonly name: string;
   /** Namespace of every object. */
   readonly namespace: string;
+  /** Emit the Namespace (restricted Pod Security labels, never pruned). */
+  readonly createNamespace: boolean;
   /** Props for the Discourse construct. */
   readonly props: DiscourseProps;
   /** Ingress options; false when the site has `ingress: { enabled: false }`. */
@@ -31,7 +33,7 @@ export interface SiteDescription {
 }
 
 const TOP_LEVEL = [
-  'name', 'namespace', 'image', 'replicas', 'resources', 'config', 'database', 'redis', 'saml', 'proxy', 'metrics', 'pebble',
+  'name', 'namespace', 'create_namespace', 'image', 'replicas', 'resources', 'config', 'database', 'redis', 'saml', 'proxy', 'metrics', 'pebble',
   'pebble_health_port', 'kill_delay', 'startup_timeout', 'uploads', 'secret_key_base', 'loki_url', 'network_policy', 'ingress', 'monitoring',
   'gitops', 'migrations', 'operations',
 ];
@@ -268,7 +270,8 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   if (monitoring) problems.push(...validateMonitoring(monitoring, 'monitoring').map(snakePath));
   const gitops = gitopsOptions(r, raw.gitops);
   const fullProps: DiscourseProps = { ...props, migrations: r.boolean(raw.migrations, 'migrations'), operations: operations(r, raw.operations), databaseExtensions };
-  return { site: { file, name, namespace, props: dropUndefined(fullProps), ingress, monitoring, gitops }, problems };
+  const createNamespace = r.boolean(raw.create_namespace, 'create_namespace') ?? true;
+  return { site: { file, name, namespace, createNamespace, props: dropUndefined(fullProps), ingress, monitoring, gitops }, problems };
 }
 
 /** Problems from camelCase validators, renamed to the site file's snake_case keys. */

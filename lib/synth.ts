@@ -29,6 +29,7 @@ export function loadSites(sitesDir: string): { sites: SiteDescription[]; errors:
   const sites: SiteDescription[] = [];
   const errors: string[] = [];
   const seen = new Map<string, string>();
+  const namespaces = new Map<string, string>();
   for (const file of siteFiles(sitesDir)) {
     const { site, problems } = readSite(file);
     if (site) {
@@ -36,6 +37,11 @@ export function loadSites(sitesDir: string): { sites: SiteDescription[]; errors:
       const other = seen.get(site.name);
       if (other) problems.push({ path: 'name', message: `${JSON.stringify(site.name)} is also the name of ${other}`, fix: 'give each site a unique name' });
       seen.set(site.name, file);
+      const owner = namespaces.get(site.namespace);
+      if (site.createNamespace && owner) {
+        problems.push({ path: 'create_namespace', message: `namespace ${JSON.stringify(site.namespace)} is also created by ${owner}`, fix: 'set create_namespace: false in all but one of the sites sharing it' });
+      }
+      if (site.createNamespace) namespaces.set(site.namespace, file);
     }
     if (problems.length > 0) errors.push(formatProblems(file, problems));
     else if (site) sites.push(site);

@@ -106,6 +106,8 @@ describe('Discourse construct (defaults)', () => {
     const paths = container.volumeMounts.filter((m: { name: string }) => m.name === 'uploads').map((m: { mountPath: string }) => m.mountPath);
     expect(paths).toEqual(['/srv/discourse/app/public/backups', '/srv/discourse/app/public/uploads']);
     expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
+    // Turning S3 on (or deleting the site) must not let a GitOps prune delete the uploads.
+    expect(pvc.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'Prune=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
   });
 
   test('the NetworkPolicy admits only the ingress controller to http and Prometheus to metrics', () => {

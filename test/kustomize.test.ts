@@ -25,6 +25,9 @@ withKubectl('kubectl kustomize accepts every generated folder as it is', () => {
     const docs = parseAllDocuments(result.stdout).map((d) => d.toJS());
     const files = [...readTree(join(ROOT, 'dist', folder)).keys()].filter((f) => f !== 'kustomization.yaml' && !f.includes('/'));
     expect(docs).toHaveLength(files.length);
-    if (folder === 'example') expect(new Set(docs.map((d) => d.metadata.namespace))).toEqual(new Set(['discourse']));
+    if (folder === 'example') {
+      expect(new Set(docs.filter((d) => d.kind !== 'Namespace').map((d) => d.metadata.namespace))).toEqual(new Set(['discourse']));
+      expect(docs.find((d) => d.kind === 'Namespace').metadata).toMatchObject({ name: 'discourse', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } });
+    }
   });
 });

@@ -4,7 +4,13 @@ import { Construct } from 'constructs';
 import { OptionNamer, propNames } from './config';
 import { LAYER_FILE, discourseLayer } from './discourse-layer';
 import { HTTP_PORT, METRICS_PORT } from './environment';
-import { ExtensionsSetupJob, MigrationJob, Operation, OperationJob, S3AssetsJob, waitForMigrationsContainer } from './jobs';
+import { KEEP_ON_PRUNE } from './annotations';
+import { CloudNativePgDatabase } from './cnpg-database';
+import { ExtensionsSetupJob } from './extensions-job';
+import { MigrationJob } from './migration-job';
+import { waitForMigrationsContainer } from './one-shot';
+import { Operation, OperationJob } from './operation-job';
+import { S3AssetsJob } from './s3-assets-job';
 import { PebbleLayer, contentHash, renderLayer, validateLayer } from './pebble';
 import { ValidationError } from './problems';
 import { DiscourseProps, ResolvedDiscourse, resolveDiscourse, sizeQuantity } from './props';
@@ -12,12 +18,6 @@ import { commonLabels, discoursePodSpec, selectorLabels } from './workload';
 
 /** Pod-template annotation whose change rolls the pods (the charm's config_changed restart). */
 export const CONFIG_HASH_ANNOTATION = 'discourse-cdk8s.io/config-hash';
-
-/** Tells Argo CD and Flux never to prune an object (data that outlives a sync). */
-export const KEEP_ON_PRUNE: Readonly<Record<string, string>> = {
-  'argocd.argoproj.io/sync-options': 'Prune=false',
-  'kustomize.toolkit.fluxcd.io/prune': 'disabled',
-};
 
 /** Options for how a Discourse construct reports problems. */
 export interface DiscourseValidationOptions {
@@ -133,7 +133,8 @@ export class Discourse extends Construct {
       });
     }
     if (resolved.networkPolicy.enabled) this.addNetworkPolicy(metadata(name));
-    if (resolved.databaseExtensions) new ExtensionsSetupJob(this, 'DatabaseExtensions', this, resolved.databaseExtensions);
+    if (resolved.databaseExtensions?.via === 'superuser-job') new ExtensionsSetupJob(this, 'DatabaseExtensions', this, resolved.databaseExtensions.job!);
+    if (resolved.databaseExtensions?.via === 'cloudnativepg') new CloudNativePgDatabase(this, 'Database', this);
     this.migration = resolved.migrations ? new MigrationJob(this, 'Migrate', this) : undefined;
     if (resolved.config.s3Enabled) new S3AssetsJob(this, 'S3Assets', this);
     resolved.operations.forEach((op) => this.addOperation(op));

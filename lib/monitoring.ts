@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr, ServiceMonitor, ServiceMonitorSpecEndpointsScheme} from '../imports/monitoring.coreos.com';
 import { discourseAlertRules } from './alerts';
+import { SKIP_DRY_RUN_ON_MISSING_CRD } from './annotations';
 import { isDnsLabel } from './config';
 import { appDashboard, serviceHealthDashboard } from './dashboards';
 import type { Discourse } from './discourse';
@@ -90,8 +91,7 @@ export class DiscourseMonitoring extends Construct {
     const r = discourse.resolved;
     const namespace = discourse.namespace;
     const promLabels = { ...discourse.labels, ...(options.prometheusLabels ?? DEFAULT_PROMETHEUS_LABELS) };
-    // Argo CD's dry run fails for kinds whose CRD is not installed yet (first sync of a new cluster).
-    const annotations = { 'argocd.argoproj.io/sync-options': 'SkipDryRunOnMissingResource=true' };
+    const annotations = { ...SKIP_DRY_RUN_ON_MISSING_CRD };
     // ServiceMonitor targets get job=<Service name> unless jobLabel says otherwise.
     this.job = discourse.names.service;
     const exporter = r.metrics === 'exporter';

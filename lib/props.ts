@@ -3,7 +3,8 @@ import { Cpu } from 'cdk8s-plus-28';
 import { DiscourseConfig, OptionNamer, ResolvedConfig, SecretKeyRef, checkSecretRef, isDnsLabel, isHttpUrl, propNames, resolveConfig } from './config';
 import { PostgresConnection } from './database';
 import { EnvironmentInputs, MetricsMode, ProxySettings, SamlSettings, discourseEnvironment, secretEnvironment, SecretEnv } from './environment';
-import type { ExtensionsSetupOptions, Operation } from './jobs';
+import { DatabaseExtensions } from './database-extensions';
+import type { Operation } from './operation-job';
 import { Problem, show } from './problems';
 import { RedisConnection, redisEnvironment, redisSecretEnvironment, validateRedis } from './redis';
 
@@ -170,10 +171,11 @@ export interface DiscourseProps extends DiscourseConfig {
    */
   readonly migrations?: boolean;
   /**
-   * Create the extensions Discourse needs with a superuser Secret, before migrations.
-   * @default - none: the extensions must exist (e.g. CloudNativePG postInitApplicationSQL)
+   * Create the extensions Discourse needs (hstore, pg_trgm), as the charm does
+   * when the database joins: a superuser Job, or a CloudNativePG Database object.
+   * @default - none: the extensions must already exist
    */
-  readonly databaseExtensions?: ExtensionsSetupOptions;
+  readonly databaseExtensions?: DatabaseExtensions;
   /**
    * The charm's actions to render as Jobs.
    * @default []
@@ -218,7 +220,7 @@ export interface ResolvedDiscourse {
   readonly networkPolicy: Required<NetworkPolicySettings>;
   readonly lokiUrl?: string;
   readonly migrations: boolean;
-  readonly databaseExtensions?: ExtensionsSetupOptions;
+  readonly databaseExtensions?: DatabaseExtensions;
   readonly operations: readonly Operation[];
   readonly database: PostgresConnection;
   readonly redis: RedisConnection;
@@ -296,6 +298,10 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string, nam
   if (lokiUrl !== undefined && !isHttpUrl(lokiUrl)) problems.push({ path: n('lokiUrl'), message: `${show(lokiUrl)} is not an http(s) URL`, fix: 'write the push URL, e.g. http://loki.monitoring:3100/loki/api/v1/push' });
   if (secretKeyBase !== undefined) checkSecretRef(secretKeyBase, n('secretKeyBase'), problems);
 
+  if (databaseExtensions !== undefined) {
+    if (!(databaseExtensions instanceof DatabaseExtensions)) problems.push({ path: n('databaseExtensions'), message: 'is not a DatabaseExtensions', fix: 'use DatabaseExtensions.withSuperuserJob(...) or .withCloudNativePgDatabase(...)' });
+    else problems.push(...databaseExtensions.validate(database instanceof PostgresConnection ? database : undefined, 'database.extensions'));
+  }
   const resolvedConfig = resolveConfig(config, { siteName, samlConfigured: saml !== undefined }, problems, name);
   const sizes: Array<[string, Size | undefined]> = [
     [`resources.${n('memoryRequest')}`, resources.memoryRequest], [`resources.${n('memoryLimit')}`, resources.memoryLimit], [`uploads.${n('size')}`, uploads.size],

@@ -7,7 +7,8 @@ import { PostgresConnection } from './database';
 import { GitOpsOptions, validateGitOps } from './gitops';
 import { DiscourseIngressOptions, IngressTls, validateIngress } from './ingress';
 import { DiscourseMonitoringOptions, validateMonitoring } from './monitoring';
-import { ExtensionsSetupOptions, Operation, validateOperation } from './jobs';
+import { DatabaseExtensions } from './database-extensions';
+import { Operation, validateOperation } from './operation-job';
 import { Problem, show } from './problems';
 import { DiscourseProps, PebbleSource } from './props';
 import { Reader } from './reader';
@@ -61,6 +62,37 @@ function ingressOptions(r: Reader, value: unknown): DiscourseIngressOptions | fa
     maxBodySize: r.size(s.max_body_size, `${p}.max_body_size`),
     annotations: r.stringMap(s.annotations, `${p}.annotations`),
   });
+}
+
+/** `database.extensions` (superuser Job) or `database.cloudnativepg.manage_extensions` (CloudNativePG Database object). */
+function extensionsOptions(r: Reader, value: unknown): DatabaseExtensions | undefined {
+  const db = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const cnpg = (typeof db.cloudnativepg === 'object' && db.cloudnativepg !== null ? db.cloudnativepg : {}) as Record<string, unknown>;
+  const ext = r.section(db.extensions, 'database.extensions', ['superuser_secret', 'username_key', 'password_key', 'psql_image', 'names']);
+  const managed = r.boolean(cnpg.manage_extensions, 'database.cloudnativepg.manage_extensions') ?? false;
+  if (ext && managed) {
+    r.problems.push({ path: 'database.extensions', message: 'is set while database.cloudnativepg.manage_extensions is true', fix: 'let CloudNativePG manage the extensions or run the superuser Job, not both' });
+    return undefined;
+  }
+  if (managed) {
+    return DatabaseExtensions.withCloudNativePgDatabase(dropUndefined({
+      database: r.string(cnpg.database, 'database.cloudnativepg.database'),
+      owner: r.string(cnpg.owner, 'database.cloudnativepg.owner'),
+    }));
+  }
+  if (!ext) return undefined;
+  const superuserSecret = r.string(ext.superuser_secret, 'database.extensions.superuser_secret');
+  if (superuserSecret === undefined) {
+    r.problems.push({ path: 'database.extensions.superuser_secret', message: 'is required', fix: 'name the Secret with superuser credentials (CloudNativePG: <cluster>-superuser with enableSuperuserAccess)' });
+    return undefined;
+  }
+  return DatabaseExtensions.withSuperuserJob(dropUndefined({
+    superuserSecret,
+    usernameKey: r.string(ext.username_key, 'database.extensions.username_key'),
+    passwordKey: r.string(ext.password_key, 'database.extensions.password_key'),
+    psqlImage: r.string(ext.psql_image, 'database.extensions.psql_image'),
+    extensions: r.stringList(ext.names, 'database.extensions.names'),
+  }));
 }
 
 function gitopsOptions(r: Reader, value: unknown): GitOpsOptions | undefined {
@@ -149,7 +181,7 @@ function database(r: Reader, value: unknown): PostgresConnection | undefined {
     return undefined;
   }
   if (db.cloudnativepg !== undefined) {
-    const s = r.section(db.cloudnativepg, 'database.cloudnativepg', ['cluster']);
+    const s = r.section(db.cloudnativepg, 'database.cloudnativepg', ['cluster', 'manage_extensions', 'database', 'owner']);
     const cluster = r.string(s?.cluster, 'database.cloudnativepg.cluster');
     return cluster === undefined ? undefined : PostgresConnection.fromCloudNativePg(cluster);
   }
@@ -253,17 +285,7 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
       ? { enabled: r.boolean(netpol.enabled, 'network_policy.enabled'), ingressNamespace: r.string(netpol.ingress_namespace, 'network_policy.ingress_namespace'), monitoringNamespace: r.string(netpol.monitoring_namespace, 'network_policy.monitoring_namespace') }
       : undefined,
   };
-  const dbSection = (raw.database ?? {}) as Record<string, unknown>;
-  const ext = r.section(dbSection.extensions, 'database.extensions', ['superuser_secret', 'username_key', 'password_key', 'psql_image', 'names']);
-  const databaseExtensions: ExtensionsSetupOptions | undefined = ext
-    ? dropUndefined({
-      superuserSecret: r.string(ext.superuser_secret, 'database.extensions.superuser_secret') ?? '',
-      usernameKey: r.string(ext.username_key, 'database.extensions.username_key'),
-      passwordKey: r.string(ext.password_key, 'database.extensions.password_key'),
-      psqlImage: r.string(ext.psql_image, 'database.extensions.psql_image'),
-      extensions: r.stringList(ext.names, 'database.extensions.names'),
-    })
-    : undefined;
+  const databaseExtensions = extensionsOptions(r, raw.database);
   const ingress = ingressOptions(r, raw.ingress);
   const monitoring = monitoringOptions(r, raw.monitoring);
   if (ingress) problems.push(...validateIngress(ingress, 'ingress').map(snakePath));

@@ -1,6 +1,8 @@
 import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
-import { OPERATION_SCRIPTS, validateOperation } from '../lib/jobs';
+import { DatabaseExtensions } from '../lib/database-extensions';
+import { OPERATION_SCRIPTS, validateOperation } from '../lib/operation-job';
+import { PostgresConnection } from '../lib/database';
 import { Manifest } from '../lib/output';
 import { Json, MINIMAL, find, synth } from './fixtures';
 import { expectValidManifests } from './schema';
@@ -55,7 +57,7 @@ describe('migration Job', () => {
 
 describe('other Jobs', () => {
   test('extensions are created with the superuser Secret before migrations, on the app database', () => {
-    const { manifests } = synth({ databaseExtensions: { superuserSecret: 'forum-db-superuser' } });
+    const { manifests } = synth({ databaseExtensions: DatabaseExtensions.withSuperuserJob({ superuserSecret: 'forum-db-superuser' }) });
     expectValidManifests(manifests);
     const job = jobs(manifests).find((j) => j.metadata.name.startsWith('forum-db-extensions-'))!;
     const c = job.spec.template.spec.containers[0];
@@ -63,6 +65,25 @@ describe('other Jobs', () => {
     expect(c.env).toContainEqual({ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'forum-db-superuser', key: 'password' } } });
     expect(c.env).toContainEqual({ name: 'PGDATABASE', valueFrom: { secretKeyRef: { name: 'forum-db-app', key: 'dbname' } } });
     expect(Number(job.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeLessThan(0);
+  });
+
+  test('with CloudNativePG, a Database object declares the extensions; no superuser Secret is needed', () => {
+    const { manifests } = synth({ databaseExtensions: DatabaseExtensions.withCloudNativePgDatabase() });
+    expectValidManifests(manifests);
+    const db = find(manifests, 'Database', 'forum-db');
+    expect(db.apiVersion).toBe('postgresql.cnpg.io/v1');
+    expect(db.spec).toEqual({
+      cluster: { name: 'forum-db' }, name: 'app', owner: 'app', ensure: 'present', databaseReclaimPolicy: 'retain',
+      extensions: [{ name: 'hstore', ensure: 'present' }, { name: 'pg_trgm', ensure: 'present' }],
+    });
+    expect(db.metadata.annotations['kustomize.toolkit.fluxcd.io/prune']).toBe('disabled');
+    expect(jobs(manifests).some((j) => j.metadata.name.includes('db-extensions'))).toBe(false);
+  });
+
+  test('fails if CloudNativePG extensions are asked for on another database', () => {
+    expect(() => synth({ database: PostgresConnection.fromCrunchyPgo('hippo', 'discourse'), databaseExtensions: DatabaseExtensions.withCloudNativePgDatabase() })).toThrow(
+      /database\.extensions: CloudNativePG-managed extensions need a CloudNativePG database/,
+    );
   });
 
   test('S3 assets are uploaded by a Job hashed on image and S3 settings', () => {
@@ -103,6 +124,6 @@ describe('other Jobs', () => {
     ['a plaintext password', { action: 'create-user' as const, email: 'a@example.com', password: 'hunter2' as never }, /password: a plaintext value is not allowed/],
     ['a username with spaces', { action: 'anonymize-user' as const, username: 'two words' }, /username: "two words" is not a Discourse username/],
   ])('fails if an operation has %s', (_n, op, expected) => {
-    expect(validateOperation(op, 'operations[0]').map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(expected);
+    expect(validateOperation(op, 'operations[0]').map((p: { path: string; message: string }) => `${p.path}: ${p.message}`).join('\n')).toMatch(expected);
   });
 });

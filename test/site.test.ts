@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { charmNames } from '../lib/config';
+import { DatabaseExtensions } from '../lib/database-extensions';
 import { DiscourseIngressOptions, IngressTls } from '../lib/ingress';
 import { diffTrees, readTree, renderCharts } from '../lib/output';
 import { formatProblems } from '../lib/problems';
@@ -57,7 +58,16 @@ describe('site file sections', () => {
     ]);
     const ext = parseSite(BASE.replace('database:\n', 'database:\n  extensions: { superuser_secret: forum-db-superuser }\n'), 'sites/forum.yaml');
     expect(ext.problems).toEqual([]);
-    expect(ext.site!.props.databaseExtensions).toEqual({ superuserSecret: 'forum-db-superuser' });
+    expect(ext.site!.props.databaseExtensions).toEqual(DatabaseExtensions.withSuperuserJob({ superuserSecret: 'forum-db-superuser' }));
+    const managed = parseSite(BASE.replace('{ cluster: forum-db }', '{ cluster: forum-db, manage_extensions: true, database: discourse }'), 'sites/forum.yaml');
+    expect(managed.problems).toEqual([]);
+    expect(managed.site!.props.databaseExtensions).toEqual(DatabaseExtensions.withCloudNativePgDatabase({ database: 'discourse' }));
+  });
+
+  test('fails if both extension mechanisms are asked for', () => {
+    const yaml = BASE.replace('{ cluster: forum-db }', '{ cluster: forum-db, manage_extensions: true }\n  extensions: { superuser_secret: su }');
+    const { problems } = parseSite(yaml, 'sites/forum.yaml');
+    expect(formatProblems('sites/forum.yaml', problems)).toMatch(/database\.extensions: is set while database\.cloudnativepg\.manage_extensions is true/);
   });
 
   test.each([

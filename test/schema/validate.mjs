@@ -39,6 +39,7 @@ const SELF_PATH = fileURLToPath(import.meta.url);
 const THIRD_PARTY_PACKAGES = new Map([
   ['monitoring.coreos.com', '@kubernetes-models/prometheus-operator'],
   ['argoproj.io', '@kubernetes-models/argo-cd'],
+  ['postgresql.cnpg.io', '@kubernetes-models/cloudnative-pg'],
 ]);
 // @kubernetes-models/flux-cd exports "./<group>/<version>/*" for
 // source.toolkit.fluxcd.io, kustomize.toolkit.fluxcd.io, helm.toolkit.fluxcd.io,

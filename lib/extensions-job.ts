@@ -1,0 +1,61 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import type { Discourse } from './discourse';
+import { argoPreSync } from './annotations';
+import { discourseJobPod } from './one-shot';
+import { DEFAULT_EXTENSIONS, DatabaseExtensions, SuperuserJobOptions } from './database-extensions';
+import { contentHash } from './pebble';
+import { ValidationError } from './problems';
+import { containerSecurityContext } from './workload';
+
+/**
+ * The charm's database_relation_joined: create `hstore` and `pg_trgm` with a
+ * superuser, before migrations. Host, port and database name come from the same
+ * place as the application's connection.
+ */
+export class ExtensionsSetupJob extends Construct {
+  constructor(scope: Construct, id: string, discourse: Discourse, options: SuperuserJobOptions) {
+    super(scope, id);
+    const problems = DatabaseExtensions.withSuperuserJob(options).validate(discourse.resolved.database, 'database.extensions');
+    const extensions = options.extensions ?? DEFAULT_EXTENSIONS;
+    if (problems.length > 0) throw new ValidationError(`ExtensionsSetupJob ${this.node.path}`, problems);
+    const db = discourse.resolved.database.sources;
+    const fromSource = (name: string, source: typeof db.host): k8s.EnvVar =>
+      'from' in source ? { name, valueFrom: { secretKeyRef: { name: source.from.secret, key: source.from.key } } } : { name, value: source.value };
+    const sql = extensions.map((e) => `CREATE EXTENSION IF NOT EXISTS ${e};`).join(' ');
+    const r = discourse.resolved;
+    const pod = discourseJobPod(discourse, ['psql', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+    const container = pod.containers[0];
+    const superuser = (key: string) => ({ secretKeyRef: { name: options.superuserSecret, key } });
+    new k8s.KubeJob(this, 'Resource', {
+      metadata: {
+        name: `${r.name}-db-extensions-${contentHash(sql, JSON.stringify(db), options.superuserSecret).slice(0, 8)}`,
+        labels: { ...discourse.labels, 'app.kubernetes.io/component': 'db-extensions' },
+        annotations: argoPreSync(-1),
+      },
+      spec: {
+        backoffLimit: 6,
+        template: {
+          metadata: { labels: discourse.labels },
+          spec: {
+            ...pod,
+            containers: [{
+              ...container,
+              image: options.psqlImage ?? 'docker.io/library/postgres:16',
+              workingDir: '/tmp',
+              env: [
+                fromSource('PGHOST', db.host), fromSource('PGPORT', db.port), fromSource('PGDATABASE', db.database),
+                { name: 'PGUSER', valueFrom: superuser(options.usernameKey ?? 'username') },
+                { name: 'PGPASSWORD', valueFrom: superuser(options.passwordKey ?? 'password') },
+              ],
+              resources: { requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') }, limits: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('128Mi') } },
+              // The postgres image's default user is root; run psql as the image's postgres user.
+              securityContext: { ...containerSecurityContext(), runAsUser: 999, runAsGroup: 999 },
+            }],
+            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          },
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,98 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import type { Discourse } from './discourse';
+import { APP_DIR } from './environment';
+import { argoPreSync } from './annotations';
+import { contentHash } from './pebble';
+import { SCRATCH_MOUNTS, containerResources, containerSecurityContext, podSecurityContext, secretEnvVars } from './workload';
+
+/**
+ * What every one-shot Discourse process (migrations, asset upload, actions)
+ * shares: the site's image, env and Secrets, the restricted security context,
+ * and a name hashed from what makes a run different (Jobs are immutable).
+ */
+
+/** The full env of a one-shot Discourse process: Jobs run without Pebble, so the layer's env goes on the container. */
+export function jobEnv(discourse: Discourse, extra: k8s.EnvVar[] = []): k8s.EnvVar[] {
+  const plain = Object.entries(discourse.resolved.environment).map(([name, value]) => ({ name, value }));
+  // Pebble sets HOME from the service user; here the root filesystem is read-only, so bundler gets /tmp.
+  return [{ name: 'HOME', value: '/tmp' }, ...plain, ...secretEnvVars(discourse.resolved.secretEnvironment), ...extra];
+}
+
+/** The scratch volumes a one-shot Discourse process needs under a read-only root. */
+function scratchMounts(): [string, string][] {
+  return Object.entries(SCRATCH_MOUNTS).filter(([name]) => name !== 'pebble-dir');
+}
+
+/**
+ * The init container that holds web pods until the migration Job has brought
+ * the schema up to date: for Flux and `kubectl apply`, which have no PreSync.
+ * `db:abort_if_pending_migrations` exits non-zero while migrations are pending.
+ */
+export function waitForMigrationsContainer(discourse: Discourse): k8s.Container {
+  return {
+    name: 'wait-for-migrations',
+    image: discourse.resolved.image,
+    imagePullPolicy: 'IfNotPresent',
+    workingDir: APP_DIR,
+    command: ['sh', '-c', 'until bundle exec rake db:abort_if_pending_migrations; do echo "waiting for the migration Job"; sleep 15; done'],
+    env: jobEnv(discourse),
+    resources: containerResources(discourse.resolved),
+    securityContext: containerSecurityContext(),
+    volumeMounts: scratchMounts().map(([name, mountPath]) => ({ name, mountPath })),
+  };
+}
+
+/** A pod spec running `command` in the Discourse image with the site's env. */
+export function discourseJobPod(discourse: Discourse, command: string[], extraEnv: k8s.EnvVar[] = []): k8s.PodSpec {
+  const r = discourse.resolved;
+  const scratch = scratchMounts();
+  return {
+    restartPolicy: 'Never',
+    serviceAccountName: discourse.names.serviceAccount,
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: podSecurityContext(),
+    containers: [{
+      name: 'discourse',
+      image: r.image,
+      imagePullPolicy: 'IfNotPresent',
+      workingDir: APP_DIR,
+      command,
+      env: jobEnv(discourse, extraEnv),
+      resources: containerResources(discourse.resolved),
+      securityContext: containerSecurityContext(),
+      volumeMounts: scratch.map(([name, mountPath]) => ({ name, mountPath })),
+    }],
+    volumes: scratch.map(([name]) => ({ name, emptyDir: {} })),
+  };
+}
+
+/** What a one-shot Job needs. */
+export interface OneShot {
+  readonly id: string;
+  /** Name before the content hash. */
+  readonly baseName: string;
+  /** Inputs whose change must create a new Job (Jobs are immutable). */
+  readonly hashOf: readonly string[];
+  readonly command: string[];
+  readonly env?: k8s.EnvVar[];
+  /** Argo CD PreSync weight, or undefined for a plain Job. */
+  readonly preSyncWeight?: number;
+  readonly backoffLimit?: number;
+}
+
+export function oneShotJob(scope: Construct, discourse: Discourse, job: OneShot): k8s.KubeJob {
+  const hash = contentHash(...job.hashOf).slice(0, 8);
+  return new k8s.KubeJob(scope, job.id, {
+    metadata: {
+      name: `${job.baseName}-${hash}`,
+      labels: { ...discourse.labels, 'app.kubernetes.io/component': job.baseName.slice(discourse.resolved.name.length + 1) },
+      ...(job.preSyncWeight !== undefined ? { annotations: argoPreSync(job.preSyncWeight) } : {}),
+    },
+    spec: {
+      backoffLimit: job.backoffLimit ?? 3,
+      template: { metadata: { labels: discourse.labels }, spec: discourseJobPod(discourse, job.command, job.env) },
+    },
+  });
+}

@@ -1,12 +1,12 @@
 import { Construct } from 'constructs';
 import { Database, DatabaseSpecDatabaseReclaimPolicy, DatabaseSpecEnsure, DatabaseSpecExtensionsEnsure } from '../imports/postgresql.cnpg.io';
-import { KEEP_ON_PRUNE } from './annotations';
+import { KEEP_ON_PRUNE, argoPreSync } from './annotations';
 import type { Discourse } from './discourse';
 
 /**
  * The charm's "enable extensions when the database joins", the CloudNativePG
  * way: a `Database` object for the application database whose `extensions`
- * the operator keeps present. Retained on delete, and never pruned.
+ * the operator keeps present. Retained on delete, and never pruned by Flux.
  * @see https://cloudnative-pg.io/documentation/current/declarative_database_management/
  */
 export class CloudNativePgDatabase extends Construct {
@@ -17,7 +17,10 @@ export class CloudNativePgDatabase extends Construct {
     const r = discourse.resolved;
     const ext = r.databaseExtensions!;
     this.database = new Database(this, 'Resource', {
-      metadata: { name: `${r.name}-db`, labels: discourse.labels, annotations: KEEP_ON_PRUNE },
+      // A PreSync hook before the migration Job (wave -1 < 0), so the extensions exist when
+      // migrations run; deleting and re-creating the object on each sync keeps the database
+      // (reclaim policy retain). Flux applies everything at once: the migration Job retries.
+      metadata: { name: `${r.name}-db`, labels: discourse.labels, annotations: { ...KEEP_ON_PRUNE, ...argoPreSync(-1) } },
       spec: {
         cluster: { name: r.database.cluster! },
         name: ext.cloudNativePg?.database ?? 'app',

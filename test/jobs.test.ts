@@ -77,6 +77,9 @@ describe('other Jobs', () => {
       extensions: [{ name: 'hstore', ensure: 'present' }, { name: 'pg_trgm', ensure: 'present' }],
     });
     expect(db.metadata.annotations['kustomize.toolkit.fluxcd.io/prune']).toBe('disabled');
+    // Argo CD: created before the migration hook (wave 0).
+    expect(db.metadata.annotations['argocd.argoproj.io/hook']).toBe('PreSync');
+    expect(Number(db.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeLessThan(0);
     expect(jobs(manifests).some((j) => j.metadata.name.includes('db-extensions'))).toBe(false);
   });
 

@@ -10,7 +10,9 @@ function main(argv: readonly string[]): number {
     const i = argv.indexOf(name);
     return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
   };
-  const unknown = argv.filter((a, i) => a.startsWith('--') && !['--check', '--sites', '--out'].includes(a) && argv[i - 1] !== '--sites' && argv[i - 1] !== '--out');
+  const unknown = argv.filter(
+    (a, i) => a.startsWith('--') && !['--check', '--sites', '--out'].includes(a) && argv[i - 1] !== '--sites' && argv[i - 1] !== '--out',
+  );
   if (unknown.length > 0) {
     process.stderr.write(`unknown option ${unknown.join(' ')}; use --check, --sites DIR, --out DIR\n`);
     return 2;

@@ -206,7 +206,7 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
         description:
           `Pod {{ $labels.pod }} ${where} has failed to connect to the primary PostgreSQL for 2 minutes (the plugin tests a fresh connection every 5 s); requests fail or the site is read-only. ` +
           'Check the database server, the DISCOURSE_DB_* settings and credentials, and network reachability from the pod. ' +
-          'Without a replica, a full outage can also abort the plugin\'s global report before it is sent, leaving this gauge at its last value; DiscourseHighErrorRate then fires instead.',
+          "Without a replica, a full outage can also abort the plugin's global report before it is sent, leaving this gauge at its last value; DiscourseHighErrorRate then fires instead.",
       },
     },
     {
@@ -219,7 +219,7 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
         description:
           `Pod {{ $labels.pod }} ${where} has failed to PING the primary Redis ({{ $labels.type }}: main or message-bus) for 2 minutes; sessions, caching, message bus and Sidekiq depend on it. ` +
           'Check the Redis server, the DISCOURSE_REDIS_* settings and network reachability from the pod. ' +
-          'When the main Redis is completely down the plugin\'s global report fails before it is sent (its Sidekiq statistics need Redis) and this gauge keeps its last value; DiscourseHighErrorRate then fires instead.',
+          "When the main Redis is completely down the plugin's global report fails before it is sent (its Sidekiq statistics need Redis) and this gauge keeps its last value; DiscourseHighErrorRate then fires instead.",
       },
     },
     {

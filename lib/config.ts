@@ -427,7 +427,11 @@ export function resolveConfig(config: DiscourseConfig, context: RuleContext, pro
     problems.push({ path: at('smtpPort'), message: `${resolved.smtpPort} is not a TCP port`, fix: 'use 1-65535 (587 for submission, 465 for SMTPS)' });
   }
   if (resolved.smtpAddress !== '' && !isDnsSubdomain(resolved.smtpAddress) && !/^[0-9.]+$/.test(resolved.smtpAddress)) {
-    problems.push({ path: at('smtpAddress'), message: `${show(resolved.smtpAddress)} is not a hostname`, fix: 'write the relay host only, e.g. smtp.example.com' });
+    problems.push({
+      path: at('smtpAddress'),
+      message: `${show(resolved.smtpAddress)} is not a hostname`,
+      fix: 'write the relay host only, e.g. smtp.example.com',
+    });
   }
   if (resolved.smtpAuthentication !== 'none' && resolved.smtpPassword === undefined) {
     problems.push({
@@ -449,10 +453,18 @@ export function resolveConfig(config: DiscourseConfig, context: RuleContext, pro
       problems.push({ path: at(prop), message: `is required when ${at('s3Enabled')} is true`, fix: `set ${at(prop)} or set ${at('s3Enabled')} to false` });
     }
   } else if (resolved.s3BackupBucket !== '') {
-    problems.push({ path: at('s3BackupBucket'), message: `is set but ${at('s3Enabled')} is false`, fix: `set ${at('s3Enabled')} to true with the S3 credentials, or remove ${at('s3BackupBucket')}` });
+    problems.push({
+      path: at('s3BackupBucket'),
+      message: `is set but ${at('s3Enabled')} is false`,
+      fix: `set ${at('s3Enabled')} to true with the S3 credentials, or remove ${at('s3BackupBucket')}`,
+    });
   }
   if (resolved.s3Bucket !== '' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(resolved.s3Bucket)) {
-    problems.push({ path: at('s3Bucket'), message: `${show(resolved.s3Bucket)} is not a valid bucket name`, fix: 'use 3-63 lowercase letters, digits, "." and "-"' });
+    problems.push({
+      path: at('s3Bucket'),
+      message: `${show(resolved.s3Bucket)} is not a valid bucket name`,
+      fix: 'use 3-63 lowercase letters, digits, "." and "-"',
+    });
   }
   for (const prop of ['s3Endpoint', 's3CdnUrl'] as const) {
     if (resolved[prop] !== '' && !isHttpUrl(resolved[prop])) {
@@ -461,16 +473,28 @@ export function resolveConfig(config: DiscourseConfig, context: RuleContext, pro
   }
   if (!context.samlConfigured) {
     if (resolved.forceSamlLogin) {
-      problems.push({ path: at('forceSamlLogin'), message: 'is true but SAML is not configured', fix: 'add a saml section (target_url and certificate fingerprint) or set it to false' });
+      problems.push({
+        path: at('forceSamlLogin'),
+        message: 'is true but SAML is not configured',
+        fix: 'add a saml section (target_url and certificate fingerprint) or set it to false',
+      });
     }
     if (resolved.samlSyncGroups !== '') {
-      problems.push({ path: at('samlSyncGroups'), message: `is ${show(resolved.samlSyncGroups)} but SAML is not configured`, fix: 'add a saml section or remove the option' });
+      problems.push({
+        path: at('samlSyncGroups'),
+        message: `is ${show(resolved.samlSyncGroups)} but SAML is not configured`,
+        fix: 'add a saml section or remove the option',
+      });
     }
   } else if (!resolved.forceHttps) {
     problems.push({ path: at('forceHttps'), message: 'is false but SAML is configured; SAML needs HTTPS', fix: `set ${at('forceHttps')} to true` });
   }
   if (resolved.sidekiqMaxMemory < 1) {
-    problems.push({ path: at('sidekiqMaxMemory'), message: `${resolved.sidekiqMaxMemory} is not a positive number of MB`, fix: 'use e.g. 1000 (Discourse never restarts Sidekiq below 500)' });
+    problems.push({
+      path: at('sidekiqMaxMemory'),
+      message: `${resolved.sidekiqMaxMemory} is not a positive number of MB`,
+      fix: 'use e.g. 1000 (Discourse never restarts Sidekiq below 500)',
+    });
   }
   return resolved;
 }

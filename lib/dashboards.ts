@@ -147,7 +147,13 @@ function upDown(): GrafanaValueMapping {
 }
 
 function thresholds(below: string, from1: string): NonNullable<GrafanaFieldDefaults['thresholds']> {
-  return { mode: 'absolute', steps: [{ color: below, value: null }, { color: from1, value: 1 }] };
+  return {
+    mode: 'absolute',
+    steps: [
+      { color: below, value: null },
+      { color: from1, value: 1 },
+    ],
+  };
 }
 
 function validate(opts: DashboardOptions): void {
@@ -196,7 +202,15 @@ class Builder {
     });
   }
 
-  public stat(title: string, description: string, unit: string, queries: [string, string][], extra: Omit<GrafanaFieldDefaults, 'unit'> = {}, w = 6, h = 4): void {
+  public stat(
+    title: string,
+    description: string,
+    unit: string,
+    queries: [string, string][],
+    extra: Omit<GrafanaFieldDefaults, 'unit'> = {},
+    w = 6,
+    h = 4,
+  ): void {
     this.add({
       type: 'stat',
       title,
@@ -217,15 +231,17 @@ class Builder {
     });
   }
 
-  private add(p: {
-    title: string;
-    description: string;
-    unit: string;
-    queries: [string, string][];
-    w: number;
-    h: number;
-    extra?: Omit<GrafanaFieldDefaults, 'unit'>;
-  } & (Pick<GrafanaTimeseriesPanel, 'type' | 'options'> | Pick<GrafanaStatPanel, 'type' | 'options'>)): void {
+  private add(
+    p: {
+      title: string;
+      description: string;
+      unit: string;
+      queries: [string, string][];
+      w: number;
+      h: number;
+      extra?: Omit<GrafanaFieldDefaults, 'unit'>;
+    } & (Pick<GrafanaTimeseriesPanel, 'type' | 'options'> | Pick<GrafanaStatPanel, 'type' | 'options'>),
+  ): void {
     if (this.x + p.w > GRID_COLUMNS) {
       this.x = 0;
       this.y += this.rowHeight;
@@ -289,13 +305,18 @@ export function appDashboard(opts: DashboardOptions): GrafanaDashboard {
   validate(opts);
   const b = new Builder(opts);
   const requests = (status: string): string => `sum(rate(${b.sel('discourse_http_requests', status)}[5m]))`;
-  b.timeseries('Requests by status class', 'HTTP requests per second. "hijacked" are message-bus long polls handed off before they have a status (status "-1").', 'reqps', [
-    [requests('status=~"2.."'), '2xx'],
-    [requests('status=~"3.."'), '3xx'],
-    [requests('status=~"4.."'), '4xx'],
-    [requests('status=~"5.."'), '5xx'],
-    [requests('status="-1"'), 'hijacked'],
-  ]);
+  b.timeseries(
+    'Requests by status class',
+    'HTTP requests per second. "hijacked" are message-bus long polls handed off before they have a status (status "-1").',
+    'reqps',
+    [
+      [requests('status=~"2.."'), '2xx'],
+      [requests('status=~"3.."'), '3xx'],
+      [requests('status=~"4.."'), '4xx'],
+      [requests('status=~"5.."'), '5xx'],
+      [requests('status="-1"'), 'hijacked'],
+    ],
+  );
   b.timeseries('Request latency', 'Time per HTTP request, from the discourse_http_requests_duration_seconds histogram, all pods together.', 's', [
     [quantile(b, 0.5, 'discourse_http_requests_duration_seconds'), 'p50'],
     [quantile(b, 0.99, 'discourse_http_requests_duration_seconds'), 'p99'],
@@ -311,10 +332,15 @@ export function appDashboard(opts: DashboardOptions): GrafanaDashboard {
   b.timeseries('Page views by type', 'Page views per second as the admin dashboard counts them: anon, logged_in or crawler.', 'short', [
     [`sum by (type) (rate(${b.sel('discourse_page_views')}[5m]))`, '{{type}}'],
   ]);
-  b.timeseries('Active and queued app requests', "Requests Unicorn is serving and requests waiting in its listen queue (each pod's peak over ~30 s). Queued requests mean every worker is busy.", 'short', [
-    [`sum(${b.sel('discourse_active_app_reqs')})`, 'active'],
-    [`sum(${b.sel('discourse_queued_app_reqs')})`, 'queued'],
-  ]);
+  b.timeseries(
+    'Active and queued app requests',
+    "Requests Unicorn is serving and requests waiting in its listen queue (each pod's peak over ~30 s). Queued requests mean every worker is busy.",
+    'short',
+    [
+      [`sum(${b.sel('discourse_active_app_reqs')})`, 'active'],
+      [`sum(${b.sel('discourse_queued_app_reqs')})`, 'queued'],
+    ],
+  );
   b.timeseries('Sidekiq jobs enqueued', 'Jobs waiting per Sidekiq queue. max, not sum: every pod reports the same queues (they live in Redis).', 'short', [
     [`max by (queue) (${b.sel('discourse_sidekiq_jobs_enqueued')})`, '{{queue}}'],
   ]);
@@ -349,15 +375,27 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
     [`sum(${b.sel('up')})`, 'up'],
     [`count(${b.sel('up')})`, 'targets'],
   ]);
-  b.stat('PostgreSQL', "Whether every pod can connect to the primary PostgreSQL (the plugin's check).", 'none', [
-    [`min(${b.sel('discourse_postgres_primary_available')})`, 'PostgreSQL'],
-  ], { mappings: [upDown()], thresholds: thresholds('red', 'green') });
-  b.stat('Redis', "Whether every pod can PING the primary Redis (the plugin's check).", 'none', [
-    [`min(${b.sel('discourse_redis_primary_available')})`, 'Redis'],
-  ], { mappings: [upDown()], thresholds: thresholds('red', 'green') });
-  b.stat('Pod restarts (1h)', 'Restarts of the discourse container in the last hour (kube-state-metrics). Pebble restarts Unicorn in place; these are whole-container restarts.', 'short', [
-    [`sum(increase(${restarts}[1h]))`, 'restarts'],
-  ], { thresholds: thresholds('green', 'red') });
+  b.stat(
+    'PostgreSQL',
+    "Whether every pod can connect to the primary PostgreSQL (the plugin's check).",
+    'none',
+    [[`min(${b.sel('discourse_postgres_primary_available')})`, 'PostgreSQL']],
+    { mappings: [upDown()], thresholds: thresholds('red', 'green') },
+  );
+  b.stat(
+    'Redis',
+    "Whether every pod can PING the primary Redis (the plugin's check).",
+    'none',
+    [[`min(${b.sel('discourse_redis_primary_available')})`, 'Redis']],
+    { mappings: [upDown()], thresholds: thresholds('red', 'green') },
+  );
+  b.stat(
+    'Pod restarts (1h)',
+    'Restarts of the discourse container in the last hour (kube-state-metrics). Pebble restarts Unicorn in place; these are whole-container restarts.',
+    'short',
+    [[`sum(increase(${restarts}[1h]))`, 'restarts']],
+    { thresholds: thresholds('green', 'red') },
+  );
   b.timeseries('Latency: p99', 'The charm watches list#latest (the home page); all requests are shown too.', 's', [
     [quantile(b, 0.99, 'discourse_http_requests_duration_seconds'), 'all requests'],
     [quantile(b, 0.99, 'discourse_http_requests_duration_seconds', 'controller="list",action="latest"'), 'list#latest'],
@@ -365,28 +403,34 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
   b.timeseries('Errors: 4xx and 5xx', 'Error answers per second, by status.', 'reqps', [
     [`sum by (status) (rate(${b.sel('discourse_http_requests', 'status=~"[45].."')}[5m]))`, '{{status}}'],
   ]);
-  b.timeseries('Errors: 5xx ratio', 'Share of requests answered 5xx, hijacked message-bus requests left out; DiscourseHighErrorRate fires above 5%.', 'percentunit', [
-    [`sum(rate(${b.sel('discourse_http_requests', 'status=~"5.."')}[5m])) / sum(rate(${b.sel('discourse_http_requests', 'status!="-1"')}[5m]))`, '5xx'],
-  ]);
+  b.timeseries(
+    'Errors: 5xx ratio',
+    'Share of requests answered 5xx, hijacked message-bus requests left out; DiscourseHighErrorRate fires above 5%.',
+    'percentunit',
+    [[`sum(rate(${b.sel('discourse_http_requests', 'status=~"5.."')}[5m])) / sum(rate(${b.sel('discourse_http_requests', 'status!="-1"')}[5m]))`, '5xx']],
+  );
   b.timeseries('Traffic: requests', 'HTTP requests per second, regular and background (hijacked message-bus polls left out).', 'reqps', [
     [`sum by (type) (rate(${b.sel('discourse_http_requests', 'status!="-1"')}[5m]))`, '{{type}}'],
   ]);
-  b.timeseries('Traffic: requests in progress', 'Requests Unicorn is serving, per pod (the charm\'s traffic panel).', 'short', [
+  b.timeseries('Traffic: requests in progress', "Requests Unicorn is serving, per pod (the charm's traffic panel).", 'short', [
     [`sum by (pod) (${b.sel('discourse_active_app_reqs')})`, '{{pod}}'],
   ]);
-  b.timeseries('Saturation: queued requests', 'Requests waiting for a free Unicorn worker, per pod; above 0 for long means too few workers or too little CPU.', 'short', [
-    [`sum by (pod) (${b.sel('discourse_queued_app_reqs')})`, '{{pod}}'],
-  ]);
+  b.timeseries(
+    'Saturation: queued requests',
+    'Requests waiting for a free Unicorn worker, per pod; above 0 for long means too few workers or too little CPU.',
+    'short',
+    [[`sum by (pod) (${b.sel('discourse_queued_app_reqs')})`, '{{pod}}']],
+  );
   b.timeseries('Saturation: CPU', 'CPU cores used by the discourse container (cAdvisor).', 'short', [
     [`sum by (pod) (rate(${b.sel('container_cpu_usage_seconds_total')}[5m]))`, '{{pod}}'],
   ]);
   b.timeseries('Saturation: memory', 'Working set of the discourse container (cAdvisor): what the kernel counts against the memory limit.', 'bytes', [
     [`sum by (pod) (${b.sel('container_memory_working_set_bytes')})`, '{{pod}}'],
   ]);
-  b.timeseries('Saturation: threads', 'Ruby threads per pod and process type (the charm\'s saturation panel).', 'short', [
+  b.timeseries('Saturation: threads', "Ruby threads per pod and process type (the charm's saturation panel).", 'short', [
     [`sum by (pod, type) (${b.sel('discourse_thread_count')})`, '{{pod}} {{type}}'],
   ]);
-  b.timeseries('Saturation: V8 heap used', 'JavaScript (mini_racer) heap in use, per pod and process type (the charm\'s saturation panel).', 'bytes', [
+  b.timeseries('Saturation: V8 heap used', "JavaScript (mini_racer) heap in use, per pod and process type (the charm's saturation panel).", 'bytes', [
     [`sum by (pod, type) (${b.sel('discourse_v8_used_heap_size')})`, '{{pod}} {{type}}'],
   ]);
   b.timeseries('PostgreSQL and Redis reachable', "1 while every pod can reach the primary (the plugin's checks, every 5 s).", 'none', [

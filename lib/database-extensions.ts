@@ -75,16 +75,29 @@ export class DatabaseExtensions {
   public validate(database: PostgresConnection | undefined, path: string): Problem[] {
     const problems: Problem[] = [];
     for (const e of this.extensions) {
-      if (!/^[a-z_][a-z0-9_]*$/.test(e)) problems.push({ path: `${path}.names`, message: `${show(e)} is not an extension name`, fix: 'use names like pg_trgm' });
+      if (!/^[a-z_][a-z0-9_]*$/.test(e))
+        problems.push({ path: `${path}.names`, message: `${show(e)} is not an extension name`, fix: 'use names like pg_trgm' });
     }
     if (this.job && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(this.job.superuserSecret)) {
-      problems.push({ path: `${path}.superuser_secret`, message: `${show(this.job.superuserSecret)} is not a Secret name`, fix: 'name the Secret with superuser credentials' });
+      problems.push({
+        path: `${path}.superuser_secret`,
+        message: `${show(this.job.superuserSecret)} is not a Secret name`,
+        fix: 'name the Secret with superuser credentials',
+      });
     }
     if (this.via === 'cloudnativepg' && database?.preset !== 'cloudnativepg') {
-      problems.push({ path: `${path}`, message: 'CloudNativePG-managed extensions need a CloudNativePG database', fix: 'use database.cloudnativepg, or a superuser_secret for the extensions Job' });
+      problems.push({
+        path: `${path}`,
+        message: 'CloudNativePG-managed extensions need a CloudNativePG database',
+        fix: 'use database.cloudnativepg, or a superuser_secret for the extensions Job',
+      });
     }
-    for (const [key, value] of [['database', this.cloudNativePg?.database], ['owner', this.cloudNativePg?.owner]] as const) {
-      if (value !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(value)) problems.push({ path: `${path}.${key}`, message: `${show(value)} is not a PostgreSQL identifier`, fix: 'use lowercase letters, digits and _' });
+    for (const [key, value] of [
+      ['database', this.cloudNativePg?.database],
+      ['owner', this.cloudNativePg?.owner],
+    ] as const) {
+      if (value !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(value))
+        problems.push({ path: `${path}.${key}`, message: `${show(value)} is not a PostgreSQL identifier`, fix: 'use lowercase letters, digits and _' });
     }
     return problems;
   }

@@ -92,21 +92,40 @@ export class PostgresConnection {
     /** The operator's cluster name, for operator presets. */
     public readonly cluster: string | undefined,
     /** Source of each setting. */
-    public readonly sources: { readonly host: ValueSource; readonly port: ValueSource; readonly database: ValueSource; readonly username: ValueSource; readonly password: ValueSource },
+    public readonly sources: {
+      readonly host: ValueSource;
+      readonly port: ValueSource;
+      readonly database: ValueSource;
+      readonly username: ValueSource;
+      readonly password: ValueSource;
+    },
   ) {}
 
   /** Problems with this connection, naming `path` (e.g. `database`). */
   public validate(path: string): Problem[] {
     const problems: Problem[] = [];
     if (this.cluster !== undefined && !isDnsSubdomain(this.cluster)) {
-      problems.push({ path: `${path}.cluster`, message: `${show(this.cluster)} is not a valid cluster name`, fix: 'use the metadata.name of the operator cluster' });
+      problems.push({
+        path: `${path}.cluster`,
+        message: `${show(this.cluster)} is not a valid cluster name`,
+        fix: 'use the metadata.name of the operator cluster',
+      });
     }
-    const names = { host: 'DISCOURSE_DB_HOST', port: 'DISCOURSE_DB_PORT', database: 'DISCOURSE_DB_NAME', username: 'DISCOURSE_DB_USERNAME', password: 'DISCOURSE_DB_PASSWORD' };
+    const names = {
+      host: 'DISCOURSE_DB_HOST',
+      port: 'DISCOURSE_DB_PORT',
+      database: 'DISCOURSE_DB_NAME',
+      username: 'DISCOURSE_DB_USERNAME',
+      password: 'DISCOURSE_DB_PASSWORD',
+    };
     for (const [field, source] of Object.entries(this.sources)) {
       if ('from' in source) checkSecretRef(source.from, `${path}.${field}`, problems);
-      else if (field === 'host' && !isDnsSubdomain(source.value)) problems.push({ path: `${path}.host`, message: `${show(source.value)} is not a hostname`, fix: 'use a Service name or DNS name' });
-      else if (field === 'port' && !(Number(source.value) >= 1 && Number(source.value) <= 65535 && /^\d+$/.test(source.value))) problems.push({ path: `${path}.port`, message: `${show(source.value)} is not a TCP port`, fix: 'use 1-65535, usually 5432' });
-      else if (source.value === '') problems.push({ path: `${path}.${field}`, message: `${names[field as keyof typeof names]} would be empty`, fix: `set ${path}.${field}` });
+      else if (field === 'host' && !isDnsSubdomain(source.value))
+        problems.push({ path: `${path}.host`, message: `${show(source.value)} is not a hostname`, fix: 'use a Service name or DNS name' });
+      else if (field === 'port' && !(Number(source.value) >= 1 && Number(source.value) <= 65535 && /^\d+$/.test(source.value)))
+        problems.push({ path: `${path}.port`, message: `${show(source.value)} is not a TCP port`, fix: 'use 1-65535, usually 5432' });
+      else if (source.value === '')
+        problems.push({ path: `${path}.${field}`, message: `${names[field as keyof typeof names]} would be empty`, fix: `set ${path}.${field}` });
     }
     return problems;
   }

@@ -42,7 +42,13 @@ export class Discourse extends Construct {
   /** The layer as written to `001-discourse.yaml`. */
   public readonly layerYaml: string;
   /** Names the site's objects use. */
-  public readonly names: { readonly deployment: string; readonly service: string; readonly layerConfigMap: string; readonly uploadsClaim: string; readonly serviceAccount: string };
+  public readonly names: {
+    readonly deployment: string;
+    readonly service: string;
+    readonly layerConfigMap: string;
+    readonly uploadsClaim: string;
+    readonly serviceAccount: string;
+  };
   /** Labels that select the web pods (also the Service selector). */
   public readonly selectorLabels: Record<string, string>;
   /** Labels on every object of the site. */
@@ -80,7 +86,10 @@ export class Discourse extends Construct {
     });
     const layerErrors = validateLayer(this.layer, LAYER_FILE);
     if (layerErrors.length > 0) {
-      throw new ValidationError(source, layerErrors.map((message) => ({ path: 'pebble layer', message })));
+      throw new ValidationError(
+        source,
+        layerErrors.map((message) => ({ path: 'pebble layer', message })),
+      );
     }
     this.layerYaml = renderLayer(this.layer);
     const metadata = (objectName: string, extra: Record<string, string> = {}) => ({ name: objectName, labels: { ...this.labels, ...extra } });
@@ -120,7 +129,8 @@ export class Discourse extends Construct {
     });
 
     const ports: k8s.ServicePort[] = [{ name: 'http', port: HTTP_PORT, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }];
-    if (resolved.metrics === 'exporter') ports.push({ name: 'metrics', port: METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' });
+    if (resolved.metrics === 'exporter')
+      ports.push({ name: 'metrics', port: METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' });
     this.service = new k8s.KubeService(this, 'Service', {
       metadata: metadata(this.names.service),
       spec: { type: 'ClusterIP', selector: this.selectorLabels, ports },

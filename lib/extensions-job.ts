@@ -39,19 +39,26 @@ export class ExtensionsSetupJob extends Construct {
           metadata: { labels: discourse.labels },
           spec: {
             ...pod,
-            containers: [{
-              ...container,
-              image: options.psqlImage ?? 'docker.io/library/postgres:16',
-              workingDir: '/tmp',
-              env: [
-                fromSource('PGHOST', db.host), fromSource('PGPORT', db.port), fromSource('PGDATABASE', db.database),
-                { name: 'PGUSER', valueFrom: superuser(options.usernameKey ?? 'username') },
-                { name: 'PGPASSWORD', valueFrom: superuser(options.passwordKey ?? 'password') },
-              ],
-              resources: { requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') }, limits: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('128Mi') } },
-              // The postgres image's default user is root; run psql as the image's postgres user.
-              securityContext: { ...containerSecurityContext(), runAsUser: 999, runAsGroup: 999 },
-            }],
+            containers: [
+              {
+                ...container,
+                image: options.psqlImage ?? 'docker.io/library/postgres:16',
+                workingDir: '/tmp',
+                env: [
+                  fromSource('PGHOST', db.host),
+                  fromSource('PGPORT', db.port),
+                  fromSource('PGDATABASE', db.database),
+                  { name: 'PGUSER', valueFrom: superuser(options.usernameKey ?? 'username') },
+                  { name: 'PGPASSWORD', valueFrom: superuser(options.passwordKey ?? 'password') },
+                ],
+                resources: {
+                  requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+                  limits: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('128Mi') },
+                },
+                // The postgres image's default user is root; run psql as the image's postgres user.
+                securityContext: { ...containerSecurityContext(), runAsUser: 999, runAsGroup: 999 },
+              },
+            ],
             securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
           },
         },

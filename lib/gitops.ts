@@ -59,14 +59,28 @@ export interface GitOpsSite {
 export function validateGitOps(o: GitOpsOptions, path: string): Problem[] {
   const problems: Problem[] = [];
   const ssh = /^(ssh:\/\/)?[\w.-]+@[\w.-]+(:[\w./~-]+|\/[\w./~-]+)$/;
-  if (typeof o.repoUrl !== 'string' || !(isHttpUrl(o.repoUrl) || ssh.test(o.repoUrl))) problems.push({ path: `${path}.repo_url`, message: `${show(o.repoUrl)} is not a Git URL`, fix: 'write https://host/org/repo.git or ssh://git@host/org/repo.git' });
-  if (o.revision !== undefined && !/^[\w./-]+$/.test(o.revision)) problems.push({ path: `${path}.revision`, message: `${show(o.revision)} is not a Git revision`, fix: 'write a branch, tag or commit' });
-  if (o.path !== undefined && (o.path.startsWith('/') || o.path.includes('..'))) problems.push({ path: `${path}.path`, message: `${show(o.path)} is not a relative path inside the repository`, fix: 'write e.g. dist/forum' });
+  if (typeof o.repoUrl !== 'string' || !(isHttpUrl(o.repoUrl) || ssh.test(o.repoUrl)))
+    problems.push({
+      path: `${path}.repo_url`,
+      message: `${show(o.repoUrl)} is not a Git URL`,
+      fix: 'write https://host/org/repo.git or ssh://git@host/org/repo.git',
+    });
+  if (o.revision !== undefined && !/^[\w./-]+$/.test(o.revision))
+    problems.push({ path: `${path}.revision`, message: `${show(o.revision)} is not a Git revision`, fix: 'write a branch, tag or commit' });
+  if (o.path !== undefined && (o.path.startsWith('/') || o.path.includes('..')))
+    problems.push({ path: `${path}.path`, message: `${show(o.path)} is not a relative path inside the repository`, fix: 'write e.g. dist/forum' });
   for (const key of ['argocdNamespace', 'fluxNamespace'] as const) {
-    if (o[key] !== undefined && !isDnsLabel(o[key]!)) problems.push({ path: `${path}.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, message: `${show(o[key])} is not a namespace name`, fix: 'use a DNS label' });
+    if (o[key] !== undefined && !isDnsLabel(o[key]!))
+      problems.push({
+        path: `${path}.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
+        message: `${show(o[key])} is not a namespace name`,
+        fix: 'use a DNS label',
+      });
   }
-  if (o.interval !== undefined && !parseGoDuration(o.interval)) problems.push({ path: `${path}.interval`, message: `${show(o.interval)} is not a duration`, fix: 'write e.g. 5m' });
-  if (o.destinationServer !== undefined && !isHttpUrl(o.destinationServer)) problems.push({ path: `${path}.destination_server`, message: `${show(o.destinationServer)} is not a URL`, fix: 'write the API server URL' });
+  if (o.interval !== undefined && !parseGoDuration(o.interval))
+    problems.push({ path: `${path}.interval`, message: `${show(o.interval)} is not a duration`, fix: 'write e.g. 5m' });
+  if (o.destinationServer !== undefined && !isHttpUrl(o.destinationServer))
+    problems.push({ path: `${path}.destination_server`, message: `${show(o.destinationServer)} is not a URL`, fix: 'write the API server URL' });
   return problems;
 }
 
@@ -138,7 +152,19 @@ export function argoFleet(scope: Construct, sites: readonly GitOpsSite[]): Appli
     spec: {
       goTemplate: true,
       goTemplateOptions: ['missingkey=error'],
-      generators: [{ list: { elements: argo.map((s) => ({ site: s.name, namespace: s.namespace, path: sitePath(s), repoUrl: s.options.repoUrl, revision: s.options.revision ?? 'main' })) } }],
+      generators: [
+        {
+          list: {
+            elements: argo.map((s) => ({
+              site: s.name,
+              namespace: s.namespace,
+              path: sitePath(s),
+              repoUrl: s.options.repoUrl,
+              revision: s.options.revision ?? 'main',
+            })),
+          },
+        },
+      ],
       template: {
         metadata: { name: '{{.site}}', finalizers: ['resources-finalizer.argocd.argoproj.io'] },
         spec: {

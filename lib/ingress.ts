@@ -83,13 +83,18 @@ export interface IngressInputs extends DiscourseIngressOptions {
 /** Problems in Ingress options, naming `path`. */
 export function validateIngress(o: DiscourseIngressOptions, path: string): Problem[] {
   const problems: Problem[] = [];
-  if (o.className !== undefined && !isDnsSubdomain(o.className)) problems.push({ path: `${path}.className`, message: `${show(o.className)} is not an IngressClass name`, fix: 'use e.g. nginx' });
+  if (o.className !== undefined && !isDnsSubdomain(o.className))
+    problems.push({ path: `${path}.className`, message: `${show(o.className)} is not an IngressClass name`, fix: 'use e.g. nginx' });
   for (const host of o.extraHosts ?? []) {
-    if (!isDnsSubdomain(host.replace(/^\*\./, 'wildcard.'))) problems.push({ path: `${path}.extraHosts`, message: `${show(host)} is not a hostname`, fix: 'write DNS names without scheme or path' });
+    if (!isDnsSubdomain(host.replace(/^\*\./, 'wildcard.')))
+      problems.push({ path: `${path}.extraHosts`, message: `${show(host)} is not a hostname`, fix: 'write DNS names without scheme or path' });
   }
-  if (o.tls?.secretName !== undefined && !isDnsSubdomain(o.tls.secretName)) problems.push({ path: `${path}.tls`, message: `${show(o.tls.secretName)} is not a Secret name`, fix: 'name an existing kubernetes.io/tls Secret' });
-  if (o.tls?.certManager !== undefined && !isDnsSubdomain(o.tls.certManager.issuer)) problems.push({ path: `${path}.tls`, message: `${show(o.tls.certManager.issuer)} is not an issuer name`, fix: 'name a cert-manager (Cluster)Issuer' });
-  if (o.maxBodySize !== undefined && wholeMebibytes(o.maxBodySize) === undefined) problems.push({ path: `${path}.maxBodySize`, message: 'must be a whole number of Mi, at least 1Mi', fix: 'use e.g. 100Mi' });
+  if (o.tls?.secretName !== undefined && !isDnsSubdomain(o.tls.secretName))
+    problems.push({ path: `${path}.tls`, message: `${show(o.tls.secretName)} is not a Secret name`, fix: 'name an existing kubernetes.io/tls Secret' });
+  if (o.tls?.certManager !== undefined && !isDnsSubdomain(o.tls.certManager.issuer))
+    problems.push({ path: `${path}.tls`, message: `${show(o.tls.certManager.issuer)} is not an issuer name`, fix: 'name a cert-manager (Cluster)Issuer' });
+  if (o.maxBodySize !== undefined && wholeMebibytes(o.maxBodySize) === undefined)
+    problems.push({ path: `${path}.maxBodySize`, message: 'must be a whole number of Mi, at least 1Mi', fix: 'use e.g. 100Mi' });
   for (const key of Object.keys(o.annotations ?? {})) {
     const [prefix, name] = key.includes('/') ? key.split('/', 2) : [undefined, key];
     if ((prefix !== undefined && !isDnsSubdomain(prefix)) || !/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(name)) {
@@ -102,7 +107,8 @@ export function validateIngress(o: DiscourseIngressOptions, path: string): Probl
 /** The annotations for the main Ingress (pure; tested without synthesis). */
 export function ingressAnnotations(i: IngressInputs): Record<string, string> {
   const out: Record<string, string> = {};
-  if (i.tls?.certManager) out[i.tls.certManager.kind === 'ClusterIssuer' ? 'cert-manager.io/cluster-issuer' : 'cert-manager.io/issuer'] = i.tls.certManager.issuer;
+  if (i.tls?.certManager)
+    out[i.tls.certManager.kind === 'ClusterIssuer' ? 'cert-manager.io/cluster-issuer' : 'cert-manager.io/issuer'] = i.tls.certManager.issuer;
   if ((i.controller ?? 'ingress-nginx') === 'ingress-nginx') {
     const nginx = 'nginx.ingress.kubernetes.io';
     out[`${nginx}/proxy-body-size`] = `${wholeMebibytes(i.maxBodySize ?? Size.mebibytes(20))}m`;

@@ -132,7 +132,11 @@ export const DISCOURSE_METRICS: Readonly<Record<string, MetricInfo>> = Object.fr
   discourse_sidekiq_jobs_stuck: m('gauge', ['job_name'], 'Number of sidekiq jobs which have been running for more than 120 minutes'),
   discourse_scheduled_jobs_stuck: m('gauge', ['job_name'], 'Number of scheduled jobs which have been running for more than their expected duration'),
   discourse_missing_s3_uploads: m('gauge', ['db'], 'Number of missing uploads in S3'),
-  discourse_version_info: m('gauge', ['revision', 'version'], 'Labelled with `revision` (current core commit hash), and `version` (Discourse::VERSION::STRING)'),
+  discourse_version_info: m(
+    'gauge',
+    ['revision', 'version'],
+    'Labelled with `revision` (current core commit hash), and `version` (Discourse::VERSION::STRING)',
+  ),
   discourse_readonly_sites: m('gauge', ['key'], 'Count of sites currently in readonly mode, grouped by the relevant key from Discourse::READONLY_KEYS'),
   discourse_postgres_highest_sequence: m('gauge', ['db'], 'The highest last_value from the pg_sequences table'),
   discourse_tmp_dir_available_bytes: m('gauge', [], 'Available space in /tmp directory (bytes)'),
@@ -168,7 +172,13 @@ const EXPORTER_TARGET_LABELS = ['job', 'instance', 'service', 'endpoint'] as con
  * endpoint as kube-prometheus-stack scrapes it), not every label they have.
  */
 export const EXTERNAL_METRICS: Readonly<Record<string, ExternalMetricInfo>> = Object.freeze({
-  up: { type: 'gauge', labels: [], help: '1 if the last scrape of the target succeeded, else 0 (synthetic, per target)', source: 'prometheus', scope: 'target' },
+  up: {
+    type: 'gauge',
+    labels: [],
+    help: '1 if the last scrape of the target succeeded, else 0 (synthetic, per target)',
+    source: 'prometheus',
+    scope: 'target',
+  },
   kube_pod_container_status_restarts_total: {
     type: 'counter',
     labels: ['namespace', 'pod', 'container', 'uid', ...EXPORTER_TARGET_LABELS],
@@ -244,9 +254,15 @@ function buildSeriesIndex(): ReadonlyMap<string, SeriesInfo> {
   const add = (metric: string, info: MetricInfo, scope: MetricScope, targetLabels: readonly string[]): void => {
     for (const series of seriesNames(metric)) {
       const part: SeriesPart =
-        series === metric ? (info.type === 'summary' ? 'quantile' : 'value')
-          : series.endsWith('_bucket') ? 'bucket'
-            : series.endsWith('_sum') ? 'sum' : 'count';
+        series === metric
+          ? info.type === 'summary'
+            ? 'quantile'
+            : 'value'
+          : series.endsWith('_bucket')
+            ? 'bucket'
+            : series.endsWith('_sum')
+              ? 'sum'
+              : 'count';
       const extra = part === 'quantile' ? ['quantile'] : part === 'bucket' ? ['le'] : [];
       const labels = [...new Set([...info.labels, ...extra, ...targetLabels])];
       index.set(series, { series, metric, info, part, scope, labels, monotonic: part !== 'quantile' && (part !== 'value' || info.type === 'counter') });

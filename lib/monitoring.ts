@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr, ServiceMonitor, ServiceMonitorSpecEndpointsScheme} from '../imports/monitoring.coreos.com';
+import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr, ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../imports/monitoring.coreos.com';
 import { discourseAlertRules } from './alerts';
 import { SKIP_DRY_RUN_ON_MISSING_CRD } from './annotations';
 import { isDnsLabel } from './config';
@@ -56,13 +56,23 @@ export function validateMonitoring(o: DiscourseMonitoringOptions, path: string):
   const problems: Problem[] = [];
   const interval = parseGoDuration(o.interval ?? '30s');
   const timeout = parseGoDuration(o.scrapeTimeout ?? '10s');
-  if (interval === undefined || interval === 0) problems.push({ path: `${path}.interval`, message: `${show(o.interval)} is not a duration`, fix: 'write e.g. 30s or 1m' });
-  if (timeout === undefined || timeout === 0) problems.push({ path: `${path}.scrapeTimeout`, message: `${show(o.scrapeTimeout)} is not a duration`, fix: 'write e.g. 10s' });
+  if (interval === undefined || interval === 0)
+    problems.push({ path: `${path}.interval`, message: `${show(o.interval)} is not a duration`, fix: 'write e.g. 30s or 1m' });
+  if (timeout === undefined || timeout === 0)
+    problems.push({ path: `${path}.scrapeTimeout`, message: `${show(o.scrapeTimeout)} is not a duration`, fix: 'write e.g. 10s' });
   if (interval !== undefined && timeout !== undefined && timeout > interval) {
-    problems.push({ path: `${path}.scrapeTimeout`, message: `${o.scrapeTimeout ?? '10s'} is longer than the interval ${o.interval ?? '30s'}`, fix: 'make the timeout at most the interval' });
+    problems.push({
+      path: `${path}.scrapeTimeout`,
+      message: `${o.scrapeTimeout ?? '10s'} is longer than the interval ${o.interval ?? '30s'}`,
+      fix: 'make the timeout at most the interval',
+    });
   }
-  if (o.dashboardNamespace !== undefined && !isDnsLabel(o.dashboardNamespace)) problems.push({ path: `${path}.dashboardNamespace`, message: `${show(o.dashboardNamespace)} is not a namespace name`, fix: 'use a DNS label' });
-  for (const [key, labels] of [['prometheusLabels', o.prometheusLabels], ['dashboardLabels', o.dashboardLabels]] as const) {
+  if (o.dashboardNamespace !== undefined && !isDnsLabel(o.dashboardNamespace))
+    problems.push({ path: `${path}.dashboardNamespace`, message: `${show(o.dashboardNamespace)} is not a namespace name`, fix: 'use a DNS label' });
+  for (const [key, labels] of [
+    ['prometheusLabels', o.prometheusLabels],
+    ['dashboardLabels', o.dashboardLabels],
+  ] as const) {
     for (const [k, v] of Object.entries(labels ?? {})) {
       if (!/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)) {
         problems.push({ path: `${path}.${key}`, message: `${show(`${k}: ${v}`)} is not a valid label`, fix: 'use Kubernetes label syntax' });
@@ -99,13 +109,15 @@ export class DiscourseMonitoring extends Construct {
       metadata: { name: r.name, labels: promLabels, annotations },
       spec: {
         selector: { matchLabels: { 'app.kubernetes.io/name': 'discourse', 'app.kubernetes.io/instance': r.name } },
-        endpoints: [{
-          port: exporter ? 'metrics' : 'http',
-          path: '/metrics',
-          scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
-          interval: options.interval ?? '30s',
-          scrapeTimeout: options.scrapeTimeout ?? '10s',
-        }],
+        endpoints: [
+          {
+            port: exporter ? 'metrics' : 'http',
+            path: '/metrics',
+            scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
+            interval: options.interval ?? '30s',
+            scrapeTimeout: options.scrapeTimeout ?? '10s',
+          },
+        ],
       },
     });
     if (options.alerts ?? true) {
@@ -113,10 +125,12 @@ export class DiscourseMonitoring extends Construct {
       new PrometheusRule(this, 'Alerts', {
         metadata: { name: r.name, labels: promLabels, annotations },
         spec: {
-          groups: [{
-            name: `discourse-${r.name}`,
-            rules: rules.map((rule) => ({ ...rule, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(rule.expr) })),
-          }],
+          groups: [
+            {
+              name: `discourse-${r.name}`,
+              rules: rules.map((rule) => ({ ...rule, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(rule.expr) })),
+            },
+          ],
         },
       });
     }
@@ -124,8 +138,18 @@ export class DiscourseMonitoring extends Construct {
       const dashboardLabels = { ...discourse.labels, ...(options.dashboardLabels ?? DEFAULT_DASHBOARD_LABELS) };
       const common = { job: this.job, namespace };
       const boards = [
-        ['AppDashboard', `${r.name}-dashboard-app`, 'discourse-app.json', appDashboard({ ...common, uid: `discourse-${r.name}-app`.slice(0, 40), title: `Discourse ${r.name}` })],
-        ['HealthDashboard', `${r.name}-dashboard-health`, 'discourse-service-health.json', serviceHealthDashboard({ ...common, uid: `discourse-${r.name}-health`.slice(0, 40), title: `Discourse ${r.name} service health` })],
+        [
+          'AppDashboard',
+          `${r.name}-dashboard-app`,
+          'discourse-app.json',
+          appDashboard({ ...common, uid: `discourse-${r.name}-app`.slice(0, 40), title: `Discourse ${r.name}` }),
+        ],
+        [
+          'HealthDashboard',
+          `${r.name}-dashboard-health`,
+          'discourse-service-health.json',
+          serviceHealthDashboard({ ...common, uid: `discourse-${r.name}-health`.slice(0, 40), title: `Discourse ${r.name} service health` }),
+        ],
       ] as const;
       for (const [cid, name, key, board] of boards) {
         new k8s.KubeConfigMap(this, cid, {
@@ -136,4 +160,3 @@ export class DiscourseMonitoring extends Construct {
     }
   }
 }
-

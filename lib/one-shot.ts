@@ -53,17 +53,19 @@ export function discourseJobPod(discourse: Discourse, command: string[], extraEn
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     securityContext: podSecurityContext(),
-    containers: [{
-      name: 'discourse',
-      image: r.image,
-      imagePullPolicy: 'IfNotPresent',
-      workingDir: APP_DIR,
-      command,
-      env: jobEnv(discourse, extraEnv),
-      resources: containerResources(discourse.resolved),
-      securityContext: containerSecurityContext(),
-      volumeMounts: scratch.map(([name, mountPath]) => ({ name, mountPath })),
-    }],
+    containers: [
+      {
+        name: 'discourse',
+        image: r.image,
+        imagePullPolicy: 'IfNotPresent',
+        workingDir: APP_DIR,
+        command,
+        env: jobEnv(discourse, extraEnv),
+        resources: containerResources(discourse.resolved),
+        securityContext: containerSecurityContext(),
+        volumeMounts: scratch.map(([name, mountPath]) => ({ name, mountPath })),
+      },
+    ],
     volumes: scratch.map(([name]) => ({ name, emptyDir: {} })),
   };
 }

@@ -17,10 +17,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function validateOperation(op: Operation, path: string): Problem[] {
   const problems: Problem[] = [];
   if (op.action === 'create-user' || op.action === 'promote-user') {
-    if (!EMAIL.test(op.email ?? '')) problems.push({ path: `${path}.email`, message: `${show(op.email)} is not an e-mail address`, fix: 'write the user\'s e-mail' });
+    if (!EMAIL.test(op.email ?? ''))
+      problems.push({ path: `${path}.email`, message: `${show(op.email)} is not an e-mail address`, fix: "write the user's e-mail" });
   }
   if (op.action === 'create-user') checkSecretRef(op.password, `${path}.password`, problems);
-  if (op.action === 'anonymize-user' && !/^[\w.-]{1,60}$/.test(op.username ?? '')) problems.push({ path: `${path}.username`, message: `${show(op.username)} is not a Discourse username`, fix: 'write the username, not the e-mail' });
+  if (op.action === 'anonymize-user' && !/^[\w.-]{1,60}$/.test(op.username ?? ''))
+    problems.push({ path: `${path}.username`, message: `${show(op.username)} is not a Discourse username`, fix: 'write the username, not the e-mail' });
   return problems;
 }
 
@@ -39,8 +41,9 @@ export const OPERATION_SCRIPTS: Readonly<Record<Operation['action'], string>> = 
     "user.grant_admin! if ENV.fetch('OP_ADMIN') == 'true'",
     'puts "user #{user.username} ready"',
   ].join('; '),
-  'promote-user': "user = User.find_by_email!(ENV.fetch('OP_EMAIL')); user.grant_admin!; puts \"#{user.username} is an admin\"",
-  'anonymize-user': "user = User.find_by_username!(ENV.fetch('OP_USERNAME')); UserAnonymizer.new(user, Discourse.system_user).make_anonymous; puts 'anonymized'",
+  'promote-user': 'user = User.find_by_email!(ENV.fetch(\'OP_EMAIL\')); user.grant_admin!; puts "#{user.username} is an admin"',
+  'anonymize-user':
+    "user = User.find_by_username!(ENV.fetch('OP_USERNAME')); UserAnonymizer.new(user, Discourse.system_user).make_anonymous; puts 'anonymized'",
 };
 
 /** One action as a Job. Named by a hash of its inputs, so re-rendering the same operation is a no-op. */
@@ -52,11 +55,11 @@ export class OperationJob extends Construct {
     const env: k8s.EnvVar[] =
       op.action === 'create-user'
         ? [
-          { name: 'OP_EMAIL', value: op.email },
-          { name: 'OP_ADMIN', value: String(op.admin ?? false) },
-          { name: 'OP_ACTIVE', value: String(op.active ?? true) },
-          { name: 'OP_PASSWORD', valueFrom: { secretKeyRef: { name: op.password.secret, key: op.password.key } } },
-        ]
+            { name: 'OP_EMAIL', value: op.email },
+            { name: 'OP_ADMIN', value: String(op.admin ?? false) },
+            { name: 'OP_ACTIVE', value: String(op.active ?? true) },
+            { name: 'OP_PASSWORD', valueFrom: { secretKeyRef: { name: op.password.secret, key: op.password.key } } },
+          ]
         : op.action === 'promote-user'
           ? [{ name: 'OP_EMAIL', value: op.email }]
           : [{ name: 'OP_USERNAME', value: op.username }];

@@ -44,7 +44,13 @@ export interface PebbleCheck {
   readonly threshold?: number;
   readonly http?: { readonly url: string; readonly headers?: Readonly<Record<string, string>> };
   readonly tcp?: { readonly port: number; readonly host?: string };
-  readonly exec?: { readonly command: string; readonly serviceContext?: string; readonly environment?: Readonly<Record<string, string>>; readonly user?: string; readonly workingDir?: string };
+  readonly exec?: {
+    readonly command: string;
+    readonly serviceContext?: string;
+    readonly environment?: Readonly<Record<string, string>>;
+    readonly user?: string;
+    readonly workingDir?: string;
+  };
 }
 
 export interface PebbleLogTarget {
@@ -133,15 +139,18 @@ export function validateLayer(layer: PebbleLayer, fileName: string): string[] {
   for (const [name, check] of Object.entries(checks)) {
     const at = `check ${JSON.stringify(name)}`;
     if (check.override !== 'merge' && check.override !== 'replace') errors.push(`layer must define "override" for ${at}`);
-    if (check.level !== undefined && check.level !== 'alive' && check.level !== 'ready') errors.push(`${at}: level must be alive or ready, not ${JSON.stringify(check.level)}`);
+    if (check.level !== undefined && check.level !== 'alive' && check.level !== 'ready')
+      errors.push(`${at}: level must be alive or ready, not ${JSON.stringify(check.level)}`);
     const kinds = [check.http, check.tcp, check.exec].filter((k) => k !== undefined).length;
     if (kinds !== 1) errors.push(`${at}: must specify exactly one of "http", "tcp", or "exec"`);
     duration(`${at} period`, check.period, true);
     duration(`${at} timeout`, check.timeout, true);
     const period = parseGoDuration(check.period ?? '10s');
     const timeout = parseGoDuration(check.timeout ?? '3s');
-    if (period !== undefined && timeout !== undefined && timeout > period) errors.push(`${at}: timeout ${check.timeout ?? '3s'} is longer than period ${check.period ?? '10s'}`);
-    if (check.threshold !== undefined && !(Number.isInteger(check.threshold) && check.threshold >= 1)) errors.push(`${at}: threshold must be a positive integer`);
+    if (period !== undefined && timeout !== undefined && timeout > period)
+      errors.push(`${at}: timeout ${check.timeout ?? '3s'} is longer than period ${check.period ?? '10s'}`);
+    if (check.threshold !== undefined && !(Number.isInteger(check.threshold) && check.threshold >= 1))
+      errors.push(`${at}: threshold must be a positive integer`);
     if (check.http && !/^https?:\/\//.test(check.http.url)) errors.push(`${at}: http url ${JSON.stringify(check.http.url)} must be http(s)`);
     if (check.tcp && !(Number.isInteger(check.tcp.port) && check.tcp.port > 0 && check.tcp.port < 65536)) errors.push(`${at}: tcp port must be 1-65535`);
     if (check.exec?.serviceContext && !(check.exec.serviceContext in services)) errors.push(`${at}: service-context refers to unknown service`);

@@ -216,7 +216,12 @@ export interface ResolvedDiscourse {
   readonly killDelaySeconds: number;
   readonly startupTimeoutSeconds: number;
   readonly resources: Required<DiscourseResources>;
-  readonly uploads: { readonly enabled: boolean; readonly size: Size; readonly storageClassName?: string; readonly accessMode: 'ReadWriteOnce' | 'ReadWriteMany' };
+  readonly uploads: {
+    readonly enabled: boolean;
+    readonly size: Size;
+    readonly storageClassName?: string;
+    readonly accessMode: 'ReadWriteOnce' | 'ReadWriteMany';
+  };
   readonly networkPolicy: Required<NetworkPolicySettings>;
   readonly lokiUrl?: string;
   readonly migrations: boolean;
@@ -257,57 +262,122 @@ export function imageReference(image: DiscourseImage): string {
  * problems instead of throwing so that a site file can report all of its
  * problems, and several files theirs, at once.
  */
-export function resolveDiscourse(props: DiscourseProps, defaultName: string, name: OptionNamer = propNames): { resolved: ResolvedDiscourse; problems: Problem[] } {
+export function resolveDiscourse(
+  props: DiscourseProps,
+  defaultName: string,
+  name: OptionNamer = propNames,
+): { resolved: ResolvedDiscourse; problems: Problem[] } {
   const problems: Problem[] = [];
   const n = name === propNames ? (p: string) => p : (p: string) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   const {
-    name: siteName = defaultName, image = DEFAULT_IMAGE, replicas = DEFAULTS.replicas, resources = {}, database, redis, saml, proxy,
-    metrics = DEFAULTS.metrics, pebble = PebbleSource.fromImage(), pebbleHealthPort = DEFAULTS.pebbleHealthPort, killDelay = DEFAULTS.killDelay,
-    startupTimeout = DEFAULTS.startupTimeout, uploads = {}, secretKeyBase, lokiUrl, networkPolicy = {}, migrations = true,
-    databaseExtensions, operations = [], ...config
+    name: siteName = defaultName,
+    image = DEFAULT_IMAGE,
+    replicas = DEFAULTS.replicas,
+    resources = {},
+    database,
+    redis,
+    saml,
+    proxy,
+    metrics = DEFAULTS.metrics,
+    pebble = PebbleSource.fromImage(),
+    pebbleHealthPort = DEFAULTS.pebbleHealthPort,
+    killDelay = DEFAULTS.killDelay,
+    startupTimeout = DEFAULTS.startupTimeout,
+    uploads = {},
+    secretKeyBase,
+    lokiUrl,
+    networkPolicy = {},
+    migrations = true,
+    databaseExtensions,
+    operations = [],
+    ...config
   } = props;
 
   // Room for suffixes such as "-uploads" and "-migrate-<hash>" within the 63-character limit.
   if (typeof siteName !== 'string' || !isDnsLabel(siteName, 40)) {
-    problems.push({ path: 'name', message: `${show(siteName)} is not a valid site name`, fix: 'use at most 40 lowercase letters, digits and "-", starting with a letter' });
+    problems.push({
+      path: 'name',
+      message: `${show(siteName)} is not a valid site name`,
+      fix: 'use at most 40 lowercase letters, digits and "-", starting with a letter',
+    });
   }
-  if (!IMAGE_REPOSITORY.test(image.repository ?? '')) problems.push({ path: `${n('image')}.repository`, message: `${show(image.repository)} is not an image repository`, fix: 'write registry/path/name without tag, e.g. ghcr.io/acme/discourse' });
-  if (!IMAGE_TAG.test(image.tag ?? '') || image.tag === 'latest') problems.push({ path: `${n('image')}.tag`, message: `${show(image.tag)} is not a pinned tag`, fix: 'use an explicit version tag (not "latest")' });
-  if (image.digest !== undefined && !DIGEST.test(image.digest)) problems.push({ path: `${n('image')}.digest`, message: `${show(image.digest)} is not a sha256 digest`, fix: 'write sha256: followed by 64 hex digits' });
-  if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100) problems.push({ path: n('replicas'), message: `${show(replicas)} is not a replica count`, fix: 'use a whole number from 0 to 100' });
-  if (metrics !== 'exporter' && metrics !== 'plugin') problems.push({ path: n('metrics'), message: `${show(metrics)} is not one of exporter, plugin`, fix: 'use exporter (port 9394) or plugin (/metrics on 3000)' });
+  if (!IMAGE_REPOSITORY.test(image.repository ?? ''))
+    problems.push({
+      path: `${n('image')}.repository`,
+      message: `${show(image.repository)} is not an image repository`,
+      fix: 'write registry/path/name without tag, e.g. ghcr.io/acme/discourse',
+    });
+  if (!IMAGE_TAG.test(image.tag ?? '') || image.tag === 'latest')
+    problems.push({ path: `${n('image')}.tag`, message: `${show(image.tag)} is not a pinned tag`, fix: 'use an explicit version tag (not "latest")' });
+  if (image.digest !== undefined && !DIGEST.test(image.digest))
+    problems.push({ path: `${n('image')}.digest`, message: `${show(image.digest)} is not a sha256 digest`, fix: 'write sha256: followed by 64 hex digits' });
+  if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100)
+    problems.push({ path: n('replicas'), message: `${show(replicas)} is not a replica count`, fix: 'use a whole number from 0 to 100' });
+  if (metrics !== 'exporter' && metrics !== 'plugin')
+    problems.push({
+      path: n('metrics'),
+      message: `${show(metrics)} is not one of exporter, plugin`,
+      fix: 'use exporter (port 9394) or plugin (/metrics on 3000)',
+    });
   if (!Number.isInteger(pebbleHealthPort) || pebbleHealthPort < 1024 || pebbleHealthPort > 65535 || [3000, 9394].includes(pebbleHealthPort)) {
-    problems.push({ path: n('pebbleHealthPort'), message: `${show(pebbleHealthPort)} cannot be Pebble's health port`, fix: 'use an unprivileged port other than 3000 and 9394, e.g. 38813' });
+    problems.push({
+      path: n('pebbleHealthPort'),
+      message: `${show(pebbleHealthPort)} cannot be Pebble's health port`,
+      fix: 'use an unprivileged port other than 3000 and 9394, e.g. 38813',
+    });
   }
   const killDelaySeconds = killDelay.toSeconds();
-  if (!(killDelaySeconds >= 1 && killDelaySeconds <= 300)) problems.push({ path: n('killDelay'), message: `${killDelaySeconds}s is out of range`, fix: 'use 1 to 300 seconds' });
+  if (!(killDelaySeconds >= 1 && killDelaySeconds <= 300))
+    problems.push({ path: n('killDelay'), message: `${killDelaySeconds}s is out of range`, fix: 'use 1 to 300 seconds' });
   const startupTimeoutSeconds = startupTimeout.toSeconds();
-  if (!(startupTimeoutSeconds >= 30 && startupTimeoutSeconds <= 3600)) problems.push({ path: n('startupTimeout'), message: `${startupTimeoutSeconds}s is out of range`, fix: 'use 30 seconds to 1 hour' });
+  if (!(startupTimeoutSeconds >= 30 && startupTimeoutSeconds <= 3600))
+    problems.push({ path: n('startupTimeout'), message: `${startupTimeoutSeconds}s is out of range`, fix: 'use 30 seconds to 1 hour' });
 
-  if (!(database instanceof PostgresConnection)) problems.push({ path: 'database', message: 'is required', fix: 'give a PostgreSQL connection (CloudNativePG, Crunchy PGO, a Secret, or values)' });
+  if (!(database instanceof PostgresConnection))
+    problems.push({ path: 'database', message: 'is required', fix: 'give a PostgreSQL connection (CloudNativePG, Crunchy PGO, a Secret, or values)' });
   else problems.push(...database.validate('database'));
   if (redis === undefined || redis === null) problems.push({ path: 'redis', message: 'is required', fix: 'give the Redis host (and port, password Secret)' });
   else problems.push(...validateRedis(redis, 'redis'));
   if (saml !== undefined) {
-    if (!isHttpUrl(saml.targetUrl ?? '') || !saml.targetUrl.startsWith('https://')) problems.push({ path: `saml.${n('targetUrl')}`, message: `${show(saml.targetUrl)} is not an https URL`, fix: "use the identity provider's SSO URL" });
-    if (!FINGERPRINT.test(saml.certFingerprint ?? '')) problems.push({ path: `saml.${n('certFingerprint')}`, message: `${show(saml.certFingerprint)} is not a SHA-1 fingerprint`, fix: 'write 20 upper-case hex bytes separated by colons (openssl x509 -noout -fingerprint -sha1)' });
+    if (!isHttpUrl(saml.targetUrl ?? '') || !saml.targetUrl.startsWith('https://'))
+      problems.push({ path: `saml.${n('targetUrl')}`, message: `${show(saml.targetUrl)} is not an https URL`, fix: "use the identity provider's SSO URL" });
+    if (!FINGERPRINT.test(saml.certFingerprint ?? ''))
+      problems.push({
+        path: `saml.${n('certFingerprint')}`,
+        message: `${show(saml.certFingerprint)} is not a SHA-1 fingerprint`,
+        fix: 'write 20 upper-case hex bytes separated by colons (openssl x509 -noout -fingerprint -sha1)',
+      });
   }
   for (const [key, value] of Object.entries(proxy ?? {})) {
-    if (key !== 'noProxy' && value !== undefined && !isHttpUrl(value as string)) problems.push({ path: `proxy.${n(key)}`, message: `${show(value)} is not an http(s) URL`, fix: 'write e.g. http://proxy.internal:3128' });
+    if (key !== 'noProxy' && value !== undefined && !isHttpUrl(value as string))
+      problems.push({ path: `proxy.${n(key)}`, message: `${show(value)} is not an http(s) URL`, fix: 'write e.g. http://proxy.internal:3128' });
   }
-  if (lokiUrl !== undefined && !isHttpUrl(lokiUrl)) problems.push({ path: n('lokiUrl'), message: `${show(lokiUrl)} is not an http(s) URL`, fix: 'write the push URL, e.g. http://loki.monitoring:3100/loki/api/v1/push' });
+  if (lokiUrl !== undefined && !isHttpUrl(lokiUrl))
+    problems.push({
+      path: n('lokiUrl'),
+      message: `${show(lokiUrl)} is not an http(s) URL`,
+      fix: 'write the push URL, e.g. http://loki.monitoring:3100/loki/api/v1/push',
+    });
   if (secretKeyBase !== undefined) checkSecretRef(secretKeyBase, n('secretKeyBase'), problems);
 
   if (databaseExtensions !== undefined) {
-    if (!(databaseExtensions instanceof DatabaseExtensions)) problems.push({ path: n('databaseExtensions'), message: 'is not a DatabaseExtensions', fix: 'use DatabaseExtensions.withSuperuserJob(...) or .withCloudNativePgDatabase(...)' });
+    if (!(databaseExtensions instanceof DatabaseExtensions))
+      problems.push({
+        path: n('databaseExtensions'),
+        message: 'is not a DatabaseExtensions',
+        fix: 'use DatabaseExtensions.withSuperuserJob(...) or .withCloudNativePgDatabase(...)',
+      });
     else problems.push(...databaseExtensions.validate(database instanceof PostgresConnection ? database : undefined, 'database.extensions'));
   }
   const resolvedConfig = resolveConfig(config, { siteName, samlConfigured: saml !== undefined }, problems, name);
   const sizes: Array<[string, Size | undefined]> = [
-    [`resources.${n('memoryRequest')}`, resources.memoryRequest], [`resources.${n('memoryLimit')}`, resources.memoryLimit], [`uploads.${n('size')}`, uploads.size],
+    [`resources.${n('memoryRequest')}`, resources.memoryRequest],
+    [`resources.${n('memoryLimit')}`, resources.memoryLimit],
+    [`uploads.${n('size')}`, uploads.size],
   ];
   for (const [path, size] of sizes) {
-    if (size !== undefined && wholeMebibytes(size) === undefined) problems.push({ path, message: 'is not a whole number of Mi', fix: 'use Mi or Gi, e.g. 512Mi or 4Gi' });
+    if (size !== undefined && wholeMebibytes(size) === undefined)
+      problems.push({ path, message: 'is not a whole number of Mi', fix: 'use Mi or Gi, e.g. 512Mi or 4Gi' });
   }
   const memoryRequest = resources.memoryRequest ?? DEFAULTS.memoryRequest;
   const memoryLimit = resources.memoryLimit ?? DEFAULTS.memoryLimit;
@@ -315,7 +385,8 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string, nam
     problems.push({ path: `resources.${n('memoryRequest')}`, message: 'is larger than the memory limit', fix: 'raise the limit or lower the request' });
   }
   const accessMode = uploads.accessMode ?? DEFAULTS.uploadsAccessMode;
-  if (accessMode !== 'ReadWriteOnce' && accessMode !== 'ReadWriteMany') problems.push({ path: `uploads.${n('accessMode')}`, message: `${show(accessMode)} is not ReadWriteOnce or ReadWriteMany`, fix: 'use one of them' });
+  if (accessMode !== 'ReadWriteOnce' && accessMode !== 'ReadWriteMany')
+    problems.push({ path: `uploads.${n('accessMode')}`, message: `${show(accessMode)} is not ReadWriteOnce or ReadWriteMany`, fix: 'use one of them' });
   if (!resolvedConfig.s3Enabled && replicas > 1 && accessMode === 'ReadWriteOnce') {
     problems.push({
       path: n('replicas'),
@@ -329,7 +400,8 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string, nam
     monitoringNamespace: networkPolicy.monitoringNamespace ?? DEFAULTS.monitoringNamespace,
   };
   for (const key of ['ingressNamespace', 'monitoringNamespace'] as const) {
-    if (!isDnsLabel(netpol[key])) problems.push({ path: `networkPolicy.${n(key)}`, message: `${show(netpol[key])} is not a namespace name`, fix: 'use a DNS label' });
+    if (!isDnsLabel(netpol[key]))
+      problems.push({ path: `networkPolicy.${n(key)}`, message: `${show(netpol[key])} is not a namespace name`, fix: 'use a DNS label' });
   }
 
   const plainConnection = { ...(database instanceof PostgresConnection ? database.plainEnvironment() : {}), ...(redis ? redisEnvironment(redis) : {}) };

@@ -21,7 +21,11 @@ export class Reader {
     for (const key of Object.keys(record)) {
       if (!known.includes(key)) {
         const suggestion = didYouMean(key, known);
-        this.problems.push({ path: path === '' ? key : `${path}.${key}`, message: 'is not a known key', fix: suggestion ? `did you mean "${suggestion}"?` : `use one of ${known.join(', ')}` });
+        this.problems.push({
+          path: path === '' ? key : `${path}.${key}`,
+          message: 'is not a known key',
+          fix: suggestion ? `did you mean "${suggestion}"?` : `use one of ${known.join(', ')}`,
+        });
       }
     }
     return record;

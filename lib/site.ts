@@ -34,9 +34,31 @@ export interface SiteDescription {
 }
 
 const TOP_LEVEL = [
-  'name', 'namespace', 'create_namespace', 'image', 'replicas', 'resources', 'config', 'database', 'redis', 'saml', 'proxy', 'metrics', 'pebble',
-  'pebble_health_port', 'kill_delay', 'startup_timeout', 'uploads', 'secret_key_base', 'loki_url', 'network_policy', 'ingress', 'monitoring',
-  'gitops', 'migrations', 'operations',
+  'name',
+  'namespace',
+  'create_namespace',
+  'image',
+  'replicas',
+  'resources',
+  'config',
+  'database',
+  'redis',
+  'saml',
+  'proxy',
+  'metrics',
+  'pebble',
+  'pebble_health_port',
+  'kill_delay',
+  'startup_timeout',
+  'uploads',
+  'secret_key_base',
+  'loki_url',
+  'network_policy',
+  'ingress',
+  'monitoring',
+  'gitops',
+  'migrations',
+  'operations',
 ];
 
 function ingressOptions(r: Reader, value: unknown): DiscourseIngressOptions | false {
@@ -47,11 +69,22 @@ function ingressOptions(r: Reader, value: unknown): DiscourseIngressOptions | fa
   let ingressTls: IngressTls | undefined;
   if (tls) {
     const forms = ['secret_name', 'cert_manager_cluster_issuer', 'cert_manager_issuer'].filter((k) => tls[k] !== undefined);
-    if (forms.length !== 1) r.problems.push({ path: `${p}.tls`, message: forms.length === 0 ? 'names no certificate source' : `mixes ${forms.join(' and ')}`, fix: 'use exactly one of secret_name, cert_manager_cluster_issuer, cert_manager_issuer' });
+    if (forms.length !== 1)
+      r.problems.push({
+        path: `${p}.tls`,
+        message: forms.length === 0 ? 'names no certificate source' : `mixes ${forms.join(' and ')}`,
+        fix: 'use exactly one of secret_name, cert_manager_cluster_issuer, cert_manager_issuer',
+      });
     const secretName = r.string(tls.secret_name, `${p}.tls.secret_name`);
     const cluster = r.string(tls.cert_manager_cluster_issuer, `${p}.tls.cert_manager_cluster_issuer`);
     const issuer = r.string(tls.cert_manager_issuer, `${p}.tls.cert_manager_issuer`);
-    ingressTls = secretName ? IngressTls.fromSecret(secretName) : cluster ? IngressTls.fromCertManager(cluster, 'ClusterIssuer') : issuer ? IngressTls.fromCertManager(issuer, 'Issuer') : undefined;
+    ingressTls = secretName
+      ? IngressTls.fromSecret(secretName)
+      : cluster
+        ? IngressTls.fromCertManager(cluster, 'ClusterIssuer')
+        : issuer
+          ? IngressTls.fromCertManager(issuer, 'Issuer')
+          : undefined;
   }
   return dropUndefined({
     className: r.string(s.class_name, `${p}.class_name`),
@@ -71,28 +104,40 @@ function extensionsOptions(r: Reader, value: unknown): DatabaseExtensions | unde
   const ext = r.section(db.extensions, 'database.extensions', ['superuser_secret', 'username_key', 'password_key', 'psql_image', 'names']);
   const managed = r.boolean(cnpg.manage_extensions, 'database.cloudnativepg.manage_extensions') ?? false;
   if (ext && managed) {
-    r.problems.push({ path: 'database.extensions', message: 'is set while database.cloudnativepg.manage_extensions is true', fix: 'let CloudNativePG manage the extensions or run the superuser Job, not both' });
+    r.problems.push({
+      path: 'database.extensions',
+      message: 'is set while database.cloudnativepg.manage_extensions is true',
+      fix: 'let CloudNativePG manage the extensions or run the superuser Job, not both',
+    });
     return undefined;
   }
   if (managed) {
-    return DatabaseExtensions.withCloudNativePgDatabase(dropUndefined({
-      database: r.string(cnpg.database, 'database.cloudnativepg.database'),
-      owner: r.string(cnpg.owner, 'database.cloudnativepg.owner'),
-    }));
+    return DatabaseExtensions.withCloudNativePgDatabase(
+      dropUndefined({
+        database: r.string(cnpg.database, 'database.cloudnativepg.database'),
+        owner: r.string(cnpg.owner, 'database.cloudnativepg.owner'),
+      }),
+    );
   }
   if (!ext) return undefined;
   const superuserSecret = r.string(ext.superuser_secret, 'database.extensions.superuser_secret');
   if (superuserSecret === undefined) {
-    r.problems.push({ path: 'database.extensions.superuser_secret', message: 'is required', fix: 'name the Secret with superuser credentials (CloudNativePG: <cluster>-superuser with enableSuperuserAccess)' });
+    r.problems.push({
+      path: 'database.extensions.superuser_secret',
+      message: 'is required',
+      fix: 'name the Secret with superuser credentials (CloudNativePG: <cluster>-superuser with enableSuperuserAccess)',
+    });
     return undefined;
   }
-  return DatabaseExtensions.withSuperuserJob(dropUndefined({
-    superuserSecret,
-    usernameKey: r.string(ext.username_key, 'database.extensions.username_key'),
-    passwordKey: r.string(ext.password_key, 'database.extensions.password_key'),
-    psqlImage: r.string(ext.psql_image, 'database.extensions.psql_image'),
-    extensions: r.stringList(ext.names, 'database.extensions.names'),
-  }));
+  return DatabaseExtensions.withSuperuserJob(
+    dropUndefined({
+      superuserSecret,
+      usernameKey: r.string(ext.username_key, 'database.extensions.username_key'),
+      passwordKey: r.string(ext.password_key, 'database.extensions.password_key'),
+      psqlImage: r.string(ext.psql_image, 'database.extensions.psql_image'),
+      extensions: r.stringList(ext.names, 'database.extensions.names'),
+    }),
+  );
 }
 
 function gitopsOptions(r: Reader, value: unknown): GitOpsOptions | undefined {
@@ -133,7 +178,14 @@ function operations(r: Reader, value: unknown): Operation[] | undefined {
     if (action === 'create-user' || action === 'add-admin-user') {
       const password = r.secret(s.password, `${p}.password`);
       if (s.password === undefined) r.problems.push({ path: `${p}.password`, message: 'is required', fix: 'write password: { secret: <name>, key: <key> }' });
-      if (password) ops.push({ action: 'create-user', email: r.string(s.email, `${p}.email`) ?? '', admin: action === 'add-admin-user' ? true : r.boolean(s.admin, `${p}.admin`), active: r.boolean(s.active, `${p}.active`), password });
+      if (password)
+        ops.push({
+          action: 'create-user',
+          email: r.string(s.email, `${p}.email`) ?? '',
+          admin: action === 'add-admin-user' ? true : r.boolean(s.admin, `${p}.admin`),
+          active: r.boolean(s.active, `${p}.active`),
+          password,
+        });
     } else if (action === 'promote-user') {
       ops.push({ action, email: r.string(s.email, `${p}.email`) ?? '' });
     } else if (action === 'anonymize-user') {
@@ -146,7 +198,9 @@ function operations(r: Reader, value: unknown): Operation[] | undefined {
 
 function monitoringOptions(r: Reader, value: unknown): DiscourseMonitoringOptions | false {
   const p = 'monitoring';
-  const s = r.section(value, p, ['enabled', 'prometheus_labels', 'interval', 'scrape_timeout', 'alerts', 'dashboards', 'dashboard_labels', 'dashboard_namespace']) ?? {};
+  const s =
+    r.section(value, p, ['enabled', 'prometheus_labels', 'interval', 'scrape_timeout', 'alerts', 'dashboards', 'dashboard_labels', 'dashboard_namespace']) ??
+    {};
   if (r.boolean(s.enabled, `${p}.enabled`) === false) return false;
   return dropUndefined({
     prometheusLabels: r.stringMap(s.prometheus_labels, `${p}.prometheus_labels`),
@@ -177,7 +231,11 @@ function database(r: Reader, value: unknown): PostgresConnection | undefined {
   const forms = ['cloudnativepg', 'crunchy_pgo', 'secret', 'host'].filter((k) => db[k] !== undefined);
   // extensions is read by databaseExtensions(); it is not a connection form.
   if (forms.length !== 1) {
-    r.problems.push({ path: 'database', message: forms.length === 0 ? 'names no connection' : `mixes ${forms.join(' and ')}`, fix: 'use exactly one of cloudnativepg, crunchy_pgo, secret, or host/port/name/user/password' });
+    r.problems.push({
+      path: 'database',
+      message: forms.length === 0 ? 'names no connection' : `mixes ${forms.join(' and ')}`,
+      fix: 'use exactly one of cloudnativepg, crunchy_pgo, secret, or host/port/name/user/password',
+    });
     return undefined;
   }
   if (db.cloudnativepg !== undefined) {
@@ -207,9 +265,16 @@ function database(r: Reader, value: unknown): PostgresConnection | undefined {
   }
   const host = r.string(db.host, 'database.host');
   const password = r.secret(db.password, 'database.password');
-  if (password === undefined && db.password === undefined) r.problems.push({ path: 'database.password', message: 'is required with database.host', fix: 'write password: { secret: <name>, key: <key> }' });
+  if (password === undefined && db.password === undefined)
+    r.problems.push({ path: 'database.password', message: 'is required with database.host', fix: 'write password: { secret: <name>, key: <key> }' });
   if (host === undefined || password === undefined) return undefined;
-  return PostgresConnection.fromValues({ host, port: r.integer(db.port, 'database.port'), database: r.string(db.name, 'database.name'), username: r.string(db.user, 'database.user'), password });
+  return PostgresConnection.fromValues({
+    host,
+    port: r.integer(db.port, 'database.port'),
+    database: r.string(db.name, 'database.name'),
+    username: r.string(db.user, 'database.user'),
+    password,
+  });
 }
 
 /**
@@ -221,13 +286,20 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   const problems: Problem[] = [];
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return { problems: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0].line ?? '?'}`, message: `YAML error: ${e.message.split('\n')[0]}`, fix: 'fix the YAML syntax' })) };
+    return {
+      problems: doc.errors.map((e) => ({
+        path: `line ${e.linePos?.[0].line ?? '?'}`,
+        message: `YAML error: ${e.message.split('\n')[0]}`,
+        fix: 'fix the YAML syntax',
+      })),
+    };
   }
   const r = new Reader(problems);
   const raw = r.section(doc.toJS() ?? {}, '', TOP_LEVEL) ?? {};
   const name = r.string(raw.name, 'name') ?? basename(file).replace(/\.ya?ml$/, '');
   const namespace = r.string(raw.namespace, 'namespace') ?? name;
-  if (!isDnsLabel(namespace)) problems.push({ path: 'namespace', message: `${show(namespace)} is not a namespace name`, fix: 'use at most 63 lowercase letters, digits and "-"' });
+  if (!isDnsLabel(namespace))
+    problems.push({ path: 'namespace', message: `${show(namespace)} is not a namespace name`, fix: 'use at most 63 lowercase letters, digits and "-"' });
 
   const image = r.section(raw.image, 'image', ['repository', 'tag', 'digest']);
   const resources = r.section(raw.resources, 'resources', ['cpu_request', 'cpu_limit', 'memory_request', 'memory_limit']);
@@ -246,10 +318,12 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
     const path = r.string(pebble.path, 'pebble.path');
     if (source === 'init-container') {
       const pebbleImage = r.string(pebble.image, 'pebble.image');
-      if (pebbleImage === undefined) problems.push({ path: 'pebble.image', message: 'is required with source: init-container', fix: 'name an image that contains Pebble and cp' });
+      if (pebbleImage === undefined)
+        problems.push({ path: 'pebble.image', message: 'is required with source: init-container', fix: 'name an image that contains Pebble and cp' });
       else pebbleSource = PebbleSource.fromInitContainer(pebbleImage, path);
     } else if (source === 'image') {
-      if (pebble.image !== undefined) problems.push({ path: 'pebble.image', message: 'is only used with source: init-container', fix: 'remove it or set source: init-container' });
+      if (pebble.image !== undefined)
+        problems.push({ path: 'pebble.image', message: 'is only used with source: init-container', fix: 'remove it or set source: init-container' });
       pebbleSource = PebbleSource.fromImage(path);
     }
   }
@@ -257,32 +331,56 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   const props: DiscourseProps = {
     ...configFromCharmOptions(config ?? {}, problems),
     name,
-    image: image ? { repository: r.string(image.repository, 'image.repository') ?? '', tag: r.string(image.tag, 'image.tag') ?? '', digest: r.string(image.digest, 'image.digest') } : undefined,
+    image: image
+      ? {
+          repository: r.string(image.repository, 'image.repository') ?? '',
+          tag: r.string(image.tag, 'image.tag') ?? '',
+          digest: r.string(image.digest, 'image.digest'),
+        }
+      : undefined,
     replicas: r.integer(raw.replicas, 'replicas'),
     resources: resources
       ? {
-        cpuRequest: cpu(r, resources.cpu_request, 'resources.cpu_request'),
-        cpuLimit: cpu(r, resources.cpu_limit, 'resources.cpu_limit'),
-        memoryRequest: r.size(resources.memory_request, 'resources.memory_request'),
-        memoryLimit: r.size(resources.memory_limit, 'resources.memory_limit'),
-      }
+          cpuRequest: cpu(r, resources.cpu_request, 'resources.cpu_request'),
+          cpuLimit: cpu(r, resources.cpu_limit, 'resources.cpu_limit'),
+          memoryRequest: r.size(resources.memory_request, 'resources.memory_request'),
+          memoryLimit: r.size(resources.memory_limit, 'resources.memory_limit'),
+        }
       : undefined,
     database: database(r, raw.database)!,
-    redis: redis ? { host: r.string(redis.host, 'redis.host')!, port: r.integer(redis.port, 'redis.port'), password: r.secret(redis.password, 'redis.password') } : undefined!,
-    saml: saml ? { targetUrl: r.string(saml.target_url, 'saml.target_url') ?? '', certFingerprint: r.string(saml.cert_fingerprint, 'saml.cert_fingerprint') ?? '' } : undefined,
-    proxy: proxy ? { httpProxy: r.string(proxy.http_proxy, 'proxy.http_proxy'), httpsProxy: r.string(proxy.https_proxy, 'proxy.https_proxy'), noProxy: r.string(proxy.no_proxy, 'proxy.no_proxy') } : undefined,
+    redis: redis
+      ? { host: r.string(redis.host, 'redis.host')!, port: r.integer(redis.port, 'redis.port'), password: r.secret(redis.password, 'redis.password') }
+      : undefined!,
+    saml: saml
+      ? { targetUrl: r.string(saml.target_url, 'saml.target_url') ?? '', certFingerprint: r.string(saml.cert_fingerprint, 'saml.cert_fingerprint') ?? '' }
+      : undefined,
+    proxy: proxy
+      ? {
+          httpProxy: r.string(proxy.http_proxy, 'proxy.http_proxy'),
+          httpsProxy: r.string(proxy.https_proxy, 'proxy.https_proxy'),
+          noProxy: r.string(proxy.no_proxy, 'proxy.no_proxy'),
+        }
+      : undefined,
     metrics: r.oneOf(raw.metrics, 'metrics', ['exporter', 'plugin'] as const),
     pebble: pebbleSource,
     pebbleHealthPort: r.integer(raw.pebble_health_port, 'pebble_health_port'),
     killDelay: r.duration(raw.kill_delay, 'kill_delay'),
     startupTimeout: r.duration(raw.startup_timeout, 'startup_timeout'),
     uploads: uploads
-      ? { size: r.size(uploads.size, 'uploads.size'), storageClassName: r.string(uploads.storage_class, 'uploads.storage_class'), accessMode: r.oneOf(uploads.access_mode, 'uploads.access_mode', ['ReadWriteOnce', 'ReadWriteMany'] as const) }
+      ? {
+          size: r.size(uploads.size, 'uploads.size'),
+          storageClassName: r.string(uploads.storage_class, 'uploads.storage_class'),
+          accessMode: r.oneOf(uploads.access_mode, 'uploads.access_mode', ['ReadWriteOnce', 'ReadWriteMany'] as const),
+        }
       : undefined,
     secretKeyBase: r.secret(raw.secret_key_base, 'secret_key_base'),
     lokiUrl: r.string(raw.loki_url, 'loki_url'),
     networkPolicy: netpol
-      ? { enabled: r.boolean(netpol.enabled, 'network_policy.enabled'), ingressNamespace: r.string(netpol.ingress_namespace, 'network_policy.ingress_namespace'), monitoringNamespace: r.string(netpol.monitoring_namespace, 'network_policy.monitoring_namespace') }
+      ? {
+          enabled: r.boolean(netpol.enabled, 'network_policy.enabled'),
+          ingressNamespace: r.string(netpol.ingress_namespace, 'network_policy.ingress_namespace'),
+          monitoringNamespace: r.string(netpol.monitoring_namespace, 'network_policy.monitoring_namespace'),
+        }
       : undefined,
   };
   const databaseExtensions = extensionsOptions(r, raw.database);
@@ -291,7 +389,12 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   if (ingress) problems.push(...validateIngress(ingress, 'ingress').map(snakePath));
   if (monitoring) problems.push(...validateMonitoring(monitoring, 'monitoring').map(snakePath));
   const gitops = gitopsOptions(r, raw.gitops);
-  const fullProps: DiscourseProps = { ...props, migrations: r.boolean(raw.migrations, 'migrations'), operations: operations(r, raw.operations), databaseExtensions };
+  const fullProps: DiscourseProps = {
+    ...props,
+    migrations: r.boolean(raw.migrations, 'migrations'),
+    operations: operations(r, raw.operations),
+    databaseExtensions,
+  };
   const createNamespace = r.boolean(raw.create_namespace, 'create_namespace') ?? true;
   return { site: { file, name, namespace, createNamespace, props: dropUndefined(fullProps), ingress, monitoring, gitops }, problems };
 }

@@ -39,7 +39,11 @@ export function loadSites(sitesDir: string): { sites: SiteDescription[]; errors:
       seen.set(site.name, file);
       const owner = namespaces.get(site.namespace);
       if (site.createNamespace && owner) {
-        problems.push({ path: 'create_namespace', message: `namespace ${JSON.stringify(site.namespace)} is also created by ${owner}`, fix: 'set create_namespace: false in all but one of the sites sharing it' });
+        problems.push({
+          path: 'create_namespace',
+          message: `namespace ${JSON.stringify(site.namespace)} is also created by ${owner}`,
+          fix: 'set create_namespace: false in all but one of the sites sharing it',
+        });
       }
       if (site.createNamespace) namespaces.set(site.namespace, file);
     }

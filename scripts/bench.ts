@@ -27,13 +27,18 @@ function time(fn: () => void): number {
 function bench(name: string, fn: () => void): void {
   fn(); // warm-up: module loading and JIT are measured in (3), not here
   const samples = Array.from({ length: RUNS }, () => time(fn));
-  process.stdout.write(`${name.padEnd(44)} median ${median(samples).toFixed(1).padStart(7)} ms  (min ${Math.min(...samples).toFixed(1)}, max ${Math.max(...samples).toFixed(1)}, n=${RUNS})\n`);
+  process.stdout.write(
+    `${name.padEnd(44)} median ${median(samples).toFixed(1).padStart(7)} ms  (min ${Math.min(...samples).toFixed(1)}, max ${Math.max(...samples).toFixed(1)}, n=${RUNS})\n`,
+  );
 }
 
 const example = readFileSync(join(ROOT, 'sites', 'example.yaml'), 'utf8');
 const fleet = mkdtempSync(join(tmpdir(), 'discourse-bench-'));
 for (let i = 0; i < 25; i++) {
-  writeFileSync(join(fleet, `site${i}.yaml`), example.replace('namespace: discourse', `namespace: site${i}`).replace('discourse.example.com', `site${i}.example.com`));
+  writeFileSync(
+    join(fleet, `site${i}.yaml`),
+    example.replace('namespace: discourse', `namespace: site${i}`).replace('discourse.example.com', `site${i}.example.com`),
+  );
 }
 
 bench('example site, in-process', () => {

@@ -24,7 +24,9 @@ describe('the metric catalogue', () => {
     expect(names.every((n) => n.startsWith('discourse_'))).toBe(true);
     expect(names).not.toContain('discourse_landlock_abi_version');
     expect(names).not.toContain('discourse_image_processing_duration_seconds');
-    expect(names).toEqual(expect.arrayContaining(['discourse_http_requests', 'discourse_sidekiq_queue_latency_seconds', 'discourse_postgres_primary_available']));
+    expect(names).toEqual(
+      expect.arrayContaining(['discourse_http_requests', 'discourse_sidekiq_queue_latency_seconds', 'discourse_postgres_primary_available']),
+    );
   });
 
   test('counters keep their plain name: prometheus_exporter appends no _total', () => {
@@ -35,7 +37,11 @@ describe('the metric catalogue', () => {
 
   test('seriesNames expands summaries and histograms', () => {
     expect(seriesNames('discourse_http_requests')).toEqual(['discourse_http_requests']);
-    expect(seriesNames('discourse_http_duration_seconds')).toEqual(['discourse_http_duration_seconds', 'discourse_http_duration_seconds_sum', 'discourse_http_duration_seconds_count']);
+    expect(seriesNames('discourse_http_duration_seconds')).toEqual([
+      'discourse_http_duration_seconds',
+      'discourse_http_duration_seconds_sum',
+      'discourse_http_duration_seconds_count',
+    ]);
     expect(seriesNames('discourse_http_requests_duration_seconds')).toEqual([
       'discourse_http_requests_duration_seconds_bucket',
       'discourse_http_requests_duration_seconds_sum',
@@ -62,7 +68,12 @@ describe('the metric catalogue', () => {
   });
 
   test('the non-Discourse metrics we allow ourselves are exactly up, kube-state-metrics restarts and cAdvisor CPU/memory', () => {
-    expect([...ALLOWED_EXTERNAL_METRICS].sort()).toEqual(['container_cpu_usage_seconds_total', 'container_memory_working_set_bytes', 'kube_pod_container_status_restarts_total', 'up']);
+    expect([...ALLOWED_EXTERNAL_METRICS].sort()).toEqual([
+      'container_cpu_usage_seconds_total',
+      'container_memory_working_set_bytes',
+      'kube_pod_container_status_restarts_total',
+      'up',
+    ]);
     expect(EXTERNAL_METRICS.up.scope).toBe('target');
     expect(EXTERNAL_METRICS.kube_pod_container_status_restarts_total.scope).toBe('pod');
   });
@@ -127,8 +138,11 @@ describe('discourseAlertRules', () => {
     const kept = rule.expr.startsWith('absent(')
       ? selector.matchers.filter((m) => m.op === '=').map((m) => m.label)
       : grouping
-        ? grouping[1].split(',').map((l) => l.trim()).filter((l) => l !== 'le')
-        : lookupSeries(selector.metric ?? '')?.labels ?? [];
+        ? grouping[1]
+            .split(',')
+            .map((l) => l.trim())
+            .filter((l) => l !== 'le')
+        : (lookupSeries(selector.metric ?? '')?.labels ?? []);
     // THEN
     expect(used.filter((l) => !kept.includes(l))).toEqual([]);
   });
@@ -264,18 +278,42 @@ describe('checkQuery', () => {
     ['a metric does not exist', `sum(rate(discourse_http_requests_total{${site}}[5m]))`, /discourse_http_requests_total is not a series of a known metric/],
     ['a metric exists only after the pinned commit', `discourse_landlock_abi_version{${site}}`, /not a series of a known metric/],
     ['a selector has no metric name', `{${site}}`, /has no metric name/],
-    ['a matcher uses a label the metric lacks', `sum(rate(discourse_http_requests{${site},controller="list"}[5m]))`, /discourse_http_requests has no label controller/],
+    [
+      'a matcher uses a label the metric lacks',
+      `sum(rate(discourse_http_requests{${site},controller="list"}[5m]))`,
+      /discourse_http_requests has no label controller/,
+    ],
     ['the plugin job label is matched as job', `sum(rate(discourse_job_failures{${site},family="regular",job="Jobs::Foo"}[5m]))`, /needs job="forum"/],
     ['a selector is not scoped to the job', `up{namespace="community"}`, /up is not scoped to the site: needs job="forum"/],
     ['a selector is scoped to another namespace', `up{job="forum",namespace="other"}`, /needs namespace="community"/],
-    ['a pod metric lacks the pod pattern', `sum(increase(kube_pod_container_status_restarts_total{namespace="community",container="discourse"}[1h]))`, /needs pod=~/],
-    ['a pod metric is not filtered to the discourse container', `sum(container_memory_working_set_bytes{namespace="community",pod=~"${sitePodRegex('forum')}"})`, /needs container="discourse"/],
+    [
+      'a pod metric lacks the pod pattern',
+      `sum(increase(kube_pod_container_status_restarts_total{namespace="community",container="discourse"}[1h]))`,
+      /needs pod=~/,
+    ],
+    [
+      'a pod metric is not filtered to the discourse container',
+      `sum(container_memory_working_set_bytes{namespace="community",pod=~"${sitePodRegex('forum')}"})`,
+      /needs container="discourse"/,
+    ],
     ['a counter is read without rate()', `sum(discourse_http_requests{${site}})`, /only ever goes up/],
     ['rate() is taken of a gauge', `rate(discourse_rss{${site}}[5m])`, /rate\(\) over discourse_rss, which is not a counter/],
     ['a summary is queried without a quantile', `avg(discourse_http_duration_seconds{${site}})`, /is a summary: select one quantile/],
-    ['an aggregation drops le before histogram_quantile', `histogram_quantile(0.99, sum(rate(discourse_http_requests_duration_seconds_bucket{${site}}[5m])))`, /drops le/],
-    ['a bucket series is used outside histogram_quantile', `sum(rate(discourse_http_requests_duration_seconds_bucket{${site}}[5m]))`, /outside histogram_quantile/],
-    ['histogram_quantile gets no buckets', `histogram_quantile(0.99, sum by (le) (rate(discourse_http_requests_duration_seconds_count{${site}}[5m])))`, /over no _bucket series/],
+    [
+      'an aggregation drops le before histogram_quantile',
+      `histogram_quantile(0.99, sum(rate(discourse_http_requests_duration_seconds_bucket{${site}}[5m])))`,
+      /drops le/,
+    ],
+    [
+      'a bucket series is used outside histogram_quantile',
+      `sum(rate(discourse_http_requests_duration_seconds_bucket{${site}}[5m]))`,
+      /outside histogram_quantile/,
+    ],
+    [
+      'histogram_quantile gets no buckets',
+      `histogram_quantile(0.99, sum by (le) (rate(discourse_http_requests_duration_seconds_count{${site}}[5m])))`,
+      /over no _bucket series/,
+    ],
     ['a grouping label does not exist', `max by (queue_name) (discourse_sidekiq_jobs_enqueued{${site}})`, /by \(queue_name\)/],
     ['a range selector stands alone', `up{${site}}[5m]`, /not the argument of a range function/],
     ['a range function gets an instant vector', `rate(discourse_http_requests{${site}})`, /rate\(\) needs a range vector/],
@@ -291,7 +329,8 @@ describe('checkQuery', () => {
 describe('metricsReferenced', () => {
   test('reads names from the syntax tree, never from strings, labels or functions', () => {
     // GIVEN
-    const expr = 'label_replace(up{job="discourse_rss"}, "discourse_page_views", "$1", "rate", "(.*)") / on (job) sum by (job) (rate(discourse_http_requests[5m])) or up';
+    const expr =
+      'label_replace(up{job="discourse_rss"}, "discourse_page_views", "$1", "rate", "(.*)") / on (job) sum by (job) (rate(discourse_http_requests[5m])) or up';
     // THEN
     expect(metricsReferenced(expr)).toEqual(['up', 'discourse_http_requests']);
   });

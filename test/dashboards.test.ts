@@ -106,7 +106,8 @@ describe('appDashboard', () => {
       'RSS by process type',
       'Ruby heap live slots',
     ]);
-    for (const m of ['discourse_http_requests', 'discourse_page_views', 'discourse_sidekiq_jobs_enqueued', 'discourse_rss', 'discourse_heap_live_slots']) expect(metrics).toContain(m);
+    for (const m of ['discourse_http_requests', 'discourse_page_views', 'discourse_sidekiq_jobs_enqueued', 'discourse_rss', 'discourse_heap_live_slots'])
+      expect(metrics).toContain(m);
   });
 
   test('latency comes from histograms, never from per-pod summary quantiles', () => {
@@ -133,13 +134,16 @@ describe('serviceHealthDashboard', () => {
   });
 
   test('adds scrape health, pod restarts and PostgreSQL/Redis reachability', () => {
-    for (const m of ['up', 'kube_pod_container_status_restarts_total', 'discourse_postgres_primary_available', 'discourse_redis_primary_available']) expect(metrics).toContain(m);
+    for (const m of ['up', 'kube_pod_container_status_restarts_total', 'discourse_postgres_primary_available', 'discourse_redis_primary_available'])
+      expect(metrics).toContain(m);
     expect(board.panels.filter((p) => p.type === 'stat').map((p) => p.title)).toEqual(['Metrics targets up', 'PostgreSQL', 'Redis', 'Pod restarts (1h)']);
   });
 
   test('reachability stats show DOWN for 0 and UP for 1', () => {
     const panel = board.panels.find((p) => p.title === 'PostgreSQL');
-    expect(panel?.fieldConfig.defaults.mappings).toEqual([{ type: 'value', options: { 0: { text: 'DOWN', color: 'red' }, 1: { text: 'UP', color: 'green' } } }]);
+    expect(panel?.fieldConfig.defaults.mappings).toEqual([
+      { type: 'value', options: { 0: { text: 'DOWN', color: 'red' }, 1: { text: 'UP', color: 'green' } } },
+    ]);
   });
 
   test('kube-state-metrics and cAdvisor queries select the pods by the Deployment name', () => {

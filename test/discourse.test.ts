@@ -19,7 +19,13 @@ describe('Discourse construct (defaults)', () => {
 
   test('emits the expected objects', () => {
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name.replace(/-[0-9a-f]{8}$/, '-<hash>')}`).sort()).toEqual([
-      'ConfigMap/forum-pebble', 'Deployment/forum', 'Job/forum-migrate-<hash>', 'NetworkPolicy/forum', 'PersistentVolumeClaim/forum-uploads', 'Service/forum', 'ServiceAccount/forum',
+      'ConfigMap/forum-pebble',
+      'Deployment/forum',
+      'Job/forum-migrate-<hash>',
+      'NetworkPolicy/forum',
+      'PersistentVolumeClaim/forum-uploads',
+      'Service/forum',
+      'ServiceAccount/forum',
     ]);
   });
 
@@ -58,13 +64,23 @@ describe('Discourse construct (defaults)', () => {
   test('the layer in the ConfigMap is the charm layer with the non-secret env', () => {
     const layer = parse(find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml']);
     expect(layer.services.discourse.command).toBe('/srv/scripts/app_launch.sh');
-    expect(layer.services.discourse.environment).toMatchObject({ DISCOURSE_HOSTNAME: 'forum.example.com', DISCOURSE_REDIS_HOST: 'forum-redis', DISCOURSE_REDIS_PORT: '6379' });
+    expect(layer.services.discourse.environment).toMatchObject({
+      DISCOURSE_HOSTNAME: 'forum.example.com',
+      DISCOURSE_REDIS_HOST: 'forum-redis',
+      DISCOURSE_REDIS_PORT: '6379',
+    });
     expect(Object.keys(layer.services.discourse.environment).filter((k) => /PASSWORD|SECRET|^DISCOURSE_DB_/.test(k))).toEqual([]);
   });
 
   test('database credentials reach the container only as secretKeyRef', () => {
     const dbEnv = container.env.filter((e: { name: string }) => e.name.startsWith('DISCOURSE_DB_'));
-    expect(dbEnv.map((e: { name: string }) => e.name)).toEqual(['DISCOURSE_DB_HOST', 'DISCOURSE_DB_NAME', 'DISCOURSE_DB_PASSWORD', 'DISCOURSE_DB_PORT', 'DISCOURSE_DB_USERNAME']);
+    expect(dbEnv.map((e: { name: string }) => e.name)).toEqual([
+      'DISCOURSE_DB_HOST',
+      'DISCOURSE_DB_NAME',
+      'DISCOURSE_DB_PASSWORD',
+      'DISCOURSE_DB_PORT',
+      'DISCOURSE_DB_USERNAME',
+    ]);
     for (const e of dbEnv) {
       expect(e.value).toBeUndefined();
       expect(e.valueFrom.secretKeyRef.name).toBe('forum-db-app');
@@ -72,10 +88,22 @@ describe('Discourse construct (defaults)', () => {
   });
 
   test('restricted pod security: non-root _daemon_, no escalation, no capabilities, RuntimeDefault seccomp, read-only root', () => {
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 584792, runAsGroup: 584792, fsGroup: 584792, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 584792,
+      runAsGroup: 584792,
+      fsGroup: 584792,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(container.securityContext).toEqual({
-      allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true,
-      runAsNonRoot: true, runAsUser: 584792, runAsGroup: 584792, seccompProfile: { type: 'RuntimeDefault' },
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 584792,
+      runAsGroup: 584792,
+      seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(find(manifests, 'ServiceAccount', 'forum').automountServiceAccountToken).toBe(false);
@@ -137,7 +165,11 @@ describe('Discourse construct (options)', () => {
     const { manifests } = synth({ pebble: PebbleSource.fromInitContainer('ghcr.io/acme/pebble-tools:1.32.1') });
     expectValidManifests(manifests);
     const pod = find(manifests, 'Deployment', 'forum').spec.template.spec;
-    expect(pod.initContainers[0]).toMatchObject({ name: 'pebble-init', image: 'ghcr.io/acme/pebble-tools:1.32.1', command: ['cp', '/bin/pebble', '/pebble-bin/pebble'] });
+    expect(pod.initContainers[0]).toMatchObject({
+      name: 'pebble-init',
+      image: 'ghcr.io/acme/pebble-tools:1.32.1',
+      command: ['cp', '/bin/pebble', '/pebble-bin/pebble'],
+    });
     expect(pod.containers[0].command).toEqual(['/charm/bin/pebble']);
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'pebble-bin', mountPath: '/charm/bin/pebble', subPath: 'pebble', readOnly: true });
   });
@@ -152,8 +184,12 @@ describe('Discourse construct (options)', () => {
 
   test('S3 replaces the uploads volume and allows rolling updates and a PDB with several replicas', () => {
     const { manifests } = synth({
-      replicas: 3, s3Enabled: true, s3Bucket: 'forum-uploads', s3Region: 'eu-west-1',
-      s3AccessKeyId: { secret: 's3', key: 'id' }, s3SecretAccessKey: { secret: 's3', key: 'secret' },
+      replicas: 3,
+      s3Enabled: true,
+      s3Bucket: 'forum-uploads',
+      s3Region: 'eu-west-1',
+      s3AccessKeyId: { secret: 's3', key: 'id' },
+      s3SecretAccessKey: { secret: 's3', key: 'secret' },
     });
     expectValidManifests(manifests);
     expect(manifests.filter((m) => m.kind === 'PersistentVolumeClaim')).toEqual([]);
@@ -162,20 +198,31 @@ describe('Discourse construct (options)', () => {
     expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
     const pdb = find(manifests, 'PodDisruptionBudget', 'forum');
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } });
-    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'DISCOURSE_S3_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 's3', key: 'secret' } } });
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
+      name: 'DISCOURSE_S3_SECRET_ACCESS_KEY',
+      valueFrom: { secretKeyRef: { name: 's3', key: 'secret' } },
+    });
   });
 
   test('Crunchy PGO preset reads the pguser Secret with its "user" key', () => {
-    const env = find(synth({ database: PostgresConnection.fromCrunchyPgo('hippo', 'discourse') }).manifests, 'Deployment', 'forum').spec.template.spec.containers[0].env;
+    const env = find(synth({ database: PostgresConnection.fromCrunchyPgo('hippo', 'discourse') }).manifests, 'Deployment', 'forum').spec.template.spec
+      .containers[0].env;
     expect(env).toContainEqual({ name: 'DISCOURSE_DB_USERNAME', valueFrom: { secretKeyRef: { name: 'hippo-pguser-discourse', key: 'user' } } });
   });
 
   test('explicit values put host and name in the layer and keep only the password secret', () => {
     const { manifests } = synth({ database: PostgresConnection.fromValues({ host: 'pg.db', password: { secret: 'pg', key: 'pw' } }) });
     const layer = parse(find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml']);
-    expect(layer.services.discourse.environment).toMatchObject({ DISCOURSE_DB_HOST: 'pg.db', DISCOURSE_DB_PORT: '5432', DISCOURSE_DB_NAME: 'discourse', DISCOURSE_DB_USERNAME: 'discourse' });
+    expect(layer.services.discourse.environment).toMatchObject({
+      DISCOURSE_DB_HOST: 'pg.db',
+      DISCOURSE_DB_PORT: '5432',
+      DISCOURSE_DB_NAME: 'discourse',
+      DISCOURSE_DB_USERNAME: 'discourse',
+    });
     const env = find(manifests, 'Deployment', 'forum').spec.template.spec.containers[0].env;
-    expect(env.filter((e: { name: string }) => e.name.startsWith('DISCOURSE_DB_'))).toEqual([{ name: 'DISCOURSE_DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'pg', key: 'pw' } } }]);
+    expect(env.filter((e: { name: string }) => e.name.startsWith('DISCOURSE_DB_'))).toEqual([
+      { name: 'DISCOURSE_DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'pg', key: 'pw' } } },
+    ]);
   });
 
   test('kill delay flows into the layer and the grace period', () => {

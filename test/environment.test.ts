@@ -3,7 +3,11 @@ import { EnvironmentInputs, corsOrigin, discourseEnvironment, samlGroupsList, se
 
 function env(config: DiscourseConfig, extra: Partial<EnvironmentInputs> = {}): Record<string, string> {
   const problems: never[] = [];
-  const resolved = resolveConfig({ externalHostname: 'forum.example.com', ...config }, { siteName: 'forum', samlConfigured: extra.saml !== undefined }, problems);
+  const resolved = resolveConfig(
+    { externalHostname: 'forum.example.com', ...config },
+    { siteName: 'forum', samlConfigured: extra.saml !== undefined },
+    problems,
+  );
   expect(problems).toEqual([]);
   return discourseEnvironment({ config: resolved, metrics: 'exporter', connection: {}, ...extra });
 }
@@ -11,15 +15,28 @@ function env(config: DiscourseConfig, extra: Partial<EnvironmentInputs> = {}): R
 describe('throttle levels (every row of the charm table)', () => {
   test.each([
     ['none', { DISCOURSE_MAX_REQS_PER_IP_MODE: 'none', DISCOURSE_MAX_REQS_RATE_LIMIT_ON_PRIVATE: 'false' }],
-    ['permissive', {
-      DISCOURSE_MAX_REQS_PER_IP_MODE: 'warn+block', DISCOURSE_MAX_REQS_PER_IP_PER_MINUTE: '1000', DISCOURSE_MAX_REQS_PER_IP_PER_10_SECONDS: '100',
-      DISCOURSE_MAX_USER_API_REQS_PER_MINUTE: '3000', DISCOURSE_MAX_ASSET_REQS_PER_IP_PER_10_SECONDS: '400', DISCOURSE_MAX_USER_API_REQS_PER_DAY: '30000',
-      DISCOURSE_MAX_ADMIN_API_REQS_PER_KEY_PER_MINUTE: '3000',
-    }],
-    ['strict', {
-      DISCOURSE_MAX_REQS_PER_IP_MODE: 'block', DISCOURSE_MAX_REQS_PER_IP_PER_MINUTE: '200', DISCOURSE_MAX_REQS_PER_IP_PER_10_SECONDS: '50',
-      DISCOURSE_MAX_USER_API_REQS_PER_MINUTE: '100', DISCOURSE_MAX_ASSET_REQS_PER_IP_PER_10_SECONDS: '200',
-    }],
+    [
+      'permissive',
+      {
+        DISCOURSE_MAX_REQS_PER_IP_MODE: 'warn+block',
+        DISCOURSE_MAX_REQS_PER_IP_PER_MINUTE: '1000',
+        DISCOURSE_MAX_REQS_PER_IP_PER_10_SECONDS: '100',
+        DISCOURSE_MAX_USER_API_REQS_PER_MINUTE: '3000',
+        DISCOURSE_MAX_ASSET_REQS_PER_IP_PER_10_SECONDS: '400',
+        DISCOURSE_MAX_USER_API_REQS_PER_DAY: '30000',
+        DISCOURSE_MAX_ADMIN_API_REQS_PER_KEY_PER_MINUTE: '3000',
+      },
+    ],
+    [
+      'strict',
+      {
+        DISCOURSE_MAX_REQS_PER_IP_MODE: 'block',
+        DISCOURSE_MAX_REQS_PER_IP_PER_MINUTE: '200',
+        DISCOURSE_MAX_REQS_PER_IP_PER_10_SECONDS: '50',
+        DISCOURSE_MAX_USER_API_REQS_PER_MINUTE: '100',
+        DISCOURSE_MAX_ASSET_REQS_PER_IP_PER_10_SECONDS: '200',
+      },
+    ],
   ] as const)('%s', (level, expected) => {
     // WHEN
     const result = throttleEnvironment(level);
@@ -37,7 +54,11 @@ describe('CORS origin rule', () => {
     ['augment adds http://host without force_https', {}, 'http://forum.example.com'],
     ['augment adds https://host with force_https', { forceHttps: true }, 'https://forum.example.com'],
     ['augment adds the CDN', { forceHttps: true, s3CdnUrl: 'https://cdn.example.com' }, 'https://cdn.example.com,https://forum.example.com'],
-    ['listed origins are trimmed, de-duplicated and sorted', { corsOrigin: 'https://b.example, https://a.example,https://b.example', augmentCorsOrigin: false }, 'https://a.example,https://b.example'],
+    [
+      'listed origins are trimmed, de-duplicated and sorted',
+      { corsOrigin: 'https://b.example, https://a.example,https://b.example', augmentCorsOrigin: false },
+      'https://a.example,https://b.example',
+    ],
     ['augmenting does not duplicate a listed origin', { corsOrigin: 'https://forum.example.com', forceHttps: true }, 'https://forum.example.com'],
     ['no augment and nothing listed gives empty', { augmentCorsOrigin: false }, ''],
   ])('%s', (_name, overrides, expected) => {
@@ -62,26 +83,51 @@ describe('discourseEnvironment', () => {
 
   test('SMTP options map to DISCOURSE_SMTP_*, password only by reference', () => {
     const result = env({
-      smtpAddress: 'smtp.example.com', smtpPort: 465, smtpDomain: 'example.com', smtpUsername: 'bot', smtpAuthentication: 'plain',
-      smtpEnableStartTls: false, smtpForceTls: true, smtpOpensslVerifyMode: 'peer', smtpPassword: { secret: 'smtp', key: 'pw' },
+      smtpAddress: 'smtp.example.com',
+      smtpPort: 465,
+      smtpDomain: 'example.com',
+      smtpUsername: 'bot',
+      smtpAuthentication: 'plain',
+      smtpEnableStartTls: false,
+      smtpForceTls: true,
+      smtpOpensslVerifyMode: 'peer',
+      smtpPassword: { secret: 'smtp', key: 'pw' },
     });
     expect(result).toMatchObject({
-      DISCOURSE_SMTP_ADDRESS: 'smtp.example.com', DISCOURSE_SMTP_PORT: '465', DISCOURSE_SMTP_DOMAIN: 'example.com', DISCOURSE_SMTP_USER_NAME: 'bot',
-      DISCOURSE_SMTP_AUTHENTICATION: 'plain', DISCOURSE_SMTP_ENABLE_START_TLS: 'false', DISCOURSE_SMTP_FORCE_TLS: 'true', DISCOURSE_SMTP_OPENSSL_VERIFY_MODE: 'peer',
+      DISCOURSE_SMTP_ADDRESS: 'smtp.example.com',
+      DISCOURSE_SMTP_PORT: '465',
+      DISCOURSE_SMTP_DOMAIN: 'example.com',
+      DISCOURSE_SMTP_USER_NAME: 'bot',
+      DISCOURSE_SMTP_AUTHENTICATION: 'plain',
+      DISCOURSE_SMTP_ENABLE_START_TLS: 'false',
+      DISCOURSE_SMTP_FORCE_TLS: 'true',
+      DISCOURSE_SMTP_OPENSSL_VERIFY_MODE: 'peer',
     });
     expect(result).not.toHaveProperty('DISCOURSE_SMTP_PASSWORD');
   });
 
   test('S3 enabled maps bucket, region, endpoint, CDN, backups; keys only as Secret refs', () => {
     const config: DiscourseConfig = {
-      s3Enabled: true, s3Bucket: 'uploads', s3Region: 'eu-west-1', s3AccessKeyId: { secret: 's3', key: 'id' }, s3SecretAccessKey: { secret: 's3', key: 'secret' },
-      s3CdnUrl: 'https://cdn.example.com', s3BackupBucket: 'backups', s3InstallCorsRule: false,
+      s3Enabled: true,
+      s3Bucket: 'uploads',
+      s3Region: 'eu-west-1',
+      s3AccessKeyId: { secret: 's3', key: 'id' },
+      s3SecretAccessKey: { secret: 's3', key: 'secret' },
+      s3CdnUrl: 'https://cdn.example.com',
+      s3BackupBucket: 'backups',
+      s3InstallCorsRule: false,
     };
     const result = env(config);
     expect(result).toMatchObject({
-      DISCOURSE_USE_S3: 'true', FORCE_S3_UPLOADS: 'true', DISCOURSE_S3_BUCKET: 'uploads', DISCOURSE_S3_REGION: 'eu-west-1',
-      DISCOURSE_S3_ENDPOINT: 'https://s3.amazonaws.com', DISCOURSE_S3_CDN_URL: 'https://cdn.example.com', DISCOURSE_S3_INSTALL_CORS_RULE: 'false',
-      DISCOURSE_BACKUP_LOCATION: 's3', DISCOURSE_S3_BACKUP_BUCKET: 'backups',
+      DISCOURSE_USE_S3: 'true',
+      FORCE_S3_UPLOADS: 'true',
+      DISCOURSE_S3_BUCKET: 'uploads',
+      DISCOURSE_S3_REGION: 'eu-west-1',
+      DISCOURSE_S3_ENDPOINT: 'https://s3.amazonaws.com',
+      DISCOURSE_S3_CDN_URL: 'https://cdn.example.com',
+      DISCOURSE_S3_INSTALL_CORS_RULE: 'false',
+      DISCOURSE_BACKUP_LOCATION: 's3',
+      DISCOURSE_S3_BACKUP_BUCKET: 'backups',
     });
     expect(Object.keys(result).filter((k) => k.includes('ACCESS_KEY'))).toEqual([]);
     const problems: never[] = [];
@@ -111,7 +157,14 @@ describe('discourseEnvironment', () => {
 
   test('proxy settings set upper- and lower-case twins', () => {
     const result = env({}, { proxy: { httpProxy: 'http://p:3128', httpsProxy: 'http://p:3129', noProxy: 'localhost,.svc' } });
-    expect(result).toMatchObject({ HTTP_PROXY: 'http://p:3128', http_proxy: 'http://p:3128', HTTPS_PROXY: 'http://p:3129', https_proxy: 'http://p:3129', NO_PROXY: 'localhost,.svc', no_proxy: 'localhost,.svc' });
+    expect(result).toMatchObject({
+      HTTP_PROXY: 'http://p:3128',
+      http_proxy: 'http://p:3128',
+      HTTPS_PROXY: 'http://p:3129',
+      https_proxy: 'http://p:3129',
+      NO_PROXY: 'localhost,.svc',
+      no_proxy: 'localhost,.svc',
+    });
     expect(env({})).not.toHaveProperty('HTTP_PROXY');
   });
 

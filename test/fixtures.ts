@@ -25,6 +25,7 @@ export type Json = Record<string, any>;
 /** The object of `kind` named `name`; fails the test if there is not exactly one. */
 export function find(manifests: readonly Manifest[], kind: string, name: string): Json {
   const found = manifests.filter((m) => m.kind === kind && m.metadata.name === name);
-  if (found.length !== 1) throw new Error(`expected one ${kind}/${name}, found ${found.length} among ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${kind}/${name}, found ${found.length} among ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}`);
   return found[0];
 }

@@ -36,7 +36,12 @@ describe('GitOps objects', () => {
     const repo = find(manifests, 'GitRepository', 'discourse-forum');
     expect(repo.spec).toMatchObject({ url: 'https://git.example.com/org/sites.git', interval: '5m', ref: { branch: 'main' } });
     const k = find(manifests, 'Kustomization', 'discourse-forum');
-    expect(k.spec).toMatchObject({ path: './dist/forum', prune: true, targetNamespace: 'forum-ns', sourceRef: { kind: 'GitRepository', name: 'discourse-forum' } });
+    expect(k.spec).toMatchObject({
+      path: './dist/forum',
+      prune: true,
+      targetNamespace: 'forum-ns',
+      sourceRef: { kind: 'GitRepository', name: 'discourse-forum' },
+    });
     expect(k.spec.healthChecks).toEqual([
       { apiVersion: 'apps/v1', kind: 'Deployment', name: 'forum', namespace: 'forum-ns' },
       { apiVersion: 'batch/v1', kind: 'Job', name: 'forum-migrate-0123abcd', namespace: 'forum-ns' },
@@ -66,7 +71,11 @@ describe('GitOps objects', () => {
     ['a path escaping the repository', { repoUrl: 'https://g/x.git', path: '../x' }, /path: "\.\.\/x" is not a relative path/],
     ['a bad interval', { repoUrl: 'https://g/x.git', interval: 'often' }, /interval: "often" is not a duration/],
   ])('fails if %s', (_n, options, expected) => {
-    expect(validateGitOps(options, 'gitops').map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(expected);
+    expect(
+      validateGitOps(options, 'gitops')
+        .map((p) => `${p.path}: ${p.message}`)
+        .join('\n'),
+    ).toMatch(expected);
   });
 
   test('accepts ssh Git URLs', () => {

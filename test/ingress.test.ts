@@ -20,7 +20,9 @@ describe('DiscourseIngress', () => {
     expectValidManifests(manifests);
     const ingress = find(manifests, 'Ingress', 'forum');
     expect(ingress.spec.ingressClassName).toBe('nginx');
-    expect(ingress.spec.rules).toEqual([{ host: 'forum.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'forum', port: { name: 'http' } } } }] } }]);
+    expect(ingress.spec.rules).toEqual([
+      { host: 'forum.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'forum', port: { name: 'http' } } } }] } },
+    ]);
     const service = find(manifests, 'Service', ingress.spec.rules[0].http.paths[0].backend.service.name);
     expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain('http');
   });
@@ -59,7 +61,11 @@ describe('DiscourseIngress', () => {
   });
 
   test('generic controllers get no nginx annotations and no deny Ingress; pass-through annotations win', () => {
-    const manifests = synthIngress({ controller: 'generic', className: 'traefik', annotations: { 'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure' } });
+    const manifests = synthIngress({
+      controller: 'generic',
+      className: 'traefik',
+      annotations: { 'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure' },
+    });
     const ingress = find(manifests, 'Ingress', 'forum');
     expect(ingress.metadata.annotations).toEqual({ 'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure' });
     expect(manifests.filter((m) => m.metadata.name === 'forum-deny-metrics')).toEqual([]);
@@ -77,7 +83,11 @@ describe('DiscourseIngress', () => {
     ['a bad annotation key', { annotations: { 'bad key': 'x' } }, /ingress\.annotations: "bad key" is not a valid annotation key/],
     ['a body size under 1Mi', { maxBodySize: Size.kibibytes(10) }, /ingress\.maxBodySize: must be a whole number of Mi, at least 1Mi/],
   ])('fails if %s', (_n, options, expected) => {
-    expect(validateIngress(options, 'ingress').map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(expected);
+    expect(
+      validateIngress(options, 'ingress')
+        .map((p) => `${p.path}: ${p.message}`)
+        .join('\n'),
+    ).toMatch(expected);
     expect(() => synthIngress(options)).toThrow(expected);
   });
 });

@@ -73,8 +73,15 @@ describe('other Jobs', () => {
     const db = find(manifests, 'Database', 'forum-db');
     expect(db.apiVersion).toBe('postgresql.cnpg.io/v1');
     expect(db.spec).toEqual({
-      cluster: { name: 'forum-db' }, name: 'app', owner: 'app', ensure: 'present', databaseReclaimPolicy: 'retain',
-      extensions: [{ name: 'hstore', ensure: 'present' }, { name: 'pg_trgm', ensure: 'present' }],
+      cluster: { name: 'forum-db' },
+      name: 'app',
+      owner: 'app',
+      ensure: 'present',
+      databaseReclaimPolicy: 'retain',
+      extensions: [
+        { name: 'hstore', ensure: 'present' },
+        { name: 'pg_trgm', ensure: 'present' },
+      ],
     });
     expect(db.metadata.annotations['kustomize.toolkit.fluxcd.io/prune']).toBe('disabled');
     // Argo CD: created before the migration hook (wave 0).
@@ -84,13 +91,19 @@ describe('other Jobs', () => {
   });
 
   test('fails if CloudNativePG extensions are asked for on another database', () => {
-    expect(() => synth({ database: PostgresConnection.fromCrunchyPgo('hippo', 'discourse'), databaseExtensions: DatabaseExtensions.withCloudNativePgDatabase() })).toThrow(
-      /database\.extensions: CloudNativePG-managed extensions need a CloudNativePG database/,
-    );
+    expect(() =>
+      synth({ database: PostgresConnection.fromCrunchyPgo('hippo', 'discourse'), databaseExtensions: DatabaseExtensions.withCloudNativePgDatabase() }),
+    ).toThrow(/database\.extensions: CloudNativePG-managed extensions need a CloudNativePG database/);
   });
 
   test('S3 assets are uploaded by a Job hashed on image and S3 settings', () => {
-    const s3 = { s3Enabled: true, s3Bucket: 'b-uploads', s3Region: 'r', s3AccessKeyId: { secret: 's', key: 'i' }, s3SecretAccessKey: { secret: 's', key: 'k' } };
+    const s3 = {
+      s3Enabled: true,
+      s3Bucket: 'b-uploads',
+      s3Region: 'r',
+      s3AccessKeyId: { secret: 's', key: 'i' },
+      s3SecretAccessKey: { secret: 's', key: 'k' },
+    };
     const name = (extra = {}) => jobs(synth({ ...s3, ...extra }).manifests).find((j) => j.metadata.name.startsWith('forum-s3-assets-'))!;
     expect(name().spec.template.spec.containers[0].command).toEqual(['bundle', 'exec', 'rake', 's3:upload_assets']);
     expect(name({ s3Bucket: 'other-bucket' }).metadata.name).not.toBe(name().metadata.name);
@@ -107,7 +120,11 @@ describe('other Jobs', () => {
     });
     expectValidManifests(manifests);
     const ops = jobs(manifests).filter((j) => j.metadata.name.startsWith('forum-op-'));
-    expect(ops.map((j) => j.metadata.name.replace(/-[0-9a-f]{8}$/, '')).sort()).toEqual(['forum-op-anonymize-user', 'forum-op-create-user', 'forum-op-promote-user']);
+    expect(ops.map((j) => j.metadata.name.replace(/-[0-9a-f]{8}$/, '')).sort()).toEqual([
+      'forum-op-anonymize-user',
+      'forum-op-create-user',
+      'forum-op-promote-user',
+    ]);
     const create = ops.find((j) => j.metadata.name.startsWith('forum-op-create-user'))!.spec.template.spec.containers[0];
     expect(create.command.slice(0, 4)).toEqual(['bundle', 'exec', 'rails', 'runner']);
     expect(create.command[4]).toBe(OPERATION_SCRIPTS['create-user']);
@@ -124,9 +141,17 @@ describe('other Jobs', () => {
 
   test.each([
     ['a bad e-mail', { action: 'promote-user' as const, email: 'nobody' }, /email: "nobody" is not an e-mail address/],
-    ['a plaintext password', { action: 'create-user' as const, email: 'a@example.com', password: 'hunter2' as never }, /password: a plaintext value is not allowed/],
+    [
+      'a plaintext password',
+      { action: 'create-user' as const, email: 'a@example.com', password: 'hunter2' as never },
+      /password: a plaintext value is not allowed/,
+    ],
     ['a username with spaces', { action: 'anonymize-user' as const, username: 'two words' }, /username: "two words" is not a Discourse username/],
   ])('fails if an operation has %s', (_n, op, expected) => {
-    expect(validateOperation(op, 'operations[0]').map((p: { path: string; message: string }) => `${p.path}: ${p.message}`).join('\n')).toMatch(expected);
+    expect(
+      validateOperation(op, 'operations[0]')
+        .map((p: { path: string; message: string }) => `${p.path}: ${p.message}`)
+        .join('\n'),
+    ).toMatch(expected);
   });
 });

@@ -10,7 +10,9 @@ const withKubectl = kubectl.status === 0 ? describe : describe.skip;
 if (kubectl.status !== 0) process.stderr.write('kustomize.test.ts: kubectl not found, skipping `kubectl kustomize` checks\n');
 
 withKubectl('kubectl kustomize accepts every generated folder as it is', () => {
-  const folders = [...new Set([...readTree(join(ROOT, 'dist')).keys()].filter((p) => p.endsWith('/kustomization.yaml')).map((p) => p.replace(/\/kustomization\.yaml$/, '')))];
+  const folders = [
+    ...new Set([...readTree(join(ROOT, 'dist')).keys()].filter((p) => p.endsWith('/kustomization.yaml')).map((p) => p.replace(/\/kustomization\.yaml$/, ''))),
+  ];
 
   test('there are site and gitops folders to check', () => {
     expect(folders).toEqual(expect.arrayContaining(['example', 'gitops/argocd', 'gitops/flux']));
@@ -27,7 +29,10 @@ withKubectl('kubectl kustomize accepts every generated folder as it is', () => {
     expect(docs).toHaveLength(files.length);
     if (folder === 'example') {
       expect(new Set(docs.filter((d) => d.kind !== 'Namespace').map((d) => d.metadata.namespace))).toEqual(new Set(['discourse']));
-      expect(docs.find((d) => d.kind === 'Namespace').metadata).toMatchObject({ name: 'discourse', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } });
+      expect(docs.find((d) => d.kind === 'Namespace').metadata).toMatchObject({
+        name: 'discourse',
+        labels: { 'pod-security.kubernetes.io/enforce': 'restricted' },
+      });
     }
   });
 });

@@ -46,7 +46,10 @@ describe('DiscourseMonitoring', () => {
   });
 
   test('two dashboards as sidecar-labelled ConfigMaps holding valid JSON', () => {
-    for (const [name, key] of [['forum-dashboard-app', 'discourse-app.json'], ['forum-dashboard-health', 'discourse-service-health.json']]) {
+    for (const [name, key] of [
+      ['forum-dashboard-app', 'discourse-app.json'],
+      ['forum-dashboard-health', 'discourse-service-health.json'],
+    ]) {
       const cm = find(manifests, 'ConfigMap', name);
       expect(cm.metadata.labels.grafana_dashboard).toBe('1');
       const board = JSON.parse(cm.data[key]);
@@ -56,7 +59,13 @@ describe('DiscourseMonitoring', () => {
   });
 
   test('labels, intervals and dashboard namespace are options; alerts and dashboards can be off', () => {
-    const m = synthMonitoring({ prometheusLabels: { prometheus: 'main' }, interval: '1m', scrapeTimeout: '20s', dashboardLabels: { dash: 'yes' }, dashboardNamespace: 'grafana' });
+    const m = synthMonitoring({
+      prometheusLabels: { prometheus: 'main' },
+      interval: '1m',
+      scrapeTimeout: '20s',
+      dashboardLabels: { dash: 'yes' },
+      dashboardNamespace: 'grafana',
+    });
     expect(find(m, 'ServiceMonitor', 'forum').metadata.labels.prometheus).toBe('main');
     expect(find(m, 'ServiceMonitor', 'forum').spec.endpoints[0]).toMatchObject({ interval: '1m', scrapeTimeout: '20s' });
     expect(find(m, 'ConfigMap', 'forum-dashboard-app').metadata).toMatchObject({ namespace: 'grafana', labels: { dash: 'yes' } });
@@ -69,7 +78,11 @@ describe('DiscourseMonitoring', () => {
     ['a bad interval', { interval: 'often' }, /monitoring\.interval: "often" is not a duration/],
     ['a bad label', { prometheusLabels: { 'bad key!': 'x' } }, /monitoring\.prometheusLabels: .* is not a valid label/],
   ])('fails if %s', (_n, options, expected) => {
-    expect(validateMonitoring(options, 'monitoring').map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(expected);
+    expect(
+      validateMonitoring(options, 'monitoring')
+        .map((p) => `${p.path}: ${p.message}`)
+        .join('\n'),
+    ).toMatch(expected);
     expect(() => synthMonitoring(options)).toThrow(expected);
   });
 });

@@ -35,7 +35,13 @@ describe('the Discourse layer', () => {
   });
 
   test('a Loki URL adds a loki log target for all services', () => {
-    const withLoki = discourseLayer({ environment: {}, killDelay: '20s', tailLogs: true, lokiUrl: 'http://loki:3100/loki/api/v1/push', lokiLabels: { site: 'forum' } });
+    const withLoki = discourseLayer({
+      environment: {},
+      killDelay: '20s',
+      tailLogs: true,
+      lokiUrl: 'http://loki:3100/loki/api/v1/push',
+      lokiLabels: { site: 'forum' },
+    });
     expect(parse(renderLayer(withLoki))['log-targets']).toEqual({
       loki: { override: 'replace', type: 'loki', location: 'http://loki:3100/loki/api/v1/push', services: ['all'], labels: { site: 'forum' } },
     });
@@ -69,12 +75,27 @@ describe('validateLayer mirrors what Pebble rejects at boot', () => {
     ['on-check-failure naming no check', { services: { a: { ...svc, onCheckFailure: { nope: 'restart' } } } }, '001-abc.yaml', /unknown check "nope"/],
     ['a dependency on an unknown service', { services: { a: { ...svc, after: ['b'] } } }, '001-abc.yaml', /depends on unknown service "b"/],
     ['a before/after cycle', { services: { a: { ...svc, after: ['b'] }, b: { ...svc, after: ['a'] } } }, '001-abc.yaml', /before\/after loop/],
-    ['a check with two types', { checks: { c: { override: 'replace', http: { url: 'http://x' }, tcp: { port: 1 } } } }, '001-abc.yaml', /exactly one of "http", "tcp", or "exec"/],
+    [
+      'a check with two types',
+      { checks: { c: { override: 'replace', http: { url: 'http://x' }, tcp: { port: 1 } } } },
+      '001-abc.yaml',
+      /exactly one of "http", "tcp", or "exec"/,
+    ],
     ['a check with no type', { checks: { c: { override: 'replace' } } }, '001-abc.yaml', /exactly one of/],
     ['a bad level', { checks: { c: { override: 'replace', level: 'up' as never, tcp: { port: 1 } } } }, '001-abc.yaml', /level must be alive or ready/],
     ['a zero period', { checks: { c: { override: 'replace', period: '0s', tcp: { port: 1 } } } }, '001-abc.yaml', /period must not be zero/],
-    ['a timeout longer than the period', { checks: { c: { override: 'replace', period: '5s', timeout: '10s', tcp: { port: 1 } } } }, '001-abc.yaml', /timeout 10s is longer than period 5s/],
-    ['a log target with a reserved label', { services: { a: svc }, logTargets: { l: { override: 'merge', type: 'loki', location: 'http://l', services: ['a'], labels: { pebble_x: 'y' } } } }, '001-abc.yaml', /must not start with "pebble_"/],
+    [
+      'a timeout longer than the period',
+      { checks: { c: { override: 'replace', period: '5s', timeout: '10s', tcp: { port: 1 } } } },
+      '001-abc.yaml',
+      /timeout 10s is longer than period 5s/,
+    ],
+    [
+      'a log target with a reserved label',
+      { services: { a: svc }, logTargets: { l: { override: 'merge', type: 'loki', location: 'http://l', services: ['a'], labels: { pebble_x: 'y' } } } },
+      '001-abc.yaml',
+      /must not start with "pebble_"/,
+    ],
   ])('fails if %s', (_name, l, file, expected) => {
     expect(validateLayer(l, file).join('\n')).toMatch(expected);
   });
@@ -85,7 +106,14 @@ describe('validateLayer mirrors what Pebble rejects at boot', () => {
 });
 
 test.each([
-  ['500ms', 500], ['20s', 20_000], ['1m30s', 90_000], ['2h', 7_200_000], ['1.5s', 1500], ['20', undefined], ['s', undefined], ['-1s', undefined],
+  ['500ms', 500],
+  ['20s', 20_000],
+  ['1m30s', 90_000],
+  ['2h', 7_200_000],
+  ['1.5s', 1500],
+  ['20', undefined],
+  ['s', undefined],
+  ['-1s', undefined],
 ])('parseGoDuration(%s) = %s', (text, ms) => {
   expect(parseGoDuration(text)).toBe(ms);
 });

@@ -45,7 +45,9 @@ export interface QueryScope {
 
 /** Functions whose argument is a range vector, and at which argument position. */
 const RANGE_ARGUMENT: ReadonlyMap<string, number> = new Map([
-  ...['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'changes', 'resets', 'predict_linear', 'double_exponential_smoothing', 'holt_winters'].map((f) => [f, 0] as const),
+  ...['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'changes', 'resets', 'predict_linear', 'double_exponential_smoothing', 'holt_winters'].map(
+    (f) => [f, 0] as const,
+  ),
   ...['avg', 'min', 'max', 'sum', 'count', 'stddev', 'stdvar', 'last', 'first', 'present', 'absent', 'mad'].map((f) => [`${f}_over_time`, 0] as const),
   ['quantile_over_time', 1],
 ]);
@@ -166,7 +168,9 @@ export function promqlSelectors(expr: string): PromqlSelector[] {
  * and strings are never mistaken for metrics. Throws on a syntax error.
  */
 export function metricsReferenced(expr: string): string[] {
-  const names = promqlSelectors(expr).map((s) => s.metric).filter((m): m is string => m !== undefined);
+  const names = promqlSelectors(expr)
+    .map((s) => s.metric)
+    .filter((m): m is string => m !== undefined);
   return [...new Set(names)];
 }
 
@@ -292,9 +296,17 @@ export function checkQuery(expr: string, scope: QueryScope): string[] {
       if (bad) problems.push(`${sel.metric}: bad regex for ${m.label}: ${bad}`);
     }
     const equal = (label: string): string | undefined => sel.matchers.find((m) => m.label === label && m.op === '=')?.value;
-    const required: [string, MatchOp, string][] = series.scope === 'target'
-      ? [['job', '=', scope.job], ['namespace', '=', scope.namespace]]
-      : [['namespace', '=', scope.namespace], ['pod', '=~', podPattern], ['container', '=', CONTAINER]];
+    const required: [string, MatchOp, string][] =
+      series.scope === 'target'
+        ? [
+            ['job', '=', scope.job],
+            ['namespace', '=', scope.namespace],
+          ]
+        : [
+            ['namespace', '=', scope.namespace],
+            ['pod', '=~', podPattern],
+            ['container', '=', CONTAINER],
+          ];
     for (const [label, op, value] of required) {
       const on = sel.matchers.filter((m) => m.label === label);
       // A second, different equality matcher on the label would select nothing at all.

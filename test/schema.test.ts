@@ -182,13 +182,10 @@ describe('validateManifests', () => {
     const errors = validateManifests([valid, invalid]);
 
     // THEN
-    expect(errors).toEqual([
-      'Kustomization[1]: (root) must NOT have additional property resourcez',
-      'Kustomization[1]: /resources/1 must be string',
-    ]);
+    expect(errors).toEqual(['Kustomization[1]: (root) must NOT have additional property resourcez', 'Kustomization[1]: /resources/1 must be string']);
   });
 
-  test('does not reject unknown fields (documents the schemas\' behaviour)', () => {
+  test("does not reject unknown fields (documents the schemas' behaviour)", () => {
     // GIVEN
     const manifests = [deployment({ replicaz: 3 })];
 

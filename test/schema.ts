@@ -70,9 +70,7 @@ export function validateManifests(manifests: unknown[]): string[] {
     const how = result.status === null ? `signal ${String(result.signal)}` : `exit code ${result.status}`;
     throw new Error(`schema validator crashed (${how}):\n${result.stderr}`);
   }
-  return parseFailures(result.stdout).flatMap((failure) =>
-    failure.errors.map((error) => `${label(failure)}: ${error}`),
-  );
+  return parseFailures(result.stdout).flatMap((failure) => failure.errors.map((error) => `${label(failure)}: ${error}`));
 }
 
 /** Jest assertion: every manifest is schema-valid. */

@@ -35,7 +35,9 @@ describe('site file sections', () => {
   });
 
   test('ingress options map to the construct options', () => {
-    const { site, problems } = parse('ingress:\n  class_name: traefik\n  controller: generic\n  tls: { secret_name: forum-cert }\n  extra_hosts: [www.forum.example.com]\n  max_body_size: 100Mi\n  sticky_sessions: false\n');
+    const { site, problems } = parse(
+      'ingress:\n  class_name: traefik\n  controller: generic\n  tls: { secret_name: forum-cert }\n  extra_hosts: [www.forum.example.com]\n  max_body_size: 100Mi\n  sticky_sessions: false\n',
+    );
     expect(problems).toEqual([]);
     const ingress = site!.ingress as DiscourseIngressOptions;
     expect(ingress).toMatchObject({ className: 'traefik', controller: 'generic', extraHosts: ['www.forum.example.com'], stickySessions: false });
@@ -49,7 +51,12 @@ describe('site file sections', () => {
   });
 
   test('gitops, operations and database extensions are read', () => {
-    const { site, problems } = parse('gitops:\n  repo_url: https://git.example.com/x.git\n  flux: { interval: 10m }\n  argocd: { project: forums }\noperations:\n  - { action: promote-user, email: a@example.com }\n  - { action: add-admin-user, email: b@example.com, password: { secret: adm, key: pw } }\n'.replace('database:', 'database:'));
+    const { site, problems } = parse(
+      'gitops:\n  repo_url: https://git.example.com/x.git\n  flux: { interval: 10m }\n  argocd: { project: forums }\noperations:\n  - { action: promote-user, email: a@example.com }\n  - { action: add-admin-user, email: b@example.com, password: { secret: adm, key: pw } }\n'.replace(
+        'database:',
+        'database:',
+      ),
+    );
     expect(problems).toEqual([]);
     expect(site!.gitops).toEqual({ repoUrl: 'https://git.example.com/x.git', interval: '10m', argocdProject: 'forums' });
     expect(site!.props.operations).toEqual([
@@ -72,12 +79,28 @@ describe('site file sections', () => {
 
   test.each([
     ['an unknown ingress key', 'ingress:\n  clas_name: nginx\n', /ingress\.clas_name: is not a known key\. Fix: did you mean "class_name"\?/],
-    ['two TLS sources', 'ingress:\n  tls: { secret_name: a, cert_manager_cluster_issuer: b }\n', /ingress\.tls: mixes secret_name and cert_manager_cluster_issuer/],
+    [
+      'two TLS sources',
+      'ingress:\n  tls: { secret_name: a, cert_manager_cluster_issuer: b }\n',
+      /ingress\.tls: mixes secret_name and cert_manager_cluster_issuer/,
+    ],
     ['a bad body size', 'ingress:\n  max_body_size: 20MB\n', /ingress\.max_body_size: "20MB" is not a size/],
-    ['a scrape timeout above the interval', 'monitoring:\n  interval: 15s\n  scrape_timeout: 20s\n', /monitoring\.scrape_timeout: 20s is longer than the interval 15s/],
+    [
+      'a scrape timeout above the interval',
+      'monitoring:\n  interval: 15s\n  scrape_timeout: 20s\n',
+      /monitoring\.scrape_timeout: 20s is longer than the interval 15s/,
+    ],
     ['gitops without a repository', 'gitops:\n  revision: main\n', /gitops\.repo_url: is required/],
-    ['an operation with a plaintext password', 'operations:\n  - { action: create-user, email: a@example.com, password: hunter2 }\n', /operations\[0\]\.password: a plaintext value is not allowed/],
-    ['an unknown operation', 'operations:\n  - { action: delete-forum }\n', /operations\[0\]\.action: "delete-forum" is not one of create-user, add-admin-user, promote-user, anonymize-user/],
+    [
+      'an operation with a plaintext password',
+      'operations:\n  - { action: create-user, email: a@example.com, password: hunter2 }\n',
+      /operations\[0\]\.password: a plaintext value is not allowed/,
+    ],
+    [
+      'an unknown operation',
+      'operations:\n  - { action: delete-forum }\n',
+      /operations\[0\]\.action: "delete-forum" is not one of create-user, add-admin-user, promote-user, anonymize-user/,
+    ],
     ['operations that are not a list', 'operations: promote\n', /operations: "promote" is not a list/],
   ])('fails if %s', (_n, extra, expected) => {
     expect(problemsOf(extra)).toMatch(expected);
@@ -99,7 +122,11 @@ describe('a fleet of sites', () => {
   });
 
   test('output does not depend on the order sites are constructed in', () => {
-    const dir = fleetDir({ 'a.yaml': `${BASE}gitops: { repo_url: https://g.example.com/x.git }\n`, 'b.yaml': `${BASE}gitops: { repo_url: https://g.example.com/x.git }\n`, 'c.yaml': BASE });
+    const dir = fleetDir({
+      'a.yaml': `${BASE}gitops: { repo_url: https://g.example.com/x.git }\n`,
+      'b.yaml': `${BASE}gitops: { repo_url: https://g.example.com/x.git }\n`,
+      'c.yaml': BASE,
+    });
     const { sites, errors } = loadSites(dir);
     expect(errors).toEqual([]);
     const forward = buildApp(sites);
@@ -113,7 +140,12 @@ describe('a fleet of sites', () => {
 });
 
 describe('npm run synth (the CLI)', () => {
-  const run = (args: string[], cwd: string) => spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'main.ts'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, CDK8S_OUTDIR: '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') } });
+  const run = (args: string[], cwd: string) =>
+    spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'main.ts'), ...args], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, CDK8S_OUTDIR: '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+    });
 
   test('exits non-zero on a bad site and leaves dist/ byte-identical; --check passes on the committed dist/', () => {
     // GIVEN
@@ -122,7 +154,10 @@ describe('npm run synth (the CLI)', () => {
     cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
     const before = readTree(join(dir, 'dist'));
     expect(run(['--check'], dir).status).toBe(0);
-    writeFileSync(join(dir, 'sites', 'example.yaml'), readFileSync(join(dir, 'sites', 'example.yaml'), 'utf8').replace('throttle_level: permissive', 'throttle_level: extreme'));
+    writeFileSync(
+      join(dir, 'sites', 'example.yaml'),
+      readFileSync(join(dir, 'sites', 'example.yaml'), 'utf8').replace('throttle_level: permissive', 'throttle_level: extreme'),
+    );
     // WHEN
     const result = run([], dir);
     // THEN

@@ -28,7 +28,9 @@ describe('the example site', () => {
   });
 
   test('every rendered object validates against its schema', () => {
-    const manifests = [...tree!.entries()].filter(([p]) => !p.endsWith('kustomization.yaml')).flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS()));
+    const manifests = [...tree!.entries()]
+      .filter(([p]) => !p.endsWith('kustomization.yaml'))
+      .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS()));
     expect(manifests.length).toBeGreaterThan(5);
     expectValidManifests(manifests);
   });
@@ -64,7 +66,10 @@ describe('synthesize', () => {
     // GIVEN
     const s = scratch();
     const before = readTree(s.out);
-    writeFileSync(join(s.sites, 'broken.yaml'), 'config:\n  throttle_level: extreme\n  smtp_adress: x\ndatabase:\n  cloudnativepg: { cluster: db }\nredis:\n  host: redis\n');
+    writeFileSync(
+      join(s.sites, 'broken.yaml'),
+      'config:\n  throttle_level: extreme\n  smtp_adress: x\ndatabase:\n  cloudnativepg: { cluster: db }\nredis:\n  host: redis\n',
+    );
     // WHEN
     const result = synthesize({ sitesDir: s.sites, outdir: s.out });
     // THEN
@@ -79,7 +84,10 @@ describe('synthesize', () => {
     // GIVEN
     const s = scratch();
     const example = readFileSync(join(s.sites, 'example.yaml'), 'utf8');
-    writeFileSync(join(s.sites, 'second.yaml'), example.replace('namespace: discourse', 'namespace: second').replace('discourse.example.com', 'second.example.com'));
+    writeFileSync(
+      join(s.sites, 'second.yaml'),
+      example.replace('namespace: discourse', 'namespace: second').replace('discourse.example.com', 'second.example.com'),
+    );
     // WHEN
     expect(synthesize({ sitesDir: s.sites, outdir: s.out }).exitCode).toBe(0);
     // THEN

@@ -34,33 +34,97 @@ test('the valid fixture has no problems', () => {
 
 describe('bad site files fail with the file, the option, the value and the fix', () => {
   test.each([
-    ['unknown option with a did-you-mean', withLines('config', '  smtp_adress: smtp.example.com'), /sites\/forum\.yaml: config\.smtp_adress: is not a Discourse charm option\. Fix: did you mean "smtp_address"\?/],
-    ['throttle level outside the enum', withLines('config', '  throttle_level: extreme'), /config\.throttle_level: "extreme" is not one of none, permissive, strict/],
+    [
+      'unknown option with a did-you-mean',
+      withLines('config', '  smtp_adress: smtp.example.com'),
+      /sites\/forum\.yaml: config\.smtp_adress: is not a Discourse charm option\. Fix: did you mean "smtp_address"\?/,
+    ],
+    [
+      'throttle level outside the enum',
+      withLines('config', '  throttle_level: extreme'),
+      /config\.throttle_level: "extreme" is not one of none, permissive, strict/,
+    ],
     ['category nesting other than 2 or 3', withLines('config', '  max_category_nesting: 4'), /config\.max_category_nesting: 4 is not one of 2, 3/],
-    ['smtp authentication outside the enum', withLines('config', '  smtp_authentication: oauth'), /config\.smtp_authentication: "oauth" is not one of none, login, plain, cram_md5/],
+    [
+      'smtp authentication outside the enum',
+      withLines('config', '  smtp_authentication: oauth'),
+      /config\.smtp_authentication: "oauth" is not one of none, login, plain, cram_md5/,
+    ],
     ['wrong type for a port', withLines('config', '  smtp_port: "587x"'), /config\.smtp_port: "587x" is not an integer/],
     ['wrong type for a boolean', withLines('config', '  force_https: yes please'), /config\.force_https: "yes please" is not a boolean/],
-    ['plaintext SMTP password', withLines('config', '  smtp_password: hunter2'), /config\.smtp_password: a plaintext value is not allowed here \(value hidden\).*Fix: create a Secret and write smtp_password: \{ secret: <secret-name>, key: <key> \}/],
+    [
+      'plaintext SMTP password',
+      withLines('config', '  smtp_password: hunter2'),
+      /config\.smtp_password: a plaintext value is not allowed here \(value hidden\).*Fix: create a Secret and write smtp_password: \{ secret: <secret-name>, key: <key> \}/,
+    ],
     ['plaintext S3 secret', withLines('config', '  s3_secret_access_key: AKIAXXXX'), /config\.s3_secret_access_key: a plaintext value is not allowed/],
-    ['CORS enabled with nothing allowed', withLines('config', '  augment_cors_origin: false'), /config\.enable_cors: enable_cors is true but config\.cors_origin is empty and config\.augment_cors_origin is false/],
-    ['S3 without its required settings', withLines('config', '  s3_enabled: true'), /config\.s3_access_key_id: is required when config\.s3_enabled is true[\s\S]*config\.s3_secret_access_key: is required[\s\S]*config\.s3_bucket: is required[\s\S]*config\.s3_region: is required/],
+    [
+      'CORS enabled with nothing allowed',
+      withLines('config', '  augment_cors_origin: false'),
+      /config\.enable_cors: enable_cors is true but config\.cors_origin is empty and config\.augment_cors_origin is false/,
+    ],
+    [
+      'S3 without its required settings',
+      withLines('config', '  s3_enabled: true'),
+      /config\.s3_access_key_id: is required when config\.s3_enabled is true[\s\S]*config\.s3_secret_access_key: is required[\s\S]*config\.s3_bucket: is required[\s\S]*config\.s3_region: is required/,
+    ],
     ['force_saml_login without SAML', withLines('config', '  force_saml_login: true'), /config\.force_saml_login: is true but SAML is not configured/],
     ['saml_sync_groups without SAML', withLines('config', '  saml_sync_groups: staff'), /config\.saml_sync_groups: is "staff" but SAML is not configured/],
-    ['SAML without force_https', `${VALID}saml:\n  target_url: https://idp.example.com/sso\n  cert_fingerprint: "${'AB:'.repeat(19)}AB"\n`, /config\.force_https: is false but SAML is configured; SAML needs HTTPS/],
-    ['hostname with a scheme', VALID.replace('forum.example.com', 'https://forum.example.com'), /config\.external_hostname: "https:\/\/forum\.example\.com" is not a valid hostname/],
+    [
+      'SAML without force_https',
+      `${VALID}saml:\n  target_url: https://idp.example.com/sso\n  cert_fingerprint: "${'AB:'.repeat(19)}AB"\n`,
+      /config\.force_https: is false but SAML is configured; SAML needs HTTPS/,
+    ],
+    [
+      'hostname with a scheme',
+      VALID.replace('forum.example.com', 'https://forum.example.com'),
+      /config\.external_hostname: "https:\/\/forum\.example\.com" is not a valid hostname/,
+    ],
     ['bad CORS origin', withLines('config', '  cors_origin: example.com/path'), /config\.cors_origin: "example\.com\/path" is not an origin/],
-    ['bad developer e-mail', withLines('config', '  developer_emails: admin@example.com, nobody'), /config\.developer_emails: "nobody" is not an e-mail address/],
+    [
+      'bad developer e-mail',
+      withLines('config', '  developer_emails: admin@example.com, nobody'),
+      /config\.developer_emails: "nobody" is not an e-mail address/,
+    ],
     ['bad CDN URL', withLines('config', '  s3_cdn_url: cdn.example.com'), /config\.s3_cdn_url: "cdn\.example\.com" is not an http\(s\) URL/],
-    ['auth without password', withLines('config', '  smtp_authentication: login'), /config\.smtp_password: config\.smtp_authentication is "login" but no password is given/],
-    ['STARTTLS and implicit TLS together', withLines('config', '  smtp_force_tls: true'), /config\.smtp_force_tls: config\.smtp_force_tls \(implicit TLS\) and config\.smtp_enable_start_tls \(STARTTLS\) are both true/],
-    ['several replicas on a ReadWriteOnce volume', `${VALID}replicas: 3\n`, /replicas: 3 replicas would share a ReadWriteOnce uploads volume\. Fix: set config\.s3_enabled/],
+    [
+      'auth without password',
+      withLines('config', '  smtp_authentication: login'),
+      /config\.smtp_password: config\.smtp_authentication is "login" but no password is given/,
+    ],
+    [
+      'STARTTLS and implicit TLS together',
+      withLines('config', '  smtp_force_tls: true'),
+      /config\.smtp_force_tls: config\.smtp_force_tls \(implicit TLS\) and config\.smtp_enable_start_tls \(STARTTLS\) are both true/,
+    ],
+    [
+      'several replicas on a ReadWriteOnce volume',
+      `${VALID}replicas: 3\n`,
+      /replicas: 3 replicas would share a ReadWriteOnce uploads volume\. Fix: set config\.s3_enabled/,
+    ],
     ['unknown top-level key', `${VALID}replica: 2\n`, /replica: is not a known key\. Fix: did you mean "replicas"\?/],
     ['image tag latest', `${VALID}image: { repository: ghcr.io/acme/discourse, tag: latest }\n`, /image\.tag: "latest" is not a pinned tag/],
-    ['bad digest', `${VALID}image: { repository: ghcr.io/acme/discourse, tag: "1.0", digest: sha256:abc }\n`, /image\.digest: "sha256:abc" is not a sha256 digest/],
+    [
+      'bad digest',
+      `${VALID}image: { repository: ghcr.io/acme/discourse, tag: "1.0", digest: sha256:abc }\n`,
+      /image\.digest: "sha256:abc" is not a sha256 digest/,
+    ],
     ['database missing', VALID.replace(/database:\n.*\n/, ''), /database: is required/],
-    ['two database forms', VALID.replace('database:\n', 'database:\n  crunchy_pgo: { cluster: hippo, user: discourse }\n'), /database: mixes cloudnativepg and crunchy_pgo/],
-    ['database password in plaintext', VALID.replace(/database:\n.*\n/, 'database:\n  host: pg\n  password: s3cret\n'), /database\.password: a plaintext value is not allowed/],
-    ['Secret reference with a bad name', withLines('config', '  smtp_password: { secret: Not_Valid, key: pw }'), /config\.smtp_password\.secret: "Not_Valid" is not a valid Secret name/],
+    [
+      'two database forms',
+      VALID.replace('database:\n', 'database:\n  crunchy_pgo: { cluster: hippo, user: discourse }\n'),
+      /database: mixes cloudnativepg and crunchy_pgo/,
+    ],
+    [
+      'database password in plaintext',
+      VALID.replace(/database:\n.*\n/, 'database:\n  host: pg\n  password: s3cret\n'),
+      /database\.password: a plaintext value is not allowed/,
+    ],
+    [
+      'Secret reference with a bad name',
+      withLines('config', '  smtp_password: { secret: Not_Valid, key: pw }'),
+      /config\.smtp_password\.secret: "Not_Valid" is not a valid Secret name/,
+    ],
     ['redis port out of range', VALID.replace('host: forum-redis', 'host: forum-redis\n  port: 70000'), /redis\.port: 70000 is not a TCP port/],
     ['YAML syntax error', 'config: [unclosed', /YAML error/],
     ['metrics mode outside the enum', `${VALID}metrics: statsd\n`, /metrics: "statsd" is not one of exporter, plugin/],
@@ -94,7 +158,9 @@ describe('the TypeScript API validates at the construct boundary', () => {
 
   test('fails if an unknown prop is passed (typo through a cast)', () => {
     const chart = Testing.chart();
-    expect(() => new Discourse(chart, 'forum', { ...MINIMAL, smtpAdress: 'x' } as never)).toThrow(/smtpAdress: is not a Discourse option\. Fix: did you mean "smtpAddress"\?/);
+    expect(() => new Discourse(chart, 'forum', { ...MINIMAL, smtpAdress: 'x' } as never)).toThrow(
+      /smtpAdress: is not a Discourse option\. Fix: did you mean "smtpAddress"\?/,
+    );
   });
 
   test('fails if the database connection is missing', () => {

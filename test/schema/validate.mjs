@@ -165,17 +165,7 @@ function validateWithModel(Model, manifest) {
 
 // kustomize.config.k8s.io/v1beta1 Kustomization (kustomization.yaml) has no
 // model in these packages, so it gets a small structural check instead.
-const KUSTOMIZATION_KEYS = new Set([
-  'apiVersion',
-  'kind',
-  'resources',
-  'namespace',
-  'labels',
-  'commonLabels',
-  'commonAnnotations',
-  'images',
-  'patches',
-]);
+const KUSTOMIZATION_KEYS = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'labels', 'commonLabels', 'commonAnnotations', 'images', 'patches']);
 
 function checkStringMap(manifest, key, errors) {
   const value = manifest[key];

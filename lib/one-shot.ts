@@ -4,7 +4,7 @@ import type { Discourse } from './discourse';
 import { APP_DIR } from './environment';
 import { argoPreSync } from './annotations';
 import { contentHash } from './pebble';
-import { SCRATCH_MOUNTS, containerResources, containerSecurityContext, podSecurityContext, secretEnvVars } from './workload';
+import { containerResources, containerSecurityContext, podSecurityContext, scratchMounts, secretEnvVars } from './workload';
 
 /**
  * What every one-shot Discourse process (migrations, asset upload, actions)
@@ -17,11 +17,6 @@ export function jobEnv(discourse: Discourse, extra: k8s.EnvVar[] = []): k8s.EnvV
   const plain = Object.entries(discourse.resolved.environment).map(([name, value]) => ({ name, value }));
   // Pebble sets HOME from the service user; here the root filesystem is read-only, so bundler gets /tmp.
   return [{ name: 'HOME', value: '/tmp' }, ...plain, ...secretEnvVars(discourse.resolved.secretEnvironment), ...extra];
-}
-
-/** The scratch volumes a one-shot Discourse process needs under a read-only root. */
-function scratchMounts(): [string, string][] {
-  return Object.entries(SCRATCH_MOUNTS).filter(([name]) => name !== 'pebble-dir');
 }
 
 /**
@@ -38,15 +33,15 @@ export function waitForMigrationsContainer(discourse: Discourse): k8s.Container 
     command: ['sh', '-c', 'until bundle exec rake db:abort_if_pending_migrations; do echo "waiting for the migration Job"; sleep 15; done'],
     env: jobEnv(discourse),
     resources: containerResources(discourse.resolved),
-    securityContext: containerSecurityContext(),
-    volumeMounts: scratchMounts().map(([name, mountPath]) => ({ name, mountPath })),
+    securityContext: containerSecurityContext(discourse.resolved.readOnlyRootFilesystem),
+    volumeMounts: scratchMounts(discourse.resolved, false).map(([name, mountPath]) => ({ name, mountPath })),
   };
 }
 
 /** A pod spec running `command` in the Discourse image with the site's env. */
 export function discourseJobPod(discourse: Discourse, command: string[], extraEnv: k8s.EnvVar[] = []): k8s.PodSpec {
   const r = discourse.resolved;
-  const scratch = scratchMounts();
+  const scratch = scratchMounts(discourse.resolved, false);
   return {
     restartPolicy: 'Never',
     serviceAccountName: discourse.names.serviceAccount,
@@ -62,7 +57,7 @@ export function discourseJobPod(discourse: Discourse, command: string[], extraEn
         command,
         env: jobEnv(discourse, extraEnv),
         resources: containerResources(discourse.resolved),
-        securityContext: containerSecurityContext(),
+        securityContext: containerSecurityContext(discourse.resolved.readOnlyRootFilesystem),
         volumeMounts: scratch.map(([name, mountPath]) => ({ name, mountPath })),
       },
     ],

@@ -164,6 +164,18 @@ export interface DiscourseProps extends DiscourseConfig {
   /** @default - see NetworkPolicySettings */
   readonly networkPolicy?: NetworkPolicySettings;
   /**
+   * Mount the root filesystem read-only (Pod Security "restricted" allows either;
+   * read-only is the hardening). Discourse writes to `/tmp`, `app/tmp`, `app/log` and
+   * the uploads, which get volumes; turn this off only for images that write elsewhere.
+   * @default true
+   */
+  readonly readOnlyRootFilesystem?: boolean;
+  /**
+   * More paths that get a writable emptyDir (e.g. for plugins that write at boot).
+   * @default []
+   */
+  readonly writablePaths?: readonly string[];
+  /**
    * Run `rake db:migrate` in a Job before the rollout (Argo CD PreSync hook; a
    * content-hashed Job for Flux and kubectl) and hold web pods in an init
    * container until no migration is pending.
@@ -225,6 +237,8 @@ export interface ResolvedDiscourse {
   readonly networkPolicy: Required<NetworkPolicySettings>;
   readonly lokiUrl?: string;
   readonly migrations: boolean;
+  readonly readOnlyRootFilesystem: boolean;
+  readonly writablePaths: readonly string[];
   readonly databaseExtensions?: DatabaseExtensions;
   readonly operations: readonly Operation[];
   readonly database: PostgresConnection;
@@ -288,6 +302,8 @@ export function resolveDiscourse(
     lokiUrl,
     networkPolicy = {},
     migrations = true,
+    readOnlyRootFilesystem = true,
+    writablePaths = [],
     databaseExtensions,
     operations = [],
     ...config
@@ -360,6 +376,24 @@ export function resolveDiscourse(
     });
   if (secretKeyBase !== undefined) checkSecretRef(secretKeyBase, n('secretKeyBase'), problems);
 
+  const mounted = new Set([
+    '/tmp',
+    '/srv/discourse/app/tmp',
+    '/srv/discourse/app/log',
+    '/var/lib/pebble/k8s',
+    '/srv/discourse/app/public/uploads',
+    '/srv/discourse/app/public/backups',
+  ]);
+  for (const path of writablePaths) {
+    if (typeof path !== 'string' || !/^\/[\w./-]*$/.test(path) || path.includes('..') || mounted.has(path.replace(/\/+$/, ''))) {
+      problems.push({
+        path: n('writablePaths'),
+        message: `${show(path)} is not an absolute path that is not already mounted`,
+        fix: 'write absolute paths such as /srv/discourse/app/public/plugins',
+      });
+    }
+    mounted.add(String(path));
+  }
   if (databaseExtensions !== undefined) {
     if (!(databaseExtensions instanceof DatabaseExtensions))
       problems.push({
@@ -432,6 +466,8 @@ export function resolveDiscourse(
     networkPolicy: netpol,
     lokiUrl,
     migrations,
+    readOnlyRootFilesystem,
+    writablePaths,
     databaseExtensions,
     operations,
     database,

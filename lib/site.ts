@@ -59,6 +59,8 @@ const TOP_LEVEL = [
   'gitops',
   'migrations',
   'operations',
+  'read_only_root_filesystem',
+  'writable_paths',
 ];
 
 function ingressOptions(r: Reader, value: unknown): DiscourseIngressOptions | false {
@@ -391,6 +393,8 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   const gitops = gitopsOptions(r, raw.gitops);
   const fullProps: DiscourseProps = {
     ...props,
+    readOnlyRootFilesystem: r.boolean(raw.read_only_root_filesystem, 'read_only_root_filesystem'),
+    writablePaths: r.stringList(raw.writable_paths, 'writable_paths'),
     migrations: r.boolean(raw.migrations, 'migrations'),
     operations: operations(r, raw.operations),
     databaseExtensions,

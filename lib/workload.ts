@@ -37,12 +37,12 @@ export function secretEnvVars(secrets: readonly SecretEnv[]): k8s.EnvVar[] {
 }
 
 /** The restricted-profile container security context. */
-export function containerSecurityContext(): k8s.SecurityContext {
+export function containerSecurityContext(readOnlyRootFilesystem = true): k8s.SecurityContext {
   return {
     allowPrivilegeEscalation: false,
     capabilities: { drop: ['ALL'] },
     privileged: false,
-    readOnlyRootFilesystem: true,
+    readOnlyRootFilesystem,
     runAsNonRoot: true,
     runAsUser: APP_UID,
     runAsGroup: APP_UID,
@@ -57,6 +57,12 @@ export const SCRATCH_MOUNTS: Readonly<Record<string, string>> = {
   'app-log': `${APP_DIR}/log`,
   'pebble-dir': PEBBLE_DIR,
 };
+
+/** The scratch emptyDirs of a site: the fixed ones plus `writablePaths` (`writable-0`, ...), as [volume name, mount path]. */
+export function scratchMounts(r: Pick<ResolvedDiscourse, 'writablePaths'>, withPebble = true): [string, string][] {
+  const fixed = Object.entries(SCRATCH_MOUNTS).filter(([name]) => withPebble || name !== 'pebble-dir');
+  return [...fixed, ...r.writablePaths.map((path, i): [string, string] => [`writable-${i}`, path])];
+}
 
 function healthProbe(path: string, port: number | string, periodSeconds: number, failureThreshold: number): k8s.Probe {
   return {
@@ -97,7 +103,7 @@ export function discourseContainer(r: ResolvedDiscourse): k8s.Container {
   if (r.metrics === 'exporter') ports.push({ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' });
   ports.push({ name: 'pebble', containerPort: r.pebbleHealthPort, protocol: 'TCP' });
   const mounts: k8s.VolumeMount[] = [
-    ...Object.entries(SCRATCH_MOUNTS).map(([name, mountPath]) => ({ name, mountPath })),
+    ...scratchMounts(r).map(([name, mountPath]) => ({ name, mountPath })),
     { name: 'pebble-layers', mountPath: `${PEBBLE_DIR}/layers`, readOnly: true },
   ];
   if (r.pebble.init) mounts.push({ name: 'pebble-bin', mountPath: INJECTED_PEBBLE, subPath: 'pebble', readOnly: true });
@@ -116,7 +122,7 @@ export function discourseContainer(r: ResolvedDiscourse): k8s.Container {
     ports,
     ...probes(r),
     resources: containerResources(r),
-    securityContext: containerSecurityContext(),
+    securityContext: containerSecurityContext(r.readOnlyRootFilesystem),
     volumeMounts: mounts.sort((a, b) => (a.mountPath < b.mountPath ? -1 : 1)),
   };
 }
@@ -157,7 +163,7 @@ export function discoursePodSpec(
   extraInitContainers: readonly k8s.Container[] = [],
 ): k8s.PodSpec {
   const volumes: k8s.Volume[] = [
-    ...Object.keys(SCRATCH_MOUNTS).map((name) => ({ name, emptyDir: {} })),
+    ...scratchMounts(r).map(([name]) => ({ name, emptyDir: {} })),
     { name: 'pebble-layers', configMap: { name: names.layerConfigMap, items: [{ key: LAYER_FILE, path: LAYER_FILE }] } },
   ];
   if (r.pebble.init) volumes.push({ name: 'pebble-bin', emptyDir: {} });

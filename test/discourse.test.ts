@@ -240,3 +240,25 @@ describe('Discourse construct (options)', () => {
     expect(discourse.node.defaultChild).toBe(discourse.deployment);
   });
 });
+
+describe('Discourse construct (root filesystem)', () => {
+  test('extra writable paths get emptyDirs in the pod and the Jobs', () => {
+    const { manifests } = synth({ writablePaths: ['/srv/discourse/app/public/plugins'] });
+    expectValidManifests(manifests);
+    const pod = find(manifests, 'Deployment', 'forum').spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'writable-0', emptyDir: {} });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'writable-0', mountPath: '/srv/discourse/app/public/plugins' });
+    const job = manifests.find((m) => m.kind === 'Job')! as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(job.spec.template.spec.containers[0].volumeMounts).toContainEqual({ name: 'writable-0', mountPath: '/srv/discourse/app/public/plugins' });
+  });
+
+  test('the read-only root can be turned off for images that write elsewhere', () => {
+    const pod = find(synth({ readOnlyRootFilesystem: false }).manifests, 'Deployment', 'forum').spec.template.spec;
+    expect(pod.containers[0].securityContext.readOnlyRootFilesystem).toBe(false);
+    expect(pod.initContainers[0].securityContext.readOnlyRootFilesystem).toBe(false);
+  });
+
+  test.each([['relative'], ['/tmp'], ['/srv/../etc']])('fails if a writable path is %s', (path) => {
+    expect(() => synth({ writablePaths: [path] })).toThrow(/writablePaths: .* is not an absolute path that is not already mounted/);
+  });
+});

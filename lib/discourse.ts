@@ -1,5 +1,5 @@
 import { Chart } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import { OptionNamer, propNames } from './config';
 import { LAYER_FILE, discourseLayer } from './discourse-layer';

@@ -1,7 +1,7 @@
 import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { charmNames } from './config';
-import { k8s } from 'cdk8s-plus-28';
+import * as k8s from '../imports/k8s';
 import { KEEP_ON_PRUNE } from './annotations';
 import { Discourse } from './discourse';
 import { GitOpsChart, GitOpsSite } from './gitops';

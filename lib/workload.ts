@@ -1,4 +1,4 @@
-import { k8s } from 'cdk8s-plus-28';
+import * as k8s from '../imports/k8s';
 import { LAYER_FILE } from './discourse-layer';
 import { APP_DIR, APP_UID, HTTP_PORT, METRICS_PORT, SecretEnv } from './environment';
 import { INJECTED_PEBBLE, ResolvedDiscourse, sizeQuantity } from './props';

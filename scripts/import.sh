@@ -79,7 +79,18 @@ for new in "${generated[@]}"; do
   cp "$new" "imports/$(basename "$new")"
 done
 
+# Kubernetes itself: `cdk8s import k8s` downloads its schema, so instead point at the
+# cdk8s import of Kubernetes 1.28 that cdk8s-plus-28 ships in its npm package.
+cat >imports/k8s.ts <<'TS'
+// Kubernetes 1.28 typed constructs (KubeDeployment, KubeService, ...): the output of
+// `cdk8s import k8s@1.28.0` that the cdk8s-plus-28 npm package ships
+// (lib/imports/k8s). Re-exported here so that `cdk8s import k8s`, which downloads its
+// schema from the internet, is never needed. Written by scripts/import.sh; do not edit.
+export * from 'cdk8s-plus-28/lib/imports/k8s';
+TS
+
 echo "import.sh: generated from ${#crds[@]} CRD file(s):"
 for new in "${generated[@]}"; do
   echo "  imports/$(basename "$new")"
 done
+echo "  imports/k8s.ts (re-export of cdk8s-plus-28's Kubernetes 1.28 import)"

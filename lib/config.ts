@@ -227,6 +227,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 
 export const OPTION_NAMES: readonly string[] = OPTIONS.map((o) => o.option);
 const BY_OPTION = new Map(OPTIONS.map((o) => [o.option, o]));
+const BY_PROP = new Map<keyof DiscourseConfig, OptionSpec>(OPTIONS.map((o) => [o.prop, o]));
 
 /** Names a config option in the vocabulary of the input it came from. */
 export type OptionNamer = (spec: OptionSpec) => string;
@@ -389,9 +390,10 @@ export function resolveConfig(config: DiscourseConfig, context: RuleContext, pro
     const checked = given === undefined ? undefined : checkType(spec, given, name(spec), problems);
     values[spec.prop] = checked ?? spec.default;
   }
-  const c = values as Record<keyof DiscourseConfig, never> & ResolvedConfig;
-  const at = (prop: keyof DiscourseConfig) => name(OPTIONS.find((o) => o.prop === prop)!);
-  const resolved: ResolvedConfig = { ...c, externalHostname: (c.externalHostname as string | undefined) ?? context.siteName };
+  // Every prop now holds a checked value or its default; only the hostname may still be unset.
+  const typed = values as unknown as ResolvedConfig & { externalHostname?: string };
+  const at = (prop: keyof DiscourseConfig) => name(BY_PROP.get(prop)!);
+  const resolved: ResolvedConfig = { ...typed, externalHostname: typed.externalHostname ?? context.siteName };
 
   if (!isDnsSubdomain(resolved.externalHostname)) {
     problems.push({

@@ -61,10 +61,11 @@ export class Discourse extends Construct {
   public readonly migration?: MigrationJob;
 
   constructor(scope: Construct, id: string, props: DiscourseProps, options: DiscourseValidationOptions = {}) {
-    super(scope, id);
+    // Validate before joining the tree, so a rejected site leaves no half-built construct behind.
     const { resolved, problems } = resolveDiscourse(props, id, options.namer ?? propNames);
-    const source = options.source ?? `Discourse ${this.node.path}`;
+    const source = options.source ?? `Discourse ${[scope.node.path, id].filter((p) => p !== '').join('/')}`;
     if (problems.length > 0) throw new ValidationError(source, problems);
+    super(scope, id);
     this.resolved = resolved;
     const name = resolved.name;
     this.names = {

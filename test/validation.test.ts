@@ -156,6 +156,13 @@ describe('the TypeScript API validates at the construct boundary', () => {
     expect(build).toThrow(/maxCategoryNesting: 7 is not one of 2, 3/);
   });
 
+  test('a rejected site leaves nothing in the tree, so the chart can still be used', () => {
+    const chart = Testing.chart();
+    expect(() => new Discourse(chart, 'forum', { ...MINIMAL, throttleLevel: 'extreme' as never })).toThrow(/Discourse test\/forum/);
+    expect(chart.node.children).toHaveLength(0);
+    expect(() => new Discourse(chart, 'forum', MINIMAL)).not.toThrow();
+  });
+
   test('fails if an unknown prop is passed (typo through a cast)', () => {
     const chart = Testing.chart();
     expect(() => new Discourse(chart, 'forum', { ...MINIMAL, smtpAdress: 'x' } as never)).toThrow(

@@ -13,6 +13,11 @@ export interface DiscourseLayerOptions {
   readonly environment: Readonly<Record<string, string>>;
   /** SIGTERM → SIGKILL grace Pebble gives Unicorn, as a Go duration. */
   readonly killDelay: string;
+  /**
+   * How long Unicorn may take to listen before Pebble restarts it; the same budget as
+   * the pod's startup probe, so Pebble never restarts a pod the kubelet still waits for.
+   */
+  readonly bootSeconds: number;
   /** Copy the log files to stdout with a `discourse-logs` service. */
   readonly tailLogs: boolean;
   /** Loki push URL for a Pebble log target. */
@@ -58,11 +63,11 @@ export function discourseLayer(options: DiscourseLayerOptions): PebbleLayer {
       level: 'ready',
       http: { url: `http://localhost:${HTTP_PORT}/srv/status` },
     },
-    // Generous: Unicorn takes a while to boot; Pebble restarts only the service.
+    // Pebble checks start at once and count failures during boot, so the threshold covers the boot budget.
     'discourse-up': {
       override: 'replace',
       period: '30s',
-      threshold: 10,
+      threshold: Math.max(3, Math.ceil(options.bootSeconds / 30)),
       tcp: { port: HTTP_PORT },
     },
   };

@@ -82,6 +82,7 @@ export class Discourse extends Construct {
       environment: resolved.environment,
       killDelay: `${resolved.killDelaySeconds}s`,
       tailLogs: true,
+      bootSeconds: resolved.startupTimeoutSeconds,
       lokiUrl: resolved.lokiUrl,
       lokiLabels: resolved.lokiUrl ? { site: name } : undefined,
     });

@@ -54,6 +54,12 @@ export interface DiscourseIngressOptions {
    */
   readonly extraHosts?: readonly string[];
   /**
+   * Path prefixes routed to Discourse on every host (e.g. only `/` and `/uploads` when
+   * another service owns the rest of a shared host).
+   * @default ['/']
+   */
+  readonly paths?: readonly string[];
+  /**
    * Sticky sessions by cookie with max-age 3600 s, as the charm asks the NGINX integrator.
    * @default true
    */
@@ -85,6 +91,12 @@ export function validateIngress(o: DiscourseIngressOptions, path: string): Probl
   const problems: Problem[] = [];
   if (o.className !== undefined && !isDnsSubdomain(o.className))
     problems.push({ path: `${path}.className`, message: `${show(o.className)} is not an IngressClass name`, fix: 'use e.g. nginx' });
+  for (const p of o.paths ?? []) {
+    if (!/^\/[\w\-./~%]*$/.test(p))
+      problems.push({ path: `${path}.paths`, message: `${show(p)} is not an absolute URL path`, fix: 'write paths such as / or /forum' });
+  }
+  if (o.paths !== undefined && o.paths.length === 0)
+    problems.push({ path: `${path}.paths`, message: 'is empty, so nothing would be routed', fix: "leave it out for ['/'], or list at least one path" });
   for (const host of o.extraHosts ?? []) {
     if (!isDnsSubdomain(host.replace(/^\*\./, 'wildcard.')))
       problems.push({ path: `${path}.extraHosts`, message: `${show(host)} is not a hostname`, fix: 'write DNS names without scheme or path' });
@@ -150,13 +162,14 @@ export class DiscourseIngress extends Construct {
     const inputs: IngressInputs = { ...options, name: r.name, host: r.config.externalHostname, forceHttps: r.config.forceHttps };
     this.hosts = [inputs.host, ...(options.extraHosts ?? [])];
     const backend = { service: { name: discourse.names.service, port: { name: 'http' } } };
-    const rules = (path: string, pathType: string) => this.hosts.map((host) => ({ host, http: { paths: [{ path, pathType, backend }] } }));
+    const rules = (paths: readonly string[], pathType: string) =>
+      this.hosts.map((host) => ({ host, http: { paths: paths.map((path) => ({ path, pathType, backend })) } }));
     const tlsSecret = options.tls ? (options.tls.secretName ?? `${r.name}-tls`) : undefined;
     const tls = tlsSecret ? [{ hosts: [...this.hosts], secretName: tlsSecret }] : undefined;
     const className = options.className ?? 'nginx';
     this.ingress = new k8s.KubeIngress(this, 'Resource', {
       metadata: { name: r.name, labels: discourse.labels, annotations: ingressAnnotations(inputs) },
-      spec: { ingressClassName: className, rules: rules('/', 'Prefix'), ...(tls ? { tls } : {}) },
+      spec: { ingressClassName: className, rules: rules(options.paths ?? ['/'], 'Prefix'), ...(tls ? { tls } : {}) },
     });
     if ((options.controller ?? 'ingress-nginx') === 'ingress-nginx') {
       new k8s.KubeIngress(this, 'MetricsDeny', {
@@ -166,7 +179,7 @@ export class DiscourseIngress extends Construct {
           // Only loopback may pass: every real client gets 403 for /metrics.
           annotations: { 'nginx.ingress.kubernetes.io/whitelist-source-range': '127.0.0.1/32' },
         },
-        spec: { ingressClassName: className, rules: rules('/metrics', 'Exact'), ...(tls ? { tls } : {}) },
+        spec: { ingressClassName: className, rules: rules(['/metrics'], 'Exact'), ...(tls ? { tls } : {}) },
       });
     }
   }

@@ -65,7 +65,8 @@ const TOP_LEVEL = [
 
 function ingressOptions(r: Reader, value: unknown): DiscourseIngressOptions | false {
   const p = 'ingress';
-  const s = r.section(value, p, ['enabled', 'class_name', 'controller', 'tls', 'extra_hosts', 'sticky_sessions', 'max_body_size', 'annotations']) ?? {};
+  const s =
+    r.section(value, p, ['enabled', 'class_name', 'controller', 'tls', 'extra_hosts', 'paths', 'sticky_sessions', 'max_body_size', 'annotations']) ?? {};
   if (r.boolean(s.enabled, `${p}.enabled`) === false) return false;
   const tls = r.section(s.tls, `${p}.tls`, ['secret_name', 'cert_manager_cluster_issuer', 'cert_manager_issuer']);
   let ingressTls: IngressTls | undefined;
@@ -93,6 +94,7 @@ function ingressOptions(r: Reader, value: unknown): DiscourseIngressOptions | fa
     controller: r.oneOf(s.controller, `${p}.controller`, ['ingress-nginx', 'generic'] as const),
     tls: ingressTls,
     extraHosts: r.stringList(s.extra_hosts, `${p}.extra_hosts`),
+    paths: r.stringList(s.paths, `${p}.paths`),
     stickySessions: r.boolean(s.sticky_sessions, `${p}.sticky_sessions`),
     maxBodySize: r.size(s.max_body_size, `${p}.max_body_size`),
     annotations: r.stringMap(s.annotations, `${p}.annotations`),

@@ -71,6 +71,14 @@ describe('DiscourseIngress', () => {
     expect(manifests.filter((m) => m.metadata.name === 'forum-deny-metrics')).toEqual([]);
   });
 
+  test('extra paths are routed on every host', () => {
+    const ingress = find(synthIngress({ paths: ['/forum', '/uploads'], extraHosts: ['b.example.com'] }), 'Ingress', 'forum');
+    expect(ingress.spec.rules.map((r: { host: string; http: { paths: { path: string }[] } }) => [r.host, r.http.paths.map((p) => p.path)])).toEqual([
+      ['forum.example.com', ['/forum', '/uploads']],
+      ['b.example.com', ['/forum', '/uploads']],
+    ]);
+  });
+
   test('body size and stickiness are options', () => {
     const a = find(synthIngress({ maxBodySize: Size.mebibytes(100), stickySessions: false }), 'Ingress', 'forum').metadata.annotations;
     expect(a['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('100m');
@@ -80,6 +88,8 @@ describe('DiscourseIngress', () => {
   test.each([
     ['a bad extra host', { extraHosts: ['https://x'] }, /ingress\.extraHosts: "https:\/\/x" is not a hostname/],
     ['a bad TLS secret name', { tls: IngressTls.fromSecret('Bad_Name') }, /ingress\.tls: "Bad_Name" is not a Secret name/],
+    ['a relative path', { paths: ['forum'] }, /ingress\.paths: "forum" is not an absolute URL path/],
+    ['no paths at all', { paths: [] }, /ingress\.paths: is empty, so nothing would be routed/],
     ['a bad annotation key', { annotations: { 'bad key': 'x' } }, /ingress\.annotations: "bad key" is not a valid annotation key/],
     ['a body size under 1Mi', { maxBodySize: Size.kibibytes(10) }, /ingress\.maxBodySize: must be a whole number of Mi, at least 1Mi/],
   ])('fails if %s', (_n, options, expected) => {

@@ -2,7 +2,7 @@ import { parse } from 'yaml';
 import { LAYER_FILE, LOG_FILES, discourseLayer } from '../lib/discourse-layer';
 import { PebbleLayer, parseGoDuration, renderLayer, validateLayer } from '../lib/pebble';
 
-const layer = discourseLayer({ environment: { RAILS_ENV: 'production' }, killDelay: '20s', tailLogs: true });
+const layer = discourseLayer({ environment: { RAILS_ENV: 'production' }, killDelay: '20s', tailLogs: true, bootSeconds: 600 });
 
 describe('the Discourse layer', () => {
   test('service discourse and check discourse-ready exactly as the charm writes them', () => {
@@ -26,6 +26,8 @@ describe('the Discourse layer', () => {
     const up = parse(renderLayer(layer)).checks['discourse-up'];
     expect(up.level).toBeUndefined();
     expect(up.tcp).toEqual({ port: 3000 });
+    // It tolerates the whole boot budget (20 x 30 s = 600 s), like the startup probe.
+    expect(up.threshold * 30).toBeGreaterThanOrEqual(600);
   });
 
   test('the log tailer follows every file the charm ships to Loki', () => {
@@ -39,6 +41,7 @@ describe('the Discourse layer', () => {
       environment: {},
       killDelay: '20s',
       tailLogs: true,
+      bootSeconds: 600,
       lokiUrl: 'http://loki:3100/loki/api/v1/push',
       lokiLabels: { site: 'forum' },
     });
@@ -53,7 +56,7 @@ describe('the Discourse layer', () => {
   });
 
   test('environment keys keep their spelling (no kebab-casing of user data)', () => {
-    const l = discourseLayer({ environment: { killDelay: 'x', DISCOURSE_HOSTNAME: 'h' }, killDelay: '5s', tailLogs: false });
+    const l = discourseLayer({ environment: { killDelay: 'x', DISCOURSE_HOSTNAME: 'h' }, killDelay: '5s', tailLogs: false, bootSeconds: 600 });
     expect(parse(renderLayer(l)).services.discourse.environment).toEqual({ killDelay: 'x', DISCOURSE_HOSTNAME: 'h' });
   });
 });

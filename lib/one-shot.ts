@@ -44,7 +44,9 @@ export function discourseJobPod(discourse: Discourse, command: string[], extraEn
   const scratch = scratchMounts(discourse.resolved, false);
   return {
     restartPolicy: 'Never',
-    serviceAccountName: discourse.names.serviceAccount,
+    // No serviceAccountName: Argo CD runs these as PreSync hooks, before the site's
+    // ServiceAccount exists on a first sync; the namespace default account, without a
+    // token, is all they need.
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     securityContext: podSecurityContext(),

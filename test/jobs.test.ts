@@ -22,6 +22,9 @@ describe('migration Job', () => {
     expect(c.env).toContainEqual({ name: 'DISCOURSE_HOSTNAME', value: 'forum.example.com' });
     expect(c.env).toContainEqual({ name: 'DISCOURSE_DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'forum-db-app', key: 'password' } } });
     expect(migrate.spec.template.spec.restartPolicy).toBe('Never');
+    // A PreSync hook runs before the site's ServiceAccount exists on a first Argo CD sync.
+    expect(migrate.spec.template.spec.serviceAccountName).toBeUndefined();
+    expect(migrate.spec.template.spec.automountServiceAccountToken).toBe(false);
     expect(c.securityContext.runAsNonRoot).toBe(true);
   });
 

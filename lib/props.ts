@@ -5,6 +5,7 @@ import { PostgresConnection } from './database';
 import { EnvironmentInputs, MetricsMode, ProxySettings, SamlSettings, discourseEnvironment, secretEnvironment, SecretEnv } from './environment';
 import { DatabaseExtensions } from './database-extensions';
 import type { Operation } from './operation-job';
+import { MOUNTED_PATHS } from './paths';
 import { Problem, show } from './problems';
 import { RedisConnection, redisEnvironment, redisSecretEnvironment, validateRedis } from './redis';
 
@@ -314,7 +315,7 @@ export function resolveDiscourse(
     problems.push({
       path: 'name',
       message: `${show(siteName)} is not a valid site name`,
-      fix: 'use at most 40 lowercase letters, digits and "-", starting with a letter',
+      fix: 'use at most 40 lowercase letters, digits and "-", starting and ending with a letter or digit',
     });
   }
   if (!IMAGE_REPOSITORY.test(image.repository ?? ''))
@@ -376,14 +377,7 @@ export function resolveDiscourse(
     });
   if (secretKeyBase !== undefined) checkSecretRef(secretKeyBase, n('secretKeyBase'), problems);
 
-  const mounted = new Set([
-    '/tmp',
-    '/srv/discourse/app/tmp',
-    '/srv/discourse/app/log',
-    '/var/lib/pebble/k8s',
-    '/srv/discourse/app/public/uploads',
-    '/srv/discourse/app/public/backups',
-  ]);
+  const mounted = new Set<string>(MOUNTED_PATHS);
   for (const path of writablePaths) {
     if (typeof path !== 'string' || !/^\/[\w./-]*$/.test(path) || path.includes('..') || mounted.has(path.replace(/\/+$/, ''))) {
       problems.push({
@@ -412,6 +406,18 @@ export function resolveDiscourse(
   for (const [path, size] of sizes) {
     if (size !== undefined && wholeMebibytes(size) === undefined)
       problems.push({ path, message: 'is not a whole number of Mi', fix: 'use Mi or Gi, e.g. 512Mi or 4Gi' });
+  }
+  const millicores = (cpu: Cpu) => (cpu.amount.endsWith('m') ? Number(cpu.amount.slice(0, -1)) : Number(cpu.amount) * 1000);
+  const cpuRequest = resources.cpuRequest ?? DEFAULTS.cpuRequest;
+  const cpuLimit = resources.cpuLimit ?? DEFAULTS.cpuLimit;
+  if (!(millicores(cpuRequest) > 0) || !(millicores(cpuLimit) > 0)) {
+    problems.push({ path: `resources.${n('cpuRequest')}`, message: 'CPU amounts must be positive', fix: 'use e.g. 500m or 2' });
+  } else if (millicores(cpuRequest) > millicores(cpuLimit)) {
+    problems.push({
+      path: `resources.${n('cpuRequest')}`,
+      message: `${cpuRequest.amount} is larger than the CPU limit ${cpuLimit.amount}`,
+      fix: 'raise the limit or lower the request',
+    });
   }
   const memoryRequest = resources.memoryRequest ?? DEFAULTS.memoryRequest;
   const memoryLimit = resources.memoryLimit ?? DEFAULTS.memoryLimit;

@@ -1,6 +1,7 @@
 import * as k8s from '../imports/k8s';
 import { LAYER_FILE } from './discourse-layer';
-import { APP_DIR, APP_UID, HTTP_PORT, METRICS_PORT, SecretEnv } from './environment';
+import { APP_UID, HTTP_PORT, METRICS_PORT, SecretEnv } from './environment';
+import { PEBBLE_DIR, SCRATCH_MOUNTS, UPLOAD_MOUNTS } from './paths';
 import { INJECTED_PEBBLE, ResolvedDiscourse, sizeQuantity } from './props';
 
 /**
@@ -8,8 +9,6 @@ import { INJECTED_PEBBLE, ResolvedDiscourse, sizeQuantity } from './props';
  * Discourse construct wraps them in ApiObjects; tests call them directly.
  */
 
-/** `$PEBBLE`: a dedicated writable directory, so the rock's /var/lib/pebble/default stays as shipped. */
-export const PEBBLE_DIR = '/var/lib/pebble/k8s';
 export const CONTAINER_NAME = 'discourse';
 
 /** Labels that select a site's web pods; stable across releases because selectors are immutable. */
@@ -49,14 +48,6 @@ export function containerSecurityContext(readOnlyRootFilesystem = true): k8s.Sec
     seccompProfile: { type: 'RuntimeDefault' },
   };
 }
-
-/** Writable paths under a read-only root: each gets an emptyDir (or the uploads volume). */
-export const SCRATCH_MOUNTS: Readonly<Record<string, string>> = {
-  tmp: '/tmp',
-  'app-tmp': `${APP_DIR}/tmp`,
-  'app-log': `${APP_DIR}/log`,
-  'pebble-dir': PEBBLE_DIR,
-};
 
 /** The scratch emptyDirs of a site: the fixed ones plus `writablePaths` (`writable-0`, ...), as [volume name, mount path]. */
 export function scratchMounts(r: Pick<ResolvedDiscourse, 'writablePaths'>, withPebble = true): [string, string][] {
@@ -108,8 +99,7 @@ export function discourseContainer(r: ResolvedDiscourse): k8s.Container {
   ];
   if (r.pebble.init) mounts.push({ name: 'pebble-bin', mountPath: INJECTED_PEBBLE, subPath: 'pebble', readOnly: true });
   if (r.uploads.enabled) {
-    mounts.push({ name: 'uploads', mountPath: `${APP_DIR}/public/uploads`, subPath: 'uploads' });
-    mounts.push({ name: 'uploads', mountPath: `${APP_DIR}/public/backups`, subPath: 'backups' });
+    for (const [subPath, mountPath] of Object.entries(UPLOAD_MOUNTS)) mounts.push({ name: 'uploads', mountPath, subPath });
   }
   return {
     name: CONTAINER_NAME,

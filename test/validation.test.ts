@@ -128,6 +128,16 @@ describe('bad site files fail with the file, the option, the value and the fix',
     ['redis port out of range', VALID.replace('host: forum-redis', 'host: forum-redis\n  port: 70000'), /redis\.port: 70000 is not a TCP port/],
     ['YAML syntax error', 'config: [unclosed', /YAML error/],
     ['metrics mode outside the enum', `${VALID}metrics: statsd\n`, /metrics: "statsd" is not one of exporter, plugin/],
+    [
+      'a CPU request above the limit',
+      `${VALID}resources: { cpu_request: "3", cpu_limit: 1500m }\n`,
+      /resources\.cpu_request: 3 is larger than the CPU limit 1500m/,
+    ],
+    [
+      'a memory request above the limit',
+      `${VALID}resources: { memory_request: 8Gi, memory_limit: 4Gi }\n`,
+      /resources\.memory_request: is larger than the memory limit/,
+    ],
     ['bad kill delay', `${VALID}kill_delay: soon\n`, /kill_delay: "soon" is not a duration/],
   ])('fails if %s', (_name, yaml, expected) => {
     expect(problemsOf(yaml)).toMatch(expected);

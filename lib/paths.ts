@@ -1,0 +1,23 @@
+import { APP_DIR } from './environment';
+
+/** Where things live in the pod. */
+
+/** `$PEBBLE`: a dedicated writable directory, so the rock's /var/lib/pebble/default stays as shipped. */
+export const PEBBLE_DIR = '/var/lib/pebble/k8s';
+
+/** Writable paths under a read-only root, each an emptyDir: volume name → mount path. */
+export const SCRATCH_MOUNTS: Readonly<Record<string, string>> = {
+  tmp: '/tmp',
+  'app-tmp': `${APP_DIR}/tmp`,
+  'app-log': `${APP_DIR}/log`,
+  'pebble-dir': PEBBLE_DIR,
+};
+
+/** Data Discourse keeps on disk without S3, on the uploads volume: sub-path → mount path. */
+export const UPLOAD_MOUNTS: Readonly<Record<string, string>> = {
+  uploads: `${APP_DIR}/public/uploads`,
+  backups: `${APP_DIR}/public/backups`,
+};
+
+/** Every path the pod already mounts (extra writable paths must not repeat one). */
+export const MOUNTED_PATHS: readonly string[] = [...Object.values(SCRATCH_MOUNTS), ...Object.values(UPLOAD_MOUNTS)];

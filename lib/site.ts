@@ -222,6 +222,8 @@ function cpu(r: Reader, value: unknown, path: string): Cpu | undefined {
   if (typeof value === 'number' && value > 0) return Cpu.units(value);
   const m = typeof value === 'string' ? /^(\d+)m$/.exec(value) : null;
   if (m && Number(m[1]) > 0) return Cpu.millis(Number(m[1]));
+  // Kubernetes quantities are often quoted ("2", "0.5").
+  if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) && Number(value) > 0) return Cpu.units(Number(value));
   r.problems.push({ path, message: `${show(value)} is not a CPU amount`, fix: 'write e.g. 500m or 2' });
   return undefined;
 }

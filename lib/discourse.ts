@@ -19,6 +19,9 @@ import { commonLabels, discoursePodSpec, selectorLabels } from './workload';
 /** Pod-template annotation whose change rolls the pods (the charm's config_changed restart). */
 export const CONFIG_HASH_ANNOTATION = 'discourse-cdk8s.io/config-hash';
 
+/** Stakater Reloader's annotation: a rollout when any listed Secret changes. */
+export const RELOADER_ANNOTATION = 'secret.reloader.stakater.com/reload';
+
 /** Options for how a Discourse construct reports problems. */
 export interface DiscourseValidationOptions {
   /** Names the input in error messages. @default - the construct path */
@@ -113,8 +116,13 @@ export class Discourse extends Construct {
     // Secret names and keys (not values) are part of the hash: pointing at another Secret rolls the pods.
     const hash = contentHash(this.layerYaml, JSON.stringify(resolved.secretEnvironment), resolved.image);
     const singleWriter = resolved.uploads.enabled && resolved.uploads.accessMode === 'ReadWriteOnce';
+    const secretNames = [...new Set(resolved.secretEnvironment.map((s) => s.from.secret))].sort();
     this.deployment = new k8s.KubeDeployment(this, 'Resource', {
-      metadata: metadata(this.names.deployment, { 'app.kubernetes.io/component': 'web' }),
+      metadata: {
+        ...metadata(this.names.deployment, { 'app.kubernetes.io/component': 'web' }),
+        // Stakater Reloader rolls the pods when one of these Secrets changes; harmless without it.
+        ...(resolved.reloadOnSecretChange && secretNames.length > 0 ? { annotations: { [RELOADER_ANNOTATION]: secretNames.join(',') } } : {}),
+      },
       spec: {
         replicas: resolved.replicas,
         revisionHistoryLimit: 5,

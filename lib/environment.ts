@@ -46,6 +46,8 @@ export interface EnvironmentInputs {
   readonly metrics: MetricsMode;
   /** Non-secret connection values (DB and Redis host, port, names). */
   readonly connection: Readonly<Record<string, string>>;
+  /** `UNICORN_WORKERS`, when set. */
+  readonly unicornWorkers?: number;
 }
 
 /** The throttle table of the charm: env per level. */
@@ -156,6 +158,7 @@ export function discourseEnvironment(inputs: EnvironmentInputs): Record<string, 
       env[name.toLowerCase()] = value;
     }
   }
+  if (inputs.unicornWorkers !== undefined) env.UNICORN_WORKERS = String(inputs.unicornWorkers);
   if (inputs.metrics === 'exporter') {
     // The discourse-prometheus plugin's collector (a prometheus_exporter server fed by
     // the web and Sidekiq processes) listens on localhost:9405 by default; these global

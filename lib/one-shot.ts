@@ -4,7 +4,7 @@ import type { Discourse } from './discourse';
 import { APP_DIR } from './environment';
 import { argoPreSync } from './annotations';
 import { contentHash } from './pebble';
-import { containerResources, containerSecurityContext, podSecurityContext, scratchMounts, secretEnvVars } from './workload';
+import { containerResources, containerSecurityContext, podSecurityContext, schedulingFields, scratchMounts, secretEnvVars } from './workload';
 
 /**
  * What every one-shot Discourse process (migrations, asset upload, actions)
@@ -50,6 +50,7 @@ export function discourseJobPod(discourse: Discourse, command: string[], extraEn
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     securityContext: podSecurityContext(),
+    ...schedulingFields(r),
     containers: [
       {
         name: 'discourse',

@@ -1,6 +1,17 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
-import { DiscourseConfig, OptionNamer, ResolvedConfig, SecretKeyRef, checkSecretRef, isDnsLabel, isHttpUrl, propNames, resolveConfig } from './config';
+import {
+  DiscourseConfig,
+  OptionNamer,
+  ResolvedConfig,
+  SecretKeyRef,
+  checkSecretRef,
+  isDnsLabel,
+  isHttpUrl,
+  propNames,
+  resolveConfig,
+  isDnsSubdomain,
+} from './config';
 import { PostgresConnection } from './database';
 import { EnvironmentInputs, MetricsMode, ProxySettings, SamlSettings, discourseEnvironment, secretEnvironment, SecretEnv } from './environment';
 import { DatabaseExtensions } from './database-extensions';
@@ -165,6 +176,32 @@ export interface DiscourseProps extends DiscourseConfig {
   /** @default - see NetworkPolicySettings */
   readonly networkPolicy?: NetworkPolicySettings;
   /**
+   * Secrets for pulling the image from a private registry (where you pushed the rock).
+   * @default []
+   */
+  readonly imagePullSecrets?: readonly string[];
+  /**
+   * Node labels the pods must match.
+   * @default {}
+   */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  /**
+   * PriorityClass of the pods.
+   * @default - the cluster default
+   */
+  readonly priorityClassName?: string;
+  /**
+   * Unicorn worker processes (`UNICORN_WORKERS`); size memory with it (~300 MB each).
+   * @default - Discourse's default, 3
+   */
+  readonly unicornWorkers?: number;
+  /**
+   * Annotate the Deployment for Stakater Reloader with every Secret it reads, so a
+   * rotated password rolls the pods (the charm's master_changed restart).
+   * @default true
+   */
+  readonly reloadOnSecretChange?: boolean;
+  /**
    * Mount the root filesystem read-only (Pod Security "restricted" allows either;
    * read-only is the hardening). Discourse writes to `/tmp`, `app/tmp`, `app/log` and
    * the uploads, which get volumes; turn this off only for images that write elsewhere.
@@ -238,6 +275,10 @@ export interface ResolvedDiscourse {
   readonly networkPolicy: Required<NetworkPolicySettings>;
   readonly lokiUrl?: string;
   readonly migrations: boolean;
+  readonly imagePullSecrets: readonly string[];
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly priorityClassName?: string;
+  readonly reloadOnSecretChange: boolean;
   readonly readOnlyRootFilesystem: boolean;
   readonly writablePaths: readonly string[];
   readonly databaseExtensions?: DatabaseExtensions;
@@ -254,6 +295,8 @@ const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-
 const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const FINGERPRINT = /^([0-9A-F]{2}:){19}[0-9A-F]{2}$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 /** A size as whole mebibytes (what manifests print), or undefined if it is not a positive whole number of them. */
 export function wholeMebibytes(size: Size): number | undefined {
@@ -303,6 +346,11 @@ export function resolveDiscourse(
     lokiUrl,
     networkPolicy = {},
     migrations = true,
+    imagePullSecrets = [],
+    nodeSelector = {},
+    priorityClassName,
+    unicornWorkers,
+    reloadOnSecretChange = true,
     readOnlyRootFilesystem = true,
     writablePaths = [],
     databaseExtensions,
@@ -377,6 +425,21 @@ export function resolveDiscourse(
     });
   if (secretKeyBase !== undefined) checkSecretRef(secretKeyBase, n('secretKeyBase'), problems);
 
+  for (const secret of imagePullSecrets) {
+    if (!isDnsSubdomain(secret))
+      problems.push({ path: n('imagePullSecrets'), message: `${show(secret)} is not a Secret name`, fix: 'name a kubernetes.io/dockerconfigjson Secret' });
+  }
+  for (const [key, value] of Object.entries(nodeSelector)) {
+    if (!LABEL_KEY.test(key) || typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+      problems.push({ path: n('nodeSelector'), message: `${show(`${key}: ${String(value)}`)} is not a valid node label`, fix: 'use Kubernetes label syntax' });
+    }
+  }
+  if (priorityClassName !== undefined && !isDnsSubdomain(priorityClassName)) {
+    problems.push({ path: n('priorityClassName'), message: `${show(priorityClassName)} is not a PriorityClass name`, fix: 'use a DNS name' });
+  }
+  if (unicornWorkers !== undefined && !(Number.isInteger(unicornWorkers) && unicornWorkers >= 1 && unicornWorkers <= 64)) {
+    problems.push({ path: n('unicornWorkers'), message: `${show(unicornWorkers)} is not a worker count`, fix: 'use a whole number from 1 to 64' });
+  }
   const mounted = new Set<string>(MOUNTED_PATHS);
   for (const path of writablePaths) {
     if (typeof path !== 'string' || !/^\/[\w./-]*$/.test(path) || path.includes('..') || mounted.has(path.replace(/\/+$/, ''))) {
@@ -445,7 +508,7 @@ export function resolveDiscourse(
   }
 
   const plainConnection = { ...(database instanceof PostgresConnection ? database.plainEnvironment() : {}), ...(redis ? redisEnvironment(redis) : {}) };
-  const inputs: EnvironmentInputs = { config: resolvedConfig, saml, proxy, metrics, connection: plainConnection };
+  const inputs: EnvironmentInputs = { config: resolvedConfig, saml, proxy, metrics, connection: plainConnection, unicornWorkers };
   const secretConnection = [
     ...(database instanceof PostgresConnection ? database.secretEnvironment() : []),
     ...(redis ? redisSecretEnvironment(redis) : []),
@@ -472,6 +535,10 @@ export function resolveDiscourse(
     networkPolicy: netpol,
     lokiUrl,
     migrations,
+    imagePullSecrets,
+    nodeSelector,
+    priorityClassName,
+    reloadOnSecretChange,
     readOnlyRootFilesystem,
     writablePaths,
     databaseExtensions,

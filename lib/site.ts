@@ -61,6 +61,10 @@ const TOP_LEVEL = [
   'operations',
   'read_only_root_filesystem',
   'writable_paths',
+  'node_selector',
+  'priority_class_name',
+  'unicorn_workers',
+  'reload_on_secret_change',
 ];
 
 function ingressOptions(r: Reader, value: unknown): DiscourseIngressOptions | false {
@@ -307,7 +311,7 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   if (!isDnsLabel(namespace))
     problems.push({ path: 'namespace', message: `${show(namespace)} is not a namespace name`, fix: 'use at most 63 lowercase letters, digits and "-"' });
 
-  const image = r.section(raw.image, 'image', ['repository', 'tag', 'digest']);
+  const image = r.section(raw.image, 'image', ['repository', 'tag', 'digest', 'pull_secrets']);
   const resources = r.section(raw.resources, 'resources', ['cpu_request', 'cpu_limit', 'memory_request', 'memory_limit']);
   const config = r.section(raw.config, 'config', Object.keys((raw.config as object | undefined) ?? {}));
   const redis = r.section(raw.redis, 'redis', ['host', 'port', 'password']);
@@ -398,6 +402,11 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   const fullProps: DiscourseProps = {
     ...props,
     readOnlyRootFilesystem: r.boolean(raw.read_only_root_filesystem, 'read_only_root_filesystem'),
+    imagePullSecrets: r.stringList(image?.pull_secrets, 'image.pull_secrets'),
+    nodeSelector: r.stringMap(raw.node_selector, 'node_selector'),
+    priorityClassName: r.string(raw.priority_class_name, 'priority_class_name'),
+    unicornWorkers: r.integer(raw.unicorn_workers, 'unicorn_workers'),
+    reloadOnSecretChange: r.boolean(raw.reload_on_secret_change, 'reload_on_secret_change'),
     writablePaths: r.stringList(raw.writable_paths, 'writable_paths'),
     migrations: r.boolean(raw.migrations, 'migrations'),
     operations: operations(r, raw.operations),

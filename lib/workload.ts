@@ -146,6 +146,15 @@ export function podSecurityContext(): k8s.PodSecurityContext {
   };
 }
 
+/** Where and how pods of the site (web and Jobs) are scheduled and pulled. */
+export function schedulingFields(r: ResolvedDiscourse): Pick<k8s.PodSpec, 'imagePullSecrets' | 'nodeSelector' | 'priorityClassName'> {
+  return {
+    ...(r.imagePullSecrets.length > 0 ? { imagePullSecrets: r.imagePullSecrets.map((name) => ({ name })) } : {}),
+    ...(Object.keys(r.nodeSelector).length > 0 ? { nodeSelector: { ...r.nodeSelector } } : {}),
+    ...(r.priorityClassName ? { priorityClassName: r.priorityClassName } : {}),
+  };
+}
+
 /** The pod spec; `layerConfigMap` and `uploadsClaim` name the objects the construct creates. */
 export function discoursePodSpec(
   r: ResolvedDiscourse,
@@ -168,6 +177,15 @@ export function discoursePodSpec(
     // Longer than Pebble's kill-delay, so Pebble stops Unicorn before the kubelet kills it.
     terminationGracePeriodSeconds: r.killDelaySeconds + 10,
     securityContext: podSecurityContext(),
+    ...schedulingFields(r),
+    // Replicas on different nodes when the scheduler can manage it, so one node loss is not an outage.
+    ...(r.replicas > 1
+      ? {
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(r.name) } },
+          ],
+        }
+      : {}),
     ...(init || extraInitContainers.length > 0 ? { initContainers: [...(init ? [init] : []), ...extraInitContainers] } : {}),
     containers: [discourseContainer(r)],
     volumes: volumes.sort((a, b) => (a.name < b.name ? -1 : 1)),

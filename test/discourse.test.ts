@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { CONFIG_HASH_ANNOTATION } from '../lib/discourse';
 import { PostgresConnection } from '../lib/database';
 import { PebbleSource } from '../lib/props';
-import { find, synth } from './fixtures';
+import { Json, find, synth } from './fixtures';
 import { expectValidManifests } from './schema';
 
 describe('Discourse construct (defaults)', () => {
@@ -260,5 +260,61 @@ describe('Discourse construct (root filesystem)', () => {
 
   test.each([['relative'], ['/tmp'], ['/srv/../etc']])('fails if a writable path is %s', (path) => {
     expect(() => synth({ writablePaths: [path] })).toThrow(/writablePaths: .* is not an absolute path that is not already mounted/);
+  });
+});
+
+describe('Discourse construct (scheduling and rollouts)', () => {
+  test('pull secrets, node selector and priority apply to web pods and Jobs', () => {
+    const { manifests } = synth({ imagePullSecrets: ['registry-creds'], nodeSelector: { 'node-role/web': 'true' }, priorityClassName: 'forum-high' });
+    expectValidManifests(manifests);
+    const pods = [
+      find(manifests, 'Deployment', 'forum').spec.template.spec,
+      ...manifests.filter((m) => m.kind === 'Job').map((j) => (j as Json).spec.template.spec),
+    ];
+    expect(pods.length).toBeGreaterThan(1);
+    for (const pod of pods) {
+      expect(pod.imagePullSecrets).toEqual([{ name: 'registry-creds' }]);
+      expect(pod.nodeSelector).toEqual({ 'node-role/web': 'true' });
+      expect(pod.priorityClassName).toBe('forum-high');
+    }
+  });
+
+  test('several replicas spread over nodes, selected by the web labels', () => {
+    const s3 = {
+      s3Enabled: true,
+      s3Bucket: 'b-uploads',
+      s3Region: 'r',
+      s3AccessKeyId: { secret: 's', key: 'i' },
+      s3SecretAccessKey: { secret: 's', key: 'k' },
+    };
+    const deployment = find(synth({ replicas: 2, ...s3 }).manifests, 'Deployment', 'forum');
+    expect(deployment.spec.template.spec.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: deployment.spec.selector.matchLabels },
+      },
+    ]);
+    expect(find(synth().manifests, 'Deployment', 'forum').spec.template.spec.topologySpreadConstraints).toBeUndefined();
+  });
+
+  test('the Deployment names every Secret it reads for Reloader, so rotated credentials roll the pods', () => {
+    const deployment = find(synth({ smtpPassword: { secret: 'smtp', key: 'pw' } }).manifests, 'Deployment', 'forum');
+    expect(deployment.metadata.annotations).toEqual({ 'secret.reloader.stakater.com/reload': 'forum-db-app,smtp' });
+    expect(find(synth({ reloadOnSecretChange: false }).manifests, 'Deployment', 'forum').metadata.annotations).toBeUndefined();
+  });
+
+  test('Unicorn workers become UNICORN_WORKERS in the layer', () => {
+    const layer = find(synth({ unicornWorkers: 5 }).manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml'];
+    expect(layer).toContain('UNICORN_WORKERS: "5"');
+  });
+
+  test.each([
+    ['a bad pull secret', { imagePullSecrets: ['Bad_Name'] }, /imagePullSecrets: "Bad_Name" is not a Secret name/],
+    ['a bad node label', { nodeSelector: { 'bad key': 'x' } }, /nodeSelector: .* is not a valid node label/],
+    ['zero Unicorn workers', { unicornWorkers: 0 }, /unicornWorkers: 0 is not a worker count/],
+  ])('fails if %s', (_n, props, expected) => {
+    expect(() => synth(props)).toThrow(expected);
   });
 });

@@ -7,6 +7,9 @@ export const LAYER_FILE = '001-discourse.yaml';
 /** Files Unicorn and Rails write in production instead of stdout. */
 export const LOG_FILES: readonly string[] = ['production.log', 'unicorn.stderr.log', 'unicorn.stdout.log'].map((f) => `${APP_DIR}/log/${f}`);
 
+/** Size at which a log file is truncated (the tail has already shipped its lines). */
+export const LOG_TRIM_BYTES = 100 * 1024 * 1024;
+
 /** What the Discourse layer is made of. */
 export interface DiscourseLayerOptions {
   /** Non-secret environment of the Discourse service. */
@@ -55,6 +58,15 @@ export function discourseLayer(options: DiscourseLayerOptions): PebbleLayer {
       user: APP_USER,
       startup: 'enabled',
       after: ['discourse'],
+    };
+    // Nothing rotates the files inside the container; truncating them in place keeps the
+    // log volume bounded while Rails and Unicorn keep writing (O_APPEND) and tail -F follows.
+    services['discourse-log-trim'] = {
+      override: 'replace',
+      summary: 'Truncates Discourse log files above 100 MiB',
+      command: `sh -c 'while sleep 60; do for f in ${LOG_FILES.join(' ')}; do if [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt ${LOG_TRIM_BYTES} ]; then : > "$f"; fi; done; done'`,
+      user: APP_USER,
+      startup: 'enabled',
     };
   }
   const checks: Record<string, PebbleCheck> = {

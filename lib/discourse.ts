@@ -11,7 +11,7 @@ import { MigrationJob } from './migration-job';
 import { waitForMigrationsContainer } from './one-shot';
 import { Operation, OperationJob } from './operation-job';
 import { S3AssetsJob } from './s3-assets-job';
-import { PebbleLayer, contentHash, renderLayer, validateLayer } from './pebble';
+import { PebbleLayer, contentHash, renderLayer, validateLayer, validateLayerYaml } from './pebble';
 import { ValidationError } from './problems';
 import { DiscourseProps, ResolvedDiscourse, resolveDiscourse, sizeQuantity } from './props';
 import { commonLabels, discoursePodSpec, selectorLabels } from './workload';
@@ -89,14 +89,15 @@ export class Discourse extends Construct {
       lokiUrl: resolved.lokiUrl,
       lokiLabels: resolved.lokiUrl ? { site: name } : undefined,
     });
-    const layerErrors = validateLayer(this.layer, LAYER_FILE);
+    this.layerYaml = renderLayer(this.layer);
+    // Both the model (Pebble's rules) and the text (Pebble's keys) are checked, as Pebble would at boot.
+    const layerErrors = [...validateLayer(this.layer, LAYER_FILE), ...validateLayerYaml(this.layerYaml)];
     if (layerErrors.length > 0) {
       throw new ValidationError(
         source,
         layerErrors.map((message) => ({ path: 'pebble layer', message })),
       );
     }
-    this.layerYaml = renderLayer(this.layer);
     const metadata = (objectName: string, extra: Record<string, string> = {}) => ({ name: objectName, labels: { ...this.labels, ...extra } });
 
     new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: metadata(this.names.serviceAccount), automountServiceAccountToken: false });

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 /**
  * A typed model of Pebble's layer format (canonical/pebble
@@ -111,7 +111,8 @@ export function validateLayer(layer: PebbleLayer, fileName: string): string[] {
     }
     if (svc.override !== 'merge' && svc.override !== 'replace') errors.push(`layer must define "override" for ${at}`);
     if (!svc.command || svc.command.trim() === '') errors.push(`plan must define "command" for ${at}`);
-    if (svc.command && /\$\{?[A-Za-z_]/.test(svc.command)) {
+    // A variable outside an explicit `sh -c` script would reach the program literally.
+    if (svc.command && !/^(\/bin\/|\/usr\/bin\/)?(ba)?sh -c /.test(svc.command) && /\$\{?[A-Za-z_]/.test(svc.command)) {
       errors.push(`${at}: command ${JSON.stringify(svc.command)} uses a variable; Pebble runs commands without a shell and does not expand them`);
     }
     if (svc.startup !== undefined && svc.startup !== 'enabled' && svc.startup !== 'disabled') errors.push(`${at}: startup must be enabled or disabled`);
@@ -226,6 +227,68 @@ function toPebbleKeys(value: unknown, parentIsNamedMap = false): unknown {
     out[name] = toPebbleKeys(v, !parentIsNamedMap && NAMED_MAPS.has(name));
   }
   return out;
+}
+
+/** The keys Pebble's layer format knows at each level (layer-specification.md, v1.32). */
+const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
+  layer: ['summary', 'description', 'services', 'checks', 'log-targets', 'pairing'],
+  service: [
+    'override',
+    'summary',
+    'description',
+    'startup',
+    'command',
+    'after',
+    'before',
+    'requires',
+    'environment',
+    'user',
+    'user-id',
+    'group',
+    'group-id',
+    'working-dir',
+    'on-success',
+    'on-failure',
+    'on-check-failure',
+    'backoff-delay',
+    'backoff-factor',
+    'backoff-limit',
+    'kill-delay',
+  ],
+  check: ['override', 'level', 'startup', 'period', 'timeout', 'threshold', 'http', 'tcp', 'exec'],
+  http: ['url', 'headers'],
+  tcp: ['port', 'host'],
+  exec: ['command', 'service-context', 'environment', 'user', 'user-id', 'group', 'group-id', 'working-dir'],
+  'log-target': ['override', 'type', 'location', 'services', 'labels'],
+};
+
+function unknownKeys(value: unknown, kind: string, where: string): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${where} must be a mapping`];
+  return Object.keys(value)
+    .filter((k) => !KNOWN_KEYS[kind].includes(k))
+    .map((k) => `${where}: unknown field ${JSON.stringify(k)}`);
+}
+
+/**
+ * Checks the YAML text Pebble will read, not the model it came from: every key
+ * must be one Pebble's layer format knows (catches a camelCase key slipping
+ * through rendering, which Pebble would reject at boot).
+ */
+export function validateLayerYaml(text: string): string[] {
+  const doc = parse(text) as unknown;
+  const errors = unknownKeys(doc, 'layer', 'layer');
+  if (errors.length > 0 && typeof doc !== 'object') return errors;
+  const layer = doc as Record<string, Record<string, Record<string, unknown>> | undefined>;
+  for (const [name, svc] of Object.entries(layer.services ?? {})) errors.push(...unknownKeys(svc, 'service', `service ${JSON.stringify(name)}`));
+  for (const [name, check] of Object.entries(layer.checks ?? {})) {
+    errors.push(...unknownKeys(check, 'check', `check ${JSON.stringify(name)}`));
+    for (const kind of ['http', 'tcp', 'exec'] as const) {
+      if (check[kind] !== undefined) errors.push(...unknownKeys(check[kind], kind, `check ${JSON.stringify(name)} ${kind}`));
+    }
+  }
+  for (const [name, target] of Object.entries(layer['log-targets'] ?? {}))
+    errors.push(...unknownKeys(target, 'log-target', `log target ${JSON.stringify(name)}`));
+  return errors;
 }
 
 /** Renders the layer as Pebble reads it: kebab-case keys, keys sorted, strings quoted only where YAML needs it. */

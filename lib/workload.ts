@@ -162,7 +162,8 @@ export function discoursePodSpec(
   extraInitContainers: readonly k8s.Container[] = [],
 ): k8s.PodSpec {
   const volumes: k8s.Volume[] = [
-    ...scratchMounts(r).map(([name]) => ({ name, emptyDir: {} })),
+    // The log volume is bounded by the discourse-log-trim service; the limit is a backstop.
+    ...scratchMounts(r).map(([name]) => (name === 'app-log' ? { name, emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } } : { name, emptyDir: {} })),
     { name: 'pebble-layers', configMap: { name: names.layerConfigMap, items: [{ key: LAYER_FILE, path: LAYER_FILE }] } },
   ];
   if (r.pebble.init) volumes.push({ name: 'pebble-bin', emptyDir: {} });

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { LAYER_FILE, LOG_FILES, discourseLayer } from '../lib/discourse-layer';
-import { PebbleLayer, parseGoDuration, renderLayer, validateLayer } from '../lib/pebble';
+import { PebbleLayer, parseGoDuration, renderLayer, validateLayer, validateLayerYaml } from '../lib/pebble';
 
 const layer = discourseLayer({ environment: { RAILS_ENV: 'production' }, killDelay: '20s', tailLogs: true, bootSeconds: 600 });
 
@@ -34,6 +34,17 @@ describe('the Discourse layer', () => {
     const logs = layer.services!['discourse-logs'];
     for (const file of LOG_FILES) expect(logs.command).toContain(file);
     expect(logs.command).toMatch(/^tail -n 0 -F /);
+  });
+
+  test('log files are truncated above 100 MiB by a shell loop Pebble supervises', () => {
+    const trim = layer.services!['discourse-log-trim'];
+    expect(trim.command).toMatch(/^sh -c 'while sleep 60; do for f in /);
+    for (const file of LOG_FILES) expect(trim.command).toContain(file);
+    expect(trim.command).toContain(`-gt ${100 * 1024 * 1024}`);
+  });
+
+  test('the rendered YAML uses only keys Pebble knows', () => {
+    expect(validateLayerYaml(renderLayer(layer))).toEqual([]);
   });
 
   test('a Loki URL adds a loki log target for all services', () => {
@@ -101,6 +112,14 @@ describe('validateLayer mirrors what Pebble rejects at boot', () => {
     ],
   ])('fails if %s', (_name, l, file, expected) => {
     expect(validateLayer(l, file).join('\n')).toMatch(expected);
+  });
+
+  test.each([
+    ['a camelCase key', 'services:\n  a:\n    override: replace\n    command: x\n    killDelay: 5s\n', /service "a": unknown field "killDelay"/],
+    ['an unknown top-level key', 'servces: {}\n', /layer: unknown field "servces"/],
+    ['an unknown check field', 'checks:\n  c:\n    override: replace\n    http:\n      uri: http://x\n', /check "c" http: unknown field "uri"/],
+  ])('validateLayerYaml fails on %s', (_n, text, expected) => {
+    expect(validateLayerYaml(text).join('\n')).toMatch(expected);
   });
 
   test('accepts sub-directory style and normal names', () => {

@@ -125,7 +125,8 @@ export class Discourse extends Construct {
         ...(resolved.reloadOnSecretChange && secretNames.length > 0 ? { annotations: { [RELOADER_ANNOTATION]: secretNames.join(',') } } : {}),
       },
       spec: {
-        replicas: resolved.replicas,
+        // With an autoscaler the count is its business; a replicas field would be reset on every sync.
+        ...(resolved.autoscaling ? {} : { replicas: resolved.replicas }),
         revisionHistoryLimit: 5,
         selector: { matchLabels: this.selectorLabels },
         // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
@@ -147,7 +148,18 @@ export class Discourse extends Construct {
       spec: { type: 'ClusterIP', selector: this.selectorLabels, ports },
     });
 
-    if (resolved.replicas > 1) {
+    if (resolved.autoscaling) {
+      new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
+        metadata: metadata(name),
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.names.deployment },
+          minReplicas: resolved.autoscaling.minReplicas,
+          maxReplicas: resolved.autoscaling.maxReplicas,
+          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: resolved.autoscaling.cpuUtilization } } }],
+        },
+      });
+    }
+    if (resolved.maxPods > 1) {
       new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
         metadata: metadata(name),
         spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.selectorLabels } },

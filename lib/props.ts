@@ -89,6 +89,19 @@ export interface UploadsVolume {
   readonly accessMode?: 'ReadWriteOnce' | 'ReadWriteMany';
 }
 
+/** HorizontalPodAutoscaler bounds. */
+export interface AutoscalingSettings {
+  /** @default 2 */
+  readonly minReplicas?: number;
+  /** Upper bound. */
+  readonly maxReplicas: number;
+  /**
+   * Target average CPU utilisation, percent of the request.
+   * @default 70
+   */
+  readonly cpuUtilization?: number;
+}
+
 /** Which namespaces may reach the pod. */
 export interface NetworkPolicySettings {
   /**
@@ -119,6 +132,12 @@ export interface DiscourseProps extends DiscourseConfig {
    * @default 1
    */
   readonly replicas?: number;
+  /**
+   * Scale on CPU with a HorizontalPodAutoscaler instead of a fixed count; the Deployment
+   * then has no `replicas`, so Argo CD and Flux do not fight the autoscaler.
+   * @default - a fixed `replicas`
+   */
+  readonly autoscaling?: AutoscalingSettings;
   /** @default - see DiscourseResources */
   readonly resources?: DiscourseResources;
   /** PostgreSQL connection. */
@@ -259,6 +278,9 @@ export interface ResolvedDiscourse {
   readonly image: string;
   readonly version: string;
   readonly replicas: number;
+  readonly autoscaling?: Required<AutoscalingSettings>;
+  /** The most pods that can run at once: `replicas`, or the autoscaler's maximum. */
+  readonly maxPods: number;
   readonly config: ResolvedConfig;
   readonly metrics: MetricsMode;
   readonly pebble: PebbleSource;
@@ -331,6 +353,7 @@ export function resolveDiscourse(
     name: siteName = defaultName,
     image = DEFAULT_IMAGE,
     replicas = DEFAULTS.replicas,
+    autoscaling,
     resources = {},
     database,
     redis,
@@ -487,13 +510,39 @@ export function resolveDiscourse(
   if ((wholeMebibytes(memoryRequest) ?? 0) > (wholeMebibytes(memoryLimit) ?? Infinity)) {
     problems.push({ path: `resources.${n('memoryRequest')}`, message: 'is larger than the memory limit', fix: 'raise the limit or lower the request' });
   }
+  const scaling = autoscaling
+    ? { minReplicas: autoscaling.minReplicas ?? 2, maxReplicas: autoscaling.maxReplicas, cpuUtilization: autoscaling.cpuUtilization ?? 70 }
+    : undefined;
+  if (scaling) {
+    const a = (k: string) => `${n('autoscaling')}.${n(k)}`;
+    if (!(Number.isInteger(scaling.minReplicas) && scaling.minReplicas >= 1))
+      problems.push({ path: a('minReplicas'), message: `${show(scaling.minReplicas)} is not a positive replica count`, fix: 'use 1 or more' });
+    if (!(Number.isInteger(scaling.maxReplicas) && scaling.maxReplicas >= scaling.minReplicas && scaling.maxReplicas <= 100)) {
+      problems.push({
+        path: a('maxReplicas'),
+        message: `${show(scaling.maxReplicas)} is not between minReplicas (${scaling.minReplicas}) and 100`,
+        fix: 'raise it to at least minReplicas',
+      });
+    }
+    if (!(Number.isInteger(scaling.cpuUtilization) && scaling.cpuUtilization >= 10 && scaling.cpuUtilization <= 100)) {
+      problems.push({ path: a('cpuUtilization'), message: `${show(scaling.cpuUtilization)} is not a percentage from 10 to 100`, fix: 'use e.g. 70' });
+    }
+    if (props.replicas !== undefined) {
+      problems.push({
+        path: n('replicas'),
+        message: `is set together with ${n('autoscaling')}`,
+        fix: `remove ${n('replicas')}: the autoscaler owns the count`,
+      });
+    }
+  }
+  const maxPods = scaling ? scaling.maxReplicas : replicas;
   const accessMode = uploads.accessMode ?? DEFAULTS.uploadsAccessMode;
   if (accessMode !== 'ReadWriteOnce' && accessMode !== 'ReadWriteMany')
     problems.push({ path: `uploads.${n('accessMode')}`, message: `${show(accessMode)} is not ReadWriteOnce or ReadWriteMany`, fix: 'use one of them' });
-  if (!resolvedConfig.s3Enabled && replicas > 1 && accessMode === 'ReadWriteOnce') {
+  if (!resolvedConfig.s3Enabled && maxPods > 1 && accessMode === 'ReadWriteOnce') {
     problems.push({
-      path: n('replicas'),
-      message: `${replicas} replicas would share a ReadWriteOnce uploads volume`,
+      path: scaling ? `${n('autoscaling')}.${n('maxReplicas')}` : n('replicas'),
+      message: `${maxPods} replicas would share a ReadWriteOnce uploads volume`,
       fix: `set ${name === propNames ? 's3Enabled' : 'config.s3_enabled'} (uploads in S3) or uploads.${n('accessMode')}: ReadWriteMany, or use 1 replica`,
     });
   }
@@ -519,6 +568,8 @@ export function resolveDiscourse(
     image: imageReference(image),
     version: image.tag,
     replicas,
+    autoscaling: scaling,
+    maxPods,
     config: resolvedConfig,
     metrics,
     pebble,

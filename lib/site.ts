@@ -10,7 +10,7 @@ import { DiscourseMonitoringOptions, validateMonitoring } from './monitoring';
 import { DatabaseExtensions } from './database-extensions';
 import { Operation, validateOperation } from './operation-job';
 import { Problem, show } from './problems';
-import { DiscourseProps, PebbleSource } from './props';
+import { AutoscalingSettings, DiscourseProps, PebbleSource } from './props';
 import { Reader } from './reader';
 
 /** One site file, read and checked for shape (semantic rules run in resolveDiscourse). */
@@ -39,6 +39,7 @@ const TOP_LEVEL = [
   'create_namespace',
   'image',
   'replicas',
+  'autoscaling',
   'resources',
   'config',
   'database',
@@ -146,6 +147,21 @@ function extensionsOptions(r: Reader, value: unknown): DatabaseExtensions | unde
       extensions: r.stringList(ext.names, 'database.extensions.names'),
     }),
   );
+}
+
+function autoscalingOptions(r: Reader, value: unknown): AutoscalingSettings | undefined {
+  const s = r.section(value, 'autoscaling', ['min_replicas', 'max_replicas', 'cpu_utilization']);
+  if (!s) return undefined;
+  const maxReplicas = r.integer(s.max_replicas, 'autoscaling.max_replicas');
+  if (maxReplicas === undefined) {
+    r.problems.push({ path: 'autoscaling.max_replicas', message: 'is required', fix: 'write the most pods the autoscaler may run' });
+    return undefined;
+  }
+  return dropUndefined({
+    maxReplicas,
+    minReplicas: r.integer(s.min_replicas, 'autoscaling.min_replicas'),
+    cpuUtilization: r.integer(s.cpu_utilization, 'autoscaling.cpu_utilization'),
+  });
 }
 
 function gitopsOptions(r: Reader, value: unknown): GitOpsOptions | undefined {
@@ -349,6 +365,7 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
         }
       : undefined,
     replicas: r.integer(raw.replicas, 'replicas'),
+    autoscaling: autoscalingOptions(r, raw.autoscaling),
     resources: resources
       ? {
           cpuRequest: cpu(r, resources.cpu_request, 'resources.cpu_request'),

@@ -180,7 +180,7 @@ export function discoursePodSpec(
     securityContext: podSecurityContext(),
     ...schedulingFields(r),
     // Replicas on different nodes when the scheduler can manage it, so one node loss is not an outage.
-    ...(r.replicas > 1
+    ...(r.maxPods > 1
       ? {
           topologySpreadConstraints: [
             { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(r.name) } },

@@ -318,3 +318,39 @@ describe('Discourse construct (scheduling and rollouts)', () => {
     expect(() => synth(props)).toThrow(expected);
   });
 });
+
+describe('Discourse construct (autoscaling)', () => {
+  const s3 = { s3Enabled: true, s3Bucket: 'b-uploads', s3Region: 'r', s3AccessKeyId: { secret: 's', key: 'i' }, s3SecretAccessKey: { secret: 's', key: 'k' } };
+
+  test('an HPA on CPU owns the replica count; PDB and spread follow the maximum', () => {
+    const { manifests } = synth({ ...s3, autoscaling: { maxReplicas: 6 } });
+    expectValidManifests(manifests);
+    const deployment = find(manifests, 'Deployment', 'forum');
+    expect(deployment.spec.replicas).toBeUndefined();
+    expect(find(manifests, 'HorizontalPodAutoscaler', 'forum').spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'forum' },
+      minReplicas: 2,
+      maxReplicas: 6,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+    });
+    expect(find(manifests, 'PodDisruptionBudget', 'forum').spec.maxUnavailable).toBe(1);
+    expect(deployment.spec.template.spec.topologySpreadConstraints).toHaveLength(1);
+  });
+
+  test.each([
+    [
+      'autoscaling over a ReadWriteOnce volume',
+      { autoscaling: { maxReplicas: 3 } },
+      /autoscaling\.maxReplicas: 3 replicas would share a ReadWriteOnce uploads volume/,
+    ],
+    ['both replicas and autoscaling', { ...s3, replicas: 2, autoscaling: { maxReplicas: 3 } }, /replicas: is set together with autoscaling/],
+    [
+      'a maximum below the minimum',
+      { ...s3, autoscaling: { minReplicas: 4, maxReplicas: 3 } },
+      /autoscaling\.maxReplicas: 3 is not between minReplicas \(4\) and 100/,
+    ],
+    ['a CPU target above 100 %', { ...s3, autoscaling: { maxReplicas: 3, cpuUtilization: 150 } }, /autoscaling\.cpuUtilization: 150 is not a percentage/],
+  ])('fails if %s', (_n, props, expected) => {
+    expect(() => synth(props)).toThrow(expected);
+  });
+});

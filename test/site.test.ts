@@ -169,3 +169,13 @@ describe('npm run synth (the CLI)', () => {
     rmSync(dir, { recursive: true });
   });
 });
+
+test('a site file can ask for autoscaling with snake_case keys', () => {
+  const { site, problems } = parseSite(`${BASE}autoscaling: { min_replicas: 2, max_replicas: 5, cpu_utilization: 60 }\n`, 'sites/forum.yaml');
+  expect(problems).toEqual([]);
+  expect(site!.props.autoscaling).toEqual({ minReplicas: 2, maxReplicas: 5, cpuUtilization: 60 });
+  const bad = parseSite(`${BASE}autoscaling: { max_replicas: 5 }\n`, 'sites/forum.yaml');
+  expect(formatProblems('f', resolveDiscourse(bad.site!.props, 'forum', charmNames).problems)).toMatch(
+    /autoscaling\.max_replicas: 5 replicas would share a ReadWriteOnce uploads volume/,
+  );
+});

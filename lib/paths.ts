@@ -5,12 +5,22 @@ import { APP_DIR } from './environment';
 /** `$PEBBLE`: a dedicated writable directory, so the rock's /var/lib/pebble/default stays as shipped. */
 export const PEBBLE_DIR = '/var/lib/pebble/k8s';
 
-/** Writable paths under a read-only root, each an emptyDir: volume name → mount path. */
+/** The home of `_daemon_` in the rock; it ships empty cache directories there for the app to write. */
+export const APP_HOME = '/var/lib/pebble/default';
+
+/**
+ * Writable paths under a read-only root, each an emptyDir: volume name → mount path.
+ * The home cache directories are mounted one by one, never the home itself, so what the
+ * rock ships in /var/lib/pebble/default stays visible.
+ */
 export const SCRATCH_MOUNTS: Readonly<Record<string, string>> = {
   tmp: '/tmp',
   'app-tmp': `${APP_DIR}/tmp`,
   'app-log': `${APP_DIR}/log`,
   'pebble-dir': PEBBLE_DIR,
+  'home-cache': `${APP_HOME}/.cache`,
+  'home-config': `${APP_HOME}/.config`,
+  'home-local': `${APP_HOME}/.local`,
 };
 
 /** Data Discourse keeps on disk without S3, on the uploads volume: sub-path → mount path. */

@@ -58,7 +58,9 @@ describe('Discourse construct (defaults)', () => {
     const volumes = Object.fromEntries(pod.volumes.map((v: { name: string }) => [v.name, v]));
     expect(volumes['pebble-dir']).toEqual({ name: 'pebble-dir', emptyDir: {} });
     expect(volumes['pebble-layers'].configMap).toEqual({ name: 'forum-pebble', items: [{ key: '001-discourse.yaml', path: '001-discourse.yaml' }] });
+    // The rock's home is not hidden; only the empty cache directories it ships are made writable.
     expect(mounts['/var/lib/pebble/default']).toBeUndefined();
+    for (const dir of ['.cache', '.config', '.local']) expect(mounts[`/var/lib/pebble/default/${dir}`]).toBeDefined();
   });
 
   test('the layer in the ConfigMap is the charm layer with the non-secret env', () => {

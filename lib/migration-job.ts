@@ -1,7 +1,7 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import type { Discourse } from './discourse';
-import { oneShotJob } from './one-shot';
+import { BUNDLE, oneShotJob } from './one-shot';
 
 /** What makes migrations differ: the image (new code) and the database they run against. */
 export function migrationHashInputs(discourse: Discourse): string[] {
@@ -23,7 +23,7 @@ export class MigrationJob extends Construct {
       id: 'Resource',
       baseName: `${discourse.resolved.name}-migrate`,
       hashOf: migrationHashInputs(discourse),
-      command: ['bundle', 'exec', 'rake', 'db:migrate'],
+      command: [BUNDLE, 'exec', 'rake', '--trace', 'db:migrate'],
       preSyncWeight: 0,
       backoffLimit: 6,
     });

@@ -6,6 +6,9 @@ import { argoPreSync } from './annotations';
 import { contentHash } from './pebble';
 import { containerResources, containerSecurityContext, podSecurityContext, schedulingFields, scratchMounts, secretEnvVars } from './workload';
 
+/** The rock's bundler, by absolute path as the charm runs it (PATH may not have it). */
+export const BUNDLE = `${APP_DIR}/bin/bundle`;
+
 /**
  * What every one-shot Discourse process (migrations, asset upload, actions)
  * shares: the site's image, env and Secrets, the restricted security context,
@@ -30,7 +33,7 @@ export function waitForMigrationsContainer(discourse: Discourse): k8s.Container 
     image: discourse.resolved.image,
     imagePullPolicy: 'IfNotPresent',
     workingDir: APP_DIR,
-    command: ['sh', '-c', 'until bundle exec rake db:abort_if_pending_migrations; do echo "waiting for the migration Job"; sleep 15; done'],
+    command: ['sh', '-c', `until ${BUNDLE} exec rake db:abort_if_pending_migrations; do echo "waiting for the migration Job"; sleep 15; done`],
     env: jobEnv(discourse),
     resources: containerResources(discourse.resolved),
     securityContext: containerSecurityContext(discourse.resolved.readOnlyRootFilesystem),

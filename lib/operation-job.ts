@@ -2,7 +2,7 @@ import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import { SecretKeyRef, checkSecretRef } from './config';
 import type { Discourse } from './discourse';
-import { oneShotJob } from './one-shot';
+import { BUNDLE, oneShotJob } from './one-shot';
 import { Problem, ValidationError, show } from './problems';
 
 /** The charm's actions, as Jobs rendered on demand. */
@@ -27,23 +27,28 @@ export function validateOperation(op: Operation, path: string): Problem[] {
 }
 
 /**
- * Ruby for `rails runner`: reads its inputs from env, so nothing (least of all
- * a password) is interpolated into the command line or the manifest.
+ * The charm's own mechanics for its actions, as shell scripts: the rock's rake tasks
+ * (`users:exists`, `users:activate` from its discourse-charm.rake patch, Discourse's
+ * `admin:create` answered on stdin, `users:anonymize`). Inputs come from env, so
+ * nothing (least of all a password) is interpolated into the command or the manifest.
+ * Each is idempotent, because GitOps re-applies: an existing user is left alone.
  */
 export const OPERATION_SCRIPTS: Readonly<Record<Operation['action'], string>> = {
   'create-user': [
-    "email = ENV.fetch('OP_EMAIL')",
-    'user = User.find_by_email(email) || User.new(email: email, username: UserNameSuggester.suggest(email))',
-    "user.password = ENV.fetch('OP_PASSWORD')",
-    "user.active = ENV.fetch('OP_ACTIVE') == 'true'",
-    'user.save!',
-    "user.activate if ENV.fetch('OP_ACTIVE') == 'true'",
-    "user.grant_admin! if ENV.fetch('OP_ADMIN') == 'true'",
-    'puts "user #{user.username} ready"',
-  ].join('; '),
-  'promote-user': 'user = User.find_by_email!(ENV.fetch(\'OP_EMAIL\')); user.grant_admin!; puts "#{user.username} is an admin"',
-  'anonymize-user':
-    "user = User.find_by_username!(ENV.fetch('OP_USERNAME')); UserAnonymizer.new(user, Discourse.system_user).make_anonymous; puts 'anonymized'",
+    'set -eu',
+    `if ${BUNDLE} exec rake "users:exists[$OP_EMAIL]"; then echo "user $OP_EMAIL already exists; nothing to do"; exit 0; fi`,
+    // admin:create asks: email, password, password again, grant admin (Y/n).
+    `printf '%s\\n%s\\n%s\\n%s\\n' "$OP_EMAIL" "$OP_PASSWORD" "$OP_PASSWORD" "$OP_ADMIN_ANSWER" | ${BUNDLE} exec rake admin:create`,
+    // Admins are activated by admin:create; other users only on request, as the charm does.
+    `if [ "$OP_ADMIN_ANSWER" = N ] && [ "$OP_ACTIVE" = true ]; then ${BUNDLE} exec rake "users:activate[$OP_EMAIL]"; fi`,
+  ].join('\n'),
+  'promote-user': [
+    'set -eu',
+    `${BUNDLE} exec rake "users:exists[$OP_EMAIL]"`,
+    // For an existing user admin:create asks: email, reset password (n), grant admin (Y).
+    `printf '%s\\nn\\nY\\n' "$OP_EMAIL" | ${BUNDLE} exec rake admin:create`,
+  ].join('\n'),
+  'anonymize-user': ['set -eu', `${BUNDLE} exec rake "users:anonymize[$OP_USERNAME]"`].join('\n'),
 };
 
 /** One action as a Job. Named by a hash of its inputs, so re-rendering the same operation is a no-op. */
@@ -56,7 +61,7 @@ export class OperationJob extends Construct {
       op.action === 'create-user'
         ? [
             { name: 'OP_EMAIL', value: op.email },
-            { name: 'OP_ADMIN', value: String(op.admin ?? false) },
+            { name: 'OP_ADMIN_ANSWER', value: op.admin ? 'Y' : 'N' },
             { name: 'OP_ACTIVE', value: String(op.active ?? true) },
             { name: 'OP_PASSWORD', valueFrom: { secretKeyRef: { name: op.password.secret, key: op.password.key } } },
           ]
@@ -67,7 +72,7 @@ export class OperationJob extends Construct {
       id: 'Resource',
       baseName: `${discourse.resolved.name}-op-${op.action}`,
       hashOf: [JSON.stringify(op)],
-      command: ['bundle', 'exec', 'rails', 'runner', OPERATION_SCRIPTS[op.action]],
+      command: ['sh', '-c', OPERATION_SCRIPTS[op.action]],
       env,
       backoffLimit: 1,
     });

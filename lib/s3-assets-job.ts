@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import type { Discourse } from './discourse';
-import { oneShotJob } from './one-shot';
+import { BUNDLE, oneShotJob } from './one-shot';
 
 /** When S3 is on, the charm uploads the image's assets to the bucket; so do we, once per image and S3 settings. */
 export class S3AssetsJob extends Construct {
@@ -11,7 +11,7 @@ export class S3AssetsJob extends Construct {
       id: 'Resource',
       baseName: `${discourse.resolved.name}-s3-assets`,
       hashOf: [discourse.resolved.image, c.s3Bucket, c.s3Region, c.s3Endpoint, c.s3CdnUrl],
-      command: ['bundle', 'exec', 'rake', 's3:upload_assets'],
+      command: [BUNDLE, 'exec', 'rake', 's3:upload_assets'],
       preSyncWeight: 1,
     });
   }

@@ -16,7 +16,7 @@ describe('migration Job', () => {
   test('runs db:migrate in the Discourse image with the site env and Secrets', () => {
     expectValidManifests(manifests);
     const c = migrate.spec.template.spec.containers[0];
-    expect(c.command).toEqual(['bundle', 'exec', 'rake', 'db:migrate']);
+    expect(c.command).toEqual(['/srv/discourse/app/bin/bundle', 'exec', 'rake', '--trace', 'db:migrate']);
     expect(c.workingDir).toBe('/srv/discourse/app');
     expect(c.image).toBe(find(manifests, 'Deployment', 'forum').spec.template.spec.containers[0].image);
     expect(c.env).toContainEqual({ name: 'DISCOURSE_HOSTNAME', value: 'forum.example.com' });
@@ -108,7 +108,7 @@ describe('other Jobs', () => {
       s3SecretAccessKey: { secret: 's', key: 'k' },
     };
     const name = (extra = {}) => jobs(synth({ ...s3, ...extra }).manifests).find((j) => j.metadata.name.startsWith('forum-s3-assets-'))!;
-    expect(name().spec.template.spec.containers[0].command).toEqual(['bundle', 'exec', 'rake', 's3:upload_assets']);
+    expect(name().spec.template.spec.containers[0].command).toEqual(['/srv/discourse/app/bin/bundle', 'exec', 'rake', 's3:upload_assets']);
     expect(name({ s3Bucket: 'other-bucket' }).metadata.name).not.toBe(name().metadata.name);
     expect(jobs(synth().manifests).some((j) => j.metadata.name.startsWith('forum-s3-assets-'))).toBe(false);
   });
@@ -129,11 +129,22 @@ describe('other Jobs', () => {
       'forum-op-promote-user',
     ]);
     const create = ops.find((j) => j.metadata.name.startsWith('forum-op-create-user'))!.spec.template.spec.containers[0];
-    expect(create.command.slice(0, 4)).toEqual(['bundle', 'exec', 'rails', 'runner']);
-    expect(create.command[4]).toBe(OPERATION_SCRIPTS['create-user']);
+    expect(create.command).toEqual(['sh', '-c', OPERATION_SCRIPTS['create-user']]);
     expect(create.env).toContainEqual({ name: 'OP_PASSWORD', valueFrom: { secretKeyRef: { name: 'ops-pw', key: 'password' } } });
-    expect(create.env).toContainEqual({ name: 'OP_ADMIN', value: 'true' });
+    expect(create.env).toContainEqual({ name: 'OP_ADMIN_ANSWER', value: 'Y' });
     expect(JSON.stringify(manifests)).not.toMatch(/OP_PASSWORD","value"/);
+  });
+
+  test('operation scripts read their inputs from env and never interpolate them', () => {
+    for (const script of Object.values(OPERATION_SCRIPTS)) {
+      expect(script).toMatch(/^set -eu\n/);
+      // Every $OP_ variable sits inside double quotes: no word splitting or globbing of user input.
+      expect(script.replace(/"[^"]*"/g, '')).not.toContain('$OP_');
+    }
+    // admin:create is answered on stdin in the order it asks: email, password twice, admin.
+    expect(OPERATION_SCRIPTS['create-user']).toContain(`printf '%s\\n%s\\n%s\\n%s\\n' "$OP_EMAIL" "$OP_PASSWORD" "$OP_PASSWORD" "$OP_ADMIN_ANSWER"`);
+    expect(OPERATION_SCRIPTS['create-user']).toContain('users:exists[$OP_EMAIL]');
+    expect(OPERATION_SCRIPTS['anonymize-user']).toContain('rake "users:anonymize[$OP_USERNAME]"');
   });
 
   test('fails if the same operation is added twice', () => {

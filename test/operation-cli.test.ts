@@ -27,7 +27,7 @@ describe('npm run op', () => {
     expect(job.metadata.name).toMatch(/^example-op-create-user-[0-9a-f]{8}$/);
     const env = job.spec.template.spec.containers[0].env;
     expect(env).toContainEqual({ name: 'OP_PASSWORD', valueFrom: { secretKeyRef: { name: 'ops-pw', key: 'password' } } });
-    expect(env).toContainEqual({ name: 'OP_ADMIN', value: 'true' });
+    expect(env).toContainEqual({ name: 'OP_ADMIN_ANSWER', value: 'Y' });
     expect(job.spec.template.spec.containers[0].image).toBe('registry.example.com/discourse:1.0');
   });
 

@@ -7,6 +7,7 @@ import { HTTP_PORT, METRICS_PORT } from './environment';
 import { KEEP_ON_PRUNE } from './annotations';
 import { CloudNativePgDatabase } from './cnpg-database';
 import { ExtensionsSetupJob } from './extensions-job';
+import { ForceHttpsJob } from './force-https-job';
 import { MigrationJob } from './migration-job';
 import { waitForMigrationsContainer } from './one-shot';
 import { Operation, OperationJob } from './operation-job';
@@ -170,6 +171,7 @@ export class Discourse extends Construct {
     if (resolved.databaseExtensions?.via === 'cloudnativepg') new CloudNativePgDatabase(this, 'Database', this);
     this.migration = resolved.migrations ? new MigrationJob(this, 'Migrate', this) : undefined;
     if (resolved.config.s3Enabled) new S3AssetsJob(this, 'S3Assets', this);
+    new ForceHttpsJob(this, 'ForceHttps', this);
     resolved.operations.forEach((op) => this.addOperation(op));
   }
 

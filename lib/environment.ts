@@ -100,6 +100,7 @@ export function discourseEnvironment(inputs: EnvironmentInputs): Record<string, 
   const c = inputs.config;
   const bool = (b: boolean) => (b ? 'true' : 'false');
   const env: Record<string, string> = {
+    CONTAINER_APP_NAME: 'discourse',
     CONTAINER_APP_ROOT: APP_ROOT,
     CONTAINER_APP_USERNAME: APP_USER,
     RAILS_ENV: 'production',

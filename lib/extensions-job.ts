@@ -2,9 +2,8 @@ import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import type { Discourse } from './discourse';
 import { argoPreSync } from './annotations';
-import { discourseJobPod } from './one-shot';
+import { discourseJobPod, oneShotName } from './one-shot';
 import { DEFAULT_EXTENSIONS, DatabaseExtensions, SuperuserJobOptions } from './database-extensions';
-import { contentHash } from './pebble';
 import { ValidationError } from './problems';
 import { containerSecurityContext } from './workload';
 
@@ -23,13 +22,12 @@ export class ExtensionsSetupJob extends Construct {
     const fromSource = (name: string, source: typeof db.host): k8s.EnvVar =>
       'from' in source ? { name, valueFrom: { secretKeyRef: { name: source.from.secret, key: source.from.key } } } : { name, value: source.value };
     const sql = extensions.map((e) => `CREATE EXTENSION IF NOT EXISTS ${e};`).join(' ');
-    const r = discourse.resolved;
     const pod = discourseJobPod(discourse, ['psql', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
     const container = pod.containers[0];
     const superuser = (key: string) => ({ secretKeyRef: { name: options.superuserSecret, key } });
     new k8s.KubeJob(this, 'Resource', {
       metadata: {
-        name: `${r.name}-db-extensions-${contentHash(sql, JSON.stringify(db), options.superuserSecret).slice(0, 8)}`,
+        name: oneShotName(discourse, 'db-extensions', [sql, JSON.stringify(db), options.superuserSecret]),
         labels: { ...discourse.labels, 'app.kubernetes.io/component': 'db-extensions' },
         annotations: argoPreSync(-1),
       },

@@ -9,6 +9,7 @@ export * from './annotations';
 export * from './cnpg-database';
 export * from './database-extensions';
 export * from './extensions-job';
+export * from './force-https-job';
 export * from './migration-job';
 export * from './one-shot';
 export * from './operation-job';

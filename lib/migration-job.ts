@@ -21,7 +21,7 @@ export class MigrationJob extends Construct {
     super(scope, id);
     this.job = oneShotJob(this, discourse, {
       id: 'Resource',
-      baseName: `${discourse.resolved.name}-migrate`,
+      what: 'migrate',
       hashOf: migrationHashInputs(discourse),
       command: [BUNDLE, 'exec', 'rake', '--trace', 'db:migrate'],
       preSyncWeight: 0,

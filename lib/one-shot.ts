@@ -71,11 +71,16 @@ export function discourseJobPod(discourse: Discourse, command: string[], extraEn
   };
 }
 
+/** The one-shot Jobs' names: `<site>-<what>-<8 hex of what makes a run different>`. */
+export function oneShotName(discourse: Discourse, what: string, hashOf: readonly string[]): string {
+  return `${discourse.resolved.name}-${what}-${contentHash(...hashOf).slice(0, 8)}`;
+}
+
 /** What a one-shot Job needs. */
 export interface OneShot {
   readonly id: string;
-  /** Name before the content hash. */
-  readonly baseName: string;
+  /** What the Job does: the middle of its name and its component label (`migrate`). */
+  readonly what: string;
   /** Inputs whose change must create a new Job (Jobs are immutable). */
   readonly hashOf: readonly string[];
   readonly command: string[];
@@ -83,19 +88,29 @@ export interface OneShot {
   /** Argo CD PreSync weight, or undefined for a plain Job. */
   readonly preSyncWeight?: number;
   readonly backoffLimit?: number;
+  /**
+   * Needs a migrated schema: wait in the same init container as the web pods, since
+   * Flux and kubectl start every Job at once (Argo CD orders them by wave anyway).
+   */
+  readonly afterMigrations?: boolean;
 }
 
 export function oneShotJob(scope: Construct, discourse: Discourse, job: OneShot): k8s.KubeJob {
-  const hash = contentHash(...job.hashOf).slice(0, 8);
   return new k8s.KubeJob(scope, job.id, {
     metadata: {
-      name: `${job.baseName}-${hash}`,
-      labels: { ...discourse.labels, 'app.kubernetes.io/component': job.baseName.slice(discourse.resolved.name.length + 1) },
+      name: oneShotName(discourse, job.what, job.hashOf),
+      labels: { ...discourse.labels, 'app.kubernetes.io/component': job.what },
       ...(job.preSyncWeight !== undefined ? { annotations: argoPreSync(job.preSyncWeight) } : {}),
     },
     spec: {
       backoffLimit: job.backoffLimit ?? 3,
-      template: { metadata: { labels: discourse.labels }, spec: discourseJobPod(discourse, job.command, job.env) },
+      template: {
+        metadata: { labels: discourse.labels },
+        spec: {
+          ...discourseJobPod(discourse, job.command, job.env),
+          ...(job.afterMigrations && discourse.resolved.migrations ? { initContainers: [waitForMigrationsContainer(discourse)] } : {}),
+        },
+      },
     },
   });
 }

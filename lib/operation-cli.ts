@@ -1,4 +1,4 @@
-import { Chart, Testing } from 'cdk8s';
+import { ApiObject, Chart, Testing } from 'cdk8s';
 import { charmNames } from './config';
 import { Discourse } from './discourse';
 import { Operation, validateOperation } from './operation-job';
@@ -52,12 +52,11 @@ export function operationManifest(sitesDir: string, argv: readonly string[]): { 
   const site = sites.find((s) => s.name === siteName);
   if (!site) return { error: `no site named ${JSON.stringify(siteName)} in ${sitesDir}; sites: ${sites.map((s) => s.name).join(', ')}` };
   const chart = new Chart(Testing.app(), site.name, { namespace: site.namespace, disableResourceNameHashes: true });
-  new Discourse(
-    chart,
-    'discourse',
-    { ...site.props, migrations: false, databaseExtensions: undefined, operations: [op] },
-    { source: site.file, namer: charmNames },
-  );
-  const jobs = (chart.toJson() as Manifest[]).filter((m) => m.kind === 'Job');
+  const discourse = new Discourse(chart, 'discourse', { ...site.props, operations: [] }, { source: site.file, namer: charmNames });
+  const jobs = discourse
+    .addOperation(op)
+    .node.findAll()
+    .filter((c): c is ApiObject => c instanceof ApiObject)
+    .map((o) => o.toJson() as Manifest);
   return { output: jobs.map((m) => renderManifest(withNamespace(m, site.namespace), `${site.file} and npm run op`)).join('---\n') };
 }

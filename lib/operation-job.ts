@@ -70,11 +70,12 @@ export class OperationJob extends Construct {
           : [{ name: 'OP_USERNAME', value: op.username }];
     oneShotJob(this, discourse, {
       id: 'Resource',
-      baseName: `${discourse.resolved.name}-op-${op.action}`,
+      what: `op-${op.action}`,
       hashOf: [JSON.stringify(op)],
       command: ['sh', '-c', OPERATION_SCRIPTS[op.action]],
       env,
       backoffLimit: 1,
+      afterMigrations: true,
     });
   }
 }

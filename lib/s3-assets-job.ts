@@ -9,10 +9,11 @@ export class S3AssetsJob extends Construct {
     const c = discourse.resolved.config;
     oneShotJob(this, discourse, {
       id: 'Resource',
-      baseName: `${discourse.resolved.name}-s3-assets`,
+      what: 's3-assets',
       hashOf: [discourse.resolved.image, c.s3Bucket, c.s3Region, c.s3Endpoint, c.s3CdnUrl],
       command: [BUNDLE, 'exec', 'rake', 's3:upload_assets'],
       preSyncWeight: 1,
+      afterMigrations: true,
     });
   }
 }

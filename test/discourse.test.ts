@@ -21,6 +21,7 @@ describe('Discourse construct (defaults)', () => {
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name.replace(/-[0-9a-f]{8}$/, '-<hash>')}`).sort()).toEqual([
       'ConfigMap/forum-pebble',
       'Deployment/forum',
+      'Job/forum-force-https-<hash>',
       'Job/forum-migrate-<hash>',
       'NetworkPolicy/forum',
       'PersistentVolumeClaim/forum-uploads',

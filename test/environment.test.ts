@@ -72,6 +72,7 @@ describe('discourseEnvironment', () => {
       RAILS_ENV: 'production',
       DISCOURSE_SERVE_STATIC_ASSETS: 'true',
       DISCOURSE_REFRESH_MAXMIND_DB_DURING_PRECOMPILE_DAYS: '0',
+      CONTAINER_APP_NAME: 'discourse',
       CONTAINER_APP_ROOT: '/srv/discourse',
       CONTAINER_APP_USERNAME: '_daemon_',
       DISCOURSE_HOSTNAME: 'forum.example.com',

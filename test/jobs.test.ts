@@ -53,7 +53,9 @@ describe('migration Job', () => {
 
   test('can be turned off', () => {
     const off = synth({ migrations: false }).manifests;
-    expect(jobs(off)).toEqual([]);
+    expect(jobs(off).filter((j) => j.metadata.name.includes('migrate'))).toEqual([]);
+    // Nothing waits for a migration that will not come.
+    expect(jobs(off).every((j) => j.spec.template.spec.initContainers === undefined)).toBe(true);
     expect(find(off, 'Deployment', 'forum').spec.template.spec.initContainers).toBeUndefined();
   });
 });
@@ -167,5 +169,28 @@ describe('other Jobs', () => {
         .map((p: { path: string; message: string }) => `${p.path}: ${p.message}`)
         .join('\n'),
     ).toMatch(expected);
+  });
+});
+
+describe('force_https as a site setting', () => {
+  test('a Job sets SiteSetting.force_https from the option, after migrations, as the charm does on config change', () => {
+    const { manifests } = synth({ forceHttps: true });
+    expectValidManifests(manifests);
+    const job = jobs(manifests).find((j) => j.metadata.name.startsWith('forum-force-https-'))!;
+    const pod = job.spec.template.spec;
+    expect(pod.containers[0].command).toEqual(['/srv/discourse/app/bin/rails', 'runner', 'SiteSetting.force_https = true']);
+    expect(pod.initContainers.map((c: { name: string }) => c.name)).toEqual(['wait-for-migrations']);
+    expect(Number(job.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeGreaterThan(0);
+    const off = jobs(synth({ forceHttps: false }).manifests).find((j) => j.metadata.name.startsWith('forum-force-https-'))!;
+    expect(off.spec.template.spec.containers[0].command[2]).toBe('SiteSetting.force_https = false');
+    expect(off.metadata.name).not.toBe(job.metadata.name);
+  });
+
+  test('Jobs that need the schema wait for migrations; the migration Job itself does not', () => {
+    const all = jobs(synth({ operations: [{ action: 'promote-user', email: 'a@example.com' }] }).manifests);
+    const waits = (prefix: string) => all.find((j) => j.metadata.name.startsWith(prefix))!.spec.template.spec.initContainers !== undefined;
+    expect(waits('forum-migrate-')).toBe(false);
+    expect(waits('forum-op-promote-user-')).toBe(true);
+    expect(waits('forum-force-https-')).toBe(true);
   });
 });

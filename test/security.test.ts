@@ -68,7 +68,7 @@ describe('every pod meets Pod Security "restricted", with requests and limits', 
       operations: [{ action: 'promote-user', email: 'a@example.com' }],
     });
     const pods = podSpecs(manifests as Json[]);
-    expect(pods).toHaveLength(5);
+    expect(pods).toHaveLength(6);
     expect(pods.flatMap(([w, p]) => restrictedViolations(w, p))).toEqual([]);
   });
 

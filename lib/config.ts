@@ -369,6 +369,8 @@ export interface RuleContext {
   readonly siteName: string;
   /** Whether SAML is configured (the charm's SAML relation). */
   readonly samlConfigured: boolean;
+  /** Whether OpenID Connect is configured (the charm's oauth relation). */
+  readonly oidcConfigured?: boolean;
 }
 
 /**
@@ -490,6 +492,9 @@ export function resolveConfig(config: DiscourseConfig, context: RuleContext, pro
     }
   } else if (!resolved.forceHttps) {
     problems.push({ path: at('forceHttps'), message: 'is false but SAML is configured; SAML needs HTTPS', fix: `set ${at('forceHttps')} to true` });
+  }
+  if (context.oidcConfigured && !resolved.forceHttps) {
+    problems.push({ path: at('forceHttps'), message: 'is false but OpenID Connect is configured; OAuth needs HTTPS', fix: `set ${at('forceHttps')} to true` });
   }
   if (resolved.sidekiqMaxMemory < 1) {
     problems.push({

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { ResolvedConfig, SecretKeyRef, ThrottleLevel, splitList } from './config';
 
 /** Paths inside the Discourse rock the charm builds. */
@@ -22,6 +23,21 @@ export interface SamlSettings {
   readonly certFingerprint: string;
 }
 
+/** OpenID Connect provider (the charm's oauth relation). */
+export interface OidcSettings {
+  /** Issuer URL; `/.well-known/openid-configuration` is appended for discovery. */
+  readonly issuerUrl: string;
+  /** Client id registered with the provider. */
+  readonly clientId: string;
+  /** Client secret, from a Secret. */
+  readonly clientSecret: SecretKeyRef;
+  /**
+   * Scopes requested.
+   * @default 'openid email' (the charm's OAUTH_SCOPE)
+   */
+  readonly scope?: string;
+}
+
 /** HTTP proxy settings (Juju's model proxy config). */
 export interface ProxySettings {
   /** Proxy for http:// URLs. @default - none */
@@ -42,6 +58,7 @@ export interface SecretEnv {
 export interface EnvironmentInputs {
   readonly config: ResolvedConfig;
   readonly saml?: SamlSettings;
+  readonly oidc?: OidcSettings;
   readonly proxy?: ProxySettings;
   readonly metrics: MetricsMode;
   /** Non-secret connection values (DB and Redis host, port, names). */
@@ -85,6 +102,16 @@ export function corsOrigin(config: Pick<ResolvedConfig, 'corsOrigin' | 'augmentC
     if (config.s3CdnUrl !== '') origins.add(config.s3CdnUrl);
   }
   return [...origins].sort().join(',');
+}
+
+/**
+ * The SHA-1 fingerprint Discourse wants for a SAML IdP certificate (PEM or bare base64
+ * DER), upper-case hex, colon-separated: what the charm computes from the relation's
+ * certificate.
+ */
+export function samlCertFingerprint(certificate: string): string {
+  const base64 = certificate.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+  return createHash('sha1').update(Buffer.from(base64, 'base64')).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
 /** A comma list of SAML groups becomes Discourse's `|`-joined list. */
@@ -148,6 +175,13 @@ export function discourseEnvironment(inputs: EnvironmentInputs): Record<string, 
       env.DISCOURSE_SAML_GROUPS_FULLSYNC = 'false';
     }
   }
+  if (inputs.oidc) {
+    env.DISCOURSE_OPENID_CONNECT_ENABLED = 'true';
+    env.DISCOURSE_OPENID_CONNECT_DISCOVERY_DOCUMENT = `${inputs.oidc.issuerUrl.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    env.DISCOURSE_OPENID_CONNECT_CLIENT_ID = inputs.oidc.clientId;
+    env.DISCOURSE_OPENID_CONNECT_AUTHORIZE_SCOPE = inputs.oidc.scope ?? 'openid email';
+    env.DISCOURSE_OPENID_CONNECT_MATCH_BY_EMAIL = 'true';
+  }
   const proxy = inputs.proxy ?? {};
   for (const [name, value] of [
     ['HTTP_PROXY', proxy.httpProxy],
@@ -171,8 +205,9 @@ export function discourseEnvironment(inputs: EnvironmentInputs): Record<string, 
 }
 
 /** Config → the variables whose values come from Secrets (rendered as `secretKeyRef`). */
-export function secretEnvironment(config: ResolvedConfig, connection: readonly SecretEnv[]): SecretEnv[] {
+export function secretEnvironment(config: ResolvedConfig, connection: readonly SecretEnv[], oidc?: OidcSettings): SecretEnv[] {
   const out: SecretEnv[] = [...connection];
+  if (oidc) out.push({ name: 'DISCOURSE_OPENID_CONNECT_CLIENT_SECRET', from: oidc.clientSecret });
   if (config.smtpPassword) out.push({ name: 'DISCOURSE_SMTP_PASSWORD', from: config.smtpPassword });
   if (config.s3Enabled && config.s3AccessKeyId) out.push({ name: 'DISCOURSE_S3_ACCESS_KEY_ID', from: config.s3AccessKeyId });
   if (config.s3Enabled && config.s3SecretAccessKey) out.push({ name: 'DISCOURSE_S3_SECRET_ACCESS_KEY', from: config.s3SecretAccessKey });

@@ -13,7 +13,7 @@ import {
   isDnsSubdomain,
 } from './config';
 import { PostgresConnection } from './database';
-import { EnvironmentInputs, MetricsMode, ProxySettings, SamlSettings, discourseEnvironment, secretEnvironment, SecretEnv } from './environment';
+import { EnvironmentInputs, MetricsMode, OidcSettings, ProxySettings, SamlSettings, discourseEnvironment, secretEnvironment, SecretEnv } from './environment';
 import { DatabaseExtensions } from './database-extensions';
 import type { Operation } from './operation-job';
 import { MOUNTED_PATHS } from './paths';
@@ -149,6 +149,11 @@ export interface DiscourseProps extends DiscourseConfig {
    * @default - no SAML
    */
   readonly saml?: SamlSettings;
+  /**
+   * OpenID Connect login (the charm's oauth relation); needs `forceHttps`.
+   * @default - no OIDC
+   */
+  readonly oidc?: OidcSettings;
   /**
    * HTTP proxy for outgoing requests.
    * @default - no proxy
@@ -358,6 +363,7 @@ export function resolveDiscourse(
     database,
     redis,
     saml,
+    oidc,
     proxy,
     metrics = DEFAULTS.metrics,
     pebble = PebbleSource.fromImage(),
@@ -436,6 +442,17 @@ export function resolveDiscourse(
         fix: 'write 20 upper-case hex bytes separated by colons (openssl x509 -noout -fingerprint -sha1)',
       });
   }
+  if (oidc !== undefined) {
+    if (!isHttpUrl(oidc.issuerUrl ?? '') || !oidc.issuerUrl.startsWith('https://'))
+      problems.push({
+        path: `oidc.${n('issuerUrl')}`,
+        message: `${show(oidc.issuerUrl)} is not an https URL`,
+        fix: "use the provider's issuer URL, e.g. https://login.example.com/realms/main",
+      });
+    if (typeof oidc.clientId !== 'string' || oidc.clientId.trim() === '')
+      problems.push({ path: `oidc.${n('clientId')}`, message: 'is empty', fix: 'use the client id registered with the provider' });
+    checkSecretRef(oidc.clientSecret, `oidc.${n('clientSecret')}`, problems);
+  }
   for (const [key, value] of Object.entries(proxy ?? {})) {
     if (key !== 'noProxy' && value !== undefined && !isHttpUrl(value as string))
       problems.push({ path: `proxy.${n(key)}`, message: `${show(value)} is not an http(s) URL`, fix: 'write e.g. http://proxy.internal:3128' });
@@ -483,7 +500,7 @@ export function resolveDiscourse(
       });
     else problems.push(...databaseExtensions.validate(database instanceof PostgresConnection ? database : undefined, 'database.extensions'));
   }
-  const resolvedConfig = resolveConfig(config, { siteName, samlConfigured: saml !== undefined }, problems, name);
+  const resolvedConfig = resolveConfig(config, { siteName, samlConfigured: saml !== undefined, oidcConfigured: oidc !== undefined }, problems, name);
   const sizes: Array<[string, Size | undefined]> = [
     [`resources.${n('memoryRequest')}`, resources.memoryRequest],
     [`resources.${n('memoryLimit')}`, resources.memoryLimit],
@@ -557,7 +574,7 @@ export function resolveDiscourse(
   }
 
   const plainConnection = { ...(database instanceof PostgresConnection ? database.plainEnvironment() : {}), ...(redis ? redisEnvironment(redis) : {}) };
-  const inputs: EnvironmentInputs = { config: resolvedConfig, saml, proxy, metrics, connection: plainConnection, unicornWorkers };
+  const inputs: EnvironmentInputs = { config: resolvedConfig, saml, oidc, proxy, metrics, connection: plainConnection, unicornWorkers };
   const secretConnection = [
     ...(database instanceof PostgresConnection ? database.secretEnvironment() : []),
     ...(redis ? redisSecretEnvironment(redis) : []),
@@ -597,7 +614,7 @@ export function resolveDiscourse(
     database,
     redis,
     environment: problems.length === 0 ? discourseEnvironment(inputs) : {},
-    secretEnvironment: problems.length === 0 ? secretEnvironment(resolvedConfig, secretConnection) : [],
+    secretEnvironment: problems.length === 0 ? secretEnvironment(resolvedConfig, secretConnection, oidc) : [],
   };
   return { resolved, problems };
 }

@@ -3,6 +3,7 @@ import { basename, join } from 'path';
 import { Cpu } from 'cdk8s-plus-28';
 import { parseDocument } from 'yaml';
 import { configFromCharmOptions, isDnsLabel } from './config';
+import { OidcSettings, samlCertFingerprint } from './environment';
 import { PostgresConnection } from './database';
 import { GitOpsOptions, validateGitOps } from './gitops';
 import { DiscourseIngressOptions, IngressTls, validateIngress } from './ingress';
@@ -45,6 +46,7 @@ const TOP_LEVEL = [
   'database',
   'redis',
   'saml',
+  'oidc',
   'proxy',
   'metrics',
   'pebble',
@@ -161,6 +163,22 @@ function autoscalingOptions(r: Reader, value: unknown): AutoscalingSettings | un
     maxReplicas,
     minReplicas: r.integer(s.min_replicas, 'autoscaling.min_replicas'),
     cpuUtilization: r.integer(s.cpu_utilization, 'autoscaling.cpu_utilization'),
+  });
+}
+
+function oidcSettings(r: Reader, s: Record<string, unknown> | undefined): OidcSettings | undefined {
+  if (!s) return undefined;
+  if (s.client_secret === undefined) {
+    r.problems.push({ path: 'oidc.client_secret', message: 'is required', fix: 'write client_secret: { secret: <name>, key: <key> }' });
+    return undefined;
+  }
+  const clientSecret = r.secret(s.client_secret, 'oidc.client_secret');
+  if (!clientSecret) return undefined;
+  return dropUndefined({
+    issuerUrl: r.string(s.issuer_url, 'oidc.issuer_url') ?? '',
+    clientId: r.string(s.client_id, 'oidc.client_id') ?? '',
+    clientSecret,
+    scope: r.string(s.scope, 'oidc.scope'),
   });
 }
 
@@ -332,7 +350,15 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   const config = r.section(raw.config, 'config', Object.keys((raw.config as object | undefined) ?? {}));
   const redis = r.section(raw.redis, 'redis', ['host', 'port', 'password']);
   if (!redis) problems.push({ path: 'redis', message: 'is required', fix: 'add redis: { host: <service>, port: 6379 }' });
-  const saml = r.section(raw.saml, 'saml', ['target_url', 'cert_fingerprint']);
+  const saml = r.section(raw.saml, 'saml', ['target_url', 'cert_fingerprint', 'certificate']);
+  const oidc = r.section(raw.oidc, 'oidc', ['issuer_url', 'client_id', 'client_secret', 'scope']);
+  if (saml && (saml.cert_fingerprint === undefined) === (saml.certificate === undefined)) {
+    problems.push({
+      path: 'saml',
+      message: 'needs exactly one of cert_fingerprint and certificate',
+      fix: 'give the IdP certificate (PEM) or its SHA-1 fingerprint',
+    });
+  }
   const proxy = r.section(raw.proxy, 'proxy', ['http_proxy', 'https_proxy', 'no_proxy']);
   const pebble = r.section(raw.pebble, 'pebble', ['source', 'path', 'image']);
   const uploads = r.section(raw.uploads, 'uploads', ['size', 'storage_class', 'access_mode']);
@@ -379,8 +405,15 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
       ? { host: r.string(redis.host, 'redis.host')!, port: r.integer(redis.port, 'redis.port'), password: r.secret(redis.password, 'redis.password') }
       : undefined!,
     saml: saml
-      ? { targetUrl: r.string(saml.target_url, 'saml.target_url') ?? '', certFingerprint: r.string(saml.cert_fingerprint, 'saml.cert_fingerprint') ?? '' }
+      ? {
+          targetUrl: r.string(saml.target_url, 'saml.target_url') ?? '',
+          certFingerprint:
+            saml.certificate !== undefined
+              ? samlCertFingerprint(r.string(saml.certificate, 'saml.certificate') ?? '')
+              : (r.string(saml.cert_fingerprint, 'saml.cert_fingerprint') ?? ''),
+        }
       : undefined,
+    oidc: oidcSettings(r, oidc),
     proxy: proxy
       ? {
           httpProxy: r.string(proxy.http_proxy, 'proxy.http_proxy'),

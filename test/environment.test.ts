@@ -1,5 +1,15 @@
 import { DiscourseConfig, resolveConfig } from '../lib/config';
-import { EnvironmentInputs, corsOrigin, discourseEnvironment, samlGroupsList, secretEnvironment, throttleEnvironment } from '../lib/environment';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import {
+  EnvironmentInputs,
+  corsOrigin,
+  discourseEnvironment,
+  samlCertFingerprint,
+  samlGroupsList,
+  secretEnvironment,
+  throttleEnvironment,
+} from '../lib/environment';
 
 function env(config: DiscourseConfig, extra: Partial<EnvironmentInputs> = {}): Record<string, string> {
   const problems: never[] = [];
@@ -154,6 +164,29 @@ describe('discourseEnvironment', () => {
       DISCOURSE_SAML_GROUPS_FULLSYNC: 'false',
     });
     expect(samlGroupsList('a,,b , c')).toBe('a|b|c');
+  });
+
+  test("OpenID Connect maps to the charm's oauth env; the client secret only by reference", () => {
+    const oidc = { issuerUrl: 'https://login.example.com/realms/main/', clientId: 'discourse', clientSecret: { secret: 'oidc', key: 'secret' } };
+    expect(env({ forceHttps: true }, { oidc })).toMatchObject({
+      DISCOURSE_OPENID_CONNECT_ENABLED: 'true',
+      DISCOURSE_OPENID_CONNECT_DISCOVERY_DOCUMENT: 'https://login.example.com/realms/main/.well-known/openid-configuration',
+      DISCOURSE_OPENID_CONNECT_CLIENT_ID: 'discourse',
+      DISCOURSE_OPENID_CONNECT_AUTHORIZE_SCOPE: 'openid email',
+      DISCOURSE_OPENID_CONNECT_MATCH_BY_EMAIL: 'true',
+    });
+    expect(env({ forceHttps: true }, { oidc })).not.toHaveProperty('DISCOURSE_OPENID_CONNECT_CLIENT_SECRET');
+    const problems: never[] = [];
+    const config = resolveConfig({ externalHostname: 'f.example.com', forceHttps: true }, { siteName: 'f', samlConfigured: false }, problems);
+    expect(secretEnvironment(config, [], oidc)).toEqual([{ name: 'DISCOURSE_OPENID_CONNECT_CLIENT_SECRET', from: { secret: 'oidc', key: 'secret' } }]);
+  });
+
+  test('the SAML fingerprint of a PEM certificate matches openssl x509 -fingerprint -sha1', () => {
+    const pem = readFileSync(join(__dirname, 'fixtures', 'saml-idp.pem'), 'utf8');
+    // Recorded from: openssl x509 -in test/fixtures/saml-idp.pem -noout -fingerprint -sha1
+    expect(samlCertFingerprint(pem)).toBe('CF:65:F5:82:5F:E8:62:18:55:22:4C:8C:F4:BB:F0:18:A1:7F:64:EF');
+    const bare = pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s/g, '');
+    expect(samlCertFingerprint(bare)).toBe(samlCertFingerprint(pem));
   });
 
   test('proxy settings set upper- and lower-case twins', () => {

@@ -138,6 +138,21 @@ describe('bad site files fail with the file, the option, the value and the fix',
       `${VALID}resources: { memory_request: 8Gi, memory_limit: 4Gi }\n`,
       /resources\.memory_request: is larger than the memory limit/,
     ],
+    [
+      'OIDC without force_https',
+      `${VALID}oidc: { issuer_url: https://login.example.com, client_id: d, client_secret: { secret: oidc, key: s } }\n`,
+      /config\.force_https: is false but OpenID Connect is configured; OAuth needs HTTPS/,
+    ],
+    [
+      'OIDC with a plaintext client secret',
+      `${VALID}oidc: { issuer_url: https://login.example.com, client_id: d, client_secret: abc123 }\n`,
+      /oidc\.client_secret: a plaintext value is not allowed/,
+    ],
+    [
+      'SAML with both a certificate and a fingerprint',
+      `${VALID}saml: { target_url: https://idp.example.com/sso, certificate: x, cert_fingerprint: y }\n`,
+      /saml: needs exactly one of cert_fingerprint and certificate/,
+    ],
     ['bad kill delay', `${VALID}kill_delay: soon\n`, /kill_delay: "soon" is not a duration/],
   ])('fails if %s', (_name, yaml, expected) => {
     expect(problemsOf(yaml)).toMatch(expected);

@@ -214,6 +214,23 @@ export function secretEnvironment(config: ResolvedConfig, connection: readonly S
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** Variables this project sets from typed options: never settable through `extraEnv`, which would bypass their rules. */
+export const MANAGED_ENV_PATTERNS: readonly RegExp[] = [
+  /^CONTAINER_APP_/,
+  /^RAILS_ENV$/,
+  /^UNICORN_(SIDEKIQ_MAX_RSS|WORKERS)$/,
+  /^DISCOURSE_(HOSTNAME|ENABLE_CORS|CORS_ORIGIN|DEVELOPER_EMAILS|MAX_CATEGORY_NESTING|SERVE_STATIC_ASSETS|REFRESH_MAXMIND_DB_DURING_PRECOMPILE_DAYS)$/,
+  /^DISCOURSE_(SMTP|DB|REDIS|S3|SAML|OPENID_CONNECT|MAX_REQS|MAX_USER_API|MAX_ASSET|MAX_ADMIN_API|PROMETHEUS)_/,
+  /^DISCOURSE_(USE_S3|BACKUP_LOCATION|SECRET_KEY_BASE)$/,
+  /^FORCE_S3_UPLOADS$/,
+  /^(HTTP_PROXY|HTTPS_PROXY|NO_PROXY|http_proxy|https_proxy|no_proxy)$/,
+  /^PEBBLE/,
+  /^HOME$/,
+];
+
+/** Names that hold credentials: their values must come from Secrets. */
+export const SECRET_ENV_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEY($|_)|API_KEY|LICENSE_KEY|ACCESS_KEY)/i;
+
 /** A copy of `record` with keys in code-point order, so output never depends on insertion order. */
 export function sortRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
   const out: Record<string, T> = {};

@@ -13,7 +13,19 @@ import {
   isDnsSubdomain,
 } from './config';
 import { PostgresConnection } from './database';
-import { EnvironmentInputs, MetricsMode, OidcSettings, ProxySettings, SamlSettings, discourseEnvironment, secretEnvironment, SecretEnv } from './environment';
+import {
+  EnvironmentInputs,
+  MANAGED_ENV_PATTERNS,
+  MetricsMode,
+  OidcSettings,
+  ProxySettings,
+  SECRET_ENV_NAME,
+  SamlSettings,
+  sortRecord,
+  discourseEnvironment,
+  secretEnvironment,
+  SecretEnv,
+} from './environment';
 import { DatabaseExtensions } from './database-extensions';
 import type { Operation } from './operation-job';
 import { MOUNTED_PATHS } from './paths';
@@ -149,6 +161,19 @@ export interface DiscourseProps extends DiscourseConfig {
    * @default - no SAML
    */
   readonly saml?: SamlSettings;
+  /**
+   * More Discourse settings as plain env (e.g. `DISCOURSE_MAXMIND_ACCOUNT_ID`), for what
+   * the charm has no option for. Variables the typed options set are refused, and so
+   * are names that look like credentials: put those in `extraSecretEnv`.
+   * @default {}
+   * @see https://github.com/discourse/discourse/blob/main/config/discourse_defaults.conf
+   */
+  readonly extraEnv?: Readonly<Record<string, string>>;
+  /**
+   * More env from Secrets (e.g. `DISCOURSE_MAXMIND_LICENSE_KEY`).
+   * @default {}
+   */
+  readonly extraSecretEnv?: Readonly<Record<string, SecretKeyRef>>;
   /**
    * OpenID Connect login (the charm's oauth relation); needs `forceHttps`.
    * @default - no OIDC
@@ -364,6 +389,8 @@ export function resolveDiscourse(
     redis,
     saml,
     oidc,
+    extraEnv = {},
+    extraSecretEnv = {},
     proxy,
     metrics = DEFAULTS.metrics,
     pebble = PebbleSource.fromImage(),
@@ -573,6 +600,27 @@ export function resolveDiscourse(
       problems.push({ path: `networkPolicy.${n(key)}`, message: `${show(netpol[key])} is not a namespace name`, fix: 'use a DNS label' });
   }
 
+  const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+  const checkExtraName = (key: string, path: string) => {
+    if (!envName.test(key)) problems.push({ path, message: `${show(key)} is not an environment variable name`, fix: 'use letters, digits and _' });
+    else if (MANAGED_ENV_PATTERNS.some((re) => re.test(key)))
+      problems.push({ path, message: `${key} is set from the typed options`, fix: 'set the matching option (see the README options table) instead' });
+  };
+  for (const [key, value] of Object.entries(extraEnv)) {
+    checkExtraName(key, `${n('extraEnv')}.${key}`);
+    if (typeof value !== 'string') problems.push({ path: `${n('extraEnv')}.${key}`, message: `${show(value)} is not a string`, fix: 'quote the value' });
+    else if (SECRET_ENV_NAME.test(key))
+      problems.push({
+        path: `${n('extraEnv')}.${key}`,
+        message: 'looks like a credential; a plaintext value is not allowed here (value hidden)',
+        fix: `create a Secret and move it to ${n('extraSecretEnv')}: { ${key}: { secret: <name>, key: <key> } }`,
+      });
+  }
+  for (const [key, ref] of Object.entries(extraSecretEnv)) {
+    checkExtraName(key, `${n('extraSecretEnv')}.${key}`);
+    if (key in extraEnv) problems.push({ path: `${n('extraSecretEnv')}.${key}`, message: `is also in ${n('extraEnv')}`, fix: 'keep one of them' });
+    checkSecretRef(ref, `${n('extraSecretEnv')}.${key}`, problems);
+  }
   const plainConnection = { ...(database instanceof PostgresConnection ? database.plainEnvironment() : {}), ...(redis ? redisEnvironment(redis) : {}) };
   const inputs: EnvironmentInputs = { config: resolvedConfig, saml, oidc, proxy, metrics, connection: plainConnection, unicornWorkers };
   const secretConnection = [
@@ -613,8 +661,13 @@ export function resolveDiscourse(
     operations,
     database,
     redis,
-    environment: problems.length === 0 ? discourseEnvironment(inputs) : {},
-    secretEnvironment: problems.length === 0 ? secretEnvironment(resolvedConfig, secretConnection, oidc) : [],
+    environment: problems.length === 0 ? sortRecord({ ...discourseEnvironment(inputs), ...extraEnv }) : {},
+    secretEnvironment:
+      problems.length === 0
+        ? [...secretEnvironment(resolvedConfig, secretConnection, oidc), ...Object.entries(extraSecretEnv).map(([name, from]) => ({ name, from }))].sort(
+            (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+          )
+        : [],
   };
   return { resolved, problems };
 }

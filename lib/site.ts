@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'fs';
 import { basename, join } from 'path';
 import { Cpu } from 'cdk8s-plus-28';
 import { parseDocument } from 'yaml';
-import { configFromCharmOptions, isDnsLabel } from './config';
+import { SecretKeyRef, configFromCharmOptions, isDnsLabel } from './config';
 import { OidcSettings, samlCertFingerprint } from './environment';
 import { PostgresConnection } from './database';
 import { GitOpsOptions, validateGitOps } from './gitops';
@@ -47,6 +47,8 @@ const TOP_LEVEL = [
   'redis',
   'saml',
   'oidc',
+  'extra_env',
+  'extra_secret_env',
   'proxy',
   'metrics',
   'pebble',
@@ -164,6 +166,17 @@ function autoscalingOptions(r: Reader, value: unknown): AutoscalingSettings | un
     minReplicas: r.integer(s.min_replicas, 'autoscaling.min_replicas'),
     cpuUtilization: r.integer(s.cpu_utilization, 'autoscaling.cpu_utilization'),
   });
+}
+
+function secretMap(r: Reader, value: unknown, path: string): Record<string, SecretKeyRef> | undefined {
+  const s = r.section(value, path, Object.keys((value as object | undefined) ?? {}));
+  if (!s) return undefined;
+  const out: Record<string, SecretKeyRef> = {};
+  for (const [key, ref] of Object.entries(s)) {
+    const checked = r.secret(ref, `${path}.${key}`);
+    if (checked) out[key] = checked;
+  }
+  return out;
 }
 
 function oidcSettings(r: Reader, s: Record<string, unknown> | undefined): OidcSettings | undefined {
@@ -414,6 +427,8 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
         }
       : undefined,
     oidc: oidcSettings(r, oidc),
+    extraEnv: r.stringMap(raw.extra_env, 'extra_env'),
+    extraSecretEnv: secretMap(r, raw.extra_secret_env, 'extra_secret_env'),
     proxy: proxy
       ? {
           httpProxy: r.string(proxy.http_proxy, 'proxy.http_proxy'),

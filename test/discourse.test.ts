@@ -357,3 +357,44 @@ describe('Discourse construct (autoscaling)', () => {
     expect(() => synth(props)).toThrow(expected);
   });
 });
+
+describe('Discourse construct (extra env)', () => {
+  test('extra settings go to the layer, extra secrets to the container as secretKeyRef', () => {
+    const { manifests } = synth({
+      extraEnv: { DISCOURSE_MAXMIND_ACCOUNT_ID: '12345' },
+      extraSecretEnv: { DISCOURSE_MAXMIND_LICENSE_KEY: { secret: 'maxmind', key: 'license' } },
+    });
+    const layer = find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml'];
+    expect(layer).toContain('DISCOURSE_MAXMIND_ACCOUNT_ID: "12345"');
+    expect(layer).not.toContain('MAXMIND_LICENSE_KEY');
+    const container = find(manifests, 'Deployment', 'forum').spec.template.spec.containers[0];
+    expect(container.env).toContainEqual({ name: 'DISCOURSE_MAXMIND_LICENSE_KEY', valueFrom: { secretKeyRef: { name: 'maxmind', key: 'license' } } });
+  });
+
+  test.each([
+    [
+      'a variable an option manages',
+      { extraEnv: { DISCOURSE_SMTP_ADDRESS: 'x' } },
+      /extraEnv\.DISCOURSE_SMTP_ADDRESS: DISCOURSE_SMTP_ADDRESS is set from the typed options/,
+    ],
+    [
+      'a credential in plain env',
+      { extraEnv: { DISCOURSE_MAXMIND_LICENSE_KEY: 'abc' } },
+      /extraEnv\.DISCOURSE_MAXMIND_LICENSE_KEY: looks like a credential; a plaintext value is not allowed here/,
+    ],
+    ['an invalid name', { extraEnv: { 'BAD-NAME': 'x' } }, /extraEnv\.BAD-NAME: "BAD-NAME" is not an environment variable name/],
+    [
+      'a managed secret variable',
+      { extraSecretEnv: { DISCOURSE_DB_PASSWORD: { secret: 'x', key: 'y' } } },
+      /extraSecretEnv\.DISCOURSE_DB_PASSWORD: .* is set from the typed options/,
+    ],
+  ])('fails if %s', (_n, props, expected) => {
+    expect(() => synth(props)).toThrow(expected);
+  });
+
+  test('a plaintext credential in extra env is never echoed', () => {
+    expect(() => synth({ extraEnv: { DISCOURSE_API_TOKEN: 'sup3rs3cret' } })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('sup3rs3cret') }),
+    );
+  });
+});

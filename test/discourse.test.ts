@@ -361,11 +361,13 @@ describe('Discourse construct (autoscaling)', () => {
 describe('Discourse construct (extra env)', () => {
   test('extra settings go to the layer, extra secrets to the container as secretKeyRef', () => {
     const { manifests } = synth({
-      extraEnv: { DISCOURSE_MAXMIND_ACCOUNT_ID: '12345' },
+      extraEnv: { DISCOURSE_MAXMIND_ACCOUNT_ID: '12345', DISCOURSE_PROMETHEUS_TRUSTED_IP_ALLOWLIST_REGEX: '^10\\.' },
       extraSecretEnv: { DISCOURSE_MAXMIND_LICENSE_KEY: { secret: 'maxmind', key: 'license' } },
     });
     const layer = find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml'];
     expect(layer).toContain('DISCOURSE_MAXMIND_ACCOUNT_ID: "12345"');
+    // Plugin settings the metrics mode does not own stay available.
+    expect(layer).toContain('DISCOURSE_PROMETHEUS_TRUSTED_IP_ALLOWLIST_REGEX');
     expect(layer).not.toContain('MAXMIND_LICENSE_KEY');
     const container = find(manifests, 'Deployment', 'forum').spec.template.spec.containers[0];
     expect(container.env).toContainEqual({ name: 'DISCOURSE_MAXMIND_LICENSE_KEY', valueFrom: { secretKeyRef: { name: 'maxmind', key: 'license' } } });

@@ -1,7 +1,7 @@
 import { Size } from 'cdk8s';
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import { isDnsSubdomain } from './config';
+import { isDnsSubdomain, isLabelKey } from './config';
 import type { Discourse } from './discourse';
 import { Problem, ValidationError, show } from './problems';
 import { wholeMebibytes } from './props';
@@ -108,10 +108,8 @@ export function validateIngress(o: DiscourseIngressOptions, path: string): Probl
   if (o.maxBodySize !== undefined && wholeMebibytes(o.maxBodySize) === undefined)
     problems.push({ path: `${path}.maxBodySize`, message: 'must be a whole number of Mi, at least 1Mi', fix: 'use e.g. 100Mi' });
   for (const key of Object.keys(o.annotations ?? {})) {
-    const [prefix, name] = key.includes('/') ? key.split('/', 2) : [undefined, key];
-    if ((prefix !== undefined && !isDnsSubdomain(prefix)) || !/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(name)) {
+    if (!isLabelKey(key))
       problems.push({ path: `${path}.annotations`, message: `${show(key)} is not a valid annotation key`, fix: 'use prefix/name with a DNS prefix' });
-    }
   }
   return problems;
 }

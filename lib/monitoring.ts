@@ -3,7 +3,7 @@ import * as k8s from '../imports/k8s';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr, ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../imports/monitoring.coreos.com';
 import { discourseAlertRules } from './alerts';
 import { SKIP_DRY_RUN_ON_MISSING_CRD } from './annotations';
-import { isDnsLabel } from './config';
+import { isDnsLabel, isLabelKey, isLabelValue } from './config';
 import { appDashboard, serviceHealthDashboard } from './dashboards';
 import type { Discourse } from './discourse';
 import { parseGoDuration } from './pebble';
@@ -74,7 +74,7 @@ export function validateMonitoring(o: DiscourseMonitoringOptions, path: string):
     ['dashboardLabels', o.dashboardLabels],
   ] as const) {
     for (const [k, v] of Object.entries(labels ?? {})) {
-      if (!/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)) {
+      if (!isLabelKey(k) || !isLabelValue(v)) {
         problems.push({ path: `${path}.${key}`, message: `${show(`${k}: ${v}`)} is not a valid label`, fix: 'use Kubernetes label syntax' });
       }
     }

@@ -11,6 +11,8 @@ import {
   propNames,
   resolveConfig,
   isDnsSubdomain,
+  isLabelKey,
+  isLabelValue,
 } from './config';
 import { PostgresConnection } from './database';
 import {
@@ -347,8 +349,6 @@ const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-
 const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const FINGERPRINT = /^([0-9A-F]{2}:){19}[0-9A-F]{2}$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 /** A size as whole mebibytes (what manifests print), or undefined if it is not a positive whole number of them. */
 export function wholeMebibytes(size: Size): number | undefined {
@@ -497,7 +497,7 @@ export function resolveDiscourse(
       problems.push({ path: n('imagePullSecrets'), message: `${show(secret)} is not a Secret name`, fix: 'name a kubernetes.io/dockerconfigjson Secret' });
   }
   for (const [key, value] of Object.entries(nodeSelector)) {
-    if (!LABEL_KEY.test(key) || typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+    if (!isLabelKey(key) || typeof value !== 'string' || !isLabelValue(value)) {
       problems.push({ path: n('nodeSelector'), message: `${show(`${key}: ${String(value)}`)} is not a valid node label`, fix: 'use Kubernetes label syntax' });
     }
   }

@@ -15,7 +15,7 @@ import { S3AssetsJob } from './s3-assets-job';
 import { PebbleLayer, contentHash, renderLayer, validateLayer, validateLayerYaml } from './pebble';
 import { ValidationError } from './problems';
 import { DiscourseProps, ResolvedDiscourse, resolveDiscourse, sizeQuantity } from './props';
-import { commonLabels, discoursePodSpec, selectorLabels } from './workload';
+import { commonLabels, discoursePodSpec, egressPorts, selectorLabels } from './workload';
 
 /** Pod-template annotation whose change rolls the pods (the charm's config_changed restart). */
 export const CONFIG_HASH_ANNOTATION = 'discourse-cdk8s.io/config-hash';
@@ -191,11 +191,19 @@ export class Discourse extends Construct {
       metadata,
       spec: {
         podSelector: { matchLabels: this.selectorLabels },
-        policyTypes: ['Ingress'],
+        policyTypes: r.networkPolicy.restrictEgress ? ['Ingress', 'Egress'] : ['Ingress'],
         ingress: [
           { from: [namespace(r.networkPolicy.ingressNamespace)], ports: [tcp('http')] },
           { from: [namespace(r.networkPolicy.monitoringNamespace)], ports: [tcp(metricsPort)] },
         ],
+        ...(r.networkPolicy.restrictEgress
+          ? {
+              egress: [
+                { ports: [53, 53].map((port, i) => ({ protocol: i === 0 ? 'UDP' : 'TCP', port: k8s.IntOrString.fromNumber(port) })) },
+                { ports: egressPorts(r).map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })) },
+              ],
+            }
+          : {}),
       },
     });
   }

@@ -127,6 +127,12 @@ export interface NetworkPolicySettings {
   readonly ingressNamespace?: string;
   /** @default 'monitoring' */
   readonly monitoringNamespace?: string;
+  /**
+   * Also restrict egress to DNS and the ports the site needs: PostgreSQL, Redis, SMTP,
+   * HTTP(S) (S3, identity providers, link previews), Loki and the proxy.
+   * @default false
+   */
+  readonly restrictEgress?: boolean;
 }
 
 /** Props of a Discourse site: every charm option plus how the pod runs. */
@@ -594,6 +600,7 @@ export function resolveDiscourse(
     enabled: networkPolicy.enabled ?? true,
     ingressNamespace: networkPolicy.ingressNamespace ?? DEFAULTS.ingressNamespace,
     monitoringNamespace: networkPolicy.monitoringNamespace ?? DEFAULTS.monitoringNamespace,
+    restrictEgress: networkPolicy.restrictEgress ?? false,
   };
   for (const key of ['ingressNamespace', 'monitoringNamespace'] as const) {
     if (!isDnsLabel(netpol[key]))

@@ -375,7 +375,7 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   const proxy = r.section(raw.proxy, 'proxy', ['http_proxy', 'https_proxy', 'no_proxy']);
   const pebble = r.section(raw.pebble, 'pebble', ['source', 'path', 'image']);
   const uploads = r.section(raw.uploads, 'uploads', ['size', 'storage_class', 'access_mode']);
-  const netpol = r.section(raw.network_policy, 'network_policy', ['enabled', 'ingress_namespace', 'monitoring_namespace']);
+  const netpol = r.section(raw.network_policy, 'network_policy', ['enabled', 'ingress_namespace', 'monitoring_namespace', 'restrict_egress']);
 
   let pebbleSource: PebbleSource | undefined;
   if (pebble) {
@@ -455,6 +455,7 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
           enabled: r.boolean(netpol.enabled, 'network_policy.enabled'),
           ingressNamespace: r.string(netpol.ingress_namespace, 'network_policy.ingress_namespace'),
           monitoringNamespace: r.string(netpol.monitoring_namespace, 'network_policy.monitoring_namespace'),
+          restrictEgress: r.boolean(netpol.restrict_egress, 'network_policy.restrict_egress'),
         }
       : undefined,
   };

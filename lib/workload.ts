@@ -35,6 +35,26 @@ export function secretEnvVars(secrets: readonly SecretEnv[]): k8s.EnvVar[] {
   return secrets.map((s) => ({ name: s.name, valueFrom: { secretKeyRef: { name: s.from.secret, key: s.from.key } } }));
 }
 
+/** Port of an http(s) URL, explicit or by scheme. */
+function urlPort(url: string): number {
+  const u = new URL(url);
+  return u.port !== '' ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+}
+
+/**
+ * TCP ports the web pods may connect to when egress is restricted: HTTP(S) for S3,
+ * identity providers and link previews (onebox), plus the database, Redis, SMTP, Loki
+ * and proxy ports in use. Ports held in Secrets are unknown here; 5432 is assumed.
+ */
+export function egressPorts(r: ResolvedDiscourse): number[] {
+  const db = r.database.sources.port;
+  const ports = [80, 443, 'value' in db ? Number(db.value) : 5432, r.redis.port ?? 6379];
+  if (r.config.smtpAddress !== '') ports.push(r.config.smtpPort);
+  if (r.lokiUrl) ports.push(urlPort(r.lokiUrl));
+  for (const proxy of [r.environment.HTTP_PROXY, r.environment.HTTPS_PROXY]) if (proxy) ports.push(urlPort(proxy));
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
 /** The restricted-profile container security context. */
 export function containerSecurityContext(readOnlyRootFilesystem = true): k8s.SecurityContext {
   return {

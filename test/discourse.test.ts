@@ -234,6 +234,31 @@ describe('Discourse construct (options)', () => {
     expect(parse(find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml']).services.discourse['kill-delay']).toBe('45s');
   });
 
+  test('egress can be restricted to DNS and the ports the site uses', () => {
+    const { manifests } = synth({
+      networkPolicy: { restrictEgress: true },
+      smtpAddress: 'smtp.example.com',
+      smtpPort: 465,
+      smtpEnableStartTls: false,
+      smtpForceTls: true,
+      redis: { host: 'forum-redis', port: 6380 },
+      lokiUrl: 'http://loki.monitoring:3100/loki/api/v1/push',
+    });
+    expectValidManifests(manifests);
+    const np = find(manifests, 'NetworkPolicy', 'forum');
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.spec.egress).toEqual([
+      {
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
+      { ports: [80, 443, 465, 3100, 5432, 6380].map((port) => ({ protocol: 'TCP', port })) },
+    ]);
+    expect(find(synth().manifests, 'NetworkPolicy', 'forum').spec.egress).toBeUndefined();
+  });
+
   test('the network policy can be turned off', () => {
     expect(synth({ networkPolicy: { enabled: false } }).manifests.filter((m) => m.kind === 'NetworkPolicy')).toEqual([]);
   });

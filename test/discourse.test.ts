@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { CONFIG_HASH_ANNOTATION } from '../lib/discourse';
 import { PostgresConnection } from '../lib/database';
 import { PebbleSource } from '../lib/props';
-import { Json, find, synth } from './fixtures';
+import { Json, find, synth, S3 } from './fixtures';
 import { expectValidManifests } from './schema';
 
 describe('Discourse construct (defaults)', () => {
@@ -308,14 +308,7 @@ describe('Discourse construct (scheduling and rollouts)', () => {
   });
 
   test('several replicas spread over nodes, selected by the web labels', () => {
-    const s3 = {
-      s3Enabled: true,
-      s3Bucket: 'b-uploads',
-      s3Region: 'r',
-      s3AccessKeyId: { secret: 's', key: 'i' },
-      s3SecretAccessKey: { secret: 's', key: 'k' },
-    };
-    const deployment = find(synth({ replicas: 2, ...s3 }).manifests, 'Deployment', 'forum');
+    const deployment = find(synth({ replicas: 2, ...S3 }).manifests, 'Deployment', 'forum');
     expect(deployment.spec.template.spec.topologySpreadConstraints).toEqual([
       {
         maxSkew: 1,
@@ -348,10 +341,8 @@ describe('Discourse construct (scheduling and rollouts)', () => {
 });
 
 describe('Discourse construct (autoscaling)', () => {
-  const s3 = { s3Enabled: true, s3Bucket: 'b-uploads', s3Region: 'r', s3AccessKeyId: { secret: 's', key: 'i' }, s3SecretAccessKey: { secret: 's', key: 'k' } };
-
   test('an HPA on CPU owns the replica count; PDB and spread follow the maximum', () => {
-    const { manifests } = synth({ ...s3, autoscaling: { maxReplicas: 6 } });
+    const { manifests } = synth({ ...S3, autoscaling: { maxReplicas: 6 } });
     expectValidManifests(manifests);
     const deployment = find(manifests, 'Deployment', 'forum');
     expect(deployment.spec.replicas).toBeUndefined();
@@ -371,13 +362,13 @@ describe('Discourse construct (autoscaling)', () => {
       { autoscaling: { maxReplicas: 3 } },
       /autoscaling\.maxReplicas: 3 replicas would share a ReadWriteOnce uploads volume/,
     ],
-    ['both replicas and autoscaling', { ...s3, replicas: 2, autoscaling: { maxReplicas: 3 } }, /replicas: is set together with autoscaling/],
+    ['both replicas and autoscaling', { ...S3, replicas: 2, autoscaling: { maxReplicas: 3 } }, /replicas: is set together with autoscaling/],
     [
       'a maximum below the minimum',
-      { ...s3, autoscaling: { minReplicas: 4, maxReplicas: 3 } },
+      { ...S3, autoscaling: { minReplicas: 4, maxReplicas: 3 } },
       /autoscaling\.maxReplicas: 3 is not between minReplicas \(4\) and 100/,
     ],
-    ['a CPU target above 100 %', { ...s3, autoscaling: { maxReplicas: 3, cpuUtilization: 150 } }, /autoscaling\.cpuUtilization: 150 is not a percentage/],
+    ['a CPU target above 100 %', { ...S3, autoscaling: { maxReplicas: 3, cpuUtilization: 150 } }, /autoscaling\.cpuUtilization: 150 is not a percentage/],
   ])('fails if %s', (_n, props, expected) => {
     expect(() => synth(props)).toThrow(expected);
   });

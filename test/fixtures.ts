@@ -11,6 +11,15 @@ export const MINIMAL: DiscourseProps = {
   redis: { host: 'forum-redis' },
 };
 
+/** S3 settings that satisfy the charm's rule (all four required values), for tests that need several replicas. */
+export const S3: Partial<DiscourseProps> = {
+  s3Enabled: true,
+  s3Bucket: 'b-uploads',
+  s3Region: 'r',
+  s3AccessKeyId: { secret: 's', key: 'i' },
+  s3SecretAccessKey: { secret: 's', key: 'k' },
+};
+
 /** Synthesizes one Discourse construct in a fresh chart. */
 export function synth(props: Partial<DiscourseProps> = {}, id = 'forum'): { manifests: Manifest[]; discourse: Discourse } {
   const chart = Testing.chart();

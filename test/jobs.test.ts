@@ -4,7 +4,7 @@ import { DatabaseExtensions } from '../lib/database-extensions';
 import { OPERATION_SCRIPTS, validateOperation } from '../lib/operation-job';
 import { PostgresConnection } from '../lib/database';
 import { Manifest } from '../lib/output';
-import { Json, MINIMAL, find, synth } from './fixtures';
+import { Json, MINIMAL, find, synth, S3 } from './fixtures';
 import { expectValidManifests } from './schema';
 
 const jobs = (manifests: readonly Manifest[]) => manifests.filter((m) => m.kind === 'Job') as Json[];
@@ -102,14 +102,7 @@ describe('other Jobs', () => {
   });
 
   test('S3 assets are uploaded by a Job hashed on image and S3 settings', () => {
-    const s3 = {
-      s3Enabled: true,
-      s3Bucket: 'b-uploads',
-      s3Region: 'r',
-      s3AccessKeyId: { secret: 's', key: 'i' },
-      s3SecretAccessKey: { secret: 's', key: 'k' },
-    };
-    const name = (extra = {}) => jobs(synth({ ...s3, ...extra }).manifests).find((j) => j.metadata.name.startsWith('forum-s3-assets-'))!;
+    const name = (extra = {}) => jobs(synth({ ...S3, ...extra }).manifests).find((j) => j.metadata.name.startsWith('forum-s3-assets-'))!;
     expect(name().spec.template.spec.containers[0].command).toEqual(['/srv/discourse/app/bin/bundle', 'exec', 'rake', 's3:upload_assets']);
     expect(name({ s3Bucket: 'other-bucket' }).metadata.name).not.toBe(name().metadata.name);
     expect(jobs(synth().manifests).some((j) => j.metadata.name.startsWith('forum-s3-assets-'))).toBe(false);

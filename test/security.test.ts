@@ -3,7 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { DatabaseExtensions } from '../lib/database-extensions';
 import { PebbleSource } from '../lib/props';
 import { renderSites } from '../lib/synth';
-import { Json, synth } from './fixtures';
+import { Json, S3, synth } from './fixtures';
 
 /** Every pod template in a set of manifests, with where it came from. */
 function podSpecs(manifests: readonly Json[]): Array<[string, Json]> {
@@ -60,11 +60,7 @@ describe('every pod meets Pod Security "restricted", with requests and limits', 
     const { manifests } = synth({
       pebble: PebbleSource.fromInitContainer('ghcr.io/acme/pebble:1.32'),
       databaseExtensions: DatabaseExtensions.withSuperuserJob({ superuserSecret: 'su' }),
-      s3Enabled: true,
-      s3Bucket: 'b-uploads',
-      s3Region: 'r',
-      s3AccessKeyId: { secret: 's', key: 'i' },
-      s3SecretAccessKey: { secret: 's', key: 'k' },
+      ...S3,
       operations: [{ action: 'promote-user', email: 'a@example.com' }],
     });
     const pods = podSpecs(manifests as Json[]);

@@ -35,7 +35,7 @@ export interface PostgresValues {
   readonly password: SecretKeyRef;
 }
 
-export type PostgresPreset = 'cloudnativepg' | 'crunchy-pgo' | 'secret' | 'values';
+export type PostgresPreset = 'cloudnativepg' | 'crunchy-pgo' | 'zalando' | 'secret' | 'values';
 
 /**
  * How Discourse reaches PostgreSQL. The password (and, for operator presets,
@@ -57,6 +57,23 @@ export class PostgresConnection {
    */
   public static fromCrunchyPgo(cluster: string, user: string): PostgresConnection {
     return PostgresConnection.secretConnection('crunchy-pgo', cluster, { secret: `${cluster}-pguser-${user}`, usernameKey: 'user' });
+  }
+
+  /**
+   * Zalando postgres-operator's credentials Secret `<user>.<cluster>.credentials.postgresql.acid.zalan.do`
+   * (keys username, password). It holds no host or database, so the host is the cluster's
+   * Service (`<cluster>`) and the database is given.
+   * @see https://postgres-operator.readthedocs.io/en/latest/user/#connect-to-postgresql
+   */
+  public static fromZalandoPostgres(cluster: string, user: string, database = 'discourse'): PostgresConnection {
+    const secret = `${user}.${cluster}.credentials.postgresql.acid.zalan.do`;
+    return new PostgresConnection('zalando', cluster, {
+      host: { value: cluster },
+      port: { value: '5432' },
+      database: { value: database },
+      username: { from: { secret, key: 'username' } },
+      password: { from: { secret, key: 'password' } },
+    });
   }
 
   /** Any Secret holding the whole connection, with its key names. */

@@ -280,18 +280,18 @@ function cpu(r: Reader, value: unknown, path: string): Cpu | undefined {
 }
 
 function database(r: Reader, value: unknown): PostgresConnection | undefined {
-  const db = r.section(value, 'database', ['cloudnativepg', 'crunchy_pgo', 'secret', 'host', 'port', 'name', 'user', 'password', 'extensions']);
+  const db = r.section(value, 'database', ['cloudnativepg', 'crunchy_pgo', 'zalando', 'secret', 'host', 'port', 'name', 'user', 'password', 'extensions']);
   if (!db) {
     r.problems.push({ path: 'database', message: 'is required', fix: 'add database: { cloudnativepg: { cluster: <name> } } or another form (see README)' });
     return undefined;
   }
-  const forms = ['cloudnativepg', 'crunchy_pgo', 'secret', 'host'].filter((k) => db[k] !== undefined);
+  const forms = ['cloudnativepg', 'crunchy_pgo', 'zalando', 'secret', 'host'].filter((k) => db[k] !== undefined);
   // extensions is read by databaseExtensions(); it is not a connection form.
   if (forms.length !== 1) {
     r.problems.push({
       path: 'database',
       message: forms.length === 0 ? 'names no connection' : `mixes ${forms.join(' and ')}`,
-      fix: 'use exactly one of cloudnativepg, crunchy_pgo, secret, or host/port/name/user/password',
+      fix: 'use exactly one of cloudnativepg, crunchy_pgo, zalando, secret, or host/port/name/user/password',
     });
     return undefined;
   }
@@ -305,6 +305,14 @@ function database(r: Reader, value: unknown): PostgresConnection | undefined {
     const cluster = r.string(s?.cluster, 'database.crunchy_pgo.cluster');
     const user = r.string(s?.user, 'database.crunchy_pgo.user');
     return cluster === undefined || user === undefined ? undefined : PostgresConnection.fromCrunchyPgo(cluster, user);
+  }
+  if (db.zalando !== undefined) {
+    const s = r.section(db.zalando, 'database.zalando', ['cluster', 'user', 'database']);
+    const cluster = r.string(s?.cluster, 'database.zalando.cluster');
+    const user = r.string(s?.user, 'database.zalando.user');
+    return cluster === undefined || user === undefined
+      ? undefined
+      : PostgresConnection.fromZalandoPostgres(cluster, user, r.string(s?.database, 'database.zalando.database'));
   }
   if (db.secret !== undefined) {
     const p = 'database.secret';

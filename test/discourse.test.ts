@@ -213,6 +213,16 @@ describe('Discourse construct (options)', () => {
     expect(env).toContainEqual({ name: 'DISCOURSE_DB_USERNAME', valueFrom: { secretKeyRef: { name: 'hippo-pguser-discourse', key: 'user' } } });
   });
 
+  test('Zalando preset: host and database in the layer, user and password from the operator Secret', () => {
+    const { manifests } = synth({ database: PostgresConnection.fromZalandoPostgres('acid-forum', 'discourse') });
+    const layer = parse(find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml']);
+    expect(layer.services.discourse.environment).toMatchObject({ DISCOURSE_DB_HOST: 'acid-forum', DISCOURSE_DB_PORT: '5432', DISCOURSE_DB_NAME: 'discourse' });
+    const env = find(manifests, 'Deployment', 'forum').spec.template.spec.containers[0].env;
+    const secret = 'discourse.acid-forum.credentials.postgresql.acid.zalan.do';
+    expect(env).toContainEqual({ name: 'DISCOURSE_DB_USERNAME', valueFrom: { secretKeyRef: { name: secret, key: 'username' } } });
+    expect(env).toContainEqual({ name: 'DISCOURSE_DB_PASSWORD', valueFrom: { secretKeyRef: { name: secret, key: 'password' } } });
+  });
+
   test('explicit values put host and name in the layer and keep only the password secret', () => {
     const { manifests } = synth({ database: PostgresConnection.fromValues({ host: 'pg.db', password: { secret: 'pg', key: 'pw' } }) });
     const layer = parse(find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml']);

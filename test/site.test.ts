@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { charmNames } from '../lib/config';
+import { PostgresConnection } from '../lib/database';
 import { DatabaseExtensions } from '../lib/database-extensions';
 import { DiscourseIngressOptions, IngressTls } from '../lib/ingress';
 import { diffTrees, readTree, renderCharts } from '../lib/output';
@@ -43,6 +44,15 @@ describe('site file sections', () => {
     expect(ingress).toMatchObject({ className: 'traefik', controller: 'generic', extraHosts: ['www.forum.example.com'], stickySessions: false });
     expect(ingress.tls).toEqual(IngressTls.fromSecret('forum-cert'));
     expect(ingress.maxBodySize!.toMebibytes()).toBe(100);
+  });
+
+  test('the Zalando database form', () => {
+    const { site, problems } = parseSite(
+      BASE.replace('cloudnativepg: { cluster: forum-db }', 'zalando: { cluster: acid-forum, user: discourse, database: forum }'),
+      'sites/forum.yaml',
+    );
+    expect(problems).toEqual([]);
+    expect(site!.props.database).toEqual(PostgresConnection.fromZalandoPostgres('acid-forum', 'discourse', 'forum'));
   });
 
   test('sections can be switched off', () => {

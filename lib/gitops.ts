@@ -127,11 +127,11 @@ export function fluxSite(scope: Construct, site: GitOpsSite): { source: GitRepos
       path: `./${sitePath(site)}`,
       prune: true,
       // Explicit checks instead of wait: true, which would also block on one-off operation Jobs.
+      // No targetNamespace: every object names its namespace, and some (dashboards) may live elsewhere.
       wait: false,
       healthChecks,
       timeout: '15m',
       retryInterval: '1m',
-      targetNamespace: site.namespace,
       sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: `discourse-${site.name}` },
     },
   });

@@ -58,15 +58,19 @@ export function renderCharts(charts: readonly SiteChart[], gitops?: Chart): Outp
   for (const chart of charts) {
     const { name, namespace, file } = chart.site;
     const files: string[] = [];
+    let elsewhere = false;
     for (const raw of chart.toJson() as Manifest[]) {
       const m = withNamespace(raw, namespace);
+      if (m.metadata.namespace !== undefined && m.metadata.namespace !== namespace) elsewhere = true;
       const fileName = manifestFileName(m);
       const path = `${name}/${fileName}`;
       if (tree.has(path)) throw new Error(`two objects would be written to dist/${path}: rename one of them`);
       tree.set(path, renderManifest(m, join(basename(dirname(file)), basename(file))));
       files.push(fileName);
     }
-    tree.set(`${name}/kustomization.yaml`, kustomization(namespace, files));
+    // kustomize's namespace field moves every object into it; when some object deliberately
+    // lives elsewhere (dashboards for a Grafana sidecar), the explicit namespaces must win.
+    tree.set(`${name}/kustomization.yaml`, kustomization(elsewhere ? undefined : namespace, files));
   }
   if (gitops) {
     const folders = new Map<string, string[]>();

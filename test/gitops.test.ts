@@ -39,7 +39,6 @@ describe('GitOps objects', () => {
     expect(k.spec).toMatchObject({
       path: './dist/forum',
       prune: true,
-      targetNamespace: 'forum-ns',
       sourceRef: { kind: 'GitRepository', name: 'discourse-forum' },
     });
     expect(k.spec.healthChecks).toEqual([

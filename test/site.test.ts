@@ -149,6 +149,23 @@ describe('a fleet of sites', () => {
   });
 });
 
+describe('objects in another namespace', () => {
+  test('dashboards for a sidecar elsewhere keep their namespace: the kustomization then sets none', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'discourse-sites-'));
+    writeFileSync(join(dir, 'forum.yaml'), `${BASE}monitoring: { dashboard_namespace: grafana }\n`);
+    writeFileSync(join(dir, 'plain.yaml'), BASE);
+    const { sites, errors } = loadSites(dir);
+    expect(errors).toEqual([]);
+    const built = buildApp(sites);
+    const tree = renderCharts(built.charts, built.gitops);
+    expect(tree.get('forum/kustomization.yaml')).not.toMatch(/^namespace:/m);
+    expect(tree.get('forum/configmap-forum-dashboard-app.yaml')).toMatch(/^ {2}namespace: grafana$/m);
+    expect(tree.get('forum/deployment-forum.yaml')).toMatch(/^ {2}namespace: forum$/m);
+    expect(tree.get('plain/kustomization.yaml')).toMatch(/^namespace: plain$/m);
+    rmSync(dir, { recursive: true });
+  });
+});
+
 describe('npm run synth (the CLI)', () => {
   const run = (args: string[], cwd: string) =>
     spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'main.ts'), ...args], {

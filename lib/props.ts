@@ -158,7 +158,10 @@ export interface DiscourseProps extends DiscourseConfig {
    * @default - a fixed `replicas`
    */
   readonly autoscaling?: AutoscalingSettings;
-  /** @default - see DiscourseResources */
+  /**
+   * CPU and memory requests and limits of the Discourse container (Jobs use the same).
+   * @default - 500m/2 CPU, 2Gi/4Gi memory (see DiscourseResources)
+   */
   readonly resources?: DiscourseResources;
   /** PostgreSQL connection. */
   readonly database: PostgresConnection;
@@ -218,7 +221,10 @@ export interface DiscourseProps extends DiscourseConfig {
    * @default Duration.minutes(10)
    */
   readonly startupTimeout?: Duration;
-  /** @default - resources as in DiscourseResources */
+  /**
+   * The PersistentVolumeClaim for uploads and local backups; only when S3 is off.
+   * @default - 20Gi ReadWriteOnce on the default StorageClass (see UploadsVolume)
+   */
   readonly uploads?: UploadsVolume;
   /**
    * `SECRET_KEY_BASE` from a Secret, so sessions survive a Redis flush.
@@ -230,7 +236,10 @@ export interface DiscourseProps extends DiscourseConfig {
    * @default - logs go to stdout only
    */
   readonly lokiUrl?: string;
-  /** @default - see NetworkPolicySettings */
+  /**
+   * The site's NetworkPolicy.
+   * @default - on: ingress from ingress-nginx and monitoring only (see NetworkPolicySettings)
+   */
   readonly networkPolicy?: NetworkPolicySettings;
   /**
    * Secrets for pulling the image from a private registry (where you pushed the rock).

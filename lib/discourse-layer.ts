@@ -23,9 +23,9 @@ export interface DiscourseLayerOptions {
   readonly bootSeconds: number;
   /** Copy the log files to stdout with a `discourse-logs` service. */
   readonly tailLogs: boolean;
-  /** Loki push URL for a Pebble log target. */
+  /** Loki push URL for a Pebble log target. @default - no log target */
   readonly lokiUrl?: string;
-  /** Labels for the Loki log target. */
+  /** Labels for the Loki log target. @default {} */
   readonly lokiLabels?: Readonly<Record<string, string>>;
 }
 

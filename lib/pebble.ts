@@ -11,39 +11,71 @@ export type Override = 'merge' | 'replace';
 export type ServiceAction = 'restart' | 'shutdown' | 'failure-shutdown' | 'success-shutdown' | 'ignore';
 export type CheckLevel = 'alive' | 'ready';
 
+/** A service entry of a layer (`services.<name>`), with Pebble's own defaults. */
 export interface PebbleService {
+  /** How this entry combines with the same service in earlier layers. */
   readonly override: Override;
+  /** @default - none */
   readonly summary?: string;
+  /** @default - none */
   readonly description?: string;
+  /** Command line, split like a shell would but run without one (no `$VAR` expansion). */
   readonly command: string;
+  /** @default 'disabled' */
   readonly startup?: 'enabled' | 'disabled';
+  /** Services to start after. @default [] */
   readonly after?: readonly string[];
+  /** Services to start before. @default [] */
   readonly before?: readonly string[];
+  /** Services that must also run. @default [] */
   readonly requires?: readonly string[];
+  /** Added to the environment Pebble itself has. @default {} */
   readonly environment?: Readonly<Record<string, string>>;
+  /** @default - Pebble's own user */
   readonly user?: string;
+  /** @default - Pebble's own uid */
   readonly userId?: number;
+  /** @default - Pebble's own group */
   readonly group?: string;
+  /** @default - Pebble's own gid */
   readonly groupId?: number;
+  /** @default - Pebble's working directory */
   readonly workingDir?: string;
+  /** @default 'restart' */
   readonly onSuccess?: ServiceAction;
+  /** @default 'restart' */
   readonly onFailure?: ServiceAction;
+  /** Action per failing check. @default {} (ignore) */
   readonly onCheckFailure?: Readonly<Record<string, ServiceAction>>;
+  /** @default '500ms' */
   readonly backoffDelay?: string;
+  /** @default 2.0 */
   readonly backoffFactor?: number;
+  /** @default '30s' */
   readonly backoffLimit?: string;
+  /** SIGTERM → SIGKILL grace. @default '5s' */
   readonly killDelay?: string;
 }
 
+/** A check entry of a layer (`checks.<name>`): exactly one of http, tcp, exec. */
 export interface PebbleCheck {
+  /** How this entry combines with the same check in earlier layers. */
   readonly override: Override;
+  /** Used by `/v1/health?level=`; `ready` implies `alive`. @default - none (counts for neither level) */
   readonly level?: CheckLevel;
+  /** @default 'enabled' */
   readonly startup?: 'enabled' | 'disabled';
+  /** @default '10s' */
   readonly period?: string;
+  /** Capped to the period. @default '3s' */
   readonly timeout?: string;
+  /** Consecutive failures before the check is down. @default 3 */
   readonly threshold?: number;
+  /** @default - not an HTTP check */
   readonly http?: { readonly url: string; readonly headers?: Readonly<Record<string, string>> };
+  /** @default - not a TCP check */
   readonly tcp?: { readonly port: number; readonly host?: string };
+  /** @default - not an exec check */
   readonly exec?: {
     readonly command: string;
     readonly serviceContext?: string;
@@ -53,19 +85,30 @@ export interface PebbleCheck {
   };
 }
 
+/** A log forwarding entry of a layer (`log-targets.<name>`). */
 export interface PebbleLogTarget {
+  /** How this entry combines with the same target in earlier layers. */
   readonly override: Override;
   readonly type: 'loki' | 'opentelemetry' | 'syslog';
+  /** Push URL. */
   readonly location: string;
+  /** Service names, `all`, or `-name` to exclude. */
   readonly services: readonly string[];
+  /** Labels on every entry (values may use `$ENV`). @default {} */
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/** A Pebble layer file. */
 export interface PebbleLayer {
+  /** @default - none */
   readonly summary?: string;
+  /** @default - none */
   readonly description?: string;
+  /** @default {} */
   readonly services?: Readonly<Record<string, PebbleService>>;
+  /** @default {} */
   readonly checks?: Readonly<Record<string, PebbleCheck>>;
+  /** @default {} */
   readonly logTargets?: Readonly<Record<string, PebbleLogTarget>>;
 }
 

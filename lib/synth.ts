@@ -11,7 +11,7 @@ export interface SynthOptions {
   readonly sitesDir: string;
   /** Output folder (replaced as a whole). */
   readonly outdir: string;
-  /** Compare instead of write; fail when `outdir` is stale. */
+  /** Compare instead of write; fail when `outdir` is stale. @default false */
   readonly check?: boolean;
 }
 

@@ -1,0 +1,33 @@
+import { readFileSync, readdirSync } from 'fs';
+import { join } from 'path';
+
+/**
+ * The style rule "every optional prop says its default" as a test: each `readonly x?:`
+ * of an exported input type of lib/ (props, options, settings, connections, the Pebble
+ * model) has a doc comment with `@default` right above it. Resolved and internal types,
+ * whose fields are all set, are not inputs.
+ */
+describe('props documentation', () => {
+  const LIB = join(__dirname, '..', 'lib');
+  const INPUT_TYPE = /(Props|Options|Settings|Connection|Image|Resources|Volume|Keys|Values|Config)$|^Pebble/;
+  const missing: string[] = [];
+  for (const file of readdirSync(LIB).filter((f) => f.endsWith('.ts'))) {
+    const lines = readFileSync(join(LIB, file), 'utf8').split('\n');
+    let inExportedInterface = false;
+    lines.forEach((line, i) => {
+      const declared = /^export interface (\w+)/.exec(line);
+      if (declared) inExportedInterface = INPUT_TYPE.test(declared[1]) && !declared[1].startsWith('Resolved');
+      else if (/^}/.test(line)) inExportedInterface = false;
+      const m = /^ {2}readonly (\w+)\?:/.exec(line);
+      if (!inExportedInterface || !m) return;
+      let j = i - 1;
+      const doc: string[] = [];
+      while (j >= 0 && /^\s*(\/\*\*|\*|\*\/)/.test(lines[j])) doc.unshift(lines[j--]);
+      if (!doc.join('\n').includes('@default')) missing.push(`${file}:${i + 1} ${m[1]}`);
+    });
+  }
+
+  test('every optional prop of an exported interface documents its default', () => {
+    expect(missing).toEqual([]);
+  });
+});

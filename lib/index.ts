@@ -5,6 +5,7 @@ export * from './discourse-layer';
 export * from './environment';
 export * from './gitops';
 export * from './ingress';
+export * from './juju-import';
 export * from './annotations';
 export * from './cnpg-database';
 export * from './database-extensions';

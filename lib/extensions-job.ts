@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import type { Discourse } from './discourse';
 import { argoPreSync } from './annotations';
 import { discourseJobPod, oneShotName } from './one-shot';
-import { DEFAULT_EXTENSIONS, DatabaseExtensions, SuperuserJobOptions } from './database-extensions';
+import { DatabaseExtensions, SuperuserJobOptions } from './database-extensions';
 import { ValidationError } from './problems';
 import { containerSecurityContext } from './workload';
 
@@ -15,8 +15,9 @@ import { containerSecurityContext } from './workload';
 export class ExtensionsSetupJob extends Construct {
   constructor(scope: Construct, id: string, discourse: Discourse, options: SuperuserJobOptions) {
     super(scope, id);
-    const problems = DatabaseExtensions.withSuperuserJob(options).validate(discourse.resolved.database, 'database.extensions');
-    const extensions = options.extensions ?? DEFAULT_EXTENSIONS;
+    const strategy = DatabaseExtensions.withSuperuserJob(options);
+    const problems = strategy.validate(discourse.resolved.database, 'database.extensions');
+    const extensions = strategy.extensions;
     if (problems.length > 0) throw new ValidationError(`ExtensionsSetupJob ${this.node.path}`, problems);
     const db = discourse.resolved.database.sources;
     const fromSource = (name: string, source: typeof db.host): k8s.EnvVar =>

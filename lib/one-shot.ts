@@ -22,29 +22,37 @@ export function jobEnv(discourse: Discourse, extra: k8s.EnvVar[] = []): k8s.EnvV
   return [{ name: 'HOME', value: '/tmp' }, ...plain, ...secretEnvVars(discourse.resolved.secretEnvironment), ...extra];
 }
 
+/** A container running `command` in the Discourse image with the site's env, resources and scratch volumes. */
+function discourseProcess(discourse: Discourse, name: string, command: string[], extraEnv: k8s.EnvVar[] = []): k8s.Container {
+  const r = discourse.resolved;
+  return {
+    name,
+    image: r.image,
+    imagePullPolicy: 'IfNotPresent',
+    workingDir: APP_DIR,
+    command,
+    env: jobEnv(discourse, extraEnv),
+    resources: containerResources(r),
+    securityContext: containerSecurityContext(r.readOnlyRootFilesystem),
+    volumeMounts: scratchMounts(r, false).map(([volume, mountPath]) => ({ name: volume, mountPath })),
+  };
+}
+
 /**
  * The init container that holds web pods until the migration Job has brought
  * the schema up to date: for Flux and `kubectl apply`, which have no PreSync.
  * `db:abort_if_pending_migrations` exits non-zero while migrations are pending.
  */
 export function waitForMigrationsContainer(discourse: Discourse): k8s.Container {
-  return {
-    name: 'wait-for-migrations',
-    image: discourse.resolved.image,
-    imagePullPolicy: 'IfNotPresent',
-    workingDir: APP_DIR,
-    command: ['sh', '-c', `until ${BUNDLE} exec rake db:abort_if_pending_migrations; do echo "waiting for the migration Job"; sleep 15; done`],
-    env: jobEnv(discourse),
-    resources: containerResources(discourse.resolved),
-    securityContext: containerSecurityContext(discourse.resolved.readOnlyRootFilesystem),
-    volumeMounts: scratchMounts(discourse.resolved, false).map(([name, mountPath]) => ({ name, mountPath })),
-  };
+  return discourseProcess(discourse, 'wait-for-migrations', [
+    'sh',
+    '-c',
+    `until ${BUNDLE} exec rake db:abort_if_pending_migrations; do echo "waiting for the migration Job"; sleep 15; done`,
+  ]);
 }
 
 /** A pod spec running `command` in the Discourse image with the site's env. */
 export function discourseJobPod(discourse: Discourse, command: string[], extraEnv: k8s.EnvVar[] = []): k8s.PodSpec {
-  const r = discourse.resolved;
-  const scratch = scratchMounts(discourse.resolved, false);
   return {
     restartPolicy: 'Never',
     // No serviceAccountName: Argo CD runs these as PreSync hooks, before the site's
@@ -53,21 +61,9 @@ export function discourseJobPod(discourse: Discourse, command: string[], extraEn
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     securityContext: podSecurityContext(),
-    ...schedulingFields(r),
-    containers: [
-      {
-        name: 'discourse',
-        image: r.image,
-        imagePullPolicy: 'IfNotPresent',
-        workingDir: APP_DIR,
-        command,
-        env: jobEnv(discourse, extraEnv),
-        resources: containerResources(discourse.resolved),
-        securityContext: containerSecurityContext(discourse.resolved.readOnlyRootFilesystem),
-        volumeMounts: scratch.map(([name, mountPath]) => ({ name, mountPath })),
-      },
-    ],
-    volumes: scratch.map(([name]) => ({ name, emptyDir: {} })),
+    ...schedulingFields(discourse.resolved),
+    containers: [discourseProcess(discourse, 'discourse', command, extraEnv)],
+    volumes: scratchMounts(discourse.resolved, false).map(([name]) => ({ name, emptyDir: {} })),
   };
 }
 

@@ -678,11 +678,10 @@ export function resolveDiscourse(
     database,
     redis,
     environment: problems.length === 0 ? sortRecord({ ...discourseEnvironment(inputs), ...extraEnv }) : {},
+    // secretEnvironment sorts by name, so the extra Secrets join its input rather than being sorted in again.
     secretEnvironment:
       problems.length === 0
-        ? [...secretEnvironment(resolvedConfig, secretConnection, oidc), ...Object.entries(extraSecretEnv).map(([name, from]) => ({ name, from }))].sort(
-            (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-          )
+        ? secretEnvironment(resolvedConfig, [...secretConnection, ...Object.entries(extraSecretEnv).map(([name, from]) => ({ name, from }))], oidc)
         : [],
   };
   return { resolved, problems };

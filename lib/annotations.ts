@@ -11,11 +11,21 @@ export const SKIP_DRY_RUN_ON_MISSING_CRD: Readonly<Record<string, string>> = {
   'argocd.argoproj.io/sync-options': 'SkipDryRunOnMissingResource=true',
 };
 
-/** Argo CD runs PreSync hooks before syncing the rest, lower waves first; re-created on every sync. */
-export function argoPreSync(wave: number): Record<string, string> {
+/**
+ * Argo CD runs PreSync hooks before syncing the rest, lower waves first, on every sync.
+ * `BeforeHookCreation` deletes the previous hook of the same name first; with
+ * `deleteOnSuccess`, a hook that succeeded is deleted too, since Argo CD never prunes
+ * hooks and hash-named ones would otherwise pile up, one per release.
+ */
+export function argoPreSync(wave: number, options: { readonly deleteOnSuccess?: boolean } = {}): Record<string, string> {
   return {
     'argocd.argoproj.io/hook': 'PreSync',
-    'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+    'argocd.argoproj.io/hook-delete-policy': options.deleteOnSuccess ? 'BeforeHookCreation,HookSucceeded' : 'BeforeHookCreation',
     'argocd.argoproj.io/sync-wave': String(wave),
   };
+}
+
+/** Argo CD applies higher waves only once every object of the lower waves is healthy. */
+export function argoWave(wave: number): Record<string, string> {
+  return { 'argocd.argoproj.io/sync-wave': String(wave) };
 }

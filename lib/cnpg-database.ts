@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { Database, DatabaseSpecDatabaseReclaimPolicy, DatabaseSpecEnsure, DatabaseSpecExtensionsEnsure } from '../imports/postgresql.cnpg.io';
 import { KEEP_ON_PRUNE, argoPreSync } from './annotations';
-import type { Discourse } from './discourse';
+import type { OneShotSite } from './one-shot';
 
 /**
  * The charm's "enable extensions when the database joins", the CloudNativePG
@@ -12,7 +12,7 @@ import type { Discourse } from './discourse';
 export class CloudNativePgDatabase extends Construct {
   public readonly database: Database;
 
-  constructor(scope: Construct, id: string, discourse: Discourse) {
+  constructor(scope: Construct, id: string, discourse: OneShotSite) {
     super(scope, id);
     const r = discourse.resolved;
     const ext = r.databaseExtensions!;
@@ -20,7 +20,7 @@ export class CloudNativePgDatabase extends Construct {
       // A PreSync hook before the migration Job (wave -1 < 0), so the extensions exist when
       // migrations run; deleting and re-creating the object on each sync keeps the database
       // (reclaim policy retain). Flux applies everything at once: the migration Job retries.
-      metadata: { name: `${r.name}-db`, labels: discourse.labels, annotations: { ...KEEP_ON_PRUNE, ...argoPreSync(-1) } },
+      metadata: { name: `${r.name}-db`, labels: { ...discourse.labels }, annotations: { ...KEEP_ON_PRUNE, ...argoPreSync(-1) } },
       spec: {
         cluster: { name: r.database.cluster! },
         name: ext.cloudNativePg?.database ?? 'app',

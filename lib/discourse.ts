@@ -10,7 +10,8 @@ import { ExtensionsSetupJob } from './extensions-job';
 import { ForceHttpsJob } from './force-https-job';
 import { MigrationJob } from './migration-job';
 import { waitForMigrationsContainer } from './one-shot';
-import { Operation, OperationJob } from './operation-job';
+import { Operation, OperationJob, OperationJobOptions } from './operation-job';
+import { PostMigrationJob } from './post-migration-job';
 import { S3AssetsJob } from './s3-assets-job';
 import { PebbleLayer, contentHash, renderLayer, validateLayer, validateLayerYaml } from './pebble';
 import { ValidationError } from './problems';
@@ -61,8 +62,10 @@ export class Discourse extends Construct {
   public readonly deployment: k8s.KubeDeployment;
   /** The Service. */
   public readonly service: k8s.KubeService;
-  /** The migration Job, unless migrations are off. */
+  /** The pre-deploy migration Job, unless migrations are off. */
   public readonly migration?: MigrationJob;
+  /** The post-deploy migration Job (after the rollout), unless migrations are off. */
+  public readonly postMigration?: PostMigrationJob;
 
   constructor(scope: Construct, id: string, props: DiscourseProps, options: DiscourseValidationOptions = {}) {
     // Validate before joining the tree, so a rejected site leaves no half-built construct behind.
@@ -170,16 +173,17 @@ export class Discourse extends Construct {
     if (resolved.databaseExtensions?.via === 'superuser-job') new ExtensionsSetupJob(this, 'DatabaseExtensions', this, resolved.databaseExtensions.job!);
     if (resolved.databaseExtensions?.via === 'cloudnativepg') new CloudNativePgDatabase(this, 'Database', this);
     this.migration = resolved.migrations ? new MigrationJob(this, 'Migrate', this) : undefined;
+    this.postMigration = resolved.migrations ? new PostMigrationJob(this, 'PostMigrate', this, { deployment: this.names.deployment }) : undefined;
     if (resolved.config.s3Enabled) new S3AssetsJob(this, 'S3Assets', this);
     new ForceHttpsJob(this, 'ForceHttps', this);
     resolved.operations.forEach((op) => this.addOperation(op));
   }
 
   /** Renders one of the charm's actions as a Job. Refuses the same operation twice. */
-  public addOperation(op: Operation): OperationJob {
+  public addOperation(op: Operation, options: OperationJobOptions = {}): OperationJob {
     const id = `Operation-${op.action}-${'email' in op ? op.email : op.username}`;
     if (this.node.tryFindChild(id)) throw new Error(`operation ${op.action} for ${'email' in op ? op.email : op.username} is already defined`);
-    return new OperationJob(this, id, this, op);
+    return new OperationJob(this, id, this, op, options);
   }
 
   private addNetworkPolicy(metadata: { name: string; labels: Record<string, string> }): void {

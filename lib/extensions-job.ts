@@ -1,8 +1,7 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import type { Discourse } from './discourse';
 import { argoPreSync } from './annotations';
-import { discourseJobPod, oneShotName } from './one-shot';
+import { OneShotSite, discourseJobPod, jobName } from './one-shot';
 import { DatabaseExtensions, SuperuserJobOptions } from './database-extensions';
 import { ValidationError } from './problems';
 import { containerSecurityContext } from './workload';
@@ -13,7 +12,7 @@ import { containerSecurityContext } from './workload';
  * place as the application's connection.
  */
 export class ExtensionsSetupJob extends Construct {
-  constructor(scope: Construct, id: string, discourse: Discourse, options: SuperuserJobOptions) {
+  constructor(scope: Construct, id: string, discourse: OneShotSite, options: SuperuserJobOptions) {
     super(scope, id);
     const strategy = DatabaseExtensions.withSuperuserJob(options);
     const problems = strategy.validate(discourse.resolved.database, 'database.extensions');
@@ -26,42 +25,43 @@ export class ExtensionsSetupJob extends Construct {
     const pod = discourseJobPod(discourse, ['psql', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
     const container = pod.containers[0];
     const superuser = (key: string) => ({ secretKeyRef: { name: options.superuserSecret, key } });
-    new k8s.KubeJob(this, 'Resource', {
-      metadata: {
-        name: oneShotName(discourse, 'db-extensions', [sql, JSON.stringify(db), options.superuserSecret]),
-        labels: { ...discourse.labels, 'app.kubernetes.io/component': 'db-extensions' },
-        annotations: argoPreSync(-1),
-      },
-      spec: {
-        backoffLimit: 6,
-        template: {
-          metadata: { labels: discourse.labels },
-          spec: {
-            ...pod,
-            containers: [
-              {
-                ...container,
-                image: options.psqlImage ?? 'docker.io/library/postgres:16',
-                workingDir: '/tmp',
-                env: [
-                  fromSource('PGHOST', db.host),
-                  fromSource('PGPORT', db.port),
-                  fromSource('PGDATABASE', db.database),
-                  { name: 'PGUSER', valueFrom: superuser(options.usernameKey ?? 'username') },
-                  { name: 'PGPASSWORD', valueFrom: superuser(options.passwordKey ?? 'password') },
-                ],
-                resources: {
-                  requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
-                  limits: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('128Mi') },
-                },
-                // The postgres image's default user is root; run psql as the image's postgres user.
-                securityContext: { ...containerSecurityContext(), runAsUser: 999, runAsGroup: 999 },
+    const spec: k8s.JobSpec = {
+      backoffLimit: 6,
+      template: {
+        metadata: { labels: { ...discourse.labels } },
+        spec: {
+          ...pod,
+          containers: [
+            {
+              ...container,
+              image: options.psqlImage ?? 'docker.io/library/postgres:16',
+              workingDir: '/tmp',
+              env: [
+                fromSource('PGHOST', db.host),
+                fromSource('PGPORT', db.port),
+                fromSource('PGDATABASE', db.database),
+                { name: 'PGUSER', valueFrom: superuser(options.usernameKey ?? 'username') },
+                { name: 'PGPASSWORD', valueFrom: superuser(options.passwordKey ?? 'password') },
+              ],
+              resources: {
+                requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+                limits: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('128Mi') },
               },
-            ],
-            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-          },
+              // The postgres image's default user is root; run psql as the image's postgres user.
+              securityContext: { ...containerSecurityContext(), runAsUser: 999, runAsGroup: 999 },
+            },
+          ],
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
         },
       },
+    };
+    new k8s.KubeJob(this, 'Resource', {
+      metadata: {
+        name: jobName(discourse.resolved.name, 'db-extensions', spec),
+        labels: { ...discourse.labels, 'app.kubernetes.io/component': 'db-extensions' },
+        annotations: argoPreSync(-1, { deleteOnSuccess: true }),
+      },
+      spec,
     });
   }
 }

@@ -1,23 +1,22 @@
 import { Construct } from 'constructs';
-import type { Discourse } from './discourse';
+import { argoPreSync } from './annotations';
 import { APP_DIR } from './environment';
-import { oneShotJob } from './one-shot';
+import { OneShotSite, oneShotJob } from './one-shot';
 
 /**
  * The charm's `_config_force_https`: on every config change it sets the site setting
  * `force_https` from the charm option with `rails runner`. Here a Job does it once per
- * value and database, after migrations (a PreSync hook after the migration for Argo CD).
+ * value, image and connection (its name is a hash of its spec), after migrations (a
+ * PreSync hook after the migration for Argo CD).
  */
 export class ForceHttpsJob extends Construct {
-  constructor(scope: Construct, id: string, discourse: Discourse) {
+  constructor(scope: Construct, id: string, site: OneShotSite) {
     super(scope, id);
-    const value = String(discourse.resolved.config.forceHttps);
-    oneShotJob(this, discourse, {
+    oneShotJob(this, site, {
       id: 'Resource',
       what: 'force-https',
-      hashOf: [value, JSON.stringify(discourse.resolved.database.sources)],
-      command: [`${APP_DIR}/bin/rails`, 'runner', `SiteSetting.force_https = ${value}`],
-      preSyncWeight: 1,
+      command: [`${APP_DIR}/bin/rails`, 'runner', `SiteSetting.force_https = ${String(site.resolved.config.forceHttps)}`],
+      annotations: argoPreSync(1, { deleteOnSuccess: true }),
       afterMigrations: true,
     });
   }

@@ -51,7 +51,8 @@ export interface GitOpsSite {
   readonly name: string;
   readonly namespace: string;
   readonly deployment: string;
-  readonly migrationJob?: string;
+  /** Jobs Flux waits for: the migrations, whose hashed names change per release. @default [] */
+  readonly jobs?: readonly string[];
   readonly options: GitOpsOptions;
 }
 
@@ -119,7 +120,7 @@ export function fluxSite(scope: Construct, site: GitOpsSite): { source: GitRepos
     spec: { url: o.repoUrl, interval, ref: /^[0-9a-f]{40}$/.test(o.revision ?? '') ? { commit: o.revision } : { branch: o.revision ?? 'main' } },
   });
   const healthChecks = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: site.deployment, namespace: site.namespace }];
-  if (site.migrationJob) healthChecks.push({ apiVersion: 'batch/v1', kind: 'Job', name: site.migrationJob, namespace: site.namespace });
+  for (const job of site.jobs ?? []) healthChecks.push({ apiVersion: 'batch/v1', kind: 'Job', name: job, namespace: site.namespace });
   const kustomization = new Kustomization(scope, `flux-kustomization-${site.name}`, {
     metadata: { name: `discourse-${site.name}`, namespace },
     spec: {

@@ -1,30 +1,32 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import type { Discourse } from './discourse';
-import { BUNDLE, oneShotJob } from './one-shot';
+import { argoPreSync } from './annotations';
+import { BUNDLE, OneShotSite, SKIP_POST_DEPLOYMENT_MIGRATIONS, oneShotJob } from './one-shot';
 
-/** What makes migrations differ: the image (new code) and the database they run against. */
-export function migrationHashInputs(discourse: Discourse): string[] {
-  const r = discourse.resolved;
-  return [r.image, JSON.stringify(r.database.sources)];
-}
+/** `rake db:migrate` as the charm runs it. */
+export const MIGRATE_COMMAND: readonly string[] = [BUNDLE, 'exec', 'rake', '--trace', 'db:migrate'];
 
 /**
- * The charm's setup before Unicorn starts: `rake db:migrate`, once per image and
- * database. Named with a hash of both, so Flux and `kubectl apply` create a new
- * Job per release; an Argo CD PreSync hook so Argo runs it before the rollout.
+ * The pre-deploy half of Discourse's two-phase migrations: `rake db:migrate` with
+ * post-deploy migrations skipped, so the old pods keep working on the migrated schema
+ * while the new ones roll out. The Job carries only the image and the connections
+ * (its name is a hash of its spec), so it runs again for a new image or database, not
+ * for an SMTP change. An Argo CD PreSync hook; Flux and kubectl apply it with the rest,
+ * and the web pods wait for it in their init container.
  */
 export class MigrationJob extends Construct {
   public readonly job: k8s.KubeJob;
 
-  constructor(scope: Construct, id: string, discourse: Discourse) {
+  constructor(scope: Construct, id: string, site: OneShotSite) {
     super(scope, id);
-    this.job = oneShotJob(this, discourse, {
+    this.job = oneShotJob(this, site, {
       id: 'Resource',
       what: 'migrate',
-      hashOf: migrationHashInputs(discourse),
-      command: [BUNDLE, 'exec', 'rake', '--trace', 'db:migrate'],
-      preSyncWeight: 0,
+      command: [...MIGRATE_COMMAND],
+      env: [SKIP_POST_DEPLOYMENT_MIGRATIONS],
+      // Argo CD never prunes hooks: delete a successful one (its pod's logs go with it);
+      // a failed one stays for `kubectl logs` until the next sync replaces it.
+      annotations: argoPreSync(0, { deleteOnSuccess: true }),
       backoffLimit: 6,
     });
   }

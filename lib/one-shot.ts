@@ -1,37 +1,57 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import type { Discourse } from './discourse';
 import { APP_DIR } from './environment';
-import { argoPreSync } from './annotations';
+import { JobNeed, jobEnvironment } from './job-environment';
 import { contentHash } from './pebble';
+import type { ResolvedDiscourse } from './props';
 import { containerResources, containerSecurityContext, podSecurityContext, schedulingFields, scratchMounts, secretEnvVars } from './workload';
 
 /** The rock's bundler, by absolute path as the charm runs it (PATH may not have it). */
 export const BUNDLE = `${APP_DIR}/bin/bundle`;
 
 /**
- * What every one-shot Discourse process (migrations, asset upload, actions)
- * shares: the site's image, env and Secrets, the restricted security context,
- * and a name hashed from what makes a run different (Jobs are immutable).
+ * Discourse's switch for its two-phase migrations (`Discourse.skip_post_deployment_migrations?`
+ * accepts `1` or `true`): with it, `db:migrate` and `db:abort_if_pending_migrations` leave
+ * `db/post_migrate` alone, so old and new code can share the schema during a rollout.
  */
+export const SKIP_POST_DEPLOYMENT_MIGRATIONS: k8s.EnvVar = { name: 'SKIP_POST_DEPLOYMENT_MIGRATIONS', value: '1' };
 
-/** The full env of a one-shot Discourse process: Jobs run without Pebble, so the layer's env goes on the container. */
-export function jobEnv(discourse: Discourse, extra: k8s.EnvVar[] = []): k8s.EnvVar[] {
-  const plain = Object.entries(discourse.resolved.environment).map(([name, value]) => ({ name, value }));
-  // Pebble sets HOME from the service user; here the root filesystem is read-only, so bundler gets /tmp.
-  return [{ name: 'HOME', value: '/tmp' }, ...plain, ...secretEnvVars(discourse.resolved.secretEnvironment), ...extra];
+/**
+ * What a one-shot Job needs of its site: data, not the Discourse construct, so the
+ * Job files do not import the construct that creates them.
+ */
+export interface OneShotSite {
+  readonly resolved: ResolvedDiscourse;
+  /** Labels every object of the site carries. */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
-/** A container running `command` in the Discourse image with the site's env, resources and scratch volumes. */
-function discourseProcess(discourse: Discourse, name: string, command: string[], extraEnv: k8s.EnvVar[] = []): k8s.Container {
-  const r = discourse.resolved;
+/**
+ * The env of a one-shot Discourse process: only what its task reads (see
+ * {@link jobEnvironment}), because every variable here is part of the Job's identity.
+ */
+export function jobEnv(site: OneShotSite, needs: readonly JobNeed[] = [], extra: readonly k8s.EnvVar[] = []): k8s.EnvVar[] {
+  const { plain, secrets } = jobEnvironment(site.resolved, needs);
+  // Pebble sets HOME from the service user; here the root filesystem is read-only, so bundler gets /tmp.
+  return [{ name: 'HOME', value: '/tmp' }, ...Object.entries(plain).map(([name, value]) => ({ name, value })), ...secretEnvVars(secrets), ...extra];
+}
+
+/** A container running `command` in the Discourse image with the env its task needs, resources and scratch volumes. */
+export function discourseProcess(
+  site: OneShotSite,
+  name: string,
+  command: string[],
+  needs: readonly JobNeed[] = [],
+  extraEnv: readonly k8s.EnvVar[] = [],
+): k8s.Container {
+  const r = site.resolved;
   return {
     name,
     image: r.image,
     imagePullPolicy: 'IfNotPresent',
     workingDir: APP_DIR,
     command,
-    env: jobEnv(discourse, extraEnv),
+    env: jobEnv(site, needs, extraEnv),
     resources: containerResources(r),
     securityContext: containerSecurityContext(r.readOnlyRootFilesystem),
     volumeMounts: scratchMounts(r, false).map(([volume, mountPath]) => ({ name: volume, mountPath })),
@@ -39,20 +59,23 @@ function discourseProcess(discourse: Discourse, name: string, command: string[],
 }
 
 /**
- * The init container that holds web pods until the migration Job has brought
- * the schema up to date: for Flux and `kubectl apply`, which have no PreSync.
- * `db:abort_if_pending_migrations` exits non-zero while migrations are pending.
+ * The init container that holds web pods (and Jobs that need the schema) until the
+ * pre-deploy migrations are in: for Flux and `kubectl apply`, which have no PreSync.
+ * `db:abort_if_pending_migrations` exits non-zero while migrations are pending; with
+ * post-deploy migrations skipped, those (run after the rollout) do not hold anything.
  */
-export function waitForMigrationsContainer(discourse: Discourse): k8s.Container {
-  return discourseProcess(discourse, 'wait-for-migrations', [
-    'sh',
-    '-c',
-    `until ${BUNDLE} exec rake db:abort_if_pending_migrations; do echo "waiting for the migration Job"; sleep 15; done`,
-  ]);
+export function waitForMigrationsContainer(site: OneShotSite): k8s.Container {
+  return discourseProcess(
+    site,
+    'wait-for-migrations',
+    ['sh', '-c', `until ${BUNDLE} exec rake db:abort_if_pending_migrations; do echo "waiting for the migration Job"; sleep 15; done`],
+    [],
+    [SKIP_POST_DEPLOYMENT_MIGRATIONS],
+  );
 }
 
-/** A pod spec running `command` in the Discourse image with the site's env. */
-export function discourseJobPod(discourse: Discourse, command: string[], extraEnv: k8s.EnvVar[] = []): k8s.PodSpec {
+/** A pod spec running `command` in the Discourse image with the env its task needs. */
+export function discourseJobPod(site: OneShotSite, command: string[], needs: readonly JobNeed[] = [], extraEnv: readonly k8s.EnvVar[] = []): k8s.PodSpec {
   return {
     restartPolicy: 'Never',
     // No serviceAccountName: Argo CD runs these as PreSync hooks, before the site's
@@ -61,15 +84,20 @@ export function discourseJobPod(discourse: Discourse, command: string[], extraEn
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     securityContext: podSecurityContext(),
-    ...schedulingFields(discourse.resolved),
-    containers: [discourseProcess(discourse, 'discourse', command, extraEnv)],
-    volumes: scratchMounts(discourse.resolved, false).map(([name]) => ({ name, emptyDir: {} })),
+    ...schedulingFields(site.resolved),
+    containers: [discourseProcess(site, 'discourse', command, needs, extraEnv)],
+    volumes: scratchMounts(site.resolved, false).map(([name]) => ({ name, emptyDir: {} })),
   };
 }
 
-/** The one-shot Jobs' names: `<site>-<what>-<8 hex of what makes a run different>`. */
-export function oneShotName(discourse: Discourse, what: string, hashOf: readonly string[]): string {
-  return `${discourse.resolved.name}-${what}-${contentHash(...hashOf).slice(0, 8)}`;
+/**
+ * A Job's name: `<site>-<what>-<8 hex of its spec>`. A Job's spec cannot change once it
+ * exists, so the name changes exactly when the spec does: kubectl, Flux and Argo CD
+ * create a new Job instead of failing with "field is immutable", and whatever is not
+ * in the spec (the Job's env is cut to what its task reads) cannot make it run again.
+ */
+export function jobName(site: string, what: string, spec: k8s.JobSpec): string {
+  return `${site}-${what}-${contentHash(JSON.stringify(k8s.toJson_JobSpec(spec))).slice(0, 8)}`;
 }
 
 /** What a one-shot Job needs. */
@@ -77,36 +105,52 @@ export interface OneShot {
   readonly id: string;
   /** What the Job does: the middle of its name and its component label (`migrate`). */
   readonly what: string;
-  /** Inputs whose change must create a new Job (Jobs are immutable). */
-  readonly hashOf: readonly string[];
   readonly command: string[];
-  readonly env?: k8s.EnvVar[];
-  /** Argo CD PreSync weight, or undefined for a plain Job. */
-  readonly preSyncWeight?: number;
+  /** Parts of the site's env the task reads beyond booting Rails. @default [] */
+  readonly needs?: readonly JobNeed[];
+  /** Task inputs. @default [] */
+  readonly env?: readonly k8s.EnvVar[];
+  /** Annotations for Argo CD (hooks, waves). @default {} */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** @default 3 */
   readonly backoffLimit?: number;
   /**
    * Needs a migrated schema: wait in the same init container as the web pods, since
    * Flux and kubectl start every Job at once (Argo CD orders them by wave anyway).
+   * @default false
    */
   readonly afterMigrations?: boolean;
+  /** Init containers that run before (after the migration wait). @default [] */
+  readonly initContainers?: readonly k8s.Container[];
+  /** A ServiceAccount whose token the pod needs. @default - none, and no token */
+  readonly serviceAccountName?: string;
 }
 
-export function oneShotJob(scope: Construct, discourse: Discourse, job: OneShot): k8s.KubeJob {
-  return new k8s.KubeJob(scope, job.id, {
-    metadata: {
-      name: oneShotName(discourse, job.what, job.hashOf),
-      labels: { ...discourse.labels, 'app.kubernetes.io/component': job.what },
-      ...(job.preSyncWeight !== undefined ? { annotations: argoPreSync(job.preSyncWeight) } : {}),
-    },
-    spec: {
-      backoffLimit: job.backoffLimit ?? 3,
-      template: {
-        metadata: { labels: discourse.labels },
-        spec: {
-          ...discourseJobPod(discourse, job.command, job.env),
-          ...(job.afterMigrations && discourse.resolved.migrations ? { initContainers: [waitForMigrationsContainer(discourse)] } : {}),
-        },
+/** The spec of a one-shot Job; pure, so that names and tests can be computed without a chart. */
+export function oneShotSpec(site: OneShotSite, job: OneShot): k8s.JobSpec {
+  const pod = discourseJobPod(site, job.command, job.needs, job.env);
+  const init = [...(job.afterMigrations && site.resolved.migrations ? [waitForMigrationsContainer(site)] : []), ...(job.initContainers ?? [])];
+  return {
+    backoffLimit: job.backoffLimit ?? 3,
+    template: {
+      metadata: { labels: { ...site.labels } },
+      spec: {
+        ...pod,
+        ...(job.serviceAccountName ? { serviceAccountName: job.serviceAccountName, automountServiceAccountToken: true } : {}),
+        ...(init.length > 0 ? { initContainers: init } : {}),
       },
     },
+  };
+}
+
+export function oneShotJob(scope: Construct, site: OneShotSite, job: OneShot): k8s.KubeJob {
+  const spec = oneShotSpec(site, job);
+  return new k8s.KubeJob(scope, job.id, {
+    metadata: {
+      name: jobName(site.resolved.name, job.what, spec),
+      labels: { ...site.labels, 'app.kubernetes.io/component': job.what },
+      ...(job.annotations && Object.keys(job.annotations).length > 0 ? { annotations: { ...job.annotations } } : {}),
+    },
+    spec,
   });
 }

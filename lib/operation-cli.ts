@@ -54,7 +54,7 @@ export function operationManifest(sitesDir: string, argv: readonly string[]): { 
   const chart = new Chart(Testing.app(), site.name, { namespace: site.namespace, disableResourceNameHashes: true });
   const discourse = new Discourse(chart, 'discourse', { ...site.props, operations: [] }, { source: site.file, namer: charmNames });
   const jobs = discourse
-    .addOperation(op)
+    .addOperation(op, { once: false })
     .node.findAll()
     .filter((c): c is ApiObject => c instanceof ApiObject)
     .map((o) => o.toJson() as Manifest);

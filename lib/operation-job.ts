@@ -1,8 +1,8 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import { SecretKeyRef, checkSecretRef } from './config';
-import type { Discourse } from './discourse';
-import { BUNDLE, oneShotJob } from './one-shot';
+import { APP_DIR } from './environment';
+import { BUNDLE, OneShotSite, oneShotJob } from './one-shot';
 import { Problem, ValidationError, show } from './problems';
 
 /** The charm's actions, as Jobs rendered on demand. */
@@ -51,12 +51,61 @@ export const OPERATION_SCRIPTS: Readonly<Record<Operation['action'], string>> = 
   'anonymize-user': ['set -eu', `${BUNDLE} exec rake "users:anonymize[$OP_USERNAME]"`].join('\n'),
 };
 
-/** One action as a Job. Named by a hash of its inputs, so re-rendering the same operation is a no-op. */
+/** Where the run-once record of an operation lives: Discourse core's key-value table, under our own plugin name. */
+export const OPERATION_RECORD_PLUGIN = 'discourse-cdk8s';
+
+/** What identifies an operation across renders: action and subject, never the image or a setting. */
+export function operationKey(op: Operation): string {
+  return `operation:${op.action}:${op.action === 'anonymize-user' ? op.username : op.email}`;
+}
+
+/**
+ * Wraps an operation script so that it runs once per forum: a record in the forum's own
+ * database (`PluginStore`, a core model) says it has run. A new image, resources or
+ * scheduling make a new Job (a Job's spec is immutable, so its name is a hash of it),
+ * and that Job finds the record and does nothing; so does one Flux or Argo CD re-creates.
+ * The record is written only after the operation succeeded.
+ */
+export function runOnce(script: string): string {
+  const rails = `${APP_DIR}/bin/rails`;
+  const record = `PluginStore.get(${JSON.stringify(OPERATION_RECORD_PLUGIN)}, ENV.fetch("OP_KEY"))`;
+  return [
+    'set -eu',
+    `if ${rails} runner 'exit(${record}.nil? ? 1 : 0)'; then echo "$OP_KEY ran already; nothing to do"; exit 0; fi`,
+    // A subshell, so that the operation's own early `exit 0` still reaches the record.
+    `(\n${script
+      .replace(/^set -eu\n/, '')
+      .split('\n')
+      .map((line) => `  ${line}`)
+      .join('\n')}\n)`,
+    `${rails} runner 'PluginStore.set(${JSON.stringify(OPERATION_RECORD_PLUGIN)}, ENV.fetch("OP_KEY"), Time.now.utc.iso8601)'`,
+  ].join('\n');
+}
+
+/** How an operation Job behaves. */
+export interface OperationJobOptions {
+  /**
+   * Run once per forum (a record in its database), however often the Job is re-created.
+   * The one-off Jobs of `npm run op` turn it off: they run when applied.
+   * @default true
+   */
+  readonly once?: boolean;
+}
+
+/** The middle of an operation Job's name: short, because the name is also a label value (63 characters). */
+const JOB_WHAT: Readonly<Record<Operation['action'], string>> = {
+  'create-user': 'op-create',
+  'promote-user': 'op-promote',
+  'anonymize-user': 'op-anonymize',
+};
+
+/** One action as a Job. Named by a hash of its spec, so re-rendering the same operation is a no-op. */
 export class OperationJob extends Construct {
-  constructor(scope: Construct, id: string, discourse: Discourse, op: Operation) {
+  constructor(scope: Construct, id: string, site: OneShotSite, op: Operation, options: OperationJobOptions = {}) {
     super(scope, id);
     const problems = validateOperation(op, `operations.${id}`);
     if (problems.length > 0) throw new ValidationError(`OperationJob ${this.node.path}`, problems);
+    const once = options.once ?? true;
     const env: k8s.EnvVar[] =
       op.action === 'create-user'
         ? [
@@ -68,11 +117,11 @@ export class OperationJob extends Construct {
         : op.action === 'promote-user'
           ? [{ name: 'OP_EMAIL', value: op.email }]
           : [{ name: 'OP_USERNAME', value: op.username }];
-    oneShotJob(this, discourse, {
+    if (once) env.push({ name: 'OP_KEY', value: operationKey(op) });
+    oneShotJob(this, site, {
       id: 'Resource',
-      what: `op-${op.action}`,
-      hashOf: [JSON.stringify(op)],
-      command: ['sh', '-c', OPERATION_SCRIPTS[op.action]],
+      what: JOB_WHAT[op.action],
+      command: ['sh', '-c', once ? runOnce(OPERATION_SCRIPTS[op.action]) : OPERATION_SCRIPTS[op.action]],
       env,
       backoffLimit: 1,
       afterMigrations: true,

@@ -1,18 +1,21 @@
 import { Construct } from 'constructs';
-import type { Discourse } from './discourse';
-import { BUNDLE, oneShotJob } from './one-shot';
+import { argoPreSync } from './annotations';
+import { BUNDLE, OneShotSite, oneShotJob } from './one-shot';
 
-/** When S3 is on, the charm uploads the image's assets to the bucket; so do we, once per image and S3 settings. */
+/**
+ * When S3 is on, the charm uploads the image's assets to the bucket; so do we, once per
+ * image and S3 settings (the Job carries the S3 env and its name is a hash of its spec),
+ * before the new pods serve pages that point at them.
+ */
 export class S3AssetsJob extends Construct {
-  constructor(scope: Construct, id: string, discourse: Discourse) {
+  constructor(scope: Construct, id: string, site: OneShotSite) {
     super(scope, id);
-    const c = discourse.resolved.config;
-    oneShotJob(this, discourse, {
+    oneShotJob(this, site, {
       id: 'Resource',
       what: 's3-assets',
-      hashOf: [discourse.resolved.image, c.s3Bucket, c.s3Region, c.s3Endpoint, c.s3CdnUrl],
       command: [BUNDLE, 'exec', 'rake', 's3:upload_assets'],
-      preSyncWeight: 1,
+      needs: ['s3'],
+      annotations: argoPreSync(1, { deleteOnSuccess: true }),
       afterMigrations: true,
     });
   }

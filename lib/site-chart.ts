@@ -53,7 +53,7 @@ export function buildApp(sites: readonly SiteDescription[]): { app: App; charts:
       name: c.site.name,
       namespace: c.site.namespace,
       deployment: c.discourse.names.deployment,
-      migrationJob: c.discourse.migration?.job.name,
+      jobs: [c.discourse.migration?.job.name, c.discourse.postMigration?.job.name].filter((j): j is string => j !== undefined),
       options: c.site.gitops!,
     }));
   const gitops = gitopsSites.length > 0 ? new GitOpsChart(app, 'gitops', gitopsSites) : undefined;

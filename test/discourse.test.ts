@@ -23,10 +23,14 @@ describe('Discourse construct (defaults)', () => {
       'Deployment/forum',
       'Job/forum-force-https-<hash>',
       'Job/forum-migrate-<hash>',
+      'Job/forum-post-migrate-<hash>',
       'NetworkPolicy/forum',
       'PersistentVolumeClaim/forum-uploads',
+      'Role/forum-rollout-reader',
+      'RoleBinding/forum-rollout-reader',
       'Service/forum',
       'ServiceAccount/forum',
+      'ServiceAccount/forum-rollout-reader',
     ]);
   });
 

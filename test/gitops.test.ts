@@ -8,7 +8,7 @@ const SITE: GitOpsSite = {
   name: 'forum',
   namespace: 'forum-ns',
   deployment: 'forum',
-  migrationJob: 'forum-migrate-0123abcd',
+  jobs: ['forum-migrate-0123abcd', 'forum-post-migrate-4567cdef'],
   options: { repoUrl: 'https://git.example.com/org/sites.git' },
 };
 
@@ -44,6 +44,7 @@ describe('GitOps objects', () => {
     expect(k.spec.healthChecks).toEqual([
       { apiVersion: 'apps/v1', kind: 'Deployment', name: 'forum', namespace: 'forum-ns' },
       { apiVersion: 'batch/v1', kind: 'Job', name: 'forum-migrate-0123abcd', namespace: 'forum-ns' },
+      { apiVersion: 'batch/v1', kind: 'Job', name: 'forum-post-migrate-4567cdef', namespace: 'forum-ns' },
     ]);
   });
 

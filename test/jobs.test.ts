@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
 import { DatabaseExtensions } from '../lib/database-extensions';
-import { OPERATION_SCRIPTS, validateOperation } from '../lib/operation-job';
+import { OPERATION_SCRIPTS, runOnce, validateOperation } from '../lib/operation-job';
 import { PostgresConnection } from '../lib/database';
 import { Manifest } from '../lib/output';
 import { Json, MINIMAL, find, synth, S3 } from './fixtures';
@@ -28,10 +28,10 @@ describe('migration Job', () => {
     expect(c.securityContext.runAsNonRoot).toBe(true);
   });
 
-  test('is an Argo CD PreSync hook, recreated per sync', () => {
+  test('is an Argo CD PreSync hook, recreated per sync and deleted once it succeeded (Argo CD never prunes hooks)', () => {
     expect(migrate.metadata.annotations).toEqual({
       'argocd.argoproj.io/hook': 'PreSync',
-      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation,HookSucceeded',
       'argocd.argoproj.io/sync-wave': '0',
     });
   });
@@ -118,13 +118,10 @@ describe('other Jobs', () => {
     });
     expectValidManifests(manifests);
     const ops = jobs(manifests).filter((j) => j.metadata.name.startsWith('forum-op-'));
-    expect(ops.map((j) => j.metadata.name.replace(/-[0-9a-f]{8}$/, '')).sort()).toEqual([
-      'forum-op-anonymize-user',
-      'forum-op-create-user',
-      'forum-op-promote-user',
-    ]);
-    const create = ops.find((j) => j.metadata.name.startsWith('forum-op-create-user'))!.spec.template.spec.containers[0];
-    expect(create.command).toEqual(['sh', '-c', OPERATION_SCRIPTS['create-user']]);
+    expect(ops.map((j) => j.metadata.name.replace(/-[0-9a-f]{8}$/, '')).sort()).toEqual(['forum-op-anonymize', 'forum-op-create', 'forum-op-promote']);
+    const create = ops.find((j) => j.metadata.name.startsWith('forum-op-create'))!.spec.template.spec.containers[0];
+    expect(create.command).toEqual(['sh', '-c', runOnce(OPERATION_SCRIPTS['create-user'])]);
+    expect(create.env).toContainEqual({ name: 'OP_KEY', value: 'operation:create-user:ops@example.com' });
     expect(create.env).toContainEqual({ name: 'OP_PASSWORD', valueFrom: { secretKeyRef: { name: 'ops-pw', key: 'password' } } });
     expect(create.env).toContainEqual({ name: 'OP_ADMIN_ANSWER', value: 'Y' });
     expect(JSON.stringify(manifests)).not.toMatch(/OP_PASSWORD","value"/);
@@ -183,7 +180,7 @@ describe('force_https as a site setting', () => {
     const all = jobs(synth({ operations: [{ action: 'promote-user', email: 'a@example.com' }] }).manifests);
     const waits = (prefix: string) => all.find((j) => j.metadata.name.startsWith(prefix))!.spec.template.spec.initContainers !== undefined;
     expect(waits('forum-migrate-')).toBe(false);
-    expect(waits('forum-op-promote-user-')).toBe(true);
+    expect(waits('forum-op-promote-')).toBe(true);
     expect(waits('forum-force-https-')).toBe(true);
   });
 });

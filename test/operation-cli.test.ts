@@ -24,7 +24,7 @@ describe('npm run op', () => {
     expectValidManifests(docs);
     const [job] = docs;
     expect(job.metadata).toMatchObject({ namespace: 'discourse' });
-    expect(job.metadata.name).toMatch(/^example-op-create-user-[0-9a-f]{8}$/);
+    expect(job.metadata.name).toMatch(/^example-op-create-[0-9a-f]{8}$/);
     const env = job.spec.template.spec.containers[0].env;
     expect(env).toContainEqual({ name: 'OP_PASSWORD', valueFrom: { secretKeyRef: { name: 'ops-pw', key: 'password' } } });
     expect(env).toContainEqual({ name: 'OP_ADMIN_ANSWER', value: 'Y' });

@@ -3,7 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { DatabaseExtensions } from '../lib/database-extensions';
 import { PebbleSource } from '../lib/props';
 import { renderSites } from '../lib/synth';
-import { Json, S3, synth } from './fixtures';
+import { Json, S3, find, synth } from './fixtures';
 
 /** Every pod template in a set of manifests, with where it came from. */
 function podSpecs(manifests: readonly Json[]): Array<[string, Json]> {
@@ -12,14 +12,33 @@ function podSpecs(manifests: readonly Json[]): Array<[string, Json]> {
 }
 
 /**
- * What Pod Security Admission's "restricted" profile (Kubernetes 1.28) rejects, plus our own
- * rules: resource requests and limits everywhere, no service-account token, no host access.
+ * ServiceAccounts whose token may be mounted: bound only to Roles that read named objects
+ * (`get` with resourceNames), so a stolen token reads one Deployment's status and nothing else.
  */
-function restrictedViolations(where: string, pod: Json): string[] {
+function readOnlyAccounts(manifests: readonly Json[]): Set<string> {
+  const roles = new Map(manifests.filter((m) => m.kind === 'Role').map((m) => [m.metadata.name, m.rules as Json[]]));
+  const narrow = (rules: Json[] | undefined) =>
+    rules !== undefined && rules.every((r) => r.verbs.every((v: string) => v === 'get') && (r.resourceNames ?? []).length > 0);
+  const bindings = manifests.filter((m) => m.kind === 'RoleBinding' || m.kind === 'ClusterRoleBinding');
+  const accounts = new Set<string>(bindings.flatMap((b) => (b.subjects ?? []).filter((s: Json) => s.kind === 'ServiceAccount').map((s: Json) => s.name)));
+  for (const account of accounts) {
+    const mine = bindings.filter((b) => b.subjects.some((s: Json) => s.kind === 'ServiceAccount' && s.name === account));
+    if (!mine.every((b) => b.kind === 'RoleBinding' && b.roleRef.kind === 'Role' && narrow(roles.get(b.roleRef.name)))) accounts.delete(account);
+  }
+  return accounts;
+}
+
+/**
+ * What Pod Security Admission's "restricted" profile (Kubernetes 1.28) rejects, plus our own
+ * rules: resource requests and limits everywhere, no service-account token unless the
+ * account can only read named objects, no host access.
+ */
+function restrictedViolations(where: string, pod: Json, tokenAllowed: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
   const podSc = pod.securityContext ?? {};
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) out.push(`${where}: host namespaces`);
-  if (pod.automountServiceAccountToken !== false) out.push(`${where}: service-account token mounted`);
+  if (pod.automountServiceAccountToken !== false && !tokenAllowed.has(pod.serviceAccountName))
+    out.push(`${where}: service-account token mounted for ${pod.serviceAccountName ?? 'the default account'}, which can do more than read named objects`);
   for (const v of pod.volumes ?? []) {
     const types = Object.keys(v).filter((k) => k !== 'name');
     if (!types.every((t) => ['configMap', 'emptyDir', 'persistentVolumeClaim', 'secret', 'projected', 'downwardAPI', 'ephemeral', 'csi'].includes(t))) {
@@ -51,9 +70,9 @@ describe('every pod meets Pod Security "restricted", with requests and limits', 
     const manifests = [...tree!.values()].flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as Json));
     const pods = podSpecs(manifests);
     expect(pods.map(([w]) => w.replace(/-[0-9a-f]{8}$/, ''))).toEqual(
-      expect.arrayContaining(['Deployment/example', 'Job/example-migrate', 'Job/example-op-create-user']),
+      expect.arrayContaining(['Deployment/example', 'Job/example-migrate', 'Job/example-post-migrate', 'Job/example-op-create']),
     );
-    expect(pods.flatMap(([w, p]) => restrictedViolations(w, p))).toEqual([]);
+    expect(pods.flatMap(([w, p]) => restrictedViolations(w, p, readOnlyAccounts(manifests)))).toEqual([]);
   });
 
   test('every optional workload at once: init-container Pebble, superuser Job, S3 Job, operations', () => {
@@ -64,8 +83,30 @@ describe('every pod meets Pod Security "restricted", with requests and limits', 
       operations: [{ action: 'promote-user', email: 'a@example.com' }],
     });
     const pods = podSpecs(manifests as Json[]);
-    expect(pods).toHaveLength(6);
-    expect(pods.flatMap(([w, p]) => restrictedViolations(w, p))).toEqual([]);
+    expect(pods.map(([w]) => w.replace(/-[0-9a-f]{8}$/, '')).sort()).toEqual([
+      'Deployment/forum',
+      'Job/forum-db-extensions',
+      'Job/forum-force-https',
+      'Job/forum-migrate',
+      'Job/forum-op-promote',
+      'Job/forum-post-migrate',
+      'Job/forum-s3-assets',
+    ]);
+    expect(pods.flatMap(([w, p]) => restrictedViolations(w, p, readOnlyAccounts(manifests as Json[])))).toEqual([]);
+  });
+
+  test('only the post-deploy migration mounts a token, for an account that can only get the Deployment', () => {
+    const { manifests } = synth();
+    const withToken = podSpecs(manifests as Json[]).filter(([, p]) => p.automountServiceAccountToken !== false);
+    expect(withToken.map(([w, p]) => `${w.replace(/-[0-9a-f]{8}$/, '')} as ${p.serviceAccountName}`)).toEqual([
+      'Job/forum-post-migrate as forum-rollout-reader',
+    ]);
+    expect(find(manifests, 'Role', 'forum-rollout-reader').rules).toEqual([
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['forum'], verbs: ['get'] },
+    ]);
+    // The checker refuses the same token once the Role may also list.
+    const wider = (manifests as Json[]).map((m) => (m.kind === 'Role' ? { ...m, rules: [{ ...m.rules[0], verbs: ['get', 'list'] }] } : m));
+    expect(readOnlyAccounts(wider).has('forum-rollout-reader')).toBe(false);
   });
 
   test('the checker itself catches a violation', () => {

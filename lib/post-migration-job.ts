@@ -1,0 +1,54 @@
+import * as k8s from '../imports/k8s';
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { argoWave } from './annotations';
+import { MIGRATE_COMMAND } from './migration-job';
+import { OneShotSite, oneShotJob } from './one-shot';
+import { rolloutWaitContainer } from './rollout-wait';
+
+/** What the post-deploy migration needs of its site beyond the one-shot basics. */
+export interface PostMigrationProps {
+  /** The web Deployment whose rollout must finish first. */
+  readonly deployment: string;
+}
+
+/**
+ * The post-deploy half of Discourse's two-phase migrations (`db/post_migrate`: dropping
+ * what the old code still reads), run only once no old pod is left. The same order for
+ * every tool, without relying on one tool's hooks: the Job waits in an init container
+ * until the Deployment runs the new image on all replicas, then runs `db:migrate` in
+ * full. Argo CD also applies it a wave after the Deployment, once that is healthy.
+ *
+ * Reading the Deployment takes a ServiceAccount token: the only pod of the site that
+ * has one, with `get` on that single Deployment.
+ */
+export class PostMigrationJob extends Construct {
+  public readonly job: k8s.KubeJob;
+  public readonly serviceAccountName: string;
+
+  constructor(scope: Construct, id: string, site: OneShotSite, props: PostMigrationProps) {
+    super(scope, id);
+    const r = site.resolved;
+    this.serviceAccountName = `${r.name}-rollout-reader`;
+    const metadata = { name: this.serviceAccountName, labels: { ...site.labels, 'app.kubernetes.io/component': 'post-migrate' } };
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata, automountServiceAccountToken: false });
+    new k8s.KubeRole(this, 'Role', {
+      metadata,
+      rules: [{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: [props.deployment], verbs: ['get'] }],
+    });
+    new k8s.KubeRoleBinding(this, 'RoleBinding', {
+      metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.serviceAccountName },
+      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccountName, namespace: Chart.of(this).namespace ?? 'default' }],
+    });
+    this.job = oneShotJob(this, site, {
+      id: 'Resource',
+      what: 'post-migrate',
+      command: [...MIGRATE_COMMAND],
+      annotations: argoWave(1),
+      backoffLimit: 6,
+      initContainers: [rolloutWaitContainer(props.deployment, r.image, r.readOnlyRootFilesystem)],
+      serviceAccountName: this.serviceAccountName,
+    });
+  }
+}

@@ -1,0 +1,380 @@
+import { readFileSync, readdirSync } from 'fs';
+import { join } from 'path';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import {
+  CrdDocument,
+  ImmutabilityRule,
+  KUBERNETES_RULES,
+  crdImmutabilityRules,
+  immutableFieldChanges,
+  keptOnPrune,
+  unsafePrunes,
+} from '../lib/immutable-fields';
+import { Manifest, renderCharts } from '../lib/output';
+import { parseSite } from '../lib/site';
+import { buildApp } from '../lib/site-chart';
+import { formatProblems } from '../lib/problems';
+import { Json } from './fixtures';
+
+/**
+ * Day 2 as a tested property: render a site, change one thing as a user would, render
+ * again, and check what Kubernetes, Argo CD and Flux would do with the difference, in
+ * both directions (a change and its revert are both applied in real life).
+ */
+
+const ROOT = join(__dirname, '..');
+
+/** The rules: Kubernetes' own, plus every `self == oldSelf` rule of the committed CRDs. */
+const CRDS = readdirSync(join(ROOT, 'crds'))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => parse(readFileSync(join(ROOT, 'crds', f), 'utf8')) as CrdDocument);
+const RULES: readonly ImmutabilityRule[] = [...KUBERNETES_RULES, ...CRDS.flatMap(crdImmutabilityRules)];
+
+/** A site file as data; each change edits a deep copy. */
+type Site = Json;
+
+const BASE: Site = {
+  namespace: 'forum',
+  image: { repository: 'registry.example.com/discourse', tag: '3.4.1', pull_secrets: ['registry-credentials'] },
+  replicas: 1,
+  config: {
+    external_hostname: 'forum.example.com',
+    force_https: true,
+    developer_emails: 'admin@example.com',
+    smtp_address: 'smtp.example.com',
+    smtp_port: 587,
+    smtp_domain: 'example.com',
+    smtp_username: 'discourse',
+    smtp_password: { secret: 'forum-smtp', key: 'password' },
+    throttle_level: 'permissive',
+    max_category_nesting: 2,
+    sidekiq_max_memory: 1000,
+  },
+  database: { cloudnativepg: { cluster: 'forum-db', manage_extensions: true } },
+  redis: { host: 'forum-redis', port: 6379, password: { secret: 'forum-redis', key: 'password' } },
+  secret_key_base: { secret: 'forum-secret-key-base', key: 'secret-key-base' },
+  uploads: { size: '20Gi' },
+  ingress: { class_name: 'nginx', tls: { cert_manager_cluster_issuer: 'letsencrypt' }, max_body_size: '20Mi' },
+  monitoring: { prometheus_labels: { release: 'kube-prometheus-stack' } },
+  gitops: { repo_url: 'https://git.example.com/platform/sites.git' },
+  operations: [{ action: 'add-admin-user', email: 'admin@example.com', password: { secret: 'forum-admin', key: 'password' } }],
+};
+
+/** S3 for uploads and backups: what several replicas need. */
+const S3 = {
+  s3_enabled: true,
+  s3_bucket: 'forum-uploads',
+  s3_backup_bucket: 'forum-backups',
+  s3_region: 'eu-west-1',
+  s3_access_key_id: { secret: 'forum-s3', key: 'access-key-id' },
+  s3_secret_access_key: { secret: 'forum-s3', key: 'secret-access-key' },
+};
+const withS3 = (s: Site): void => {
+  Object.assign(s.config, S3);
+  delete s.uploads;
+};
+
+/** Job kinds by what they do (the middle of their names). */
+type JobKind = 'migrate' | 'post-migrate' | 'force-https' | 's3-assets' | 'op-create' | 'op-promote' | 'op-anonymize';
+const ALL_RAILS_JOBS: JobKind[] = ['migrate', 'post-migrate', 'force-https', 'op-create'];
+
+interface Change {
+  /** What a user does. */
+  readonly name: string;
+  /** The site before (default: BASE). */
+  readonly from?: (s: Site) => void;
+  readonly change: (s: Site) => void;
+  /** Jobs that must get a new name (run again), going forward; every other Job keeps its name. */
+  readonly reruns: readonly JobKind[];
+  /** Findings the revert is expected to have, with the reason it is accepted. */
+  readonly revertRefused?: { readonly field: string; readonly because: string };
+}
+
+const CHANGES: readonly Change[] = [
+  // Charm options, group by group.
+  { name: 'throttle_level permissive → strict', change: (s) => (s.config.throttle_level = 'strict'), reruns: [] },
+  {
+    name: 'smtp_port 587 → 465 with implicit TLS',
+    change: (s) => Object.assign(s.config, { smtp_port: 465, smtp_force_tls: true, smtp_enable_start_tls: false }),
+    reruns: [],
+  },
+  { name: 'smtp password in another Secret', change: (s) => (s.config.smtp_password = { secret: 'forum-smtp-2', key: 'password' }), reruns: [] },
+  { name: 'developer_emails', change: (s) => (s.config.developer_emails = 'admin@example.com,ops@example.com'), reruns: [] },
+  { name: 'max_category_nesting 2 → 3', change: (s) => (s.config.max_category_nesting = 3), reruns: [] },
+  { name: 'force_https true → false', change: (s) => (s.config.force_https = false), reruns: ['force-https'] },
+  { name: 'sidekiq_max_memory 1000 → 2000', change: (s) => (s.config.sidekiq_max_memory = 2000), reruns: [] },
+  { name: 'CORS origins', change: (s) => Object.assign(s.config, { cors_origin: 'https://app.example.com', augment_cors_origin: false }), reruns: [] },
+  // The hostname is what Rails builds URLs from, in data migrations too.
+  { name: 'external_hostname', change: (s) => (s.config.external_hostname = 'community.example.com'), reruns: ALL_RAILS_JOBS },
+  // The image.
+  { name: 'image tag 3.4.1 → 3.4.2', change: (s) => (s.image.tag = '3.4.2'), reruns: ALL_RAILS_JOBS },
+  { name: 'image pinned by digest', change: (s) => (s.image.digest = `sha256:${'a'.repeat(64)}`), reruns: ALL_RAILS_JOBS },
+  // Data services.
+  { name: 'redis host', change: (s) => (s.redis.host = 'forum-redis-2'), reruns: ALL_RAILS_JOBS },
+  { name: 'secret key base in another Secret', change: (s) => (s.secret_key_base = { secret: 'forum-skb-2', key: 'secret-key-base' }), reruns: ALL_RAILS_JOBS },
+  { name: 'database CloudNativePG → an existing Secret', change: (s) => (s.database = { secret: { name: 'forum-pg' } }), reruns: ALL_RAILS_JOBS },
+  { name: 'CloudNativePG extensions managed → not', change: (s) => (s.database.cloudnativepg.manage_extensions = false), reruns: [] },
+  // Storage and scale.
+  { name: 'S3 off → on (uploads and backups in buckets)', change: withS3, reruns: ['s3-assets'] },
+  { name: 'S3 bucket renamed', from: withS3, change: (s) => (s.config.s3_bucket = 'forum-uploads-2'), reruns: ['s3-assets'] },
+  { name: 'replicas 1 → 3 with S3', from: withS3, change: (s) => (s.replicas = 3), reruns: [] },
+  {
+    name: 'autoscaling on (and off, reverting)',
+    from: withS3,
+    change: (s) => {
+      delete s.replicas;
+      s.autoscaling = { min_replicas: 2, max_replicas: 5, cpu_utilization: 70 };
+    },
+    reruns: [],
+  },
+  {
+    name: 'uploads volume grows 20Gi → 30Gi',
+    change: (s) => (s.uploads.size = '30Gi'),
+    reruns: [],
+    revertRefused: { field: 'spec.resources.requests.storage', because: 'a claim cannot shrink: Kubernetes refuses it and so must the harness' },
+  },
+  {
+    name: 'resources',
+    change: (s) => (s.resources = { cpu_request: '1', cpu_limit: '3', memory_request: '3Gi', memory_limit: '6Gi' }),
+    // One-shot Jobs run with the site's resources (migrations boot the whole app); each
+    // rerun is a no-op: nothing is pending, operations find their record.
+    reruns: [...ALL_RAILS_JOBS],
+  },
+  // Delivery and exposure.
+  { name: 'ingress TLS cert-manager → existing Secret', change: (s) => (s.ingress.tls = { secret_name: 'forum-tls' }), reruns: [] },
+  { name: 'ingress class', change: (s) => (s.ingress.class_name = 'nginx-internal'), reruns: [] },
+  { name: 'metrics exporter → plugin', change: (s) => (s.metrics = 'plugin'), reruns: [] },
+  { name: 'monitoring interval 30s → 1m', change: (s) => (s.monitoring.interval = '1m'), reruns: [] },
+  { name: 'monitoring off', change: (s) => (s.monitoring = { enabled: false }), reruns: [] },
+  { name: 'network policy restricts egress', change: (s) => (s.network_policy = { restrict_egress: true }), reruns: [] },
+  { name: 'network policy off', change: (s) => (s.network_policy = { enabled: false }), reruns: [] },
+  { name: 'gitops revision', change: (s) => (s.gitops.revision = 'release'), reruns: [] },
+  // Pod settings.
+  { name: 'kill_delay 20s → 40s', change: (s) => (s.kill_delay = '40s'), reruns: [] },
+  { name: 'extra_env', change: (s) => (s.extra_env = { DISCOURSE_ENABLE_PERFORMANCE_HTTP_HEADERS: 'true' }), reruns: [] },
+  { name: 'unicorn_workers', change: (s) => (s.unicorn_workers = 4), reruns: [] },
+  { name: 'node_selector', change: (s) => (s.node_selector = { 'node-role.example.com/forum': 'true' }), reruns: ALL_RAILS_JOBS },
+  // Operations.
+  {
+    name: 'an operation added',
+    change: (s) => s.operations.push({ action: 'promote-user', email: 'mod@example.com' }),
+    reruns: ['op-promote'],
+  },
+  { name: 'an operation removed', change: (s) => (s.operations = []), reruns: [] },
+];
+
+function render(site: Site): Map<string, Manifest> {
+  const { site: description, problems } = parseSite(stringify(site), 'sites/forum.yaml');
+  if (!description || problems.length > 0) throw new Error(formatProblems('sites/forum.yaml', problems));
+  const { charts, gitops } = buildApp([description]);
+  const tree = renderCharts(charts, gitops);
+  const out = new Map<string, Manifest>();
+  for (const [path, text] of tree) {
+    if (path.endsWith('kustomization.yaml')) continue;
+    for (const doc of parseAllDocuments(text)) {
+      const m = doc.toJS() as Manifest;
+      out.set(`${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`, m);
+    }
+  }
+  return out;
+}
+
+const copy = (s: Site): Site => structuredClone(s);
+const jobKinds = (ms: Map<string, Manifest>) =>
+  new Map([...ms.values()].filter((m) => m.kind === 'Job').map((m) => [m.metadata.name.replace(/^forum-/, '').replace(/-[0-9a-f]{8}$/, ''), m.metadata.name]));
+
+describe('day 2: every change applies cleanly under kubectl, Flux and Argo CD', () => {
+  test(`the matrix has at least 25 changes (it has ${CHANGES.length})`, () => {
+    expect(CHANGES.length).toBeGreaterThanOrEqual(25);
+  });
+
+  test('the rules include the CRDs’ transition rules (CloudNativePG Database cluster and name)', () => {
+    expect(RULES.filter((r) => r.kind.endsWith('.postgresql.cnpg.io')).map((r) => `${r.kind} ${r.path}`)).toEqual(
+      expect.arrayContaining(['Database.postgresql.cnpg.io spec.cluster', 'Database.postgresql.cnpg.io spec.name']),
+    );
+  });
+
+  describe.each(CHANGES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const before = copy(BASE);
+    c.from?.(before);
+    const after = copy(before);
+    c.change(after);
+    const a = render(before);
+    const b = render(after);
+
+    test('the change renders differently (the matrix tests something)', () => {
+      expect([...b.values()]).not.toEqual([...a.values()]);
+    });
+
+    test('no immutable field changes, going forward', () => {
+      expect(immutableFieldChanges([...a.values()], [...b.values()], RULES)).toEqual([]);
+    });
+
+    test(
+      c.revertRefused ? `the revert is refused at ${c.revertRefused.field} only (${c.revertRefused.because})` : 'no immutable field changes, reverting',
+      () => {
+        const findings = immutableFieldChanges([...b.values()], [...a.values()], RULES);
+        expect(findings.map((f) => f.field)).toEqual(c.revertRefused ? [c.revertRefused.field] : []);
+      },
+    );
+
+    test('objects that leave the rendering are safe to prune, both ways', () => {
+      expect([...unsafePrunes([...a.values()], [...b.values()]), ...unsafePrunes([...b.values()], [...a.values()])]).toEqual([]);
+    });
+
+    test(`Jobs that run again: ${c.reruns.length > 0 ? c.reruns.join(', ') : 'none'}`, () => {
+      const [ja, jb] = [jobKinds(a), jobKinds(b)];
+      const renamed = [...ja.keys()].filter((kind) => jb.has(kind) && jb.get(kind) !== ja.get(kind));
+      const added = [...jb.keys()].filter((kind) => !ja.has(kind));
+      expect([...renamed, ...added].sort()).toEqual([...c.reruns].filter((k) => ja.has(k) || jb.has(k)).sort());
+    });
+  });
+});
+
+describe('data is never pruned', () => {
+  test('every data object of a rendering carries prune protection for both Argo CD and Flux', () => {
+    const all = [...render(BASE).values()];
+    const data = all.filter((m) => ['PersistentVolumeClaim', 'Namespace', 'Database'].includes(m.kind));
+    expect(data.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual(['Database/forum-db', 'Namespace/forum', 'PersistentVolumeClaim/forum-uploads']);
+    expect(data.filter((m) => !keptOnPrune(m)).map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([]);
+  });
+});
+
+describe('the rules themselves', () => {
+  const job: Manifest = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'forum-migrate-0000aaaa', namespace: 'forum' },
+    spec: { template: { spec: { containers: [{ name: 'discourse', image: 'discourse:1', env: [{ name: 'A', value: '1' }] }] } } },
+  };
+  const changed = (m: Manifest, edit: (j: Json) => void): Manifest => {
+    const c = structuredClone(m) as Json;
+    edit(c);
+    return c as Manifest;
+  };
+
+  test('a Job whose pod template changes under the same name is refused, naming the object, the field and the change', () => {
+    const after = changed(job, (j) => (j.spec.template.spec.containers[0].env[0].value = '2'));
+    expect(immutableFieldChanges([job], [after], RULES)).toEqual([
+      {
+        object: 'Job/forum/forum-migrate-0000aaaa',
+        field: 'spec',
+        change: expect.stringMatching(/^spec\.template\.spec\.containers\.0\.env\.0\.value: "1" → "2" \(a Job cannot be changed/),
+      },
+    ]);
+  });
+
+  test('a Job under a new name is a new object, not a change', () => {
+    const after = changed(job, (j) => {
+      j.metadata.name = 'forum-migrate-1111bbbb';
+      j.spec.template.spec.containers[0].image = 'discourse:2';
+    });
+    expect(immutableFieldChanges([job], [after], RULES)).toEqual([]);
+  });
+
+  test.each([
+    [
+      'Deployment selector',
+      { apiVersion: 'apps/v1', kind: 'Deployment', spec: { selector: { matchLabels: { a: '1' } } } },
+      (j: Json): unknown => (j.spec.selector.matchLabels.a = '2'),
+      'spec.selector',
+    ],
+    [
+      'StatefulSet serviceName',
+      { apiVersion: 'apps/v1', kind: 'StatefulSet', spec: { serviceName: 'a', replicas: 1 } },
+      (j: Json): unknown => (j.spec.serviceName = 'b'),
+      'spec',
+    ],
+    [
+      'StatefulSet volumeClaimTemplates',
+      { apiVersion: 'apps/v1', kind: 'StatefulSet', spec: { volumeClaimTemplates: [{ spec: { resources: { requests: { storage: '1Gi' } } } }] } },
+      (j: Json): unknown => (j.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '2Gi'),
+      'spec',
+    ],
+    [
+      'StatefulSet podManagementPolicy',
+      { apiVersion: 'apps/v1', kind: 'StatefulSet', spec: { podManagementPolicy: 'OrderedReady' } },
+      (j: Json): unknown => (j.spec.podManagementPolicy = 'Parallel'),
+      'spec',
+    ],
+    [
+      'PVC shrink',
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', spec: { resources: { requests: { storage: '20Gi' } } } },
+      (j: Json): unknown => (j.spec.resources.requests.storage = '10Gi'),
+      'spec.resources.requests.storage',
+    ],
+    [
+      'PVC storage class',
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', spec: { storageClassName: 'a' } },
+      (j: Json): unknown => (j.spec.storageClassName = 'b'),
+      'spec',
+    ],
+    [
+      'PVC access mode',
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', spec: { accessModes: ['ReadWriteOnce'] } },
+      (j: Json): unknown => (j.spec.accessModes = ['ReadWriteMany']),
+      'spec',
+    ],
+    [
+      'Service clusterIP',
+      { apiVersion: 'v1', kind: 'Service', spec: { clusterIP: '10.0.0.1' } },
+      (j: Json): unknown => (j.spec.clusterIP = '10.0.0.2'),
+      'spec.clusterIP',
+    ],
+    ['Service to headless', { apiVersion: 'v1', kind: 'Service', spec: { type: 'ClusterIP' } }, (j: Json): unknown => (j.spec.clusterIP = 'None'), 'spec'],
+    ['immutable ConfigMap data', { apiVersion: 'v1', kind: 'ConfigMap', immutable: true, data: { a: '1' } }, (j: Json): unknown => (j.data.a = '2'), 'data'],
+    [
+      'RoleBinding roleRef',
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', roleRef: { kind: 'Role', name: 'a' } },
+      (j: Json): unknown => (j.roleRef.name = 'b'),
+      'roleRef',
+    ],
+    [
+      'CloudNativePG Database cluster',
+      { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Database', spec: { cluster: { name: 'a' } } },
+      (j: Json): unknown => (j.spec.cluster.name = 'b'),
+      'spec.cluster',
+    ],
+    [
+      'CloudNativePG Database name',
+      { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Database', spec: { name: 'app' } },
+      (j: Json): unknown => (j.spec.name = 'forum'),
+      'spec.name',
+    ],
+  ])('catches a change of %s', (_what, object, edit, field) => {
+    const before = { metadata: { name: 'x', namespace: 'forum' }, ...object } as Manifest;
+    expect(immutableFieldChanges([before], [changed(before, edit)], RULES).map((f) => f.field)).toEqual([field]);
+  });
+
+  test.each([
+    [
+      'PVC growth',
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', spec: { resources: { requests: { storage: '20Gi' } } } },
+      (j: Json): unknown => (j.spec.resources.requests.storage = '30Gi'),
+    ],
+    ['a mutable ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', data: { a: '1' } }, (j: Json): unknown => (j.data.a = '2')],
+    [
+      'StatefulSet replicas and template',
+      { apiVersion: 'apps/v1', kind: 'StatefulSet', spec: { replicas: 1, template: { a: 1 } } },
+      (j: Json): unknown => (j.spec = { replicas: 3, template: { a: 2 } }),
+    ],
+    [
+      'a Deployment template',
+      { apiVersion: 'apps/v1', kind: 'Deployment', spec: { selector: { a: 1 }, template: { a: 1 } } },
+      (j: Json): unknown => (j.spec.template.a = 2),
+    ],
+  ])('allows %s', (_what, object, edit) => {
+    const before = { metadata: { name: 'x', namespace: 'forum' }, ...object } as Manifest;
+    expect(immutableFieldChanges([before], [changed(before, edit)], RULES)).toEqual([]);
+  });
+
+  test('a data object leaving the rendering without prune protection is flagged; with it, it is not', () => {
+    const pvc: Manifest = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'forum-uploads', namespace: 'forum' } };
+    expect(unsafePrunes([pvc], []).map((f) => f.object)).toEqual(['PersistentVolumeClaim/forum/forum-uploads']);
+    const kept = {
+      ...pvc,
+      metadata: { ...pvc.metadata, annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } },
+    };
+    expect(unsafePrunes([kept], [])).toEqual([]);
+  });
+});

@@ -470,6 +470,15 @@ export function resolveConfig(config: DiscourseConfig, context: RuleContext, pro
     for (const prop of missing) {
       problems.push({ path: at(prop), message: `is required when ${at('s3Enabled')} is true`, fix: `set ${at(prop)} or set ${at('s3Enabled')} to false` });
     }
+    // Without a backup bucket Discourse writes backups to public/backups, which only the
+    // uploads volume provides, and there is no uploads volume when uploads are in S3.
+    if (resolved.s3BackupBucket === '') {
+      problems.push({
+        path: at('s3BackupBucket'),
+        message: `is required when ${at('s3Enabled')} is true: backups would go to public/backups on the read-only root, which has no volume when uploads are in S3`,
+        fix: `set ${at('s3BackupBucket')} to a bucket for backups (Discourse then sets backup_location to s3), or set ${at('s3Enabled')} to false to keep uploads and backups on the volume`,
+      });
+    }
   } else if (resolved.s3BackupBucket !== '') {
     problems.push({
       path: at('s3BackupBucket'),

@@ -7,15 +7,19 @@ import { containerSecurityContext } from './workload';
  * available with no old one left. Ruby, because the Discourse image has it (the rock
  * installs it with ruby-install) and has no kubectl; it reads the Deployment through the
  * API with the pod's ServiceAccount token, which needs only `get` on that one object.
- * Inputs come from env, so nothing is interpolated into the code.
+ * Inputs come from env, so nothing is interpolated into the code. The API server is
+ * found as every pod finds it: the kubelet sets `KUBERNETES_SERVICE_HOST` and `_PORT`
+ * even with `enableServiceLinks: false`.
  */
 export const ROLLOUT_WAIT_SCRIPT = `require "json"
 require "net/http"
 require "openssl"
-sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+sa = ENV.fetch("ROLLOUT_SERVICEACCOUNT_DIR", "/var/run/secrets/kubernetes.io/serviceaccount")
 name = ENV.fetch("ROLLOUT_DEPLOYMENT")
 image = ENV.fetch("ROLLOUT_IMAGE")
-uri = URI("https://kubernetes.default.svc/apis/apps/v1/namespaces/#{File.read("#{sa}/namespace")}/deployments/#{name}")
+host = ENV.fetch("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
+host = "[#{host}]" if host.include?(":")
+uri = URI("https://#{host}:#{ENV.fetch("KUBERNETES_SERVICE_PORT", "443")}/apis/apps/v1/namespaces/#{File.read("#{sa}/namespace").strip}/deployments/#{name}")
 loop do
   begin
     http = Net::HTTP.new(uri.host, uri.port)
@@ -41,7 +45,7 @@ loop do
   rescue StandardError => e
     puts "waiting for #{name}: #{e.message}"
   end
-  sleep 10
+  sleep Integer(ENV.fetch("ROLLOUT_POLL_SECONDS", "10"))
 end
 `;
 

@@ -194,6 +194,7 @@ describe('Discourse construct (options)', () => {
       replicas: 3,
       s3Enabled: true,
       s3Bucket: 'forum-uploads',
+      s3BackupBucket: 'forum-backups',
       s3Region: 'eu-west-1',
       s3AccessKeyId: { secret: 's3', key: 'id' },
       s3SecretAccessKey: { secret: 's3', key: 'secret' },

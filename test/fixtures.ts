@@ -15,6 +15,7 @@ export const MINIMAL: DiscourseProps = {
 export const S3: Partial<DiscourseProps> = {
   s3Enabled: true,
   s3Bucket: 'b-uploads',
+  s3BackupBucket: 'b-backups',
   s3Region: 'r',
   s3AccessKeyId: { secret: 's', key: 'i' },
   s3SecretAccessKey: { secret: 's', key: 'k' },

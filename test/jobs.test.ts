@@ -44,11 +44,70 @@ describe('migration Job', () => {
     expect(name({ throttleLevel: 'strict' })).toBe(migrate.metadata.name);
   });
 
-  test('web pods wait in an init container until no migration is pending', () => {
+  test('carries only what booting Rails against the data reads: no SMTP, throttle or CORS, so their changes never rerun it', () => {
+    const env = (job: Json) => job.spec.template.spec.containers[0].env.map((e: { name: string }) => e.name);
+    const full = jobs(
+      synth({ smtpAddress: 'smtp.example.com', smtpPassword: { secret: 'smtp', key: 'pw' }, secretKeyBase: { secret: 'skb', key: 'k' } }).manifests,
+    );
+    const pre = full.find((j) => j.metadata.name.startsWith('forum-migrate-'))!;
+    expect(env(pre)).toEqual([
+      'HOME',
+      'CONTAINER_APP_NAME',
+      'CONTAINER_APP_ROOT',
+      'CONTAINER_APP_USERNAME',
+      'DISCOURSE_HOSTNAME',
+      'DISCOURSE_REDIS_HOST',
+      'DISCOURSE_REDIS_PORT',
+      'RAILS_ENV',
+      'DISCOURSE_DB_HOST',
+      'DISCOURSE_DB_NAME',
+      'DISCOURSE_DB_PASSWORD',
+      'DISCOURSE_DB_PORT',
+      'DISCOURSE_DB_USERNAME',
+      'DISCOURSE_SECRET_KEY_BASE',
+      'SKIP_POST_DEPLOYMENT_MIGRATIONS',
+    ]);
+    expect(pre.spec.template.spec.containers[0].env).toContainEqual({ name: 'SKIP_POST_DEPLOYMENT_MIGRATIONS', value: '1' });
+    // The post-deploy half runs db/post_migrate too.
+    const post = full.find((j) => j.metadata.name.startsWith('forum-post-migrate-'))!;
+    expect(env(post)).not.toContain('SKIP_POST_DEPLOYMENT_MIGRATIONS');
+    expect(post.spec.template.spec.containers[0].command).toEqual(pre.spec.template.spec.containers[0].command);
+  });
+
+  test('the S3 assets Job also gets the S3 settings and credentials', () => {
+    const s3 = jobs(synth(S3).manifests).find((j) => j.metadata.name.startsWith('forum-s3-assets-'))!;
+    const names = s3.spec.template.spec.containers[0].env.map((e: { name: string }) => e.name);
+    expect(names).toEqual(expect.arrayContaining(['DISCOURSE_USE_S3', 'DISCOURSE_S3_BUCKET', 'DISCOURSE_S3_ACCESS_KEY_ID', 'DISCOURSE_S3_SECRET_ACCESS_KEY']));
+    const migrate = jobs(synth(S3).manifests).find((j) => j.metadata.name.startsWith('forum-migrate-'))!;
+    expect(migrate.spec.template.spec.containers[0].env.filter((e: { name: string }) => e.name.includes('S3'))).toEqual([]);
+  });
+
+  test('every Job name fits the 63 characters of the job-name label, for the longest site name', () => {
+    const name = 'a'.repeat(40);
+    const all = jobs(
+      synth(
+        {
+          ...S3,
+          databaseExtensions: DatabaseExtensions.withSuperuserJob({ superuserSecret: 'su' }),
+          operations: [
+            { action: 'create-user', email: 'a@example.com', password: { secret: 'p', key: 'k' } },
+            { action: 'promote-user', email: 'a@example.com' },
+            { action: 'anonymize-user', username: 'spammer' },
+          ],
+        },
+        name,
+      ).manifests,
+    );
+    expect(all).toHaveLength(8);
+    expect(all.map((j) => j.metadata.name).filter((n: string) => n.length > 63)).toEqual([]);
+  });
+
+  test('web pods wait in an init container until no pre-deploy migration is pending', () => {
     const init = find(manifests, 'Deployment', 'forum').spec.template.spec.initContainers;
     expect(init).toHaveLength(1);
     expect(init[0].name).toBe('wait-for-migrations');
     expect(init[0].command.join(' ')).toContain('rake db:abort_if_pending_migrations');
+    expect(init[0].env).toContainEqual({ name: 'SKIP_POST_DEPLOYMENT_MIGRATIONS', value: '1' });
   });
 
   test('can be turned off', () => {

@@ -68,6 +68,14 @@ describe('bad site files fail with the file, the option, the value and the fix',
       withLines('config', '  s3_enabled: true'),
       /config\.s3_access_key_id: is required when config\.s3_enabled is true[\s\S]*config\.s3_secret_access_key: is required[\s\S]*config\.s3_bucket: is required[\s\S]*config\.s3_region: is required/,
     ],
+    [
+      'S3 uploads without a backup bucket (backups would land on the read-only root)',
+      withLines(
+        'config',
+        '  s3_enabled: true\n  s3_bucket: uploads\n  s3_region: r\n  s3_access_key_id: { secret: s3, key: id }\n  s3_secret_access_key: { secret: s3, key: k }',
+      ),
+      /config\.s3_backup_bucket: is required when config\.s3_enabled is true: backups would go to public\/backups on the read-only root[^\n]*Fix: set config\.s3_backup_bucket/,
+    ],
     ['force_saml_login without SAML', withLines('config', '  force_saml_login: true'), /config\.force_saml_login: is true but SAML is not configured/],
     ['saml_sync_groups without SAML', withLines('config', '  saml_sync_groups: staff'), /config\.saml_sync_groups: is "staff" but SAML is not configured/],
     [

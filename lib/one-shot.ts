@@ -18,7 +18,7 @@ export const BUNDLE = `${APP_DIR}/bin/bundle`;
 /** The full env of a one-shot Discourse process: Jobs run without Pebble, so the layer's env goes on the container. */
 export function jobEnv(discourse: Discourse, extra: k8s.EnvVar[] = []): k8s.EnvVar[] {
   const plain = Object.entries(discourse.resolved.environment).map(([name, value]) => ({ name, value }));
-  // Pebble sets HOME from the service user; here the root filesystem is read-only, so bundler gets /tmp.
+  // Jobs run without the layer, which is what sets HOME; the root filesystem is read-only, so bundler gets /tmp.
   return [{ name: 'HOME', value: '/tmp' }, ...plain, ...secretEnvVars(discourse.resolved.secretEnvironment), ...extra];
 }
 

@@ -1,5 +1,7 @@
 import { APP_DIR, APP_USER, HTTP_PORT } from './environment';
+import { APP_HOME } from './paths';
 import { PebbleCheck, PebbleLayer, PebbleLogTarget, PebbleService } from './pebble';
+import { Cadence, PEBBLE_TIMINGS, thresholdToTolerate } from './pebble-timing';
 
 /** The layer file name: Pebble applies layers in order, so ours is first. */
 export const LAYER_FILE = '001-discourse.yaml';
@@ -10,15 +12,28 @@ export const LOG_FILES: readonly string[] = ['production.log', 'unicorn.stderr.l
 /** Size at which a log file is truncated (the tail has already shipped its lines). */
 export const LOG_TRIM_BYTES = 100 * 1024 * 1024;
 
+/**
+ * Seconds the log tailer outlives Unicorn's kill-delay on shutdown: Unicorn may write
+ * until it is SIGKILLed, and GNU tail -F, if it falls back from inotify to polling,
+ * looks once a second.
+ */
+export const TAIL_LINGER_SECONDS = 2;
+
+/** When `discourse-ready` runs: every 5 s, answer within 1 s, one failure is enough (Juju's readiness numbers). */
+export const READY_CADENCE: Cadence = { periodSeconds: 5, timeoutSeconds: 1, threshold: 1 };
+
+/** How often `discourse-up` asks Unicorn; the threshold, not the period, sets the time budget. */
+export const UP_PERIOD_SECONDS = 30;
+
 /** What the Discourse layer is made of. */
 export interface DiscourseLayerOptions {
   /** Non-secret environment of the Discourse service. */
   readonly environment: Readonly<Record<string, string>>;
-  /** SIGTERM → SIGKILL grace Pebble gives Unicorn, as a Go duration. */
-  readonly killDelay: string;
+  /** SIGTERM → SIGKILL grace Pebble gives Unicorn, in seconds. */
+  readonly killDelaySeconds: number;
   /**
-   * How long Unicorn may take to listen before Pebble restarts it; the same budget as
-   * the pod's startup probe, so Pebble never restarts a pod the kubelet still waits for.
+   * How long one Unicorn boot may take before it is a failed boot; the budget of the
+   * pod's startup probe.
    */
   readonly bootSeconds: number;
   /** Copy the log files to stdout with a `discourse-logs` service. */
@@ -30,10 +45,28 @@ export interface DiscourseLayerOptions {
 }
 
 /**
- * Config → the Pebble layer, mirroring the charm's `_create_layer_config`: service
- * `discourse` and check `discourse-ready` as the charm writes them, plus a
- * level-less TCP check that lets Pebble (not the kubelet) restart a hung Unicorn,
- * and a log tailer because Unicorn logs to files in production.
+ * The failing stretch `discourse-up` must sit out before it restarts Unicorn. Pebble
+ * does not reset a check's failures when it restarts the service (checkstate
+ * handlers.go: only a passing run sets Failures to 0), so a boot that follows a failed
+ * boot inherits that boot's failures. Sized for the worst such sequence: a failed boot
+ * (up to `bootSeconds`), Pebble's longest backoff before the restart, then a full boot.
+ */
+export function restartStretchSeconds(bootSeconds: number, backoffLimitSeconds: number = PEBBLE_TIMINGS.backoffLimit): number {
+  return 2 * bootSeconds + backoffLimitSeconds;
+}
+
+/**
+ * HOME and USER as Pebble would set them for `user: _daemon_`. The layer names no user:
+ * the pod already runs as _daemon_'s uid, and Pebble before v1.3 cannot switch even to
+ * its own user when not root (it sets credentials and fails with "operation not permitted").
+ */
+export const SERVICE_IDENTITY: Readonly<Record<string, string>> = { HOME: APP_HOME, USER: APP_USER };
+
+/**
+ * Config → the Pebble layer, after the charm's `_create_layer_config`: service
+ * `discourse` and check `discourse-ready`, plus a level-less HTTP check that lets Pebble
+ * (not the kubelet) restart a dead or frozen Unicorn, and a log tailer because Unicorn
+ * logs to files in production.
  */
 export function discourseLayer(options: DiscourseLayerOptions): PebbleLayer {
   const services: Record<string, PebbleService> = {
@@ -41,10 +74,9 @@ export function discourseLayer(options: DiscourseLayerOptions): PebbleLayer {
       override: 'replace',
       summary: 'Discourse web application',
       command: '/srv/scripts/app_launch.sh',
-      user: APP_USER,
       startup: 'enabled',
-      killDelay: options.killDelay,
-      environment: options.environment,
+      killDelay: `${options.killDelaySeconds}s`,
+      environment: { ...options.environment, ...SERVICE_IDENTITY },
       onCheckFailure: { 'discourse-up': 'restart' },
     },
   };
@@ -52,12 +84,18 @@ export function discourseLayer(options: DiscourseLayerOptions): PebbleLayer {
     services['discourse-logs'] = {
       override: 'replace',
       summary: 'Copies Discourse log files to stdout',
-      // -F follows files that do not exist yet or get rotated; -n 0 avoids replaying
-      // old lines when the container restarts on the same emptyDir.
-      command: `tail -n 0 -F ${LOG_FILES.join(' ')}`,
-      user: APP_USER,
+      // -F follows files that do not exist yet or get truncated; -n 0 avoids replaying
+      // old lines when the container restarts on the same emptyDir; -q drops the
+      // "==> file <==" headers tail prints when it switches between files.
+      // Pebble SIGTERMs every service at once on shutdown (no service `requires` another,
+      // so each has its own stop lane), and Unicorn writes its last lines during its
+      // graceful quit: the tailer ignores TERM (SIG_IGN survives exec) and is SIGKILLed
+      // only after its own kill-delay, which outlasts Unicorn's.
+      command: `sh -c 'trap "" TERM; exec tail -n 0 -q -F ${LOG_FILES.join(' ')}'`,
       startup: 'enabled',
       after: ['discourse'],
+      killDelay: `${options.killDelaySeconds + TAIL_LINGER_SECONDS}s`,
+      environment: SERVICE_IDENTITY,
     };
     // Nothing rotates the files inside the container; truncating them in place keeps the
     // log volume bounded while Rails and Unicorn keep writing (O_APPEND) and tail -F follows.
@@ -65,22 +103,35 @@ export function discourseLayer(options: DiscourseLayerOptions): PebbleLayer {
       override: 'replace',
       summary: 'Truncates Discourse log files above 100 MiB',
       command: `sh -c 'while sleep 60; do for f in ${LOG_FILES.join(' ')}; do if [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt ${LOG_TRIM_BYTES} ]; then : > "$f"; fi; done; done'`,
-      user: APP_USER,
       startup: 'enabled',
+      environment: SERVICE_IDENTITY,
     };
   }
+  const status = `http://localhost:${HTTP_PORT}/srv/status`;
   const checks: Record<string, PebbleCheck> = {
+    // The charm's readiness check, tightened so `pebble health` agrees with the pod's
+    // readiness probe (which asks Unicorn directly) within a period instead of lagging
+    // up to 3 x 10 s; with Pebble's defaults it also said "up" for ~30 s of every boot.
     'discourse-ready': {
       override: 'replace',
       level: 'ready',
-      http: { url: `http://localhost:${HTTP_PORT}/srv/status` },
+      period: `${READY_CADENCE.periodSeconds}s`,
+      timeout: `${READY_CADENCE.timeoutSeconds}s`,
+      threshold: READY_CADENCE.threshold,
+      http: { url: status },
     },
-    // Pebble checks start at once and count failures during boot, so the threshold covers the boot budget.
+    // HTTP, not TCP: a frozen (SIGSTOPped) Unicorn still completes TCP handshakes from
+    // the kernel's backlog but never answers. No level: with `alive`, the kubelet's
+    // liveness probe would also kill the container while Pebble reboots Unicorn (the
+    // check stays down until the new boot answers), so Pebble alone restarts it.
+    // Pebble runs it first one period after start and keeps its failures across service
+    // restarts, so the threshold covers a failed boot, a backoff and a full boot.
     'discourse-up': {
       override: 'replace',
-      period: '30s',
-      threshold: Math.max(3, Math.ceil(options.bootSeconds / 30)),
-      tcp: { port: HTTP_PORT },
+      period: `${UP_PERIOD_SECONDS}s`,
+      timeout: `${PEBBLE_TIMINGS.checkTimeout}s`,
+      threshold: thresholdToTolerate(restartStretchSeconds(options.bootSeconds), UP_PERIOD_SECONDS),
+      http: { url: status },
     },
   };
   const layer: PebbleLayer = {

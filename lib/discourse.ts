@@ -87,7 +87,7 @@ export class Discourse extends Construct {
 
     this.layer = discourseLayer({
       environment: resolved.environment,
-      killDelay: `${resolved.killDelaySeconds}s`,
+      killDelaySeconds: resolved.killDelaySeconds,
       tailLogs: true,
       bootSeconds: resolved.startupTimeoutSeconds,
       lokiUrl: resolved.lokiUrl,

@@ -226,7 +226,8 @@ export const MANAGED_ENV_PATTERNS: readonly RegExp[] = [
   /^FORCE_S3_UPLOADS$/,
   /^(HTTP_PROXY|HTTPS_PROXY|NO_PROXY|http_proxy|https_proxy|no_proxy)$/,
   /^PEBBLE/,
-  /^HOME$/,
+  // The layer sets both, as Pebble would for `user: _daemon_`.
+  /^(HOME|USER)$/,
 ];
 
 /** Names that hold credentials: their values must come from Secrets. */

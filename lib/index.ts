@@ -17,6 +17,7 @@ export * from './operation-job';
 export * from './s3-assets-job';
 export * from './monitoring';
 export * from './pebble';
+export * from './pebble-timing';
 export * from './problems';
 export * from './props';
 export * from './redis';

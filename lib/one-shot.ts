@@ -32,7 +32,7 @@ export interface OneShotSite {
  */
 export function jobEnv(site: OneShotSite, needs: readonly JobNeed[] = [], extra: readonly k8s.EnvVar[] = []): k8s.EnvVar[] {
   const { plain, secrets } = jobEnvironment(site.resolved, needs);
-  // Pebble sets HOME from the service user; here the root filesystem is read-only, so bundler gets /tmp.
+  // Jobs run without the layer, which is what sets HOME; the root filesystem is read-only, so bundler gets /tmp.
   return [{ name: 'HOME', value: '/tmp' }, ...Object.entries(plain).map(([name, value]) => ({ name, value })), ...secretEnvVars(secrets), ...extra];
 }
 

@@ -202,7 +202,8 @@ export interface DiscourseProps extends DiscourseConfig {
    */
   readonly metrics?: MetricsMode;
   /**
-   * Where Pebble comes from.
+   * Where Pebble comes from: v1.1.1 or later, v1.6.0 or later with `lokiUrl` (see the
+   * README's Pebble versions).
    * @default PebbleSource.fromImage('/bin/pebble')
    */
   readonly pebble?: PebbleSource;
@@ -212,12 +213,15 @@ export interface DiscourseProps extends DiscourseConfig {
    */
   readonly pebbleHealthPort?: number;
   /**
-   * Time Pebble gives Unicorn between SIGTERM and SIGKILL.
+   * Time Pebble gives Unicorn between SIGTERM and SIGKILL; the log tailer gets 2 s more and
+   * the pod's grace period 10 s more.
    * @default Duration.seconds(20) (the charm's kill-delay)
    */
   readonly killDelay?: Duration;
   /**
-   * How long a pod may take to answer on port 3000 before it is restarted.
+   * How long one Unicorn boot may take: the startup probe restarts a pod that has not
+   * answered on port 3000 by then, and Pebble's `discourse-up` check sits out two boots
+   * and a backoff before it restarts Unicorn.
    * @default Duration.minutes(10)
    */
   readonly startupTimeout?: Duration;
@@ -232,7 +236,8 @@ export interface DiscourseProps extends DiscourseConfig {
    */
   readonly secretKeyBase?: SecretKeyRef;
   /**
-   * Loki push URL (`.../loki/api/v1/push`) for a Pebble log target.
+   * Loki push URL (`.../loki/api/v1/push`) for a Pebble log target (with a `site` label:
+   * needs Pebble v1.6.0 or later).
    * @default - logs go to stdout only
    */
   readonly lokiUrl?: string;

@@ -1,7 +1,8 @@
 import * as k8s from '../imports/k8s';
-import { LAYER_FILE } from './discourse-layer';
+import { LAYER_FILE, READY_CADENCE } from './discourse-layer';
 import { APP_UID, HTTP_PORT, METRICS_PORT, SecretEnv } from './environment';
 import { PEBBLE_DIR, SCRATCH_MOUNTS, UPLOAD_MOUNTS } from './paths';
+import { PEBBLE_TIMINGS, thresholdToTolerate } from './pebble-timing';
 import { INJECTED_PEBBLE, ResolvedDiscourse, sizeQuantity } from './props';
 
 /**
@@ -85,17 +86,27 @@ function healthProbe(path: string, port: number | string, periodSeconds: number,
   };
 }
 
-/** Probes: liveness and readiness on Pebble's health API; startup on Unicorn itself. */
+/** How often the kubelet asks Unicorn during boot. */
+const STARTUP_PERIOD_SECONDS = 10;
+
+/**
+ * Probes. Liveness asks Pebble: no check has level `alive`, so it fails only when Pebble
+ * itself is gone (Pebble restarts a dead or frozen Unicorn through `discourse-up`).
+ * Readiness and startup ask Unicorn's `/srv/status` directly: a probe on Pebble's
+ * `level=ready` would add the check's own period to the kubelet's.
+ */
 export function probes(r: ResolvedDiscourse): Pick<k8s.Container, 'livenessProbe' | 'readinessProbe' | 'startupProbe'> {
   return {
-    // No check has level alive, so this fails only when Pebble itself is gone.
     livenessProbe: healthProbe('/v1/health?level=alive', 'pebble', 5, 3),
-    // discourse-ready (level ready) decides traffic, as in the charm.
-    readinessProbe: healthProbe('/v1/health?level=ready', 'pebble', 5, 1),
-    // Pebble reports a check "up" until it has failed `threshold` times, so during
-    // boot level=ready would say yes before Unicorn listens. The startup probe asks
-    // Unicorn directly and holds off the other probes until it answers.
-    startupProbe: healthProbe('/srv/status', 'http', 10, Math.ceil(r.startupTimeoutSeconds / 10)),
+    // Takes the pod out of the Service within period + timeout (6 s) of Unicorn failing,
+    // with the same numbers as the layer's discourse-ready check.
+    readinessProbe: {
+      ...healthProbe('/srv/status', 'http', READY_CADENCE.periodSeconds, READY_CADENCE.threshold),
+      timeoutSeconds: READY_CADENCE.timeoutSeconds,
+    },
+    // Holds off the other probes until Unicorn first answers, and restarts the container
+    // if that takes longer than the boot budget (the first probe runs at container start).
+    startupProbe: healthProbe('/srv/status', 'http', STARTUP_PERIOD_SECONDS, thresholdToTolerate(r.startupTimeoutSeconds, STARTUP_PERIOD_SECONDS)),
   };
 }
 
@@ -195,8 +206,10 @@ export function discoursePodSpec(
     // Service links would inject DISCOURSE_PORT=tcp://... for a Service named "discourse",
     // which Discourse reads as its own setting.
     enableServiceLinks: false,
-    // Longer than Pebble's kill-delay, so Pebble stops Unicorn before the kubelet kills it.
-    terminationGracePeriodSeconds: r.killDelaySeconds + 10,
+    // Longer than Pebble's whole stop (pebbleStopBoundSeconds): the longest kill-delay (the
+    // tailer's, kill-delay + 2 s, and never under Pebble's 5 s default), 5 s after SIGKILL
+    // and 1.1 s more, so the kubelet never SIGKILLs Pebble while Unicorn quits gracefully.
+    terminationGracePeriodSeconds: Math.max(r.killDelaySeconds, PEBBLE_TIMINGS.killDelay) + 10,
     securityContext: podSecurityContext(),
     ...schedulingFields(r),
     // Replicas on different nodes when the scheduler can manage it, so one node loss is not an outage.

@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import { parse } from 'yaml';
 import { CONFIG_HASH_ANNOTATION } from '../lib/discourse';
 import { PostgresConnection } from '../lib/database';
+import { checkCadence, pebbleStopBoundSeconds, probeCadence, toleranceSeconds, worstCaseDetectionSeconds } from '../lib/pebble-timing';
 import { PebbleSource } from '../lib/props';
 import { Json, find, synth, S3 } from './fixtures';
 import { expectValidManifests } from './schema';
@@ -49,11 +50,20 @@ describe('Discourse construct (defaults)', () => {
     ]);
   });
 
-  test('liveness and readiness ask Pebble; startup asks Unicorn and is sized for a slow boot', () => {
+  test('liveness asks Pebble; readiness and startup ask Unicorn', () => {
     expect(container.livenessProbe.httpGet).toEqual({ path: '/v1/health?level=alive', port: 'pebble' });
-    expect(container.readinessProbe.httpGet).toEqual({ path: '/v1/health?level=ready', port: 'pebble' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/srv/status', port: 'http' });
     expect(container.startupProbe.httpGet).toEqual({ path: '/srv/status', port: 'http' });
-    expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBe(600);
+  });
+
+  test('readiness takes the pod out of the Service within 6 s of Unicorn failing', () => {
+    expect(worstCaseDetectionSeconds(probeCadence(container.readinessProbe))).toBeLessThanOrEqual(6);
+  });
+
+  test('the startup probe waits the whole boot budget (600 s) and not a period more', () => {
+    const tolerance = toleranceSeconds(probeCadence(container.startupProbe));
+    expect(tolerance).toBeGreaterThanOrEqual(600);
+    expect(tolerance).toBeLessThan(600 + container.startupProbe.periodSeconds);
   });
 
   test('the layer ConfigMap is mounted read-only under $PEBBLE/layers, $PEBBLE itself is a writable emptyDir', () => {
@@ -249,6 +259,27 @@ describe('Discourse construct (options)', () => {
     expect(parse(find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml']).services.discourse['kill-delay']).toBe('45s');
   });
 
+  test.each([1, 20, 45, 300])('with kill_delay %i s the pod grace outlasts Pebble stopping every service', (seconds) => {
+    // GIVEN
+    const { manifests, discourse } = synth({ killDelay: Duration.seconds(seconds) });
+    // THEN: the kubelet SIGKILLs Pebble only after Pebble has given up on its services and exited.
+    const grace = find(manifests, 'Deployment', 'forum').spec.template.spec.terminationGracePeriodSeconds;
+    expect(grace).toBeGreaterThan(pebbleStopBoundSeconds(discourse.layer));
+  });
+
+  test.each([
+    [30, 4, 4],
+    [600, 61, 42],
+    [3600, 361, 242],
+  ])('startup_timeout %i s: startup probe threshold %i (x 10 s), discourse-up threshold %i (x 30 s) covers two boots', (boot, startup, up) => {
+    const { manifests, discourse } = synth({ startupTimeout: Duration.seconds(boot) });
+    const probe = find(manifests, 'Deployment', 'forum').spec.template.spec.containers[0].startupProbe;
+    expect(probe.failureThreshold).toBe(startup);
+    expect(discourse.layer.checks!['discourse-up'].threshold).toBe(up);
+    // Pebble never restarts a first boot the kubelet still waits for.
+    expect(toleranceSeconds(checkCadence(discourse.layer.checks!['discourse-up']))).toBeGreaterThan(toleranceSeconds(probeCadence(probe)));
+  });
+
   test('egress can be restricted to DNS and the ports the site uses', () => {
     const { manifests } = synth({
       networkPolicy: { restrictEgress: true },
@@ -415,6 +446,7 @@ describe('Discourse construct (extra env)', () => {
       { extraEnv: { DISCOURSE_MAXMIND_LICENSE_KEY: 'abc' } },
       /extraEnv\.DISCOURSE_MAXMIND_LICENSE_KEY: looks like a credential; a plaintext value is not allowed here/,
     ],
+    ['USER, which the layer sets for _daemon_', { extraEnv: { USER: 'root' } }, /extraEnv\.USER: USER is set from the typed options/],
     ['an invalid name', { extraEnv: { 'BAD-NAME': 'x' } }, /extraEnv\.BAD-NAME: "BAD-NAME" is not an environment variable name/],
     [
       'a managed secret variable',

@@ -1,11 +1,12 @@
 import { parse } from 'yaml';
 import { LAYER_FILE, LOG_FILES, discourseLayer } from '../lib/discourse-layer';
 import { PebbleLayer, parseGoDuration, renderLayer, validateLayer, validateLayerYaml } from '../lib/pebble';
+import { checkCadence, toleranceSeconds, worstCaseDetectionSeconds } from '../lib/pebble-timing';
 
-const layer = discourseLayer({ environment: { RAILS_ENV: 'production' }, killDelay: '20s', tailLogs: true, bootSeconds: 600 });
+const layer = discourseLayer({ environment: { RAILS_ENV: 'production' }, killDelaySeconds: 20, tailLogs: true, bootSeconds: 600 });
 
 describe('the Discourse layer', () => {
-  test('service discourse and check discourse-ready exactly as the charm writes them', () => {
+  test('service discourse as the charm writes it, minus user: (the pod already runs as _daemon_)', () => {
     // WHEN
     const rendered = parse(renderLayer(layer));
     // THEN
@@ -13,27 +14,75 @@ describe('the Discourse layer', () => {
       override: 'replace',
       summary: 'Discourse web application',
       command: '/srv/scripts/app_launch.sh',
-      user: '_daemon_',
       startup: 'enabled',
       'kill-delay': '20s',
-      environment: { RAILS_ENV: 'production' },
+      environment: { RAILS_ENV: 'production', HOME: '/var/lib/pebble/default', USER: '_daemon_' },
       'on-check-failure': { 'discourse-up': 'restart' },
     });
-    expect(rendered.checks['discourse-ready']).toEqual({ override: 'replace', level: 'ready', http: { url: 'http://localhost:3000/srv/status' } });
   });
 
-  test('the liveness-style check has no level, so Pebble restarts Unicorn instead of the kubelet killing the pod', () => {
-    const up = parse(renderLayer(layer)).checks['discourse-up'];
+  test('no service switches user, so Pebble before v1.3 can run them as non-root; each gets HOME and USER as user: _daemon_ would', () => {
+    const services = Object.entries(layer.services!);
+    expect(services.filter(([, s]) => s.user ?? s.userId ?? s.group ?? s.groupId).map(([name]) => name)).toEqual([]);
+    expect(services.filter(([, s]) => s.environment?.HOME !== '/var/lib/pebble/default' || s.environment?.USER !== '_daemon_').map(([name]) => name)).toEqual(
+      [],
+    );
+  });
+
+  test('discourse-ready is the charm check on /srv/status, reporting a failed Unicorn within 6 s', () => {
+    const ready = layer.checks!['discourse-ready'];
+    expect(ready).toMatchObject({ level: 'ready', http: { url: 'http://localhost:3000/srv/status' } });
+    // Pebble's defaults (3 x 10 s) kept a dead pod "ready" for up to 33 s.
+    expect(worstCaseDetectionSeconds(checkCadence(ready))).toBeLessThanOrEqual(6);
+  });
+
+  test('discourse-up asks Unicorn over HTTP (a frozen Unicorn still accepts TCP) and has no level, so Pebble restarts Unicorn, not the kubelet the pod', () => {
+    const up = layer.checks!['discourse-up'];
+    expect(up.http).toEqual({ url: 'http://localhost:3000/srv/status' });
+    expect(up.tcp).toBeUndefined();
+    // With level alive, the liveness probe would kill the container while Pebble reboots Unicorn.
     expect(up.level).toBeUndefined();
-    expect(up.tcp).toEqual({ port: 3000 });
-    // It tolerates the whole boot budget (20 x 30 s = 600 s), like the startup probe.
-    expect(up.threshold * 30).toBeGreaterThanOrEqual(600);
+    expect(Object.entries(layer.checks!).filter(([, c]) => c.level === 'alive')).toEqual([]);
   });
 
-  test('the log tailer follows every file the charm ships to Loki', () => {
+  describe('discourse-up gives a boot after a failed boot its full budget (failures carry over a restart)', () => {
+    test.each([30, 120, 600, 3600])('boot budget %i s', (bootSeconds) => {
+      // GIVEN
+      const up = discourseLayer({ environment: {}, killDelaySeconds: 20, tailLogs: false, bootSeconds }).checks!['discourse-up'];
+      const cadence = checkCadence(up);
+      // THEN: a failed boot (bootSeconds), Pebble's longest backoff (30 s) and a full boot fit
+      // into the failures the check sits out, at any phase of its runs.
+      const stretch = bootSeconds + 30 + bootSeconds;
+      expect(toleranceSeconds(cadence)).toBeGreaterThanOrEqual(stretch);
+      // Not more than a period longer, so a frozen Unicorn is still restarted (after about 2 boots + 1 min).
+      expect(toleranceSeconds(cadence)).toBeLessThan(stretch + cadence.periodSeconds);
+      expect(worstCaseDetectionSeconds(cadence)).toBeLessThanOrEqual(stretch + 2 * cadence.periodSeconds + cadence.timeoutSeconds);
+    });
+
+    test('the measured case: a 560 s failed boot and a restart now leave the second boot more than its 600 s', () => {
+      const cadence = checkCadence(layer.checks!['discourse-up']);
+      // Before: threshold 20 x 30 s killed the second boot 39.7 s in. Failures the second boot may still take:
+      const carried = Math.ceil((560 + 30) / cadence.periodSeconds);
+      expect((cadence.threshold - 1 - carried) * cadence.periodSeconds).toBeGreaterThanOrEqual(600);
+    });
+  });
+
+  test('the log tailer follows every file the charm ships to Loki, without file headers', () => {
     const logs = layer.services!['discourse-logs'];
     for (const file of LOG_FILES) expect(logs.command).toContain(file);
-    expect(logs.command).toMatch(/^tail -n 0 -F /);
+    expect(logs.command).toMatch(/^sh -c 'trap "" TERM; exec tail -n 0 -q -F /);
+  });
+
+  test("on shutdown the tailer is stopped at the same time as Unicorn and outlives Unicorn's kill-delay", () => {
+    const services = layer.services!;
+    // No service requires another, so Pebble stops each in its own lane, all at once
+    // (plan.go StopOrder/createLanes; before v1.16 the first two stop tasks ran together too).
+    expect(Object.entries(services).filter(([, s]) => (s.requires ?? []).length > 0)).toEqual([]);
+    // The tailer ignores TERM and is SIGKILLed at its kill-delay: that must come after
+    // Unicorn's, plus tail's 1 s polling interval.
+    const tailKill = parseGoDuration(services['discourse-logs'].killDelay!)! / 1000;
+    const unicornKill = parseGoDuration(services.discourse.killDelay!)! / 1000;
+    expect(tailKill - unicornKill).toBeGreaterThan(1);
   });
 
   test('log files are truncated above 100 MiB by a shell loop Pebble supervises', () => {
@@ -50,7 +99,7 @@ describe('the Discourse layer', () => {
   test('a Loki URL adds a loki log target for all services', () => {
     const withLoki = discourseLayer({
       environment: {},
-      killDelay: '20s',
+      killDelaySeconds: 20,
       tailLogs: true,
       bootSeconds: 600,
       lokiUrl: 'http://loki:3100/loki/api/v1/push',
@@ -67,8 +116,13 @@ describe('the Discourse layer', () => {
   });
 
   test('environment keys keep their spelling (no kebab-casing of user data)', () => {
-    const l = discourseLayer({ environment: { killDelay: 'x', DISCOURSE_HOSTNAME: 'h' }, killDelay: '5s', tailLogs: false, bootSeconds: 600 });
-    expect(parse(renderLayer(l)).services.discourse.environment).toEqual({ killDelay: 'x', DISCOURSE_HOSTNAME: 'h' });
+    const l = discourseLayer({ environment: { killDelay: 'x', DISCOURSE_HOSTNAME: 'h' }, killDelaySeconds: 5, tailLogs: false, bootSeconds: 600 });
+    expect(parse(renderLayer(l)).services.discourse.environment).toEqual({
+      killDelay: 'x',
+      DISCOURSE_HOSTNAME: 'h',
+      HOME: '/var/lib/pebble/default',
+      USER: '_daemon_',
+    });
   });
 });
 

@@ -18,9 +18,25 @@ export interface AlertRule {
   expr: string;
   /** Prometheus duration the condition must hold before the alert fires. */
   for: string;
-  labels: { severity: 'critical' | 'warning' };
+  /**
+   * `site` and `namespace` are static, on every rule, so that Alertmanager
+   * routes and silences per site whatever exporter the series came from.
+   */
+  labels: { severity: 'critical' | 'warning'; site: string; namespace: string };
   /** Go templates (`{{ $labels.pod }}`) are expanded by Prometheus. `runbook` is left unset: the description carries the steps. */
   annotations: { summary: string; description: string; runbook?: string };
+}
+
+/** Where the ingress controller's request metrics for the site are, and how they name its namespace. */
+export interface IngressMetricsOptions {
+  /** Name of the site's Ingress (the controller's `ingress` label). */
+  readonly name: string;
+  /**
+   * Label carrying the Ingress' namespace: `exported_namespace` when the
+   * controller's ServiceMonitor keeps its own `namespace` target label (the
+   * ingress-nginx chart's default, honorLabels off), `namespace` with honorLabels on.
+   */
+  readonly namespaceLabel: 'exported_namespace' | 'namespace';
 }
 
 /** Identifies the site the rules are for. */
@@ -29,8 +45,32 @@ export interface AlertOptions {
   readonly job: string;
   /** Kubernetes namespace of the site. */
   readonly namespace: string;
-  /** Name of the site's Deployment (its pods are `<instance>-<hash>-<suffix>`). */
+  /** Name of the site and its Deployment (its pods are `<instance>-<hash>-<suffix>`); also the static `site` label. */
   readonly instance: string;
+  /**
+   * Scrape interval of the Discourse target, in seconds: rate windows are
+   * max(5m, 4 × interval) so that they always hold several samples.
+   * @default 30
+   */
+  readonly scrapeIntervalSeconds?: number;
+  /**
+   * The pod's startup budget in seconds (the startup probe's): a pod whose
+   * container is younger and has never been ready is still starting.
+   * @default 600
+   */
+  readonly startupSeconds?: number;
+  /**
+   * Name of the CloudNativePG Cluster (in the site's namespace) when the
+   * database is one: PostgreSQL availability then comes from its exporter.
+   * @default - PostgreSQL availability from the plugin's check only
+   */
+  readonly cnpgCluster?: string;
+  /**
+   * The site's Ingress, when ingress-nginx serves it and its metrics are
+   * scraped: availability and 5xx as clients see them, independent of the app.
+   * @default - no ingress alerts
+   */
+  readonly ingress?: IngressMetricsOptions;
 }
 
 /** The container Discourse runs in (see lib/workload.ts); kube-state-metrics and cAdvisor series are filtered on it. */
@@ -56,42 +96,96 @@ export function sitePodRegex(instance: string): string {
   return `${escapeRegex(instance)}-[a-z0-9]+-[a-z0-9]+`;
 }
 
+/** RE2 pattern matching the instance pods of a CloudNativePG cluster: `<cluster>-<serial>`. */
+export function cnpgPodRegex(cluster: string): string {
+  return `${escapeRegex(cluster)}-[0-9]+`;
+}
+
+/** The shortest rate window, and how many scrapes a window must span at least. */
+const MIN_WINDOW_SECONDS = 300;
+const SCRAPES_PER_WINDOW = 4;
+
+/**
+ * The range of the rules' rate() and increase() windows for a scrape
+ * interval: max(5m, 4 × interval), in whole seconds. rate() needs two
+ * samples in its window; at a fixed 5m an interval of 2m30s or more leaves
+ * one or none, the rates are empty and the rules built on them never fire.
+ */
+export function rateWindowSeconds(scrapeIntervalSeconds: number): number {
+  return Math.max(MIN_WINDOW_SECONDS, Math.ceil(SCRAPES_PER_WINDOW * scrapeIntervalSeconds));
+}
+
+/** Seconds as a Prometheus duration: `5m`, `1h`, `90s`. */
+export function promDuration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
 function validateOptions(opts: AlertOptions): void {
   const problems: string[] = [];
   if (opts.job === '') problems.push('job must not be empty');
   if (!isDnsLabel(opts.namespace)) problems.push(`namespace ${q(opts.namespace)} is not a DNS label`);
   if (!isDnsSubdomain(opts.instance)) problems.push(`instance ${q(opts.instance)} is not a Deployment name`);
+  for (const key of ['scrapeIntervalSeconds', 'startupSeconds'] as const) {
+    const v = opts[key];
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) problems.push(`${key} ${v} is not a positive number of seconds`);
+  }
+  if (opts.cnpgCluster !== undefined && !isDnsLabel(opts.cnpgCluster)) problems.push(`cnpgCluster ${q(opts.cnpgCluster)} is not a Cluster name`);
+  if (opts.ingress && !isDnsSubdomain(opts.ingress.name)) problems.push(`ingress name ${q(opts.ingress.name)} is not an Ingress name`);
+  if (opts.ingress && !['exported_namespace', 'namespace'].includes(opts.ingress.namespaceLabel))
+    problems.push(`ingress namespaceLabel ${q(opts.ingress.namespaceLabel)} is not one of exported_namespace, namespace`);
   if (problems.length > 0) throw new Error(`invalid alert options: ${problems.join('; ')}`);
 }
 
+/** A rule before the static labels every rule carries. */
+type RuleBody = Omit<AlertRule, 'labels'> & { severity: AlertRule['labels']['severity'] };
+
 /**
- * The alert rules for one site. Every selector carries
- * `job="<job>",namespace="<namespace>"` (or, for kube-state-metrics,
- * `namespace`, `pod` and `container`), and aggregations keep `job` and
- * `namespace` so Alertmanager can route and silence per site.
+ * The alert rules for one site. Every selector is scoped to the site
+ * (`job` and `namespace` for the Discourse target; `namespace`, `pod` and
+ * `container` for kube-state-metrics; the Ingress for ingress-nginx; the
+ * Cluster for CloudNativePG), and every rule carries the static labels
+ * `site` and `namespace` so Alertmanager can route and silence per site.
  */
 export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
   validateOptions(opts);
   const { job, namespace, instance } = opts;
+  const window = promDuration(rateWindowSeconds(opts.scrapeIntervalSeconds ?? 30));
+  const startup = Math.ceil(opts.startupSeconds ?? 600);
   const site = `job=${q(job)},namespace=${q(namespace)}`;
   const sel = (metric: string, extra?: string): string => `${metric}{${site}${extra ? `,${extra}` : ''}}`;
+  const podScope = `namespace=${q(namespace)},pod=~${q(sitePodRegex(instance))}`;
+  const pod = (metric: string): string => `${metric}{${podScope},container=${q(CONTAINER)}}`;
   const by = 'job, namespace';
   const kubectl = `kubectl -n ${namespace}`;
   const pebble = `${kubectl} exec deploy/${instance} -c ${CONTAINER} -- /bin/pebble`;
   const logs = `${kubectl} logs deploy/${instance} -c ${CONTAINER}`;
   const where = `(job ${job}, namespace ${namespace})`;
+  const startupText = promDuration(startup);
 
-  return [
+  const rules: RuleBody[] = [
     {
       alert: 'DiscourseTargetMissing',
-      expr: `${sel('up')} == 0`,
+      // A pod is scraped from the moment it has an IP, while its init
+      // container waits for the migration Job and through the startup probe's
+      // budget. Such a pod is "starting" (an init container runs, or its
+      // container is younger than the budget and has not been ready since it
+      // started); its failed scrapes are expected. A pod that has been ready
+      // and stops answering is not starting, whatever its age.
+      expr:
+        `${sel('up')} == 0 unless on (namespace, pod) (` +
+        `max by (namespace, pod) (kube_pod_init_container_status_running{${podScope}}) == 1` +
+        ` or on (namespace, pod) (time() - max by (namespace, pod) (${pod('kube_pod_container_state_started')}) < ${startup}` +
+        ` unless on (namespace, pod) max by (namespace, pod) (max_over_time(${pod('kube_pod_container_status_ready')}[${startupText}])) == 1))`,
       for: '5m',
-      labels: { severity: 'critical' },
+      severity: 'critical',
       annotations: {
-        summary: 'Discourse metrics target {{ $labels.instance }} is down',
+        summary: 'Discourse pod {{ $labels.pod }} does not answer metrics scrapes',
         description:
-          `Prometheus has failed to scrape pod {{ $labels.pod }} ${where} for 5 minutes: Unicorn (which starts the metrics collector) is down or not answering. ` +
-          'The charm alerts at once (for: 0m); 5m lets a pod boot (a minute or two, longer while it waits for the migration Job) and Pebble restart Unicorn in place without paging. ' +
+          `Prometheus has failed to scrape pod {{ $labels.pod }} ${where} for 5 minutes although it is not starting: Unicorn (which starts the metrics collector) is down or not answering. ` +
+          `Pods still starting are left out (an init container running, e.g. waiting for the migration Job, or a container younger than the ${startupText} startup budget that has not been ready yet; from kube-state-metrics). ` +
+          'The charm alerts at once (for: 0m); 5m lets Pebble restart Unicorn in place without paging. ' +
           `Check: ${kubectl} get pods -l app.kubernetes.io/instance=${instance}; \`${pebble} checks\` and \`${pebble} changes\` ` +
           `(/charm/bin/pebble when an init container injects Pebble); \`${logs}\`.`,
       },
@@ -100,7 +194,7 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
       alert: 'DiscourseTargetAbsent',
       expr: `absent(${sel('up')})`,
       for: '10m',
-      labels: { severity: 'critical' },
+      severity: 'critical',
       annotations: {
         summary: `Prometheus has no Discourse target for job ${job} in namespace ${namespace}`,
         description:
@@ -117,22 +211,22 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
       // are neither successes nor errors, and idle browser tabs produce many
       // of them, so they are left out of the denominator.
       expr:
-        `(sum by (${by}) (rate(${sel('discourse_http_requests', 'status=~"5.."')}[5m]))` +
-        ` / sum by (${by}) (rate(${sel('discourse_http_requests', 'status!="-1"')}[5m]))) > 0.05`,
+        `(sum by (${by}) (rate(${sel('discourse_http_requests', 'status=~"5.."')}[${window}]))` +
+        ` / sum by (${by}) (rate(${sel('discourse_http_requests', 'status!="-1"')}[${window}]))) > 0.05`,
       for: '10m',
-      labels: { severity: 'warning' },
+      severity: 'warning',
       annotations: {
         summary: 'Discourse {{ $labels.namespace }}/{{ $labels.job }} answers {{ $value | humanizePercentage }} of requests with 5xx',
         description:
-          'More than 5% of HTTP requests have got a 5xx answer for 10 minutes. Hijacked message-bus requests (status "-1", outcome unknown) are not counted. ' +
+          'More than 5% of HTTP requests have got a 5xx answer for 10 minutes, as Discourse counts them. Hijacked message-bus requests (status "-1", outcome unknown) are not counted. ' +
           `Check: the admin Logs page (/logs) or \`${logs}\`; whether PostgreSQL and Redis are reachable; what changed last (image, config).`,
       },
     },
     {
       alert: 'DiscourseSlowRequests',
-      expr: `histogram_quantile(0.99, sum by (${by}, le) (rate(${sel('discourse_http_requests_duration_seconds_bucket')}[5m]))) > 2`,
+      expr: `histogram_quantile(0.99, sum by (${by}, le) (rate(${sel('discourse_http_requests_duration_seconds_bucket')}[${window}]))) > 2`,
       for: '15m',
-      labels: { severity: 'warning' },
+      severity: 'warning',
       annotations: {
         summary: 'Discourse {{ $labels.namespace }}/{{ $labels.job }}: p99 request time is {{ $value | humanizeDuration }}',
         description:
@@ -146,7 +240,7 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
       // max, not sum: every pod reports the same Redis-wide queue.
       expr: `max by (${by}, queue) (${sel('discourse_sidekiq_queue_latency_seconds')}) > 300`,
       for: '10m',
-      labels: { severity: 'warning' },
+      severity: 'warning',
       annotations: {
         summary: 'Discourse Sidekiq queue {{ $labels.queue }} is {{ $value | humanizeDuration }} behind',
         description:
@@ -159,7 +253,7 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
       alert: 'DiscourseSidekiqJobsStuck',
       expr: `sum by (${by}, job_name) (${sel('discourse_sidekiq_jobs_stuck')}) > 0`,
       for: '15m',
-      labels: { severity: 'warning' },
+      severity: 'warning',
       annotations: {
         summary: '{{ $value }} Discourse Sidekiq job(s) {{ $labels.job_name }} stuck for over 2 hours',
         description:
@@ -175,7 +269,7 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
       // email, including sign-up confirmations and password resets: critical.
       expr: `sum by (${by}) (${sel('discourse_sidekiq_processes')}) == 0`,
       for: '10m',
-      labels: { severity: 'critical' },
+      severity: 'critical',
       annotations: {
         summary: `No Sidekiq process runs for Discourse ${namespace}/${job}`,
         description:
@@ -186,53 +280,136 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
     },
     {
       alert: 'DiscourseJobFailures',
-      expr: `sum by (${by}) (rate(${sel('discourse_job_failures')}[5m])) > 0.1`,
+      expr: `sum by (${by}) (rate(${sel('discourse_job_failures')}[${window}])) > 0.1`,
       for: '15m',
-      labels: { severity: 'warning' },
+      severity: 'warning',
       annotations: {
-        summary: 'Discourse background jobs fail at {{ $value | humanize }}/s',
+        // printf, not humanize: humanize writes 0.2 as "200m".
+        summary: 'Discourse background jobs fail at {{ $value | printf "%.2f" }} per second',
         description:
           'Background jobs have failed at more than 0.1 per second (6 a minute) for 15 minutes; the exported_job label of discourse_job_failures names the job class. ' +
           'Check the admin Logs page (/logs) and /sidekiq/retries, e.g. for an unreachable SMTP server.',
       },
     },
-    {
-      alert: 'DiscoursePostgresUnavailable',
-      expr: `${sel('discourse_postgres_primary_available')} == 0`,
-      for: '2m',
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'Discourse pod {{ $labels.pod }} cannot reach PostgreSQL',
-        description:
-          `Pod {{ $labels.pod }} ${where} has failed to connect to the primary PostgreSQL for 2 minutes (the plugin tests a fresh connection every 5 s); requests fail or the site is read-only. ` +
-          'Check the database server, the DISCOURSE_DB_* settings and credentials, and network reachability from the pod. ' +
-          "Without a replica, a full outage can also abort the plugin's global report before it is sent, leaving this gauge at its last value; DiscourseHighErrorRate then fires instead.",
-      },
-    },
+    opts.cnpgCluster === undefined
+      ? {
+          alert: 'DiscoursePostgresUnavailable',
+          expr: `${sel('discourse_postgres_primary_available')} == 0`,
+          for: '2m',
+          severity: 'critical',
+          annotations: {
+            summary: 'Discourse pod {{ $labels.pod }} cannot open a connection to PostgreSQL',
+            description:
+              `Pod {{ $labels.pod }} ${where} has failed to open a fresh connection to the primary PostgreSQL for 2 minutes (the plugin tests one every 5 s) while its other queries still work, e.g. max_connections reached or one pod's network. ` +
+              "This alert cannot see a full outage: the plugin's report then aborts before it is sent and the gauge keeps its last value, 1. " +
+              'A full outage shows as DiscourseHighErrorRate and, with ingress-nginx metrics, DiscourseIngressErrors/DiscourseUnavailable; with a CloudNativePG database this rule uses its exporter instead. ' +
+              'Check the database server, the DISCOURSE_DB_* settings and credentials, and network reachability from the pod.',
+          },
+        }
+      : cnpgRule(namespace, opts.cnpgCluster),
     {
       alert: 'DiscourseRedisUnavailable',
       expr: `${sel('discourse_redis_primary_available')} == 0`,
       for: '2m',
-      labels: { severity: 'critical' },
+      severity: 'critical',
       annotations: {
         summary: 'Discourse pod {{ $labels.pod }} cannot reach Redis ({{ $labels.type }})',
         description:
           `Pod {{ $labels.pod }} ${where} has failed to PING the primary Redis ({{ $labels.type }}: main or message-bus) for 2 minutes; sessions, caching, message bus and Sidekiq depend on it. ` +
-          'Check the Redis server, the DISCOURSE_REDIS_* settings and network reachability from the pod. ' +
-          "When the main Redis is completely down the plugin's global report fails before it is sent (its Sidekiq statistics need Redis) and this gauge keeps its last value; DiscourseHighErrorRate then fires instead.",
+          "This alert cannot see an outage of the main Redis: the plugin's report then fails before it is sent (its Sidekiq statistics need Redis) and the gauge keeps its last value, 1. " +
+          'It does see a message-bus Redis down while the main one works, and a pod that cannot reach Redis. No Redis exporter is assumed; ' +
+          'a main-Redis outage shows as DiscourseHighErrorRate and, with ingress-nginx metrics, DiscourseIngressErrors/DiscourseUnavailable. ' +
+          'Check the Redis server, the DISCOURSE_REDIS_* settings and network reachability from the pod.',
       },
     },
     {
       alert: 'DiscoursePodRestarting',
-      expr: `increase(kube_pod_container_status_restarts_total{namespace=${q(namespace)},pod=~${q(sitePodRegex(instance))},container=${q(CONTAINER)}}[1h]) > 3`,
+      // sum by pod: drops kube-state-metrics' own job and instance labels, which would route the alert as kube-state-metrics'.
+      expr: `sum by (namespace, pod) (increase(${pod('kube_pod_container_status_restarts_total')}[${promDuration(Math.max(3600, rateWindowSeconds(opts.scrapeIntervalSeconds ?? 30)))}])) > 3`,
       for: '0m',
-      labels: { severity: 'warning' },
+      severity: 'warning',
       annotations: {
-        summary: 'Discourse pod {{ $labels.pod }} restarted {{ $value | humanize }} times in an hour',
+        summary: 'Discourse pod {{ $labels.pod }} restarted {{ $value | printf "%.0f" }} times in an hour',
         description:
           'The discourse container has restarted more than 3 times in the last hour. Pebble restarts Unicorn inside the container, so these are container restarts: ' +
           "Pebble exited, the kubelet's liveness probe on Pebble failed, or the container was OOM-killed. " +
           `Check: ${kubectl} describe pod {{ $labels.pod }} (Last State, e.g. OOMKilled); ${kubectl} logs {{ $labels.pod }} -c ${CONTAINER} --previous.`,
+      },
+    },
+    ...(opts.ingress ? ingressRules(opts.ingress, namespace, window) : []),
+  ];
+  return rules.map(({ severity, ...rule }) => ({
+    alert: rule.alert,
+    expr: rule.expr,
+    for: rule.for,
+    labels: { severity, site: instance, namespace },
+    annotations: rule.annotations,
+  }));
+}
+
+/**
+ * PostgreSQL availability from CloudNativePG's exporter, which runs in the
+ * database pods and so keeps answering when Discourse cannot: fires when no
+ * instance of the Cluster is a primary (not in recovery) with PostgreSQL up.
+ * No series at all (every instance gone, or no PodMonitor) also fires,
+ * through `or on () vector(0)`.
+ */
+function cnpgRule(namespace: string, cluster: string): RuleBody {
+  const up = `cnpg_collector_up{namespace=${q(namespace)},cluster=${q(cluster)}}`;
+  const recovery = `cnpg_pg_replication_in_recovery{namespace=${q(namespace)},pod=~${q(cnpgPodRegex(cluster))}}`;
+  return {
+    alert: 'DiscoursePostgresUnavailable',
+    expr: `(sum(${up} == 1 and on (namespace, pod) ${recovery} == 0) or on () vector(0)) < 1`,
+    for: '2m',
+    severity: 'critical',
+    annotations: {
+      summary: `The PostgreSQL primary of CloudNativePG cluster ${cluster} (namespace ${namespace}) is down`,
+      description:
+        `For 2 minutes no instance of CloudNativePG cluster ${cluster} has reported PostgreSQL up as a primary (cnpg_collector_up, cnpg_pg_replication_in_recovery): Discourse cannot write, requests fail. ` +
+        'CloudNativePG fails over on its own; staying down means no healthy replica to promote, storage or the instance pods. ' +
+        `It also fires when no cnpg_* series exist at all: every instance gone, or no PodMonitor scrapes the cluster (Cluster spec.monitoring.enablePodMonitor, or a PodMonitor selecting cnpg.io/cluster=${cluster}). ` +
+        `Check: kubectl -n ${namespace} get cluster ${cluster}; kubectl cnpg status ${cluster} -n ${namespace}; kubectl -n ${namespace} get pods -l cnpg.io/cluster=${cluster}; the Prometheus targets page.`,
+    },
+  };
+}
+
+/**
+ * Availability and errors as clients see them, from ingress-nginx's request
+ * counter: it keeps counting when Discourse, PostgreSQL or Redis is down
+ * (502/503/504 from nginx, 500 from Discourse), which the plugin's own
+ * metrics cannot show.
+ */
+function ingressRules(ingress: IngressMetricsOptions, namespace: string, window: string): RuleBody[] {
+  const sel = (extra?: string): string =>
+    `nginx_ingress_controller_requests{${ingress.namespaceLabel}=${q(namespace)},ingress=${q(ingress.name)}${extra ? `,${extra}` : ''}}`;
+  const ratio = `sum by (ingress) (rate(${sel('status=~"5.."')}[${window}])) / sum by (ingress) (rate(${sel()}[${window}]))`;
+  const check =
+    `Check: DiscourseTargetMissing and the pods (kubectl -n ${namespace} get pods -l app.kubernetes.io/instance=${ingress.name}); ` +
+    'PostgreSQL and Redis (a full outage of either makes every request fail, and the plugin cannot report it); the ingress controller logs for upstream errors.';
+  return [
+    {
+      alert: 'DiscourseUnavailable',
+      expr: `(${ratio}) > 0.5`,
+      for: '5m',
+      severity: 'critical',
+      annotations: {
+        summary: `Discourse ${namespace}/${ingress.name} answers {{ $value | humanizePercentage }} of requests with 5xx at the ingress`,
+        description:
+          `More than half of the requests to Ingress ${ingress.name} have got a 5xx answer for 5 minutes (nginx_ingress_controller_requests): the site is down for its users. ` +
+          '502/503/504 come from nginx (no ready pod, or none answering), 500 from Discourse (often PostgreSQL or Redis down). ' +
+          check,
+      },
+    },
+    {
+      alert: 'DiscourseIngressErrors',
+      expr: `(${ratio}) > 0.05`,
+      for: '10m',
+      severity: 'warning',
+      annotations: {
+        summary: `Discourse ${namespace}/${ingress.name} answers {{ $value | humanizePercentage }} of requests with 5xx at the ingress`,
+        description:
+          `More than 5% of the requests to Ingress ${ingress.name} have got a 5xx answer for 10 minutes, as the ingress controller counts them (so also when Discourse cannot report). ` +
+          check,
       },
     },
   ];

@@ -1,4 +1,4 @@
-import { sitePodRegex } from './alerts';
+import { IngressMetricsOptions, cnpgPodRegex, sitePodRegex } from './alerts';
 import { lookupSeries } from './metric-names';
 
 /**
@@ -10,9 +10,9 @@ import { lookupSeries } from './metric-names';
  *
  * Latency comes from the plugin's histograms, not its summaries: summary
  * quantiles are computed per pod and cannot be combined across pods, while
- * histogram buckets can. Queries use a fixed `[5m]` window rather than
- * Grafana's `$__rate_interval`, so every expression is plain PromQL that the
- * tests parse and check; 5m spans several scrapes at the usual 30 s or 1 m.
+ * histogram buckets can. Queries use a fixed window (the alerts' max(5m,
+ * 4 × scrape interval)) rather than Grafana's `$__rate_interval`, so every
+ * expression is plain PromQL that the tests parse and check.
  * Output is deterministic (no timestamps, ids numbered in order) so that
  * re-rendering does not churn GitOps diffs.
  */
@@ -136,6 +136,22 @@ export interface DashboardOptions {
    * @default - `job`: the Service and the Deployment share the site's name
    */
   readonly instance?: string;
+  /**
+   * Range of rate() windows (Prometheus duration), at least 4 scrape intervals.
+   * @default '5m'
+   */
+  readonly rateWindow?: string;
+  /**
+   * CloudNativePG Cluster of the site's database: the PostgreSQL panels then
+   * show its exporter's view, which stays true in an outage.
+   * @default - the plugin's check, labelled as its last report
+   */
+  readonly cnpgCluster?: string;
+  /**
+   * The site's ingress-nginx Ingress: adds a panel of 5xx as clients see them.
+   * @default - no ingress panel
+   */
+  readonly ingress?: IngressMetricsOptions;
 }
 
 const DATASOURCE: GrafanaDatasourceRef = { type: 'prometheus', uid: '${datasource}' };
@@ -163,6 +179,8 @@ function validate(opts: DashboardOptions): void {
   if (opts.job === '') problems.push('job must not be empty');
   if (opts.namespace === '') problems.push('namespace must not be empty');
   if (opts.instance === '') problems.push('instance must not be empty');
+  if (opts.rateWindow !== undefined && !/^([0-9]+(ms|s|m|h|d|w|y))+$/.test(opts.rateWindow))
+    problems.push(`rateWindow ${JSON.stringify(opts.rateWindow)} is not a Prometheus duration`);
   if (problems.length > 0) throw new Error(`invalid dashboard options: ${problems.join('; ')}`);
 }
 
@@ -174,9 +192,12 @@ class Builder {
   private rowHeight = 0;
   private readonly site: string;
   private readonly pod: string;
+  /** The rate() window, e.g. `5m`. */
+  public readonly w: string;
 
   constructor(opts: DashboardOptions) {
     const q = JSON.stringify;
+    this.w = opts.rateWindow ?? '5m';
     this.site = `job=${q(opts.job)},namespace=${q(opts.namespace)}`;
     this.pod = `namespace=${q(opts.namespace)},pod=~${q(sitePodRegex(opts.instance ?? opts.job))},container="discourse"`;
   }
@@ -185,6 +206,7 @@ class Builder {
   public sel(series: string, extra?: string): string {
     const info = lookupSeries(series);
     if (!info) throw new Error(`unknown series ${series}`);
+    if (info.scope !== 'target' && info.scope !== 'pod') throw new Error(`series ${series} is not about the site's pods`);
     const scope = info.scope === 'target' ? this.site : this.pod;
     return `${series}{${scope}${extra ? `,${extra}` : ''}}`;
   }
@@ -281,19 +303,19 @@ function dashboard(opts: DashboardOptions, tags: string[], panels: GrafanaPanel[
 
 /** `histogram_quantile(q, ...)` over a histogram's buckets, summed over pods. */
 function quantile(b: Builder, q: number, histogram: string, extra?: string): string {
-  return `histogram_quantile(${q}, sum by (le) (rate(${b.sel(`${histogram}_bucket`, extra)}[5m])))`;
+  return `histogram_quantile(${q}, sum by (le) (rate(${b.sel(`${histogram}_bucket`, extra)}[${b.w}])))`;
 }
 
 /** Mean per observation: rate of `_sum` over rate of `_count`. */
 function mean(b: Builder, histogram: string): string {
-  return `sum(rate(${b.sel(`${histogram}_sum`)}[5m])) / sum(rate(${b.sel(`${histogram}_count`)}[5m]))`;
+  return `sum(rate(${b.sel(`${histogram}_sum`)}[${b.w}])) / sum(rate(${b.sel(`${histogram}_count`)}[${b.w}]))`;
 }
 
 /** Mean run time per job class, the 10 slowest; classes that did not run in the window are left out. */
 function slowestJobs(b: Builder, family: 'sidekiq' | 'scheduled'): string {
   const duration = b.sel(`discourse_${family}_job_duration_seconds`);
   const count = b.sel(`discourse_${family}_job_count`);
-  return `topk(10, sum by (job_name) (rate(${duration}[5m])) / (sum by (job_name) (rate(${count}[5m])) > 0))`;
+  return `topk(10, sum by (job_name) (rate(${duration}[${b.w}])) / (sum by (job_name) (rate(${count}[${b.w}])) > 0))`;
 }
 
 /**
@@ -304,7 +326,7 @@ function slowestJobs(b: Builder, family: 'sidekiq' | 'scheduled'): string {
 export function appDashboard(opts: DashboardOptions): GrafanaDashboard {
   validate(opts);
   const b = new Builder(opts);
-  const requests = (status: string): string => `sum(rate(${b.sel('discourse_http_requests', status)}[5m]))`;
+  const requests = (status: string): string => `sum(rate(${b.sel('discourse_http_requests', status)}[${b.w}]))`;
   b.timeseries(
     'Requests by status class',
     'HTTP requests per second. "hijacked" are message-bus long polls handed off before they have a status (status "-1").',
@@ -330,7 +352,7 @@ export function appDashboard(opts: DashboardOptions): GrafanaDashboard {
     [mean(b, 'discourse_http_requests_redis_duration_seconds'), 'mean'],
   ]);
   b.timeseries('Page views by type', 'Page views per second as the admin dashboard counts them: anon, logged_in or crawler.', 'short', [
-    [`sum by (type) (rate(${b.sel('discourse_page_views')}[5m]))`, '{{type}}'],
+    [`sum by (type) (rate(${b.sel('discourse_page_views')}[${b.w}]))`, '{{type}}'],
   ]);
   b.timeseries(
     'Active and queued app requests',
@@ -347,10 +369,10 @@ export function appDashboard(opts: DashboardOptions): GrafanaDashboard {
   b.timeseries('Sidekiq queue latency', 'How long the oldest job of each queue has waited.', 's', [
     [`max by (queue) (${b.sel('discourse_sidekiq_queue_latency_seconds')})`, '{{queue}}'],
   ]);
-  b.timeseries('Sidekiq job duration (top 10)', 'Mean run time of the 10 slowest Sidekiq job classes that ran in the last 5 minutes.', 's', [
+  b.timeseries('Sidekiq job duration (top 10)', `Mean run time of the 10 slowest Sidekiq job classes that ran in the last ${b.w}.`, 's', [
     [slowestJobs(b, 'sidekiq'), '{{job_name}}'],
   ]);
-  b.timeseries('Scheduled job duration (top 10)', 'Mean run time of the 10 slowest scheduled job classes that ran in the last 5 minutes.', 's', [
+  b.timeseries('Scheduled job duration (top 10)', `Mean run time of the 10 slowest scheduled job classes that ran in the last ${b.w}.`, 's', [
     [slowestJobs(b, 'scheduled'), '{{job_name}}'],
   ]);
   b.timeseries('RSS by process type', 'Resident memory of the web (Unicorn workers) and sidekiq processes of each pod.', 'bytes', [
@@ -375,16 +397,19 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
     [`sum(${b.sel('up')})`, 'up'],
     [`count(${b.sel('up')})`, 'targets'],
   ]);
+  const pg = opts.cnpgCluster === undefined ? undefined : cnpgPrimaryUp(opts.namespace, opts.cnpgCluster);
   b.stat(
-    'PostgreSQL',
-    "Whether every pod can connect to the primary PostgreSQL (the plugin's check).",
+    pg ? 'PostgreSQL primary (CloudNativePG)' : 'PostgreSQL (plugin, last report)',
+    pg
+      ? `Whether an instance of CloudNativePG cluster ${opts.cnpgCluster} runs PostgreSQL as primary (its exporter: cnpg_collector_up, cnpg_pg_replication_in_recovery). No data: no PodMonitor scrapes the cluster.`
+      : "The plugin's last report of whether every pod can connect to the primary PostgreSQL. In a full outage the report aborts before it is sent, so this keeps showing UP: trust the error panels then.",
     'none',
-    [[`min(${b.sel('discourse_postgres_primary_available')})`, 'PostgreSQL']],
+    [[pg ?? `min(${b.sel('discourse_postgres_primary_available')})`, 'PostgreSQL']],
     { mappings: [upDown()], thresholds: thresholds('red', 'green') },
   );
   b.stat(
-    'Redis',
-    "Whether every pod can PING the primary Redis (the plugin's check).",
+    'Redis (plugin, last report)',
+    "The plugin's last report of whether every pod can PING the primary Redis. When the main Redis is down the report aborts before it is sent, so this keeps showing UP: trust the error panels then.",
     'none',
     [[`min(${b.sel('discourse_redis_primary_available')})`, 'Redis']],
     { mappings: [upDown()], thresholds: thresholds('red', 'green') },
@@ -401,16 +426,21 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
     [quantile(b, 0.99, 'discourse_http_requests_duration_seconds', 'controller="list",action="latest"'), 'list#latest'],
   ]);
   b.timeseries('Errors: 4xx and 5xx', 'Error answers per second, by status.', 'reqps', [
-    [`sum by (status) (rate(${b.sel('discourse_http_requests', 'status=~"[45].."')}[5m]))`, '{{status}}'],
+    [`sum by (status) (rate(${b.sel('discourse_http_requests', 'status=~"[45].."')}[${b.w}]))`, '{{status}}'],
   ]);
   b.timeseries(
     'Errors: 5xx ratio',
     'Share of requests answered 5xx, hijacked message-bus requests left out; DiscourseHighErrorRate fires above 5%.',
     'percentunit',
-    [[`sum(rate(${b.sel('discourse_http_requests', 'status=~"5.."')}[5m])) / sum(rate(${b.sel('discourse_http_requests', 'status!="-1"')}[5m]))`, '5xx']],
+    [
+      [
+        `sum(rate(${b.sel('discourse_http_requests', 'status=~"5.."')}[${b.w}])) / sum(rate(${b.sel('discourse_http_requests', 'status!="-1"')}[${b.w}]))`,
+        '5xx',
+      ],
+    ],
   );
   b.timeseries('Traffic: requests', 'HTTP requests per second, regular and background (hijacked message-bus polls left out).', 'reqps', [
-    [`sum by (type) (rate(${b.sel('discourse_http_requests', 'status!="-1"')}[5m]))`, '{{type}}'],
+    [`sum by (type) (rate(${b.sel('discourse_http_requests', 'status!="-1"')}[${b.w}]))`, '{{type}}'],
   ]);
   b.timeseries('Traffic: requests in progress', "Requests Unicorn is serving, per pod (the charm's traffic panel).", 'short', [
     [`sum by (pod) (${b.sel('discourse_active_app_reqs')})`, '{{pod}}'],
@@ -422,7 +452,7 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
     [[`sum by (pod) (${b.sel('discourse_queued_app_reqs')})`, '{{pod}}']],
   );
   b.timeseries('Saturation: CPU', 'CPU cores used by the discourse container (cAdvisor).', 'short', [
-    [`sum by (pod) (rate(${b.sel('container_cpu_usage_seconds_total')}[5m]))`, '{{pod}}'],
+    [`sum by (pod) (rate(${b.sel('container_cpu_usage_seconds_total')}[${b.w}]))`, '{{pod}}'],
   ]);
   b.timeseries('Saturation: memory', 'Working set of the discourse container (cAdvisor): what the kernel counts against the memory limit.', 'bytes', [
     [`sum by (pod) (${b.sel('container_memory_working_set_bytes')})`, '{{pod}}'],
@@ -433,14 +463,39 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
   b.timeseries('Saturation: V8 heap used', "JavaScript (mini_racer) heap in use, per pod and process type (the charm's saturation panel).", 'bytes', [
     [`sum by (pod, type) (${b.sel('discourse_v8_used_heap_size')})`, '{{pod}} {{type}}'],
   ]);
-  b.timeseries('PostgreSQL and Redis reachable', "1 while every pod can reach the primary (the plugin's checks, every 5 s).", 'none', [
-    [`min(${b.sel('discourse_postgres_primary_available')})`, 'PostgreSQL'],
-    [`min by (type) (${b.sel('discourse_redis_primary_available')})`, 'Redis {{type}}'],
-  ]);
+  b.timeseries(
+    'PostgreSQL and Redis reachable (plugin, last report)',
+    "1 while every pod can reach the primary (the plugin's checks, every 5 s). A full outage of PostgreSQL or the main Redis aborts the report, and the lines stay at their last value, 1.",
+    'none',
+    [
+      [`min(${b.sel('discourse_postgres_primary_available')})`, 'PostgreSQL'],
+      [`min by (type) (${b.sel('discourse_redis_primary_available')})`, 'Redis {{type}}'],
+      ...(pg ? [[pg, 'PostgreSQL primary (CloudNativePG)'] as [string, string]] : []),
+    ],
+  );
+  if (opts.ingress) {
+    const ingress = opts.ingress;
+    const sel = (extra: string): string =>
+      `nginx_ingress_controller_requests{${ingress.namespaceLabel}=${JSON.stringify(opts.namespace)},ingress=${JSON.stringify(ingress.name)}${extra}}`;
+    b.timeseries(
+      'Ingress: 5xx ratio',
+      'Share of requests answered 5xx as ingress-nginx counts them: also when Discourse, PostgreSQL or Redis is down and the plugin cannot report. DiscourseIngressErrors fires above 5%, DiscourseUnavailable above 50%.',
+      'percentunit',
+      [[`sum(rate(${sel(',status=~"5.."')}[${b.w}])) / sum(rate(${sel('')}[${b.w}]))`, '5xx']],
+    );
+  }
   b.timeseries('Pod restarts', 'Restarts of the discourse container per pod over the last hour.', 'short', [
     [`sum by (pod) (increase(${restarts}[1h]))`, '{{pod}}'],
   ]);
   return dashboard(opts, ['discourse', 'service-health'], b.panels);
+}
+
+/** 1 while an instance of the CloudNativePG cluster runs PostgreSQL as primary, else 0 (also with no series). */
+function cnpgPrimaryUp(namespace: string, cluster: string): string {
+  const q = JSON.stringify;
+  const up = `cnpg_collector_up{namespace=${q(namespace)},cluster=${q(cluster)}}`;
+  const recovery = `cnpg_pg_replication_in_recovery{namespace=${q(namespace)},pod=~${q(cnpgPodRegex(cluster))}}`;
+  return `max(${up} == 1 and on (namespace, pod) ${recovery} == 0) or on () vector(0)`;
 }
 
 /** Every PromQL expression of a dashboard, in panel order. */

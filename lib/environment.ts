@@ -65,6 +65,8 @@ export interface EnvironmentInputs {
   readonly connection: Readonly<Record<string, string>>;
   /** `UNICORN_WORKERS`, when set. */
   readonly unicornWorkers?: number;
+  /** The plugin's `prometheus_trusted_ip_allowlist_regex` global setting, when set. */
+  readonly prometheusTrustedIpAllowlistRegex?: string;
 }
 
 /** The throttle table of the charm: env per level. */
@@ -201,6 +203,10 @@ export function discourseEnvironment(inputs: EnvironmentInputs): Record<string, 
     env.DISCOURSE_PROMETHEUS_COLLECTOR_PORT = String(METRICS_PORT);
     env.DISCOURSE_PROMETHEUS_WEBSERVER_BIND = '0.0.0.0';
   }
+  // In plugin mode /metrics answers only private and loopback clients
+  // (IPAddr#private?: RFC 1918) unless the client IP matches this regex,
+  // e.g. for pod networks in 100.64.0.0/10.
+  if (inputs.prometheusTrustedIpAllowlistRegex !== undefined) env.DISCOURSE_PROMETHEUS_TRUSTED_IP_ALLOWLIST_REGEX = inputs.prometheusTrustedIpAllowlistRegex;
   return sortRecord(env);
 }
 
@@ -221,7 +227,7 @@ export const MANAGED_ENV_PATTERNS: readonly RegExp[] = [
   /^UNICORN_(SIDEKIQ_MAX_RSS|WORKERS)$/,
   /^DISCOURSE_(HOSTNAME|ENABLE_CORS|CORS_ORIGIN|DEVELOPER_EMAILS|MAX_CATEGORY_NESTING|SERVE_STATIC_ASSETS|REFRESH_MAXMIND_DB_DURING_PRECOMPILE_DAYS)$/,
   /^DISCOURSE_(SMTP|DB|REDIS|S3|SAML|OPENID_CONNECT|MAX_REQS|MAX_USER_API|MAX_ASSET|MAX_ADMIN_API)_/,
-  /^DISCOURSE_PROMETHEUS_(COLLECTOR_PORT|WEBSERVER_BIND)$/,
+  /^DISCOURSE_PROMETHEUS_(COLLECTOR_PORT|WEBSERVER_BIND|TRUSTED_IP_ALLOWLIST_REGEX)$/,
   /^DISCOURSE_(USE_S3|BACKUP_LOCATION|SECRET_KEY_BASE)$/,
   /^FORCE_S3_UPLOADS$/,
   /^(HTTP_PROXY|HTTPS_PROXY|NO_PROXY|http_proxy|https_proxy|no_proxy)$/,

@@ -153,18 +153,25 @@ export const DISCOURSE_METRICS: Readonly<Record<string, MetricInfo>> = Object.fr
  * Which selector must scope an external metric to one site: `target` metrics
  * are scraped from the Discourse pods themselves (`job` + `namespace`);
  * `pod` metrics come from another exporter about the pods (`namespace` +
- * `pod` + `container`).
+ * `pod` + `container`); `pod-init` ones are about any init container of the
+ * site's pods (`namespace` + `pod`); `ingress` ones are the ingress
+ * controller's, about the site's Ingress (`ingress` + the namespace label);
+ * `cnpg-cluster` and `cnpg-pod` ones come from the CloudNativePG instances of
+ * the site's database (`namespace` + `cluster`, or `namespace` + the
+ * instance pod pattern).
  */
-export type MetricScope = 'target' | 'pod';
+export type MetricScope = 'target' | 'pod' | 'pod-init' | 'ingress' | 'cnpg-cluster' | 'cnpg-pod';
 
 /** A non-Discourse metric we allow ourselves to reference. */
 export interface ExternalMetricInfo extends MetricInfo {
-  readonly source: 'prometheus' | 'kube-state-metrics' | 'cadvisor';
+  readonly source: 'prometheus' | 'kube-state-metrics' | 'cadvisor' | 'ingress-nginx' | 'cloudnative-pg';
   readonly scope: MetricScope;
 }
 
 /** Labels a ServiceMonitor-scraped exporter (kube-state-metrics, the kubelet) adds about itself. */
 const EXPORTER_TARGET_LABELS = ['job', 'instance', 'service', 'endpoint'] as const;
+/** Labels a PodMonitor-scraped exporter (CloudNativePG instances) gets from its target. */
+const POD_TARGET_LABELS = ['job', 'instance', 'namespace', 'pod', 'container', 'endpoint'] as const;
 
 /**
  * Non-Discourse metrics that alerts and dashboards may use. Labels are the
@@ -185,6 +192,71 @@ export const EXTERNAL_METRICS: Readonly<Record<string, ExternalMetricInfo>> = Ob
     help: 'The number of container restarts per container.',
     source: 'kube-state-metrics',
     scope: 'pod',
+  },
+  // kube-state-metrics internal/store/pod.go (all STABLE): a pod is starting
+  // while an init container runs, or while its container is younger than the
+  // startup budget and has not been ready yet.
+  kube_pod_container_status_ready: {
+    type: 'gauge',
+    labels: ['namespace', 'pod', 'container', 'uid', ...EXPORTER_TARGET_LABELS],
+    help: 'Describes whether the containers readiness check succeeded.',
+    source: 'kube-state-metrics',
+    scope: 'pod',
+  },
+  kube_pod_container_state_started: {
+    type: 'gauge',
+    labels: ['namespace', 'pod', 'container', 'uid', ...EXPORTER_TARGET_LABELS],
+    help: 'Start time in unix timestamp for a pod container.',
+    source: 'kube-state-metrics',
+    scope: 'pod',
+  },
+  kube_pod_init_container_status_running: {
+    type: 'gauge',
+    labels: ['namespace', 'pod', 'container', 'uid', ...EXPORTER_TARGET_LABELS],
+    help: 'Describes whether the init container is currently in running state.',
+    source: 'kube-state-metrics',
+    scope: 'pod-init',
+  },
+  // ingress-nginx internal/ingress/metric/collectors/socket.go: requestTags
+  // plus the controller's constant labels. Its own `namespace` label (the
+  // Ingress') becomes `exported_namespace` when the controller's
+  // ServiceMonitor does not honor labels (the chart's default).
+  nginx_ingress_controller_requests: {
+    type: 'counter',
+    labels: [
+      'status',
+      'method',
+      'path',
+      'namespace',
+      'exported_namespace',
+      'ingress',
+      'service',
+      'canary',
+      'controller_namespace',
+      'controller_class',
+      'controller_pod',
+      'pod',
+      ...EXPORTER_TARGET_LABELS,
+    ],
+    help: 'The total number of client requests',
+    source: 'ingress-nginx',
+    scope: 'ingress',
+  },
+  // CloudNativePG instance manager (pkg/management/postgres/webserver/metricserver/pg_collector.go)
+  // and its default monitoring queries (config/manager/default-monitoring.yaml, pg_replication).
+  cnpg_collector_up: {
+    type: 'gauge',
+    labels: ['cluster', ...POD_TARGET_LABELS],
+    help: '1 if PostgreSQL is up, 0 otherwise.',
+    source: 'cloudnative-pg',
+    scope: 'cnpg-cluster',
+  },
+  cnpg_pg_replication_in_recovery: {
+    type: 'gauge',
+    labels: [...POD_TARGET_LABELS],
+    help: 'Whether the instance is in recovery',
+    source: 'cloudnative-pg',
+    scope: 'cnpg-pod',
   },
   container_memory_working_set_bytes: {
     type: 'gauge',

@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr, ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../imports/monitoring.coreos.com';
-import { discourseAlertRules } from './alerts';
+import { discourseAlertRules, promDuration, rateWindowSeconds } from './alerts';
 import { SKIP_DRY_RUN_ON_MISSING_CRD } from './annotations';
-import { isDnsLabel, isLabelKey, isLabelValue } from './config';
+import { isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from './config';
 import { appDashboard, serviceHealthDashboard } from './dashboards';
 import type { Discourse } from './discourse';
 import { parseGoDuration } from './pebble';
@@ -17,7 +17,8 @@ export interface DiscourseMonitoringOptions {
    */
   readonly prometheusLabels?: Readonly<Record<string, string>>;
   /**
-   * Scrape interval (Prometheus duration).
+   * Scrape interval (Prometheus duration). The alerts' and dashboards' rate
+   * windows are max(5m, 4 × interval), so that they always span several scrapes.
    * @default '30s'
    */
   readonly interval?: string;
@@ -31,6 +32,21 @@ export interface DiscourseMonitoringOptions {
    * @default true
    */
   readonly alerts?: boolean;
+  /**
+   * Name of the site's Ingress when ingress-nginx serves it and Prometheus
+   * scrapes the controller: adds DiscourseUnavailable and DiscourseIngressErrors
+   * (5xx as clients see them, also when Discourse cannot report) and an
+   * ingress panel. `SiteChart` sets it for a site with an ingress-nginx Ingress.
+   * @default - no ingress alerts
+   */
+  readonly ingressName?: string;
+  /**
+   * The label of `nginx_ingress_controller_requests` that holds the Ingress'
+   * namespace: `exported_namespace` when the controller's ServiceMonitor does
+   * not honor labels (the ingress-nginx chart's default), `namespace` when it does.
+   * @default 'exported_namespace'
+   */
+  readonly ingressNamespaceLabel?: 'exported_namespace' | 'namespace';
   /**
    * Emit the two Grafana dashboard ConfigMaps.
    * @default true
@@ -51,6 +67,8 @@ export interface DiscourseMonitoringOptions {
 export const DEFAULT_PROMETHEUS_LABELS = { release: 'kube-prometheus-stack' };
 export const DEFAULT_DASHBOARD_LABELS = { grafana_dashboard: '1' };
 
+const MAX_INTERVAL_MS = 240_000;
+
 /** Problems in monitoring options, naming `path`. */
 export function validateMonitoring(o: DiscourseMonitoringOptions, path: string): Problem[] {
   const problems: Problem[] = [];
@@ -60,6 +78,14 @@ export function validateMonitoring(o: DiscourseMonitoringOptions, path: string):
     problems.push({ path: `${path}.interval`, message: `${show(o.interval)} is not a duration`, fix: 'write e.g. 30s or 1m' });
   if (timeout === undefined || timeout === 0)
     problems.push({ path: `${path}.scrapeTimeout`, message: `${show(o.scrapeTimeout)} is not a duration`, fix: 'write e.g. 10s' });
+  // Prometheus forgets a series 5m after its last sample (lookback delta): with longer
+  // intervals gauges drop out between scrapes, and every `for:` restarts.
+  if (interval !== undefined && interval > MAX_INTERVAL_MS)
+    problems.push({
+      path: `${path}.interval`,
+      message: `${o.interval} is longer than 4m: Prometheus' 5m lookback would lose the series between scrapes and the alerts could not fire`,
+      fix: 'scrape at most every 4m',
+    });
   if (interval !== undefined && timeout !== undefined && timeout > interval) {
     problems.push({
       path: `${path}.scrapeTimeout`,
@@ -67,6 +93,14 @@ export function validateMonitoring(o: DiscourseMonitoringOptions, path: string):
       fix: 'make the timeout at most the interval',
     });
   }
+  if (o.ingressName !== undefined && !isDnsSubdomain(o.ingressName))
+    problems.push({ path: `${path}.ingressName`, message: `${show(o.ingressName)} is not an Ingress name`, fix: 'use the Ingress metadata.name' });
+  if (o.ingressNamespaceLabel !== undefined && !['exported_namespace', 'namespace'].includes(o.ingressNamespaceLabel))
+    problems.push({
+      path: `${path}.ingressNamespaceLabel`,
+      message: `${show(o.ingressNamespaceLabel)} is not one of exported_namespace, namespace`,
+      fix: 'use namespace if the ingress-nginx ServiceMonitor sets honorLabels: true, else exported_namespace',
+    });
   if (o.dashboardNamespace !== undefined && !isDnsLabel(o.dashboardNamespace))
     problems.push({ path: `${path}.dashboardNamespace`, message: `${show(o.dashboardNamespace)} is not a namespace name`, fix: 'use a DNS label' });
   for (const [key, labels] of [
@@ -120,8 +154,22 @@ export class DiscourseMonitoring extends Construct {
         ],
       },
     });
+    // validateMonitoring has rejected anything parseGoDuration cannot read.
+    const intervalSeconds = (parseGoDuration(options.interval ?? '30s') ?? 30_000) / 1000;
+    const cnpgCluster = r.database.preset === 'cloudnativepg' ? r.database.cluster : undefined;
+    const ingress = options.ingressName
+      ? { name: options.ingressName, namespaceLabel: options.ingressNamespaceLabel ?? ('exported_namespace' as const) }
+      : undefined;
     if (options.alerts ?? true) {
-      const rules = discourseAlertRules({ job: this.job, namespace, instance: r.name });
+      const rules = discourseAlertRules({
+        job: this.job,
+        namespace,
+        instance: r.name,
+        scrapeIntervalSeconds: intervalSeconds,
+        startupSeconds: r.startupTimeoutSeconds,
+        cnpgCluster,
+        ingress,
+      });
       new PrometheusRule(this, 'Alerts', {
         metadata: { name: r.name, labels: promLabels, annotations },
         spec: {
@@ -136,7 +184,7 @@ export class DiscourseMonitoring extends Construct {
     }
     if (options.dashboards ?? true) {
       const dashboardLabels = { ...discourse.labels, ...(options.dashboardLabels ?? DEFAULT_DASHBOARD_LABELS) };
-      const common = { job: this.job, namespace };
+      const common = { job: this.job, namespace, rateWindow: promDuration(rateWindowSeconds(intervalSeconds)), cnpgCluster, ingress };
       const boards = [
         [
           'AppDashboard',

@@ -202,6 +202,17 @@ export interface DiscourseProps extends DiscourseConfig {
    */
   readonly metrics?: MetricsMode;
   /**
+   * Client IPs, besides private (RFC 1918) and loopback ones, that may read
+   * `/metrics` in plugin mode: a Ruby regex matched against the address,
+   * e.g. `^100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.` for a pod network in
+   * 100.64.0.0/10. Sets the plugin's `prometheus_trusted_ip_allowlist_regex`
+   * global setting (`DISCOURSE_PROMETHEUS_TRUSTED_IP_ALLOWLIST_REGEX`); a
+   * site file writes it as `monitoring.trusted_ip_allowlist_regex`.
+   * @see https://github.com/discourse/discourse-prometheus (lib/middleware/metrics.rb)
+   * @default - only private and loopback clients (and admins)
+   */
+  readonly prometheusTrustedIpAllowlistRegex?: string;
+  /**
    * Where Pebble comes from: v1.1.1 or later, v1.6.0 or later with `lokiUrl` (see the
    * README's Pebble versions).
    * @default PebbleSource.fromImage('/bin/pebble')
@@ -382,6 +393,16 @@ export function sizeQuantity(size: Size): string {
   return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
 }
 
+/** Whether `pattern` compiles; JavaScript's syntax stands in for Ruby's, which agree on the address patterns this is for. */
+function isRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Builds the image reference `repo:tag[@digest]`. */
 export function imageReference(image: DiscourseImage): string {
   return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`;
@@ -413,6 +434,7 @@ export function resolveDiscourse(
     extraSecretEnv = {},
     proxy,
     metrics = DEFAULTS.metrics,
+    prometheusTrustedIpAllowlistRegex,
     pebble = PebbleSource.fromImage(),
     pebbleHealthPort = DEFAULTS.pebbleHealthPort,
     killDelay = DEFAULTS.killDelay,
@@ -460,6 +482,18 @@ export function resolveDiscourse(
       message: `${show(metrics)} is not one of exporter, plugin`,
       fix: 'use exporter (port 9394) or plugin (/metrics on 3000)',
     });
+  if (prometheusTrustedIpAllowlistRegex !== undefined) {
+    // The site file keeps this with the other monitoring settings.
+    const path = name === propNames ? 'prometheusTrustedIpAllowlistRegex' : 'monitoring.trusted_ip_allowlist_regex';
+    if (metrics !== 'plugin')
+      problems.push({
+        path,
+        message: `only applies with metrics: plugin (metrics is ${show(metrics)}: Prometheus scrapes the collector on 9394, which checks no IPs)`,
+        fix: 'remove it, or set metrics to plugin',
+      });
+    else if (prometheusTrustedIpAllowlistRegex === '' || !isRegex(prometheusTrustedIpAllowlistRegex))
+      problems.push({ path, message: `${show(prometheusTrustedIpAllowlistRegex)} is not a regular expression`, fix: 'write e.g. ^100\\.64\\.' });
+  }
   if (!Number.isInteger(pebbleHealthPort) || pebbleHealthPort < 1024 || pebbleHealthPort > 65535 || [3000, 9394].includes(pebbleHealthPort)) {
     problems.push({
       path: n('pebbleHealthPort'),
@@ -643,7 +677,16 @@ export function resolveDiscourse(
     checkSecretRef(ref, `${n('extraSecretEnv')}.${key}`, problems);
   }
   const plainConnection = { ...(database instanceof PostgresConnection ? database.plainEnvironment() : {}), ...(redis ? redisEnvironment(redis) : {}) };
-  const inputs: EnvironmentInputs = { config: resolvedConfig, saml, oidc, proxy, metrics, connection: plainConnection, unicornWorkers };
+  const inputs: EnvironmentInputs = {
+    config: resolvedConfig,
+    saml,
+    oidc,
+    proxy,
+    metrics,
+    connection: plainConnection,
+    unicornWorkers,
+    prometheusTrustedIpAllowlistRegex,
+  };
   const secretConnection = [
     ...(database instanceof PostgresConnection ? database.secretEnvironment() : []),
     ...(redis ? redisSecretEnvironment(redis) : []),

@@ -37,8 +37,10 @@ export class SiteChart extends Chart {
       });
     }
     this.discourse = new Discourse(this, 'discourse', site.props, { source: site.file, namer: charmNames });
-    if (site.ingress) new DiscourseIngress(this, 'ingress', this.discourse, site.ingress);
-    if (site.monitoring) new DiscourseMonitoring(this, 'monitoring', this.discourse, site.monitoring);
+    const ingress = site.ingress ? new DiscourseIngress(this, 'ingress', this.discourse, site.ingress) : undefined;
+    // ingress-nginx counts the site's requests by Ingress: the monitoring uses that to see outages the app cannot report.
+    const nginx = ingress && site.ingress && (site.ingress.controller ?? 'ingress-nginx') === 'ingress-nginx' ? ingress.ingress.name : undefined;
+    if (site.monitoring) new DiscourseMonitoring(this, 'monitoring', this.discourse, { ingressName: nginx, ...site.monitoring });
   }
 }
 

@@ -251,13 +251,29 @@ function operations(r: Reader, value: unknown): Operation[] | undefined {
   return ops;
 }
 
-function monitoringOptions(r: Reader, value: unknown): DiscourseMonitoringOptions | false {
+/**
+ * The `monitoring:` section: options of DiscourseMonitoring, and the plugin's
+ * trusted-IP regex, which is a Discourse prop (it becomes an env variable of
+ * the pods) but belongs with the other monitoring settings in a site file.
+ */
+function monitoringOptions(r: Reader, value: unknown): { options: DiscourseMonitoringOptions | false; trustedIpRegex?: string } {
   const p = 'monitoring';
   const s =
-    r.section(value, p, ['enabled', 'prometheus_labels', 'interval', 'scrape_timeout', 'alerts', 'dashboards', 'dashboard_labels', 'dashboard_namespace']) ??
-    {};
-  if (r.boolean(s.enabled, `${p}.enabled`) === false) return false;
-  return dropUndefined({
+    r.section(value, p, [
+      'enabled',
+      'prometheus_labels',
+      'interval',
+      'scrape_timeout',
+      'alerts',
+      'dashboards',
+      'dashboard_labels',
+      'dashboard_namespace',
+      'ingress_namespace_label',
+      'trusted_ip_allowlist_regex',
+    ]) ?? {};
+  const trustedIpRegex = r.string(s.trusted_ip_allowlist_regex, `${p}.trusted_ip_allowlist_regex`);
+  if (r.boolean(s.enabled, `${p}.enabled`) === false) return { options: false, trustedIpRegex };
+  const options = dropUndefined({
     prometheusLabels: r.stringMap(s.prometheus_labels, `${p}.prometheus_labels`),
     interval: r.string(s.interval, `${p}.interval`),
     scrapeTimeout: r.string(s.scrape_timeout, `${p}.scrape_timeout`),
@@ -265,7 +281,9 @@ function monitoringOptions(r: Reader, value: unknown): DiscourseMonitoringOption
     dashboards: r.boolean(s.dashboards, `${p}.dashboards`),
     dashboardLabels: r.stringMap(s.dashboard_labels, `${p}.dashboard_labels`),
     dashboardNamespace: r.string(s.dashboard_namespace, `${p}.dashboard_namespace`),
+    ingressNamespaceLabel: r.oneOf(s.ingress_namespace_label, `${p}.ingress_namespace_label`, ['exported_namespace', 'namespace'] as const),
   });
+  return { options, trustedIpRegex };
 }
 
 function cpu(r: Reader, value: unknown, path: string): Cpu | undefined {
@@ -469,7 +487,7 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   };
   const databaseExtensions = extensionsOptions(r, raw.database);
   const ingress = ingressOptions(r, raw.ingress);
-  const monitoring = monitoringOptions(r, raw.monitoring);
+  const { options: monitoring, trustedIpRegex } = monitoringOptions(r, raw.monitoring);
   if (ingress) problems.push(...validateIngress(ingress, 'ingress').map(snakePath));
   if (monitoring) problems.push(...validateMonitoring(monitoring, 'monitoring').map(snakePath));
   const gitops = gitopsOptions(r, raw.gitops);
@@ -485,6 +503,7 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
     migrations: r.boolean(raw.migrations, 'migrations'),
     operations: operations(r, raw.operations),
     databaseExtensions,
+    prometheusTrustedIpAllowlistRegex: trustedIpRegex,
   };
   const createNamespace = r.boolean(raw.create_namespace, 'create_namespace') ?? true;
   return { site: { file, name, namespace, createNamespace, props: dropUndefined(fullProps), ingress, monitoring, gitops }, problems };

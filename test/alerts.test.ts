@@ -1,9 +1,12 @@
-import { AlertRule, discourseAlertRules, sitePodRegex } from '../lib/alerts';
+import { AlertOptions, AlertRule, discourseAlertRules, promDuration, rateWindowSeconds, sitePodRegex } from '../lib/alerts';
 import { checkQuery, metricsReferenced, promqlSelectors, promqlSyntaxErrors } from './promql';
 import { ALLOWED_EXTERNAL_METRICS, DISCOURSE_METRICS, EXTERNAL_METRICS, lookupSeries, seriesNames } from '../lib/metric-names';
 
 const SITE = { job: 'forum', namespace: 'community', instance: 'forum' };
+/** A site with every optional signal: a CloudNativePG database and ingress-nginx metrics. */
+const FULL: AlertOptions = { ...SITE, cnpgCluster: 'forum-db', ingress: { name: 'forum', namespaceLabel: 'exported_namespace' } };
 const rules = discourseAlertRules(SITE);
+const fullRules = discourseAlertRules(FULL);
 const byName = (name: string): AlertRule => {
   const rule = rules.find((r) => r.alert === name);
   if (!rule) throw new Error(`no rule ${name}`);
@@ -11,7 +14,7 @@ const byName = (name: string): AlertRule => {
 };
 /** Prometheus' model.ParseDuration units. */
 const PROMETHEUS_DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
-const eachRule = rules.map((r) => [r.alert, r] as const);
+const eachRule = [...rules.map((r) => [r.alert, r] as const), ...fullRules.map((r) => [`${r.alert} (CloudNativePG, ingress-nginx)`, r] as const)];
 
 /** Every series the catalogue says the plugin exposes, plus the allowed external metrics. */
 const KNOWN_SERIES = new Set([...Object.keys(DISCOURSE_METRICS).flatMap(seriesNames), ...ALLOWED_EXTERNAL_METRICS.flatMap(seriesNames)]);
@@ -67,15 +70,24 @@ describe('the metric catalogue', () => {
     expect(DISCOURSE_METRICS.discourse_job_failures.labels).toEqual(['type', 'pid', 'exported_job', 'family']);
   });
 
-  test('the non-Discourse metrics we allow ourselves are exactly up, kube-state-metrics restarts and cAdvisor CPU/memory', () => {
-    expect([...ALLOWED_EXTERNAL_METRICS].sort()).toEqual([
-      'container_cpu_usage_seconds_total',
-      'container_memory_working_set_bytes',
-      'kube_pod_container_status_restarts_total',
-      'up',
+  test('the non-Discourse metrics we allow ourselves are exactly up, kube-state-metrics pod state, cAdvisor, ingress-nginx requests and CloudNativePG availability', () => {
+    expect(Object.entries(EXTERNAL_METRICS).map(([name, info]) => `${info.source} ${name} ${info.scope}`)).toEqual([
+      'prometheus up target',
+      'kube-state-metrics kube_pod_container_status_restarts_total pod',
+      'kube-state-metrics kube_pod_container_status_ready pod',
+      'kube-state-metrics kube_pod_container_state_started pod',
+      'kube-state-metrics kube_pod_init_container_status_running pod-init',
+      'ingress-nginx nginx_ingress_controller_requests ingress',
+      'cloudnative-pg cnpg_collector_up cnpg-cluster',
+      'cloudnative-pg cnpg_pg_replication_in_recovery cnpg-pod',
+      'cadvisor container_memory_working_set_bytes pod',
+      'cadvisor container_cpu_usage_seconds_total pod',
     ]);
-    expect(EXTERNAL_METRICS.up.scope).toBe('target');
-    expect(EXTERNAL_METRICS.kube_pod_container_status_restarts_total.scope).toBe('pod');
+    expect(ALLOWED_EXTERNAL_METRICS).toEqual(Object.keys(EXTERNAL_METRICS));
+  });
+
+  test("ingress-nginx requests carry both namespace and exported_namespace (which one holds the Ingress' depends on honorLabels)", () => {
+    expect(EXTERNAL_METRICS.nginx_ingress_controller_requests.labels).toEqual(expect.arrayContaining(['namespace', 'exported_namespace', 'ingress', 'status']));
   });
 
   test('fails if asked for the series of an unknown metric', () => {
@@ -105,20 +117,30 @@ describe('discourseAlertRules', () => {
     expect(unknown).toEqual([]);
   });
 
-  test.each(eachRule)('%s is scoped to the job and namespace given', (_, rule) => {
+  test.each(eachRule)('%s is scoped to the site', (_, rule) => {
     for (const selector of promqlSelectors(rule.expr)) {
       // GIVEN
       const has = (label: string, op: string, value: string): boolean => selector.matchers.some((m) => m.label === label && m.op === op && m.value === value);
-      const series = lookupSeries(selector.metric ?? '');
+      const scope = lookupSeries(selector.metric ?? '')?.scope;
+      const missing = {
+        target: has('job', '=', SITE.job) && has('namespace', '=', SITE.namespace),
+        pod: has('namespace', '=', SITE.namespace) && has('pod', '=~', sitePodRegex(SITE.instance)) && has('container', '=', 'discourse'),
+        'pod-init': has('namespace', '=', SITE.namespace) && has('pod', '=~', sitePodRegex(SITE.instance)),
+        ingress: has('exported_namespace', '=', SITE.namespace) && has('ingress', '=', 'forum'),
+        'cnpg-cluster': has('namespace', '=', SITE.namespace) && has('cluster', '=', 'forum-db'),
+        'cnpg-pod': has('namespace', '=', SITE.namespace) && has('pod', '=~', 'forum-db-[0-9]+'),
+      };
       // THEN
-      expect(has('namespace', '=', SITE.namespace)).toBe(true);
-      if (series?.scope === 'target') expect(has('job', '=', SITE.job)).toBe(true);
-      else expect(has('pod', '=~', sitePodRegex(SITE.instance)) && has('container', '=', 'discourse')).toBe(true);
+      expect(scope === undefined ? `${selector.metric}: unknown` : missing[scope] ? 'scoped' : `${selector.metric}: not scoped`).toBe('scoped');
     }
   });
 
   test.each(eachRule)('%s passes every query check (range functions, counters through rate, summaries by quantile, buckets by le)', (_, rule) => {
-    expect(checkQuery(rule.expr, SITE)).toEqual([]);
+    expect(checkQuery(rule.expr, FULL)).toEqual([]);
+  });
+
+  test.each(eachRule)('%s carries the static site and namespace labels, so Alertmanager routes and silences it per site', (_, rule) => {
+    expect(rule.labels).toEqual({ severity: rule.labels.severity, site: 'forum', namespace: 'community' });
   });
 
   test.each(eachRule)('%s has a severity, a Prometheus duration, a summary and a runbook-style description', (_, rule) => {
@@ -135,14 +157,16 @@ describe('discourseAlertRules', () => {
     const used = [...text.matchAll(/\$labels\.([a-z_]+)/g)].map((m) => m[1]);
     const grouping = /by \(([^)]*)\)/.exec(rule.expr);
     const [selector] = promqlSelectors(rule.expr);
-    const kept = rule.expr.startsWith('absent(')
-      ? selector.matchers.filter((m) => m.op === '=').map((m) => m.label)
-      : grouping
-        ? grouping[1]
-            .split(',')
-            .map((l) => l.trim())
-            .filter((l) => l !== 'le')
-        : (lookupSeries(selector.metric ?? '')?.labels ?? []);
+    const kept = ['site', 'namespace', 'severity'].concat(
+      rule.expr.startsWith('absent(')
+        ? selector.matchers.filter((m) => m.op === '=').map((m) => m.label)
+        : grouping
+          ? grouping[1]
+              .split(',')
+              .map((l) => l.trim())
+              .filter((l) => l !== 'le')
+          : (lookupSeries(selector.metric ?? '')?.labels ?? []),
+    );
     // THEN
     expect(used.filter((l) => !kept.includes(l))).toEqual([]);
   });
@@ -166,8 +190,15 @@ describe('discourseAlertRules', () => {
     ]);
   });
 
-  test("keeps the charm's target-missing rule, scoped and with 5m instead of 0m, plus an absent() variant", () => {
-    expect(byName('DiscourseTargetMissing')).toMatchObject({ expr: 'up{job="forum",namespace="community"} == 0', for: '5m', labels: { severity: 'critical' } });
+  test("keeps the charm's target-missing rule, scoped, with 5m instead of 0m and without starting pods, plus an absent() variant", () => {
+    expect(byName('DiscourseTargetMissing')).toMatchObject({ for: '5m', labels: { severity: 'critical' } });
+    expect(byName('DiscourseTargetMissing').expr).toMatch(/^up\{job="forum",namespace="community"\} == 0 unless on \(namespace, pod\) \(/);
+    expect(metricsReferenced(byName('DiscourseTargetMissing').expr)).toEqual([
+      'up',
+      'kube_pod_init_container_status_running',
+      'kube_pod_container_state_started',
+      'kube_pod_container_status_ready',
+    ]);
     expect(byName('DiscourseTargetAbsent').expr).toBe('absent(up{job="forum",namespace="community"})');
   });
 
@@ -184,8 +215,8 @@ describe('discourseAlertRules', () => {
     expect(byName('DiscourseSlowRequests').expr).toMatch(/^histogram_quantile\(0\.99, sum by \(job, namespace, le\) .*\) > 2$/);
     expect(byName('DiscourseSidekiqQueueLatency').expr).toMatch(/> 300$/);
     expect(byName('DiscourseJobFailures').expr).toMatch(/> 0\.1$/);
-    expect(byName('DiscoursePodRestarting').expr).toMatch(/\[1h\]\) > 3$/);
-    expect(rules.map((r) => `${r.alert} ${r.for} ${r.labels.severity}`)).toEqual([
+    expect(byName('DiscoursePodRestarting').expr).toMatch(/\[1h\]\)\) > 3$/);
+    expect(fullRules.map((r) => `${r.alert} ${r.for} ${r.labels.severity}`)).toEqual([
       'DiscourseTargetMissing 5m critical',
       'DiscourseTargetAbsent 10m critical',
       'DiscourseHighErrorRate 10m warning',
@@ -197,13 +228,76 @@ describe('discourseAlertRules', () => {
       'DiscoursePostgresUnavailable 2m critical',
       'DiscourseRedisUnavailable 2m critical',
       'DiscoursePodRestarting 0m warning',
+      'DiscourseUnavailable 5m critical',
+      'DiscourseIngressErrors 10m warning',
     ]);
   });
 
-  test('aggregated rules keep job and namespace so Alertmanager can route per site', () => {
-    const aggregated = rules.filter((r) => /\b(sum|max|min|avg) by/.test(r.expr));
-    expect(aggregated.length).toBeGreaterThan(0);
+  test('aggregations of the Discourse target keep job and namespace', () => {
+    const aggregated = rules.filter((r) => /\b(sum|max|min|avg) by \(job/.test(r.expr));
+    expect(aggregated.map((r) => r.alert)).toEqual([
+      'DiscourseHighErrorRate',
+      'DiscourseSlowRequests',
+      'DiscourseSidekiqQueueLatency',
+      'DiscourseSidekiqJobsStuck',
+      'DiscourseSidekiqNoProcesses',
+      'DiscourseJobFailures',
+    ]);
     for (const rule of aggregated) expect(rule.expr).toMatch(/by \(job, namespace[,)]/);
+  });
+
+  test("DiscoursePodRestarting drops kube-state-metrics' own job label", () => {
+    expect(byName('DiscoursePodRestarting').expr).toMatch(/^sum by \(namespace, pod\) \(increase\(/);
+  });
+
+  test('DiscourseJobFailures prints a plain rate with its unit, not an SI prefix ("200m/s")', () => {
+    expect(byName('DiscourseJobFailures').annotations.summary).toBe('Discourse background jobs fail at {{ $value | printf "%.2f" }} per second');
+  });
+
+  test('without CloudNativePG, PostgreSQL availability is the plugin check, and says it cannot see a full outage', () => {
+    expect(byName('DiscoursePostgresUnavailable').expr).toBe('discourse_postgres_primary_available{job="forum",namespace="community"} == 0');
+    expect(byName('DiscoursePostgresUnavailable').annotations.description).toMatch(/cannot see a full outage/);
+    expect(byName('DiscourseRedisUnavailable').annotations.description).toMatch(/cannot see an outage of the main Redis/);
+  });
+
+  test('with CloudNativePG, PostgreSQL availability comes from its exporter: a primary with PostgreSQL up, or nothing', () => {
+    const rule = fullRules.find((r) => r.alert === 'DiscoursePostgresUnavailable');
+    expect(rule?.expr).toBe(
+      '(sum(cnpg_collector_up{namespace="community",cluster="forum-db"} == 1 and on (namespace, pod) cnpg_pg_replication_in_recovery{namespace="community",pod=~"forum-db-[0-9]+"} == 0) or on () vector(0)) < 1',
+    );
+  });
+
+  test('the ingress rules read the namespace label chosen', () => {
+    const honored = discourseAlertRules({ ...FULL, ingress: { name: 'forum', namespaceLabel: 'namespace' } });
+    const rule = honored.find((r) => r.alert === 'DiscourseUnavailable');
+    expect(promqlSelectors(rule?.expr ?? '')[0].matchers).toContainEqual({ label: 'namespace', op: '=', value: 'community' });
+    expect(rule?.expr).not.toContain('exported_namespace');
+  });
+
+  test.each([
+    [15, 300, '5m'],
+    [30, 300, '5m'],
+    [75, 300, '5m'],
+    [90, 360, '6m'],
+    [150, 600, '10m'],
+    [600, 2400, '40m'],
+    [0.5, 300, '5m'],
+    [100.2, 401, '401s'],
+    [900, 3600, '1h'],
+  ])('a scrape interval of %ss gives rate windows of %ss (%s)', (interval, seconds, duration) => {
+    expect(rateWindowSeconds(interval)).toBe(seconds);
+    expect(promDuration(rateWindowSeconds(interval))).toBe(duration);
+  });
+
+  test('every rate window of the rules follows the scrape interval', () => {
+    // GIVEN
+    const windows = (opts: AlertOptions): string[] => [
+      ...new Set(discourseAlertRules(opts).flatMap((r) => [...r.expr.matchAll(/\b(?:rate|increase)\([^()]*?\[([0-9]+[smhdwy])\]\)/g)].map((m) => m[1]))),
+    ];
+    // THEN
+    expect(windows(FULL).sort()).toEqual(['1h', '5m']);
+    expect(windows({ ...FULL, scrapeIntervalSeconds: 600 }).sort()).toEqual(['1h', '40m']);
+    expect(windows({ ...FULL, scrapeIntervalSeconds: 1200 })).toEqual(['80m']);
   });
 
   test("runbook steps name the site's namespace and Deployment", () => {
@@ -252,6 +346,15 @@ describe('discourseAlertRules', () => {
 
   test('fails if instance is not a Deployment name', () => {
     expect(() => discourseAlertRules({ ...SITE, instance: 'forum web' })).toThrow(/instance "forum web"/);
+  });
+
+  test.each([
+    ['the scrape interval is not positive', { scrapeIntervalSeconds: 0 }, /scrapeIntervalSeconds 0 is not a positive number of seconds/],
+    ['the startup budget is not a number', { startupSeconds: Number.NaN }, /startupSeconds NaN is not a positive number/],
+    ['the CloudNativePG cluster name is invalid', { cnpgCluster: 'Forum_DB' }, /cnpgCluster "Forum_DB" is not a Cluster name/],
+    ['the Ingress name is invalid', { ingress: { name: 'a b', namespaceLabel: 'namespace' as const } }, /ingress name "a b" is not an Ingress name/],
+  ])('fails if %s', (_n, extra, expected) => {
+    expect(() => discourseAlertRules({ ...SITE, ...extra })).toThrow(expected);
   });
 });
 

@@ -136,11 +136,49 @@ describe('serviceHealthDashboard', () => {
   test('adds scrape health, pod restarts and PostgreSQL/Redis reachability', () => {
     for (const m of ['up', 'kube_pod_container_status_restarts_total', 'discourse_postgres_primary_available', 'discourse_redis_primary_available'])
       expect(metrics).toContain(m);
-    expect(board.panels.filter((p) => p.type === 'stat').map((p) => p.title)).toEqual(['Metrics targets up', 'PostgreSQL', 'Redis', 'Pod restarts (1h)']);
+    expect(board.panels.filter((p) => p.type === 'stat').map((p) => p.title)).toEqual([
+      'Metrics targets up',
+      'PostgreSQL (plugin, last report)',
+      'Redis (plugin, last report)',
+      'Pod restarts (1h)',
+    ]);
+  });
+
+  test("the plugin's reachability panels say that they keep their last value in an outage", () => {
+    const plugin = board.panels.filter((p) => p.targets.some((t) => /discourse_(postgres|redis)_primary_available/.test(t.expr)));
+    expect(plugin.map((p) => p.title).filter((t) => !t.includes('(plugin, last report)'))).toEqual([]);
+    expect(plugin.map((p) => p.description).filter((d) => !/keep(s)? showing UP|stay at their last value/.test(d))).toEqual([]);
+  });
+
+  test('with a CloudNativePG database the PostgreSQL stat reads its exporter, scoped to the cluster', () => {
+    // WHEN
+    const cnpg = serviceHealthDashboard({ ...HEALTH, cnpgCluster: 'forum-db' });
+    // THEN
+    const stat = cnpg.panels.find((p) => p.title === 'PostgreSQL primary (CloudNativePG)');
+    expect(stat?.targets.map((t) => t.expr)).toEqual([
+      'max(cnpg_collector_up{namespace="community",cluster="forum-db"} == 1 and on (namespace, pod) cnpg_pg_replication_in_recovery{namespace="community",pod=~"forum-db-[0-9]+"} == 0) or on () vector(0)',
+    ]);
+    expect(dashboardQueries(cnpg).flatMap((q) => checkQuery(q, { ...SCOPE, cnpgCluster: 'forum-db' }))).toEqual([]);
+  });
+
+  test('with ingress-nginx metrics a panel shows 5xx as clients see them', () => {
+    // WHEN
+    const nginx = serviceHealthDashboard({ ...HEALTH, ingress: { name: 'forum', namespaceLabel: 'exported_namespace' } });
+    // THEN
+    const panel = nginx.panels.find((p) => p.title === 'Ingress: 5xx ratio');
+    expect(panel?.targets[0].expr).toContain('nginx_ingress_controller_requests{exported_namespace="community",ingress="forum",status=~"5.."}');
+    expect(board.panels.find((p) => p.title === 'Ingress: 5xx ratio')).toBeUndefined();
+    expect(dashboardQueries(nginx).flatMap((q) => checkQuery(q, { ...SCOPE, ingress: { name: 'forum', namespaceLabel: 'exported_namespace' } }))).toEqual([]);
+  });
+
+  test('rate windows follow the option', () => {
+    const wide = dashboardQueries(serviceHealthDashboard({ ...HEALTH, rateWindow: '40m' }));
+    const windows = new Set(wide.flatMap((q) => [...q.matchAll(/\[([0-9]+[smhdwy])\]/g)].map((m) => m[1])));
+    expect([...windows].sort()).toEqual(['1h', '40m']);
   });
 
   test('reachability stats show DOWN for 0 and UP for 1', () => {
-    const panel = board.panels.find((p) => p.title === 'PostgreSQL');
+    const panel = board.panels.find((p) => p.title === 'PostgreSQL (plugin, last report)');
     expect(panel?.fieldConfig.defaults.mappings).toEqual([
       { type: 'value', options: { 0: { text: 'DOWN', color: 'red' }, 1: { text: 'UP', color: 'green' } } },
     ]);

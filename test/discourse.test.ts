@@ -420,16 +420,45 @@ describe('Discourse construct (autoscaling)', () => {
   });
 });
 
+describe('Discourse construct (metrics trusted IPs)', () => {
+  test('plugin mode passes the trusted-IP regex to the plugin as its global setting', () => {
+    // WHEN
+    const { manifests } = synth({ metrics: 'plugin', prometheusTrustedIpAllowlistRegex: '^100\\.64\\.' });
+    // THEN
+    const layer = find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml'];
+    expect(layer).toContain('DISCOURSE_PROMETHEUS_TRUSTED_IP_ALLOWLIST_REGEX: ^100\\.64\\.');
+  });
+
+  test('without it the variable is not set', () => {
+    const layer = find(synth({ metrics: 'plugin' }).manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml'];
+    expect(layer).not.toContain('TRUSTED_IP');
+  });
+
+  test.each([
+    ['it is set in exporter mode', { prometheusTrustedIpAllowlistRegex: '^100\\.' }, /prometheusTrustedIpAllowlistRegex: only applies with metrics: plugin/],
+    [
+      'it is not a regex',
+      { metrics: 'plugin' as const, prometheusTrustedIpAllowlistRegex: '(' },
+      /prometheusTrustedIpAllowlistRegex: "\(" is not a regular expression/,
+    ],
+    [
+      'it is set through extraEnv',
+      { metrics: 'plugin' as const, extraEnv: { DISCOURSE_PROMETHEUS_TRUSTED_IP_ALLOWLIST_REGEX: '^10\\.' } },
+      /extraEnv\.DISCOURSE_PROMETHEUS_TRUSTED_IP_ALLOWLIST_REGEX: .* is set from the typed options/,
+    ],
+  ])('fails if %s', (_n, props, expected) => {
+    expect(() => synth(props)).toThrow(expected);
+  });
+});
+
 describe('Discourse construct (extra env)', () => {
   test('extra settings go to the layer, extra secrets to the container as secretKeyRef', () => {
     const { manifests } = synth({
-      extraEnv: { DISCOURSE_MAXMIND_ACCOUNT_ID: '12345', DISCOURSE_PROMETHEUS_TRUSTED_IP_ALLOWLIST_REGEX: '^10\\.' },
+      extraEnv: { DISCOURSE_MAXMIND_ACCOUNT_ID: '12345' },
       extraSecretEnv: { DISCOURSE_MAXMIND_LICENSE_KEY: { secret: 'maxmind', key: 'license' } },
     });
     const layer = find(manifests, 'ConfigMap', 'forum-pebble').data['001-discourse.yaml'];
     expect(layer).toContain('DISCOURSE_MAXMIND_ACCOUNT_ID: "12345"');
-    // Plugin settings the metrics mode does not own stay available.
-    expect(layer).toContain('DISCOURSE_PROMETHEUS_TRUSTED_IP_ALLOWLIST_REGEX');
     expect(layer).not.toContain('MAXMIND_LICENSE_KEY');
     const container = find(manifests, 'Deployment', 'forum').spec.template.spec.containers[0];
     expect(container.env).toContainEqual({ name: 'DISCOURSE_MAXMIND_LICENSE_KEY', valueFrom: { secretKeyRef: { name: 'maxmind', key: 'license' } } });

@@ -3,6 +3,7 @@ import { Discourse } from '../lib/discourse';
 import { DiscourseMonitoring, validateMonitoring } from '../lib/monitoring';
 import { Manifest } from '../lib/output';
 import { MINIMAL, find } from './fixtures';
+import { PostgresConnection } from '../lib/database';
 import { expectValidManifests } from './schema';
 
 function synthMonitoring(options: ConstructorParameters<typeof DiscourseMonitoring>[3] = {}, props = {}): Manifest[] {
@@ -27,6 +28,17 @@ describe('DiscourseMonitoring', () => {
     const port = service.spec.ports.find((p: { name: string }) => p.name === sm.spec.endpoints[0].port);
     expect(port.port).toBe(9394);
     expect(sm.metadata.labels.release).toBe('kube-prometheus-stack');
+  });
+
+  test('the rules get the rate window from the interval, the CloudNativePG cluster from the database and the Ingress from the options', () => {
+    // WHEN
+    const m = synthMonitoring({ interval: '2m30s', ingressName: 'forum' }, { database: PostgresConnection.fromCloudNativePg('forum-db') });
+    // THEN
+    const rules: { alert: string; expr: string; labels: Record<string, string> }[] = find(m, 'PrometheusRule', 'forum').spec.groups[0].rules;
+    expect(rules.find((r) => r.alert === 'DiscourseHighErrorRate')?.expr).toContain('[10m]');
+    expect(rules.find((r) => r.alert === 'DiscoursePostgresUnavailable')?.expr).toContain('cluster="forum-db"');
+    expect(rules.find((r) => r.alert === 'DiscourseUnavailable')?.expr).toContain('exported_namespace="default",ingress="forum"');
+    expect(rules.filter((r) => r.labels.site !== 'forum').map((r) => r.alert)).toEqual([]);
   });
 
   test('plugin mode scrapes /metrics on the http port', () => {
@@ -77,6 +89,12 @@ describe('DiscourseMonitoring', () => {
     ['a timeout longer than the interval', { interval: '10s', scrapeTimeout: '30s' }, /monitoring\.scrapeTimeout: 30s is longer than the interval 10s/],
     ['a bad interval', { interval: 'often' }, /monitoring\.interval: "often" is not a duration/],
     ['a bad label', { prometheusLabels: { 'bad key!': 'x' } }, /monitoring\.prometheusLabels: .* is not a valid label/],
+    ["an interval beyond Prometheus' 5m lookback", { interval: '5m' }, /monitoring\.interval: 5m is longer than 4m/],
+    [
+      'an ingress namespace label ingress-nginx does not have',
+      { ingressNamespaceLabel: 'ns' as 'namespace' },
+      /monitoring\.ingressNamespaceLabel: "ns" is not one of/,
+    ],
   ])('fails if %s', (_n, options, expected) => {
     expect(
       validateMonitoring(options, 'monitoring')

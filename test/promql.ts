@@ -1,5 +1,5 @@
 import { parser } from '@prometheus-io/lezer-promql';
-import { CONTAINER, q, sitePodRegex } from '../lib/alerts';
+import { CONTAINER, IngressMetricsOptions, cnpgPodRegex, q, sitePodRegex } from '../lib/alerts';
 import { lookupSeries } from '../lib/metric-names';
 
 /**
@@ -41,6 +41,34 @@ export interface QueryScope {
   readonly namespace: string;
   /** Deployment name, for metrics about pods from other exporters. */
   readonly instance: string;
+  /** CloudNativePG Cluster of the site's database, for cnpg_* series. */
+  readonly cnpgCluster?: string;
+  /** The site's Ingress, for ingress-nginx series. */
+  readonly ingress?: IngressMetricsOptions;
+}
+
+/** The matchers that scope a series of the given kind to the site; a string when the scope lacks what that needs. */
+function requiredMatchers(kind: string, scope: QueryScope): [string, MatchOp, string][] | string {
+  const ns: [string, MatchOp, string] = ['namespace', '=', scope.namespace];
+  switch (kind) {
+    case 'target':
+      return [['job', '=', scope.job], ns];
+    case 'pod':
+      return [ns, ['pod', '=~', sitePodRegex(scope.instance)], ['container', '=', CONTAINER]];
+    case 'pod-init':
+      return [ns, ['pod', '=~', sitePodRegex(scope.instance)]];
+    case 'ingress':
+      return scope.ingress
+        ? [
+            [scope.ingress.namespaceLabel, '=', scope.namespace],
+            ['ingress', '=', scope.ingress.name],
+          ]
+        : 'the site has no ingress-nginx Ingress';
+    case 'cnpg-cluster':
+      return scope.cnpgCluster ? [ns, ['cluster', '=', scope.cnpgCluster]] : 'the site has no CloudNativePG cluster';
+    default:
+      return scope.cnpgCluster ? [ns, ['pod', '=~', cnpgPodRegex(scope.cnpgCluster)]] : 'the site has no CloudNativePG cluster';
+  }
 }
 
 /** Functions whose argument is a range vector, and at which argument position. */
@@ -247,7 +275,10 @@ function regexProblem(value: string): string | undefined {
  *   on summaries, `le` on buckets, ServiceMonitor target labels);
  * - the selector is scoped to the site: `job` and `namespace` for series
  *   scraped from the Discourse pods; `namespace`, `pod=~<sitePodRegex>` and
- *   `container="discourse"` for kube-state-metrics and cAdvisor series;
+ *   `container="discourse"` for kube-state-metrics and cAdvisor series
+ *   (without `container` for init-container ones); the Ingress and its
+ *   namespace label for ingress-nginx; `namespace` and the cluster (or its
+ *   instance pods) for CloudNativePG;
  * - counters (and `_sum`/`_count`/`_bucket`) only inside rate(), irate(),
  *   increase() or resets(), and those only over counters;
  * - a summary selector picks one quantile; buckets feed histogram_quantile()
@@ -260,7 +291,6 @@ export function checkQuery(expr: string, scope: QueryScope): string[] {
   if (syntax.length > 0) return syntax;
   const { top } = parse(expr);
   const problems: string[] = [];
-  const podPattern = sitePodRegex(scope.instance);
 
   for (const node of descendants(top, 'MatrixSelector')) {
     if (!enclosingRangeFunction(expr, node)) problems.push(`range selector ${q(text(expr, node))} is not the argument of a range function`);
@@ -296,17 +326,11 @@ export function checkQuery(expr: string, scope: QueryScope): string[] {
       if (bad) problems.push(`${sel.metric}: bad regex for ${m.label}: ${bad}`);
     }
     const equal = (label: string): string | undefined => sel.matchers.find((m) => m.label === label && m.op === '=')?.value;
-    const required: [string, MatchOp, string][] =
-      series.scope === 'target'
-        ? [
-            ['job', '=', scope.job],
-            ['namespace', '=', scope.namespace],
-          ]
-        : [
-            ['namespace', '=', scope.namespace],
-            ['pod', '=~', podPattern],
-            ['container', '=', CONTAINER],
-          ];
+    const required = requiredMatchers(series.scope, scope);
+    if (typeof required === 'string') {
+      problems.push(`${sel.metric} is not about this site: ${required}`);
+      continue;
+    }
     for (const [label, op, value] of required) {
       const on = sel.matchers.filter((m) => m.label === label);
       // A second, different equality matcher on the label would select nothing at all.

@@ -1,0 +1,429 @@
+import { spawnSync } from 'child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { stringify } from 'yaml';
+import { AlertOptions, AlertRule, discourseAlertRules } from '../lib/alerts';
+
+/**
+ * Alert behaviour under Prometheus' own rule engine: rules generated from
+ * the code, `promtool check rules`, then `promtool test rules` with synthetic
+ * series for a healthy site, a rollout and each alert's condition, at a
+ * small, the default and a large scrape interval. Skipped (with a warning)
+ * only when promtool is missing outside CI.
+ */
+
+const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
+const HAVE_PROMTOOL = spawnSync(PROMTOOL, ['--version'], { encoding: 'utf8' }).status === 0;
+const IN_CI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
+if (!HAVE_PROMTOOL && !IN_CI) {
+  console.warn(`test/promtool.test.ts: SKIPPED: ${PROMTOOL} not found (Debian/Ubuntu: apt-get install prometheus). CI fails instead of skipping.`);
+}
+const describeWithPromtool = HAVE_PROMTOOL || IN_CI ? describe : describe.skip;
+
+const NS = 'community';
+const JOB = 'forum';
+const SITE: AlertOptions = { job: JOB, namespace: NS, instance: 'forum', startupSeconds: 600 };
+const FULL: AlertOptions = { ...SITE, cnpgCluster: 'forum-db', ingress: { name: 'forum', namespaceLabel: 'exported_namespace' } };
+const POD_A = 'forum-6d4f8b7c9-aaaaa';
+const POD_B = 'forum-6d4f8b7c9-bbbbb';
+const POD_NEW = 'forum-7c8d9e6f5-nnnnn';
+const MIN = 60;
+/** Length of every synthetic history. */
+const HISTORY = 90 * MIN;
+
+/** A series' value at `t` seconds, or undefined for no sample. */
+type Value = (t: number) => number | undefined;
+type Series = Record<string, Value>;
+
+const labels = (l: Record<string, string>): string =>
+  `{${Object.entries(l)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(',')}}`;
+const target = (metric: string, pod: string, extra: Record<string, string> = {}): string => `${metric}${labels({ job: JOB, namespace: NS, pod, ...extra })}`;
+const ksm = (metric: string, pod: string, container = 'discourse'): string => `${metric}${labels({ namespace: NS, pod, container })}`;
+const nginx = (status: string): string => `nginx_ingress_controller_requests${labels({ exported_namespace: NS, ingress: 'forum', status })}`;
+const cnpg = (metric: string, pod: string): string =>
+  `${metric}${labels(metric === 'cnpg_collector_up' ? { namespace: NS, pod, cluster: 'forum-db' } : { namespace: NS, pod })}`;
+const constant =
+  (v: number): Value =>
+  () =>
+    v;
+/** A counter growing at `perSecond` from `from` seconds on. */
+const counter =
+  (perSecond: number, from = 0): Value =>
+  (t) =>
+    t < from ? undefined : perSecond * (t - from);
+
+/** Series of one serving Discourse pod, with kube-state-metrics' view of it, existing from `from` seconds. */
+function servingPod(pod: string): Series {
+  return {
+    [target('up', pod)]: constant(1),
+    [ksm('kube_pod_container_status_ready', pod)]: constant(1),
+    [ksm('kube_pod_container_state_started', pod)]: constant(-86_400),
+    [ksm('kube_pod_init_container_status_running', pod, 'wait-for-migrations')]: constant(0),
+    [ksm('kube_pod_container_status_restarts_total', pod)]: constant(0),
+    [target('discourse_http_requests', pod, { status: '200' })]: counter(50),
+    [target('discourse_http_requests', pod, { status: '500' })]: counter(0.01),
+    [target('discourse_http_requests', pod, { status: '-1' })]: counter(200),
+    [target('discourse_http_requests_duration_seconds_bucket', pod, { le: '0.5' })]: counter(49.9),
+    [target('discourse_http_requests_duration_seconds_bucket', pod, { le: '2.5' })]: counter(50),
+    [target('discourse_http_requests_duration_seconds_bucket', pod, { le: '+Inf' })]: counter(50),
+    [target('discourse_sidekiq_queue_latency_seconds', pod, { queue: 'default' })]: constant(1),
+    [target('discourse_sidekiq_jobs_stuck', pod, { job_name: 'Jobs::ProcessPost' })]: constant(0),
+    [target('discourse_sidekiq_processes', pod)]: constant(1),
+    [target('discourse_job_failures', pod, { exported_job: 'Jobs::ProcessPost', family: 'sidekiq' })]: counter(0.005),
+    [target('discourse_postgres_primary_available', pod)]: constant(1),
+    [target('discourse_redis_primary_available', pod, { type: 'main' })]: constant(1),
+    [target('discourse_redis_primary_available', pod, { type: 'message-bus' })]: constant(1),
+  };
+}
+
+/** Two serving pods, a CloudNativePG primary and replica, and ingress-nginx counting mostly 200s. */
+function healthy(): Series {
+  return {
+    ...servingPod(POD_A),
+    ...servingPod(POD_B),
+    [cnpg('cnpg_collector_up', 'forum-db-1')]: constant(1),
+    [cnpg('cnpg_collector_up', 'forum-db-2')]: constant(1),
+    [cnpg('cnpg_pg_replication_in_recovery', 'forum-db-1')]: constant(0),
+    [cnpg('cnpg_pg_replication_in_recovery', 'forum-db-2')]: constant(1),
+    [nginx('200')]: counter(100),
+    [nginx('503')]: counter(0.01),
+  };
+}
+
+/**
+ * A rollout: a new pod appears at 20m and is scraped at once; its init
+ * container waits for the migration Job until 22m; its container then
+ * boots, is ready and answers from 32m (within the 10m startup budget).
+ */
+function rollout(): Series {
+  const appear = 20 * MIN;
+  const started = 22 * MIN;
+  const ready = 32 * MIN;
+  const after =
+    (from: number, v: Value): Value =>
+    (t) =>
+      t < from ? undefined : v(t);
+  const serving: Series = Object.fromEntries(
+    Object.entries(servingPod(POD_NEW))
+      .filter(([s]) => s.includes('job="forum"') && !s.startsWith('up{'))
+      .map(([s, v]) => [s, after(ready, (t) => v(t - ready))]),
+  );
+  return {
+    ...healthy(),
+    ...serving,
+    [target('up', POD_NEW)]: after(appear, (t) => (t < ready ? 0 : 1)),
+    [ksm('kube_pod_init_container_status_running', POD_NEW, 'wait-for-migrations')]: after(appear, (t) => (t < started ? 1 : 0)),
+    [ksm('kube_pod_container_state_started', POD_NEW)]: after(started, constant(started)),
+    [ksm('kube_pod_container_status_ready', POD_NEW)]: after(appear, (t) => (t < ready ? 0 : 1)),
+    [ksm('kube_pod_container_status_restarts_total', POD_NEW)]: after(appear, constant(0)),
+  };
+}
+
+/** One alert's condition: what changes from a healthy site, when to look, and the labels the alert must carry. */
+interface Firing {
+  readonly alert: string;
+  readonly why: string;
+  readonly series: (s: Series) => Series;
+  readonly at: number;
+  readonly labels: Record<string, string>;
+  readonly annotations?: (rule: AlertRule) => Record<string, string>;
+}
+
+const FIRING: readonly Firing[] = [
+  {
+    alert: 'DiscourseTargetMissing',
+    why: 'a started pod stops answering at 30m',
+    series: (s) => ({
+      ...s,
+      [target('up', POD_A)]: (t) => (t < 30 * MIN ? 1 : 0),
+      [ksm('kube_pod_container_status_ready', POD_A)]: (t) => (t < 31 * MIN ? 1 : 0),
+    }),
+    at: 42 * MIN,
+    labels: { job: JOB, pod: POD_A },
+  },
+  {
+    alert: 'DiscourseTargetAbsent',
+    why: 'no Discourse target exists',
+    series: (s) => Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('up{'))),
+    at: 15 * MIN,
+    labels: { job: JOB },
+  },
+  {
+    alert: 'DiscourseHighErrorRate',
+    why: 'Discourse answers 1 request in 6 with 500',
+    series: (s) => ({ ...s, [target('discourse_http_requests', POD_A, { status: '500' })]: counter(20) }),
+    at: 40 * MIN,
+    labels: { job: JOB },
+  },
+  {
+    alert: 'DiscourseSlowRequests',
+    why: 'most requests take over 2.5 s',
+    series: (s) => ({ ...s, [target('discourse_http_requests_duration_seconds_bucket', POD_A, { le: '0.5' })]: counter(10) }),
+    at: 40 * MIN,
+    labels: { job: JOB },
+  },
+  {
+    alert: 'DiscourseSidekiqQueueLatency',
+    why: 'the default queue is 10 minutes behind',
+    series: (s) => ({ ...s, [target('discourse_sidekiq_queue_latency_seconds', POD_A, { queue: 'default' })]: constant(600) }),
+    at: 20 * MIN,
+    labels: { job: JOB, queue: 'default' },
+  },
+  {
+    alert: 'DiscourseSidekiqJobsStuck',
+    why: 'a job is stuck',
+    series: (s) => ({ ...s, [target('discourse_sidekiq_jobs_stuck', POD_A, { job_name: 'Jobs::ProcessPost' })]: constant(1) }),
+    at: 20 * MIN,
+    labels: { job: JOB, job_name: 'Jobs::ProcessPost' },
+  },
+  {
+    alert: 'DiscourseSidekiqNoProcesses',
+    why: 'no pod runs Sidekiq',
+    series: (s) => ({ ...s, [target('discourse_sidekiq_processes', POD_A)]: constant(0), [target('discourse_sidekiq_processes', POD_B)]: constant(0) }),
+    at: 20 * MIN,
+    labels: { job: JOB },
+  },
+  {
+    alert: 'DiscourseJobFailures',
+    why: 'jobs fail at 0.2 per second',
+    series: (s) => ({
+      ...s,
+      [target('discourse_job_failures', POD_A, { exported_job: 'Jobs::ProcessPost', family: 'sidekiq' })]: counter(0.1),
+      [target('discourse_job_failures', POD_B, { exported_job: 'Jobs::ProcessPost', family: 'sidekiq' })]: counter(0.1),
+    }),
+    at: 40 * MIN,
+    labels: { job: JOB },
+    annotations: (rule) => ({ summary: 'Discourse background jobs fail at 0.20 per second', description: rule.annotations.description }),
+  },
+  {
+    alert: 'DiscourseRedisUnavailable',
+    why: 'a pod cannot reach the message-bus Redis',
+    series: (s) => ({ ...s, [target('discourse_redis_primary_available', POD_A, { type: 'message-bus' })]: constant(0) }),
+    at: 10 * MIN,
+    labels: { job: JOB, pod: POD_A, type: 'message-bus' },
+  },
+  {
+    alert: 'DiscoursePodRestarting',
+    why: 'the container restarts every 10 minutes',
+    series: (s) => ({ ...s, [ksm('kube_pod_container_status_restarts_total', POD_A)]: (t) => Math.min(4, Math.floor(t / (10 * MIN))) }),
+    at: 45 * MIN,
+    labels: { pod: POD_A },
+  },
+];
+
+/** Firing cases that need the CloudNativePG and ingress-nginx signals. */
+const FIRING_FULL: readonly Firing[] = [
+  {
+    alert: 'DiscoursePostgresUnavailable',
+    why: "the CloudNativePG primary's PostgreSQL is down at 10m, while the plugin's gauge keeps its last value, 1",
+    series: (s) => {
+      const out = { ...s, [cnpg('cnpg_collector_up', 'forum-db-1')]: (t: number) => (t < 10 * MIN ? 1 : 0) };
+      out[cnpg('cnpg_pg_replication_in_recovery', 'forum-db-1')] = (t) => (t < 10 * MIN ? 0 : undefined);
+      return out;
+    },
+    at: 20 * MIN,
+    labels: {},
+  },
+  {
+    alert: 'DiscoursePostgresUnavailable',
+    why: 'every CloudNativePG instance is gone',
+    series: (s) => Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('cnpg_'))),
+    at: 20 * MIN,
+    labels: {},
+  },
+  {
+    alert: 'DiscourseUnavailable',
+    why: 'nginx answers 9 requests in 10 with 503',
+    series: (s) => ({ ...s, [nginx('200')]: counter(10), [nginx('503')]: counter(90) }),
+    at: 40 * MIN,
+    labels: { ingress: 'forum' },
+  },
+  {
+    alert: 'DiscourseIngressErrors',
+    why: 'nginx answers 1 request in 10 with 503',
+    series: (s) => ({ ...s, [nginx('503')]: counter(10) }),
+    at: 40 * MIN,
+    labels: { ingress: 'forum' },
+  },
+];
+
+/** Firing cases of a site without CloudNativePG. */
+const FIRING_PLAIN: readonly Firing[] = [
+  {
+    alert: 'DiscoursePostgresUnavailable',
+    why: 'a pod cannot open a PostgreSQL connection',
+    series: (s) => ({ ...s, [target('discourse_postgres_primary_available', POD_A)]: constant(0) }),
+    at: 10 * MIN,
+    labels: { job: JOB, pod: POD_A },
+  },
+];
+
+function inputSeries(series: Series, interval: number): { series: string; values: string }[] {
+  const times = Array.from({ length: Math.floor(HISTORY / interval) + 1 }, (_, i) => i * interval);
+  return Object.entries(series)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, f]) => ({
+      series: name,
+      values: times
+        .map((t) => f(t))
+        .map((v) => (v === undefined ? '_' : String(Number(v.toFixed(6)))))
+        .join(' '),
+    }));
+}
+
+const duration = (seconds: number): string => `${seconds}s`;
+
+/** A promtool test group asserting that no alert fires at any of `at`. */
+function silent(name: string, series: Series, interval: number, rules: AlertRule[], at: number[]) {
+  return {
+    name,
+    interval: duration(interval),
+    input_series: inputSeries(series, interval),
+    alert_rule_test: at.flatMap((t) => rules.map((r) => ({ eval_time: duration(t), alertname: r.alert, exp_alerts: [] }))),
+  };
+}
+
+function firing(c: Firing, interval: number, rules: AlertRule[]) {
+  const rule = rules.find((r) => r.alert === c.alert);
+  if (!rule) throw new Error(`no rule ${c.alert}`);
+  return {
+    name: `${c.alert} fires when ${c.why}`,
+    interval: duration(interval),
+    input_series: inputSeries(c.series(healthy()), interval),
+    alert_rule_test: [
+      {
+        eval_time: duration(c.at),
+        alertname: c.alert,
+        exp_alerts: [{ exp_labels: { ...rule.labels, ...c.labels }, ...(c.annotations ? { exp_annotations: c.annotations(rule) } : {}) }],
+      },
+    ],
+  };
+}
+
+/** The PrometheusRule's group as a rules file; `annotations: false` leaves them out, as promtool compares annotations exactly. */
+function rulesFile(rules: AlertRule[], annotations: boolean, keep: (r: AlertRule) => boolean = () => true): string {
+  return stringify({
+    groups: [{ name: 'discourse-forum', rules: rules.map((r) => (annotations || keep(r) ? r : { ...r, annotations: undefined })) }],
+  });
+}
+
+interface Run {
+  status: number | null;
+  output: string;
+}
+
+function promtool(dir: string, args: string[]): Run {
+  const r = spawnSync(PROMTOOL, args, { cwd: dir, encoding: 'utf8' });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+/** Writes the rules and a test file with `groups`, and runs promtool test rules. */
+function runScenarios(dir: string, name: string, rules: AlertRule[], groups: object[]): Run {
+  const keepAnnotations = (r: AlertRule): boolean => r.alert === 'DiscourseJobFailures';
+  writeFileSync(join(dir, `${name}.rules.yaml`), rulesFile(rules, false, keepAnnotations));
+  writeFileSync(join(dir, `${name}.test.yaml`), stringify({ rule_files: [`${name}.rules.yaml`], evaluation_interval: '1m', tests: groups }));
+  return promtool(dir, ['test', 'rules', `${name}.test.yaml`]);
+}
+
+const INTERVALS: readonly [string, number][] = [
+  ['15s', 15],
+  ['30s (default)', 30],
+  ['4m (the largest allowed)', 240],
+];
+const OK: Run = { status: 0, output: '' };
+const passed = (r: Run): Run => (r.status === 0 ? OK : r);
+
+describeWithPromtool('alert rules under promtool', () => {
+  let dir = '';
+  beforeAll(() => {
+    if (!HAVE_PROMTOOL) throw new Error(`${PROMTOOL} is not installed, and CI is set: install the Debian package prometheus (see .ci/run)`);
+    dir = mkdtempSync(join(tmpdir(), 'discourse-promtool-'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each([
+    ['a site with CloudNativePG and ingress-nginx', FULL],
+    ['a site with neither', SITE],
+  ])('promtool check rules accepts the rules of %s, annotations included', (_n, opts) => {
+    writeFileSync(join(dir, 'check.rules.yaml'), rulesFile(discourseAlertRules(opts), true));
+    expect(passed(promtool(dir, ['check', 'rules', 'check.rules.yaml']))).toEqual(OK);
+  });
+
+  describe.each(INTERVALS)('scraped every %s', (_n, interval) => {
+    const full = discourseAlertRules({ ...FULL, scrapeIntervalSeconds: interval });
+    const plain = discourseAlertRules({ ...SITE, scrapeIntervalSeconds: interval });
+
+    test('no alert fires on a healthy site', () => {
+      const groups = [silent('healthy', healthy(), interval, full, [30 * MIN, 60 * MIN])];
+      expect(passed(runScenarios(dir, `healthy-${interval}`, full, groups))).toEqual(OK);
+    });
+
+    test('no alert fires during a rollout (a new pod waits for migrations and boots while the old ones serve)', () => {
+      const minutes = [21, 24, 26, 28, 30, 32, 34, 40].map((m) => m * MIN);
+      const groups = [silent('rollout', rollout(), interval, full, minutes)];
+      expect(passed(runScenarios(dir, `rollout-${interval}`, full, groups))).toEqual(OK);
+    });
+
+    test('every alert fires on its condition, with the labels it routes by', () => {
+      const groups = [...FIRING, ...FIRING_FULL].map((c) => firing(c, interval, full));
+      expect(passed(runScenarios(dir, `firing-${interval}`, full, groups))).toEqual(OK);
+    });
+
+    test('without CloudNativePG, the plugin check fires for a pod that cannot connect', () => {
+      const groups = FIRING_PLAIN.map((c) => firing(c, interval, plain));
+      expect(passed(runScenarios(dir, `plain-${interval}`, plain, groups))).toEqual(OK);
+    });
+  });
+
+  test('every alert of the full rule set has a firing case', () => {
+    const covered = new Set([...FIRING, ...FIRING_FULL].map((c) => c.alert));
+    expect(
+      discourseAlertRules(FULL)
+        .filter((r) => !covered.has(r.alert))
+        .map((r) => r.alert),
+    ).toEqual([]);
+  });
+
+  test('annotations template only labels the firing alert carries', () => {
+    const all = discourseAlertRules(FULL);
+    const unknown = [...FIRING, ...FIRING_FULL].flatMap((c) => {
+      const rule = all.find((r) => r.alert === c.alert);
+      const text = `${rule?.annotations.summary} ${rule?.annotations.description}`;
+      const carried = { ...rule?.labels, ...c.labels };
+      return [...text.matchAll(/\$labels\.([a-z_]+)/g)]
+        .map((m) => m[1])
+        .filter((l) => !(l in carried))
+        .map((l) => `${c.alert} (${c.why}): ${l}`);
+    });
+    expect(unknown).toEqual([]);
+  });
+
+  describe('the scenarios catch the faults they are for', () => {
+    test("a bare `up == 0` (the charm's rule) fires during the rollout", () => {
+      const naive = discourseAlertRules(FULL).map((r) =>
+        r.alert === 'DiscourseTargetMissing' ? { ...r, expr: 'up{job="forum",namespace="community"} == 0' } : r,
+      );
+      const run = runScenarios(dir, 'naive-rollout', naive, [silent('rollout', rollout(), 30, naive, [26 * MIN, 30 * MIN])]);
+      expect(run.status).not.toBe(0);
+      expect(run.output).toMatch(/DiscourseTargetMissing/);
+    });
+
+    test('fixed [5m] windows at a 4m interval leave the rate alerts silent', () => {
+      const fixed = discourseAlertRules({ ...FULL, scrapeIntervalSeconds: 240 }).map((r) => ({ ...r, expr: r.expr.replace(/\[16m\]/g, '[5m]') }));
+      const rateCases = FIRING.filter((c) => ['DiscourseHighErrorRate', 'DiscourseJobFailures'].includes(c.alert));
+      const run = runScenarios(
+        dir,
+        'fixed-windows',
+        fixed,
+        rateCases.map((c) => firing(c, 240, fixed)),
+      );
+      expect(run.status).not.toBe(0);
+      expect(run.output).toMatch(/DiscourseHighErrorRate/);
+    });
+  });
+});

@@ -93,6 +93,15 @@ export const KUBERNETES_RULES: readonly ImmutabilityRule[] = [
   { kind: 'ClusterRoleBinding', path: 'roleRef', why: 'the roleRef of a binding is immutable' },
 ];
 
+/**
+ * The `self == oldSelf` rules of the CRDs in `crds/`, as data, so that synth need not read
+ * the CRDs; a test derives them from the committed CRDs and compares.
+ */
+export const CRD_RULES: readonly ImmutabilityRule[] = [
+  { kind: 'Database.postgresql.cnpg.io', path: 'spec.cluster', why: 'the cluster of a Database cannot change once it exists' },
+  { kind: 'Database.postgresql.cnpg.io', path: 'spec.name', why: 'the database name cannot change once it exists' },
+];
+
 /** A JSON-schema node as far as this module reads it. */
 interface SchemaNode {
   readonly properties?: Readonly<Record<string, SchemaNode>>;

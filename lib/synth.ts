@@ -1,5 +1,7 @@
+import { parseAllDocuments } from 'yaml';
 import { charmNames } from './config';
-import { OutputTree, diffTrees, readTree, renderCharts, writeTreeAtomically } from './output';
+import { CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from './immutable-fields';
+import { Manifest, OutputTree, diffTrees, readTree, renderCharts, writeTreeAtomically } from './output';
 import { formatProblems } from './problems';
 import { resolveDiscourse } from './props';
 import { SiteDescription, readSite, siteFiles } from './site';
@@ -13,6 +15,12 @@ export interface SynthOptions {
   readonly outdir: string;
   /** Compare instead of write; fail when `outdir` is stale. @default false */
   readonly check?: boolean;
+  /**
+   * Write even when an object changes a field Kubernetes refuses to change in place
+   * (after you delete the object in the cluster, or when nothing was applied yet).
+   * @default false
+   */
+  readonly allowReplace?: boolean;
 }
 
 /** The outcome: an exit code and lines for the user. */
@@ -62,6 +70,29 @@ export function renderSites(sitesDir: string): { tree?: OutputTree; errors: stri
   return { tree: renderCharts(charts, gitops), errors: [] };
 }
 
+function manifestsOf(text: string): Manifest[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((m): m is Manifest => m !== null && typeof m === 'object' && typeof m.kind === 'string' && m.kind !== 'Kustomization');
+}
+
+/**
+ * What applying `next` over `previous` (the dist/ in Git, so what the cluster runs) would
+ * meet: fields the API server refuses to change, and data that GitOps would prune. Only
+ * files that changed or went away are read, so an unchanged dist/ costs nothing.
+ */
+export function transitionProblems(outdir: string, previous: OutputTree, next: OutputTree): string[] {
+  const problems: string[] = [];
+  for (const [path, before] of previous) {
+    const after = next.get(path);
+    if (after === before) continue;
+    const old = manifestsOf(before);
+    const findings = after === undefined ? unsafePrunes(old, []) : immutableFieldChanges(old, manifestsOf(after), [...KUBERNETES_RULES, ...CRD_RULES]);
+    for (const f of findings) problems.push(`${outdir}/${path}: ${f.object}: ${f.change}`);
+  }
+  return problems;
+}
+
 export function synthesize(options: SynthOptions): SynthResult {
   let rendered: { tree?: OutputTree; errors: string[] };
   try {
@@ -78,6 +109,18 @@ export function synthesize(options: SynthOptions): SynthResult {
       return { exitCode: 1, messages: [`${options.outdir}/ is stale; run npm run synth and commit the result:`, ...diff.map((d) => `  ${d}`)] };
     }
     return { exitCode: 0, messages: [`${options.outdir}/ is up to date (${rendered.tree.size} files).`] };
+  }
+  const refused = options.allowReplace ? [] : transitionProblems(options.outdir, readTree(options.outdir), rendered.tree);
+  if (refused.length > 0) {
+    return {
+      exitCode: 1,
+      messages: [
+        'Kubernetes would refuse to apply this over what is in dist/ now:',
+        ...refused.map((r) => `  ${r}`),
+        'Fix: change the site back, or delete those objects in the cluster first and run npm run synth -- --allow-replace.',
+        `synth failed; ${options.outdir}/ was not changed.`,
+      ],
+    };
   }
   writeTreeAtomically(options.outdir, rendered.tree);
   return { exitCode: 0, messages: [`wrote ${rendered.tree.size} files to ${options.outdir}/`] };

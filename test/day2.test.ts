@@ -4,6 +4,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import {
   CrdDocument,
   ImmutabilityRule,
+  CRD_RULES,
   KUBERNETES_RULES,
   crdImmutabilityRules,
   immutableFieldChanges,
@@ -186,6 +187,11 @@ const jobKinds = (ms: Map<string, Manifest>) =>
 describe('day 2: every change applies cleanly under kubectl, Flux and Argo CD', () => {
   test(`the matrix has at least 25 changes (it has ${CHANGES.length})`, () => {
     expect(CHANGES.length).toBeGreaterThanOrEqual(25);
+  });
+
+  test('synth’s copy of the CRD rules (it does not read crds/) is exactly what the committed CRDs say', () => {
+    const key = (r: ImmutabilityRule) => `${r.kind} ${r.path}`;
+    expect(CRD_RULES.map(key).sort()).toEqual(CRDS.flatMap(crdImmutabilityRules).map(key).sort());
   });
 
   test('the rules include the CRDs’ transition rules (CloudNativePG Database cluster and name)', () => {

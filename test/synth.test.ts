@@ -110,6 +110,42 @@ describe('synthesize', () => {
     rmSync(s.dir, { recursive: true });
   });
 
+  test('fails if a change cannot be applied over the dist/ in Git (shrinking the uploads volume), and leaves dist/ byte-identical', () => {
+    // GIVEN the committed example, whose uploads volume is 20Gi
+    const s = scratch();
+    const file = join(s.sites, 'example.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('size: 20Gi', 'size: 10Gi'));
+    const before = readTree(s.out);
+    // WHEN
+    const result = synthesize({ sitesDir: s.sites, outdir: s.out });
+    // THEN one line names the file, the object, the field, the change and why; then the fix
+    expect(result.exitCode).toBe(1);
+    expect(result.messages).toEqual(
+      expect.arrayContaining([
+        '  ' +
+          `${s.out}/example/persistentvolumeclaim-example-uploads.yaml: PersistentVolumeClaim/discourse/example-uploads: ` +
+          'spec.resources.requests.storage: "20Gi" → "10Gi" (a claim can grow, never shrink)',
+        expect.stringMatching(/^Fix: change the site back, or delete those objects in the cluster first and run npm run synth -- --allow-replace/),
+      ]),
+    );
+    expect(diffTrees(before, readTree(s.out))).toEqual([]);
+    // --allow-replace writes it anyway; growing needs no flag.
+    expect(synthesize({ sitesDir: s.sites, outdir: s.out, allowReplace: true }).exitCode).toBe(0);
+    expect(readTree(s.out).get('example/persistentvolumeclaim-example-uploads.yaml')).toContain('storage: 10Gi');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('size: 10Gi', 'size: 30Gi'));
+    expect(synthesize({ sitesDir: s.sites, outdir: s.out }).exitCode).toBe(0);
+    rmSync(s.dir, { recursive: true });
+  });
+
+  test('an ordinary change (throttle level, image tag) writes, because Jobs get new names instead of changed specs', () => {
+    const s = scratch();
+    const file = join(s.sites, 'example.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('throttle_level: permissive', 'throttle_level: strict').replace('tag: "1.0"', 'tag: "1.1"'));
+    const result = synthesize({ sitesDir: s.sites, outdir: s.out });
+    expect(result.messages).toEqual([expect.stringMatching(/^wrote \d+ files/)]);
+    rmSync(s.dir, { recursive: true });
+  });
+
   test('two site files with the same name fail', () => {
     const s = scratch();
     writeFileSync(join(s.sites, 'copy.yaml'), `name: example\n${readFileSync(join(s.sites, 'example.yaml'), 'utf8')}`);

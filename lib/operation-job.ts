@@ -1,6 +1,7 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import { SecretKeyRef, checkSecretRef } from './config';
+import { argoWave } from './annotations';
 import { APP_DIR } from './environment';
 import { BUNDLE, OneShotSite, oneShotJob } from './one-shot';
 import { Problem, ValidationError, show } from './problems';
@@ -125,6 +126,9 @@ export class OperationJob extends Construct {
       env,
       backoffLimit: 1,
       afterMigrations: true,
+      // Last in Argo CD's order: a failing operation can hold nothing back, not even the
+      // post-deploy migration (wave 1). Flux does not health-check them, kubectl does not wait.
+      annotations: argoWave(2),
     });
   }
 }

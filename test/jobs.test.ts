@@ -184,6 +184,8 @@ describe('other Jobs', () => {
     expect(create.env).toContainEqual({ name: 'OP_PASSWORD', valueFrom: { secretKeyRef: { name: 'ops-pw', key: 'password' } } });
     expect(create.env).toContainEqual({ name: 'OP_ADMIN_ANSWER', value: 'Y' });
     expect(JSON.stringify(manifests)).not.toMatch(/OP_PASSWORD","value"/);
+    // Never an Argo CD hook, and after everything else: an operation never blocks a sync.
+    expect(ops.map((j) => j.metadata.annotations)).toEqual(ops.map(() => ({ 'argocd.argoproj.io/sync-wave': '2' })));
   });
 
   test('operation scripts read their inputs from env and never interpolate them', () => {

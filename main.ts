@@ -1,4 +1,4 @@
-import { synthesize } from './lib/synth';
+import { synthesize } from './app/synth';
 
 /**
  * `npm run synth [-- --check] [--allow-replace] [--sites DIR] [--out DIR]`: every site file in

@@ -1,5 +1,5 @@
 import { KEEP_ON_PRUNE } from './annotations';
-import type { Manifest } from './output';
+import type { Manifest } from './manifest';
 
 /**
  * What the API server refuses to change in place, as data: the rules a GitOps user meets

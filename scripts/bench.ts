@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { renderSites } from '../lib/synth';
+import { renderSites } from '../app/synth';
 
 /**
  * `npm run bench`: synthesis is the hot path in CI and in GitOps plugins, so

@@ -1,5 +1,5 @@
 import { readFileSync } from 'fs';
-import { fromJujuConfig } from '../lib/juju-import';
+import { fromJujuConfig } from '../app/juju-import';
 
 /** `juju config discourse-k8s --format=yaml | npm run -s from-juju` prints a site file's config section. */
 try {

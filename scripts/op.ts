@@ -1,4 +1,4 @@
-import { operationManifest } from '../lib/operation-cli';
+import { operationManifest } from '../app/operation-cli';
 
 const result = operationManifest(process.env.SITES_DIR || 'sites', process.argv.slice(2));
 if (result.output !== undefined) process.stdout.write(result.output);

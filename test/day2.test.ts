@@ -11,9 +11,10 @@ import {
   keptOnPrune,
   unsafePrunes,
 } from '../lib/immutable-fields';
-import { Manifest, renderCharts } from '../lib/output';
-import { parseSite } from '../lib/site';
-import { buildApp } from '../lib/site-chart';
+import { Manifest } from '../lib/manifest';
+import { renderCharts } from '../app/output';
+import { parseSite } from '../app/site';
+import { buildApp } from '../app/site-chart';
 import { formatProblems } from '../lib/problems';
 import { Json } from './fixtures';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Testing } from 'cdk8s';
 import { forumChart } from '../examples/forum';
-import { Manifest } from '../lib/output';
+import { Manifest } from '../lib/manifest';
 import { find } from './fixtures';
 import { expectValidManifests } from './schema';
 

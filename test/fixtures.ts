@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { PostgresConnection } from '../lib/database';
 import { Discourse } from '../lib/discourse';
-import { Manifest } from '../lib/output';
+import { Manifest } from '../lib/manifest';
 import { DiscourseProps } from '../lib/props';
 
 /** The smallest valid props: a CloudNativePG database and a Redis host. */

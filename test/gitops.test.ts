@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { GitOpsChart, GitOpsSite, validateGitOps } from '../lib/gitops';
-import { Manifest } from '../lib/output';
+import { Manifest } from '../lib/manifest';
 import { find } from './fixtures';
 import { expectValidManifests } from './schema';
 

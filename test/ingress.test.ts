@@ -1,7 +1,7 @@
 import { Size, Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
 import { DiscourseIngress, IngressTls, ingressAnnotations, validateIngress } from '../lib/ingress';
-import { Manifest } from '../lib/output';
+import { Manifest } from '../lib/manifest';
 import { MINIMAL, find } from './fixtures';
 import { expectValidManifests } from './schema';
 

@@ -3,7 +3,7 @@ import { Discourse } from '../lib/discourse';
 import { DatabaseExtensions } from '../lib/database-extensions';
 import { OPERATION_SCRIPTS, runOnce, validateOperation } from '../lib/operation-job';
 import { PostgresConnection } from '../lib/database';
-import { Manifest } from '../lib/output';
+import { Manifest } from '../lib/manifest';
 import { Json, MINIMAL, find, synth, S3 } from './fixtures';
 import { expectValidManifests } from './schema';
 

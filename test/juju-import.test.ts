@@ -1,9 +1,9 @@
 import { parse } from 'yaml';
 import { charmNames } from '../lib/config';
-import { fromJujuConfig } from '../lib/juju-import';
+import { fromJujuConfig } from '../app/juju-import';
 import { formatProblems } from '../lib/problems';
 import { resolveDiscourse } from '../lib/props';
-import { parseSite } from '../lib/site';
+import { parseSite } from '../app/site';
 
 // The shape `juju config discourse-k8s --format=yaml` prints (trimmed descriptions).
 const JUJU = `

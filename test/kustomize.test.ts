@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
-import { readTree } from '../lib/output';
+import { readTree } from '../app/output';
 
 const ROOT = join(__dirname, '..');
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });

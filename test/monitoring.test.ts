@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
 import { DiscourseMonitoring, validateMonitoring } from '../lib/monitoring';
-import { Manifest } from '../lib/output';
+import { Manifest } from '../lib/manifest';
 import { MINIMAL, find } from './fixtures';
 import { PostgresConnection } from '../lib/database';
 import { expectValidManifests } from './schema';

@@ -1,6 +1,6 @@
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
-import { operationManifest } from '../lib/operation-cli';
+import { operationManifest } from '../app/operation-cli';
 import { expectValidManifests } from './schema';
 
 const SITES = join(__dirname, '..', 'sites');

@@ -2,7 +2,7 @@ import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { DatabaseExtensions } from '../lib/database-extensions';
 import { PebbleSource } from '../lib/props';
-import { renderSites } from '../lib/synth';
+import { renderSites } from '../app/synth';
 import { Json, S3, find, synth } from './fixtures';
 
 /** Every pod template in a set of manifests, with where it came from. */

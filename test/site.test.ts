@@ -6,12 +6,12 @@ import { charmNames } from '../lib/config';
 import { PostgresConnection } from '../lib/database';
 import { DatabaseExtensions } from '../lib/database-extensions';
 import { DiscourseIngressOptions, IngressTls } from '../lib/ingress';
-import { diffTrees, readTree, renderCharts } from '../lib/output';
+import { diffTrees, readTree, renderCharts } from '../app/output';
 import { formatProblems } from '../lib/problems';
 import { resolveDiscourse } from '../lib/props';
-import { parseSite } from '../lib/site';
-import { buildApp } from '../lib/site-chart';
-import { loadSites } from '../lib/synth';
+import { parseSite } from '../app/site';
+import { buildApp } from '../app/site-chart';
+import { loadSites } from '../app/synth';
 
 const ROOT = join(__dirname, '..');
 const BASE = 'config:\n  external_hostname: forum.example.com\ndatabase:\n  cloudnativepg: { cluster: forum-db }\nredis:\n  host: forum-redis\n';

@@ -2,8 +2,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { diffTrees, readTree } from '../lib/output';
-import { renderSites, synthesize } from '../lib/synth';
+import { diffTrees, readTree } from '../app/output';
+import { renderSites, synthesize } from '../app/synth';
 import { expectValidManifests } from './schema';
 
 const ROOT = join(__dirname, '..');

@@ -4,7 +4,7 @@ import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
 import { formatProblems } from '../lib/problems';
 import { resolveDiscourse } from '../lib/props';
-import { parseSite } from '../lib/site';
+import { parseSite } from '../app/site';
 import { MINIMAL } from './fixtures';
 
 const VALID = `

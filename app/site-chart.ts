@@ -1,12 +1,12 @@
 import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { charmNames } from './config';
+import { charmNames } from '../lib/config';
 import * as k8s from '../imports/k8s';
-import { KEEP_ON_PRUNE } from './annotations';
-import { Discourse } from './discourse';
-import { GitOpsChart, GitOpsSite } from './gitops';
-import { DiscourseIngress } from './ingress';
-import { DiscourseMonitoring } from './monitoring';
+import { KEEP_ON_PRUNE } from '../lib/annotations';
+import { Discourse } from '../lib/discourse';
+import { GitOpsChart, GitOpsSite } from '../lib/gitops';
+import { DiscourseIngress } from '../lib/ingress';
+import { DiscourseMonitoring } from '../lib/monitoring';
 import { SiteDescription } from './site';
 
 /** Pod Security Admission: the namespace enforces the "restricted" standard the pods are built to. */

@@ -1,5 +1,5 @@
 import { parse, stringify } from 'yaml';
-import { OPTIONS } from './config';
+import { OPTIONS } from '../lib/config';
 
 /** A site file drafted from `juju config discourse-k8s --format=yaml`, and what needs a human. */
 export interface JujuImport {

@@ -2,15 +2,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { basename, dirname, join, relative } from 'path';
 import { Chart } from 'cdk8s';
 import { stringify } from 'yaml';
+import { Manifest } from '../lib/manifest';
 import { SiteChart } from './site-chart';
-
-/** A Kubernetes object as synthesized JSON. */
-export interface Manifest {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly [key: string]: unknown };
-  readonly [key: string]: unknown;
-}
 
 /** Kinds that are not namespaced (never get metadata.namespace). */
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass']);

@@ -2,16 +2,16 @@ import { readdirSync, readFileSync } from 'fs';
 import { basename, join } from 'path';
 import { Cpu } from 'cdk8s-plus-28';
 import { parseDocument } from 'yaml';
-import { SecretKeyRef, configFromCharmOptions, isDnsLabel } from './config';
-import { OidcSettings, samlCertFingerprint } from './environment';
-import { PostgresConnection } from './database';
-import { GitOpsOptions, validateGitOps } from './gitops';
-import { DiscourseIngressOptions, IngressTls, validateIngress } from './ingress';
-import { DiscourseMonitoringOptions, validateMonitoring } from './monitoring';
-import { DatabaseExtensions } from './database-extensions';
-import { Operation, validateOperation } from './operation-job';
-import { Problem, show } from './problems';
-import { AutoscalingSettings, DiscourseProps, PebbleSource } from './props';
+import { SecretKeyRef, configFromCharmOptions, isDnsLabel } from '../lib/config';
+import { OidcSettings, samlCertFingerprint } from '../lib/environment';
+import { PostgresConnection } from '../lib/database';
+import { GitOpsOptions, validateGitOps } from '../lib/gitops';
+import { DiscourseIngressOptions, IngressTls, validateIngress } from '../lib/ingress';
+import { DiscourseMonitoringOptions, validateMonitoring } from '../lib/monitoring';
+import { DatabaseExtensions } from '../lib/database-extensions';
+import { Operation, validateOperation } from '../lib/operation-job';
+import { Problem, show } from '../lib/problems';
+import { AutoscalingSettings, DiscourseProps, PebbleSource } from '../lib/props';
 import { Reader } from './reader';
 
 /** One site file, read and checked for shape (semantic rules run in resolveDiscourse). */

@@ -1,6 +1,6 @@
 import { Duration, Size } from 'cdk8s';
-import { SecretKeyRef, checkSecretRef } from './config';
-import { Problem, didYouMean, show } from './problems';
+import { SecretKeyRef, checkSecretRef } from '../lib/config';
+import { Problem, didYouMean, show } from '../lib/problems';
 
 /**
  * A small typed reader for site files: each `read*` checks one value, records a

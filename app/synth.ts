@@ -1,9 +1,10 @@
 import { parseAllDocuments } from 'yaml';
-import { charmNames } from './config';
-import { CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from './immutable-fields';
-import { Manifest, OutputTree, diffTrees, readTree, renderCharts, writeTreeAtomically } from './output';
-import { formatProblems } from './problems';
-import { resolveDiscourse } from './props';
+import { charmNames } from '../lib/config';
+import { CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from '../lib/immutable-fields';
+import { Manifest } from '../lib/manifest';
+import { OutputTree, diffTrees, readTree, renderCharts, writeTreeAtomically } from './output';
+import { formatProblems } from '../lib/problems';
+import { resolveDiscourse } from '../lib/props';
 import { SiteDescription, readSite, siteFiles } from './site';
 import { buildApp } from './site-chart';
 

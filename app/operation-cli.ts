@@ -1,9 +1,10 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
-import { charmNames } from './config';
-import { Discourse } from './discourse';
-import { Operation, validateOperation } from './operation-job';
-import { Manifest, renderManifest, withNamespace } from './output';
-import { formatProblems } from './problems';
+import { charmNames } from '../lib/config';
+import { Discourse } from '../lib/discourse';
+import { Operation, validateOperation } from '../lib/operation-job';
+import { Manifest } from '../lib/manifest';
+import { renderManifest, withNamespace } from './output';
+import { formatProblems } from '../lib/problems';
 import { loadSites } from './synth';
 
 /**

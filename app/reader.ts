@@ -1,5 +1,5 @@
 import { Duration, Size } from 'cdk8s';
-import { SecretKeyRef, checkSecretRef } from '../lib/config';
+import { SecretKeyRef, checkSecretRef } from '../lib/checks';
 import { Problem, didYouMean, show } from '../lib/problems';
 
 /**

@@ -1,4 +1,4 @@
-import { isDnsLabel, isDnsSubdomain } from './config';
+import { isDnsLabel, isDnsSubdomain } from './checks';
 
 /**
  * Prometheus alert rules for one Discourse site, as plain data (the shape of

@@ -1,4 +1,4 @@
-import { SecretKeyRef, checkSecretRef, isDnsSubdomain } from './config';
+import { SecretKeyRef, checkSecretRef, isDnsSubdomain } from './checks';
 import { SecretEnv } from './environment';
 import { Problem, show } from './problems';
 

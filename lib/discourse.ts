@@ -13,9 +13,10 @@ import { waitForMigrationsContainer } from './one-shot';
 import { Operation, OperationJob, OperationJobOptions } from './operation-job';
 import { PostMigrationJob } from './post-migration-job';
 import { S3AssetsJob } from './s3-assets-job';
-import { PebbleLayer, contentHash, renderLayer, validateLayer, validateLayerYaml } from './pebble';
+import { PebbleLayer, renderLayer, validateLayer, validateLayerYaml } from './pebble';
+import { contentHash, sizeQuantity } from './units';
 import { ValidationError } from './problems';
-import { DiscourseProps, ResolvedDiscourse, resolveDiscourse, sizeQuantity } from './props';
+import { DiscourseProps, ResolvedDiscourse, resolveDiscourse } from './props';
 import { commonLabels, discoursePodSpec, egressPorts, selectorLabels } from './workload';
 
 /** Pod-template annotation whose change rolls the pods (the charm's config_changed restart). */

@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
-import { ResolvedConfig, SecretKeyRef, ThrottleLevel, splitList } from './config';
+import { ResolvedConfig, ThrottleLevel, splitList } from './config';
+import { SecretKeyRef } from './checks';
 
 /** Paths inside the Discourse rock the charm builds. */
 export const APP_ROOT = '/srv/discourse';

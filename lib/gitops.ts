@@ -3,8 +3,8 @@ import { Construct } from 'constructs';
 import { Application, ApplicationSet } from '../imports/argoproj.io';
 import { Kustomization, KustomizationSpecSourceRefKind } from '../imports/kustomize.toolkit.fluxcd.io';
 import { GitRepository } from '../imports/source.toolkit.fluxcd.io';
-import { isDnsLabel, isHttpUrl } from './config';
-import { parseGoDuration } from './pebble';
+import { isDnsLabel, isHttpUrl } from './checks';
+import { parseGoDuration } from './units';
 import { Problem, show } from './problems';
 
 /** Where a site's rendered folder lives in Git, and how Argo CD and Flux should sync it. */

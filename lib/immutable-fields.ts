@@ -1,3 +1,4 @@
+import { quantityBytes } from './units';
 import { KEEP_ON_PRUNE } from './annotations';
 import type { Manifest } from './manifest';
 
@@ -29,14 +30,6 @@ export function sameJson(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
   const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
   return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
-
-/** A size quantity in bytes (binary and decimal suffixes), or undefined if unreadable. */
-export function quantityBytes(q: unknown): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(String(q ?? ''));
-  if (!m) return undefined;
-  const unit: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
-  return Number(m[1]) * (m[2] ? unit[m[2]] : 1);
 }
 
 const isExternalOrHeadless = (spec: unknown): boolean => {

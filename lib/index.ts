@@ -23,3 +23,5 @@ export * from './redis';
 export * from './alerts';
 export * from './dashboards';
 export * from './metric-names';
+export * from './checks';
+export * from './units';

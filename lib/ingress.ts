@@ -1,10 +1,10 @@
 import { Size } from 'cdk8s';
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import { isDnsSubdomain, isLabelKey } from './config';
+import { isDnsSubdomain, isLabelKey } from './checks';
 import type { Discourse } from './discourse';
 import { Problem, ValidationError, show } from './problems';
-import { wholeMebibytes } from './props';
+import { wholeMebibytes } from './units';
 
 /** TLS for the Ingress: an existing Secret, or one cert-manager issues. */
 export class IngressTls {

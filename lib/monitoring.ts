@@ -3,10 +3,10 @@ import * as k8s from '../imports/k8s';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr, ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../imports/monitoring.coreos.com';
 import { discourseAlertRules, promDuration, rateWindowSeconds } from './alerts';
 import { SKIP_DRY_RUN_ON_MISSING_CRD } from './annotations';
-import { isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from './config';
+import { isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from './checks';
 import { appDashboard, serviceHealthDashboard } from './dashboards';
 import type { Discourse } from './discourse';
-import { parseGoDuration } from './pebble';
+import { parseGoDuration } from './units';
 import { Problem, ValidationError, show } from './problems';
 
 /** Options of the site's Prometheus and Grafana objects. */

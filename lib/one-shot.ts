@@ -2,7 +2,7 @@ import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import { APP_DIR } from './environment';
 import { JobNeed, jobEnvironment } from './job-environment';
-import { contentHash } from './pebble';
+import { contentHash } from './units';
 import type { ResolvedDiscourse } from './props';
 import { containerResources, containerSecurityContext, podSecurityContext, schedulingFields, scratchMounts, secretEnvVars } from './workload';
 

@@ -1,6 +1,6 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import { SecretKeyRef, checkSecretRef } from './config';
+import { SecretKeyRef, checkSecretRef, isEmail } from './checks';
 import { argoWave } from './annotations';
 import { APP_DIR } from './environment';
 import { BUNDLE, OneShotSite, oneShotJob } from './one-shot';
@@ -12,13 +12,11 @@ export type Operation =
   | { readonly action: 'promote-user'; readonly email: string }
   | { readonly action: 'anonymize-user'; readonly username: string };
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /** Problems with an operation, naming `path`. */
 export function validateOperation(op: Operation, path: string): Problem[] {
   const problems: Problem[] = [];
   if (op.action === 'create-user' || op.action === 'promote-user') {
-    if (!EMAIL.test(op.email ?? ''))
+    if (!isEmail(op.email ?? ''))
       problems.push({ path: `${path}.email`, message: `${show(op.email)} is not an e-mail address`, fix: "write the user's e-mail" });
   }
   if (op.action === 'create-user') checkSecretRef(op.password, `${path}.password`, problems);

@@ -1,5 +1,6 @@
 import type * as k8s from '../imports/k8s';
-import { PebbleCheck, PebbleLayer, parseGoDuration } from './pebble';
+import { PebbleCheck, PebbleLayer } from './pebble';
+import { parseGoDuration } from './units';
 
 /**
  * How Pebble's checks, the kubelet's probes and Pebble's shutdown behave in time, as pure

@@ -1,5 +1,5 @@
-import { createHash } from 'crypto';
 import { parse, stringify } from 'yaml';
+import { parseGoDuration } from './units';
 
 /**
  * A typed model of Pebble's layer format (canonical/pebble
@@ -115,19 +115,9 @@ export interface PebbleLayer {
 /** Pebble's layer file name rule (internals/plan/plan.go). */
 export const LAYER_FILE_NAME = /^([0-9]{3})-([a-z](?:-?[a-z0-9]){2,})\.yaml$/;
 
-const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 const ON_SUCCESS: readonly ServiceAction[] = ['restart', 'shutdown', 'failure-shutdown', 'ignore'];
 const ON_FAILURE: readonly ServiceAction[] = ['restart', 'shutdown', 'success-shutdown', 'ignore'];
 const CHECK_ACTIONS: readonly ServiceAction[] = ['restart', 'shutdown', 'success-shutdown', 'ignore'];
-
-/** A Go duration (`500ms`, `1m30s`) in milliseconds, or undefined if it is not one. */
-export function parseGoDuration(value: string): number | undefined {
-  if (!DURATION.test(value)) return undefined;
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * unit[m[2]];
-  return total;
-}
 
 /**
  * Everything Pebble would reject when loading this layer from `fileName`, as messages.
@@ -337,11 +327,4 @@ export function validateLayerYaml(text: string): string[] {
 /** Renders the layer as Pebble reads it: kebab-case keys, keys sorted, strings quoted only where YAML needs it. */
 export function renderLayer(layer: PebbleLayer): string {
   return stringify(toPebbleKeys(layer), { lineWidth: 0 });
-}
-
-/** Short content hash used to roll pods when the layer changes. */
-export function contentHash(...parts: string[]): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p).update('\0');
-  return h.digest('hex').slice(0, 16);
 }

@@ -1,19 +1,8 @@
-import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
+import { wholeMebibytes } from './units';
 import { Cpu } from 'cdk8s-plus-28';
-import {
-  DiscourseConfig,
-  OptionNamer,
-  ResolvedConfig,
-  SecretKeyRef,
-  checkSecretRef,
-  isDnsLabel,
-  isHttpUrl,
-  propNames,
-  resolveConfig,
-  isDnsSubdomain,
-  isLabelKey,
-  isLabelValue,
-} from './config';
+import { DiscourseConfig, OptionNamer, ResolvedConfig, propNames, resolveConfig } from './config';
+import { SecretKeyRef, checkSecretRef, isDnsLabel, isHttpUrl, isDnsSubdomain, isLabelKey, isLabelValue } from './checks';
 import { PostgresConnection } from './database';
 import {
   EnvironmentInputs,
@@ -380,18 +369,6 @@ const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-
 const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const FINGERPRINT = /^([0-9A-F]{2}:){19}[0-9A-F]{2}$/;
-
-/** A size as whole mebibytes (what manifests print), or undefined if it is not a positive whole number of them. */
-export function wholeMebibytes(size: Size): number | undefined {
-  const kib = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
-  return kib >= 1024 && kib % 1024 === 0 ? kib / 1024 : undefined;
-}
-
-/** A validated size as a Kubernetes quantity: whole Gi when possible, else Mi. */
-export function sizeQuantity(size: Size): string {
-  const mib = wholeMebibytes(size) ?? size.toMebibytes();
-  return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
-}
 
 /** Whether `pattern` compiles; JavaScript's syntax stands in for Ruby's, which agree on the address patterns this is for. */
 function isRegex(pattern: string): boolean {

@@ -3,7 +3,8 @@ import { LAYER_FILE, READY_CADENCE } from './discourse-layer';
 import { APP_UID, HTTP_PORT, METRICS_PORT, SecretEnv } from './environment';
 import { PEBBLE_DIR, SCRATCH_MOUNTS, UPLOAD_MOUNTS } from './paths';
 import { PEBBLE_TIMINGS, thresholdToTolerate } from './pebble-timing';
-import { INJECTED_PEBBLE, ResolvedDiscourse, sizeQuantity } from './props';
+import { INJECTED_PEBBLE, ResolvedDiscourse } from './props';
+import { sizeQuantity } from './units';
 
 /**
  * Pure mappings from resolved props to pod-level Kubernetes structures. The

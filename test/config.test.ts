@@ -1,4 +1,5 @@
-import { OPTIONS, configFromCharmOptions, isDnsLabel, isDnsSubdomain, isHttpUrl, isLabelKey, isLabelValue, splitList } from '../lib/config';
+import { OPTIONS, configFromCharmOptions, splitList } from '../lib/config';
+import { isDnsLabel, isDnsSubdomain, isHttpUrl, isLabelKey, isLabelValue } from '../lib/checks';
 import { Problem } from '../lib/problems';
 
 describe('name and value rules', () => {

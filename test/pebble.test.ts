@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { LAYER_FILE, LOG_FILES, discourseLayer } from '../lib/discourse-layer';
-import { PebbleLayer, parseGoDuration, renderLayer, validateLayer, validateLayerYaml } from '../lib/pebble';
+import { PebbleLayer, renderLayer, validateLayer, validateLayerYaml } from '../lib/pebble';
+import { parseGoDuration } from '../lib/units';
 import { checkCadence, toleranceSeconds, worstCaseDetectionSeconds } from '../lib/pebble-timing';
 
 const layer = discourseLayer({ environment: { RAILS_ENV: 'production' }, killDelaySeconds: 20, tailLogs: true, bootSeconds: 600 });

@@ -1,7 +1,7 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import { charmNames } from '../lib/config';
 import { Discourse } from '../lib/discourse';
-import { Operation, validateOperation } from '../lib/operation-job';
+import { Operation, validateOperation } from '../lib/operations';
 import { Manifest } from '../lib/manifest';
 import { renderManifest, withNamespace } from './output';
 import { formatProblems } from '../lib/problems';

@@ -10,7 +10,7 @@ import { GitOpsOptions, validateGitOps } from '../lib/gitops';
 import { DiscourseIngressOptions, IngressTls, validateIngress } from '../lib/ingress';
 import { DiscourseMonitoringOptions, validateMonitoring } from '../lib/monitoring';
 import { DatabaseExtensions } from '../lib/database-extensions';
-import { Operation, validateOperation } from '../lib/operation-job';
+import { Operation, validateOperation } from '../lib/operations';
 import { Problem, show } from '../lib/problems';
 import { AutoscalingSettings, DiscourseProps, PebbleSource } from '../lib/props';
 import { Reader } from './reader';

@@ -1,5 +1,5 @@
-import { APP_DIR, APP_USER, HTTP_PORT } from './environment';
-import { APP_HOME } from './paths';
+import { HTTP_PORT } from './environment';
+import { APP_HOME, APP_DIR, APP_USER } from './paths';
 import { PebbleCheck, PebbleLayer, PebbleLogTarget, PebbleService } from './pebble';
 import { Cadence, PEBBLE_TIMINGS, thresholdToTolerate } from './pebble-timing';
 

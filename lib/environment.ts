@@ -1,13 +1,7 @@
+import { APP_ROOT, APP_USER } from './paths';
 import { createHash } from 'crypto';
 import { ResolvedConfig, ThrottleLevel, splitList } from './config';
 import { SecretKeyRef } from './checks';
-
-/** Paths inside the Discourse rock the charm builds. */
-export const APP_ROOT = '/srv/discourse';
-export const APP_DIR = `${APP_ROOT}/app`;
-export const APP_USER = '_daemon_';
-/** uid and gid of `_daemon_` in the rock. */
-export const APP_UID = 584792;
 
 /** Unicorn's port (`UNICORN_PORT` default) and the discourse-prometheus collector port used in exporter mode. */
 export const HTTP_PORT = 3000;

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { argoPreSync } from './annotations';
-import { APP_DIR } from './environment';
+import { APP_DIR } from './paths';
 import { OneShotSite, oneShotJob } from './one-shot';
 
 /**

@@ -1,7 +1,8 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import { argoPreSync } from './annotations';
-import { BUNDLE, OneShotSite, SKIP_POST_DEPLOYMENT_MIGRATIONS, oneShotJob } from './one-shot';
+import { OneShotSite, SKIP_POST_DEPLOYMENT_MIGRATIONS, oneShotJob } from './one-shot';
+import { BUNDLE } from './paths';
 
 /** `rake db:migrate` as the charm runs it. */
 export const MIGRATE_COMMAND: readonly string[] = [BUNDLE, 'exec', 'rake', '--trace', 'db:migrate'];

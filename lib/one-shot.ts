@@ -1,13 +1,10 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import { APP_DIR } from './environment';
+import { APP_DIR, BUNDLE } from './paths';
 import { JobNeed, jobEnvironment } from './job-environment';
 import { contentHash } from './units';
 import type { ResolvedDiscourse } from './props';
 import { containerResources, containerSecurityContext, podSecurityContext, schedulingFields, scratchMounts, secretEnvVars } from './workload';
-
-/** The rock's bundler, by absolute path as the charm runs it (PATH may not have it). */
-export const BUNDLE = `${APP_DIR}/bin/bundle`;
 
 /**
  * Discourse's switch for its two-phase migrations (`Discourse.skip_post_deployment_migrations?`

@@ -1,85 +1,9 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import { SecretKeyRef, checkSecretRef, isEmail } from './checks';
 import { argoWave } from './annotations';
-import { APP_DIR } from './environment';
-import { BUNDLE, OneShotSite, oneShotJob } from './one-shot';
-import { Problem, ValidationError, show } from './problems';
-
-/** The charm's actions, as Jobs rendered on demand. */
-export type Operation =
-  | { readonly action: 'create-user'; readonly email: string; readonly admin?: boolean; readonly active?: boolean; readonly password: SecretKeyRef }
-  | { readonly action: 'promote-user'; readonly email: string }
-  | { readonly action: 'anonymize-user'; readonly username: string };
-
-/** Problems with an operation, naming `path`. */
-export function validateOperation(op: Operation, path: string): Problem[] {
-  const problems: Problem[] = [];
-  if (op.action === 'create-user' || op.action === 'promote-user') {
-    if (!isEmail(op.email ?? ''))
-      problems.push({ path: `${path}.email`, message: `${show(op.email)} is not an e-mail address`, fix: "write the user's e-mail" });
-  }
-  if (op.action === 'create-user') checkSecretRef(op.password, `${path}.password`, problems);
-  if (op.action === 'anonymize-user' && !/^[\w.-]{1,60}$/.test(op.username ?? ''))
-    problems.push({ path: `${path}.username`, message: `${show(op.username)} is not a Discourse username`, fix: 'write the username, not the e-mail' });
-  return problems;
-}
-
-/**
- * The charm's own mechanics for its actions, as shell scripts: the rock's rake tasks
- * (`users:exists`, `users:activate` from its discourse-charm.rake patch, Discourse's
- * `admin:create` answered on stdin, `users:anonymize`). Inputs come from env, so
- * nothing (least of all a password) is interpolated into the command or the manifest.
- * Each is idempotent, because GitOps re-applies: an existing user is left alone.
- */
-export const OPERATION_SCRIPTS: Readonly<Record<Operation['action'], string>> = {
-  'create-user': [
-    'set -eu',
-    `if ${BUNDLE} exec rake "users:exists[$OP_EMAIL]"; then echo "user $OP_EMAIL already exists; nothing to do"; exit 0; fi`,
-    // admin:create asks: email, password, password again, grant admin (Y/n).
-    `printf '%s\\n%s\\n%s\\n%s\\n' "$OP_EMAIL" "$OP_PASSWORD" "$OP_PASSWORD" "$OP_ADMIN_ANSWER" | ${BUNDLE} exec rake admin:create`,
-    // Admins are activated by admin:create; other users only on request, as the charm does.
-    `if [ "$OP_ADMIN_ANSWER" = N ] && [ "$OP_ACTIVE" = true ]; then ${BUNDLE} exec rake "users:activate[$OP_EMAIL]"; fi`,
-  ].join('\n'),
-  'promote-user': [
-    'set -eu',
-    `${BUNDLE} exec rake "users:exists[$OP_EMAIL]"`,
-    // For an existing user admin:create asks: email, reset password (n), grant admin (Y).
-    `printf '%s\\nn\\nY\\n' "$OP_EMAIL" | ${BUNDLE} exec rake admin:create`,
-  ].join('\n'),
-  'anonymize-user': ['set -eu', `${BUNDLE} exec rake "users:anonymize[$OP_USERNAME]"`].join('\n'),
-};
-
-/** Where the run-once record of an operation lives: Discourse core's key-value table, under our own plugin name. */
-export const OPERATION_RECORD_PLUGIN = 'discourse-cdk8s';
-
-/** What identifies an operation across renders: action and subject, never the image or a setting. */
-export function operationKey(op: Operation): string {
-  return `operation:${op.action}:${op.action === 'anonymize-user' ? op.username : op.email}`;
-}
-
-/**
- * Wraps an operation script so that it runs once per forum: a record in the forum's own
- * database (`PluginStore`, a core model) says it has run. A new image, resources or
- * scheduling make a new Job (a Job's spec is immutable, so its name is a hash of it),
- * and that Job finds the record and does nothing; so does one Flux or Argo CD re-creates.
- * The record is written only after the operation succeeded.
- */
-export function runOnce(script: string): string {
-  const rails = `${APP_DIR}/bin/rails`;
-  const record = `PluginStore.get(${JSON.stringify(OPERATION_RECORD_PLUGIN)}, ENV.fetch("OP_KEY"))`;
-  return [
-    'set -eu',
-    `if ${rails} runner 'exit(${record}.nil? ? 1 : 0)'; then echo "$OP_KEY ran already; nothing to do"; exit 0; fi`,
-    // A subshell, so that the operation's own early `exit 0` still reaches the record.
-    `(\n${script
-      .replace(/^set -eu\n/, '')
-      .split('\n')
-      .map((line) => `  ${line}`)
-      .join('\n')}\n)`,
-    `${rails} runner 'PluginStore.set(${JSON.stringify(OPERATION_RECORD_PLUGIN)}, ENV.fetch("OP_KEY"), Time.now.utc.iso8601)'`,
-  ].join('\n');
-}
+import { OneShotSite, oneShotJob } from './one-shot';
+import { OPERATION_SCRIPTS, Operation, operationKey, runOnce, validateOperation } from './operations';
+import { ValidationError } from './problems';
 
 /** How an operation Job behaves. */
 export interface OperationJobOptions {

@@ -1,6 +1,14 @@
-import { APP_DIR } from './environment';
-
 /** Where things live in the pod. */
+
+/** Paths inside the Discourse rock the charm builds. */
+export const APP_ROOT = '/srv/discourse';
+export const APP_DIR = `${APP_ROOT}/app`;
+export const APP_USER = '_daemon_';
+/** uid and gid of `_daemon_` in the rock. */
+export const APP_UID = 584792;
+
+/** The rock's bundler, by absolute path as the charm runs it (PATH may not have it). */
+export const BUNDLE = `${APP_DIR}/bin/bundle`;
 
 /** `$PEBBLE`: a dedicated writable directory, so the rock's /var/lib/pebble/default stays as shipped. */
 export const PEBBLE_DIR = '/var/lib/pebble/k8s';

@@ -18,7 +18,7 @@ import {
   SecretEnv,
 } from './environment';
 import { DatabaseExtensions } from './database-extensions';
-import type { Operation } from './operation-job';
+import type { Operation } from './operations';
 import { MOUNTED_PATHS } from './paths';
 import { Problem, show } from './problems';
 import { RedisConnection, redisEnvironment, redisSecretEnvironment, validateRedis } from './redis';

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { argoPreSync } from './annotations';
-import { BUNDLE, OneShotSite, oneShotJob } from './one-shot';
+import { OneShotSite, oneShotJob } from './one-shot';
+import { BUNDLE } from './paths';
 
 /**
  * When S3 is on, the charm uploads the image's assets to the bucket; so do we, once per

@@ -1,7 +1,7 @@
 import * as k8s from '../imports/k8s';
 import { LAYER_FILE, READY_CADENCE } from './discourse-layer';
-import { APP_UID, HTTP_PORT, METRICS_PORT, SecretEnv } from './environment';
-import { PEBBLE_DIR, SCRATCH_MOUNTS, UPLOAD_MOUNTS } from './paths';
+import { HTTP_PORT, METRICS_PORT, SecretEnv } from './environment';
+import { PEBBLE_DIR, SCRATCH_MOUNTS, UPLOAD_MOUNTS, APP_UID } from './paths';
 import { PEBBLE_TIMINGS, thresholdToTolerate } from './pebble-timing';
 import { INJECTED_PEBBLE, ResolvedDiscourse } from './props';
 import { sizeQuantity } from './units';

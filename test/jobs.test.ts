@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
 import { DatabaseExtensions } from '../lib/database-extensions';
-import { OPERATION_SCRIPTS, runOnce, validateOperation } from '../lib/operation-job';
+import { OPERATION_SCRIPTS, runOnce, validateOperation } from '../lib/operations';
 import { PostgresConnection } from '../lib/database';
 import { Manifest } from '../lib/manifest';
 import { Json, MINIMAL, find, synth, S3 } from './fixtures';

@@ -1,5 +1,4 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
-import { charmNames } from '../lib/config';
 import { Discourse } from '../lib/discourse';
 import { Operation, validateOperation } from '../lib/operations';
 import { Manifest } from '../lib/manifest';
@@ -53,7 +52,7 @@ export function operationManifest(sitesDir: string, argv: readonly string[]): { 
   const site = sites.find((s) => s.name === siteName);
   if (!site) return { error: `no site named ${JSON.stringify(siteName)} in ${sitesDir}; sites: ${sites.map((s) => s.name).join(', ')}` };
   const chart = new Chart(Testing.app(), site.name, { namespace: site.namespace, disableResourceNameHashes: true });
-  const discourse = new Discourse(chart, 'discourse', { ...site.props, operations: [] }, { source: site.file, namer: charmNames });
+  const discourse = new Discourse(chart, 'discourse', { ...site.discourse, operations: [] });
   const jobs = discourse
     .addOperation(op, { once: false })
     .node.findAll()

@@ -1,13 +1,12 @@
 import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { charmNames } from '../lib/config';
 import * as k8s from '../imports/k8s';
 import { KEEP_ON_PRUNE } from '../lib/annotations';
 import { Discourse } from '../lib/discourse';
 import { GitOpsChart, GitOpsSite } from '../lib/gitops';
 import { DiscourseIngress } from '../lib/ingress';
 import { DiscourseMonitoring } from '../lib/monitoring';
-import { SiteDescription } from './site';
+import { ResolvedSite } from './resolve-site';
 
 /** Pod Security Admission: the namespace enforces the "restricted" standard the pods are built to. */
 export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
@@ -17,14 +16,14 @@ export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
 };
 
 /**
- * One chart per site: the Discourse construct configured from a site file, with
- * messages in the site file's vocabulary (`config.smtp_port`, not `smtpPort`).
+ * One chart per site, built from a resolved site (see resolveSite): the constructs
+ * trust the values and validate nothing again.
  */
 export class SiteChart extends Chart {
-  public readonly site: SiteDescription;
+  public readonly site: ResolvedSite;
   public readonly discourse: Discourse;
 
-  constructor(scope: Construct, site: SiteDescription) {
+  constructor(scope: Construct, site: ResolvedSite) {
     super(scope, site.name, { disableResourceNameHashes: true, namespace: site.namespace });
     this.site = site;
     if (site.createNamespace) {
@@ -36,16 +35,14 @@ export class SiteChart extends Chart {
         },
       });
     }
-    this.discourse = new Discourse(this, 'discourse', site.props, { source: site.file, namer: charmNames });
-    const ingress = site.ingress ? new DiscourseIngress(this, 'ingress', this.discourse, site.ingress) : undefined;
-    // ingress-nginx counts the site's requests by Ingress: the monitoring uses that to see outages the app cannot report.
-    const nginx = ingress && site.ingress && (site.ingress.controller ?? 'ingress-nginx') === 'ingress-nginx' ? ingress.ingress.name : undefined;
-    if (site.monitoring) new DiscourseMonitoring(this, 'monitoring', this.discourse, { ingressName: nginx, ...site.monitoring });
+    this.discourse = new Discourse(this, 'discourse', site.discourse);
+    if (site.ingress) new DiscourseIngress(this, 'ingress', this.discourse, site.ingress);
+    if (site.monitoring) new DiscourseMonitoring(this, 'monitoring', this.discourse, site.monitoring);
   }
 }
 
 /** Builds an App with one SiteChart per site, sorted by name, and a GitOps chart when any site has `gitops:`. */
-export function buildApp(sites: readonly SiteDescription[]): { app: App; charts: SiteChart[]; gitops?: GitOpsChart } {
+export function buildApp(sites: readonly ResolvedSite[]): { app: App; charts: SiteChart[]; gitops?: GitOpsChart } {
   const app = new App({ outdir: 'cdk8s.out' });
   // Sorted by name: the fleet ApplicationSet lists sites in this order, and output must not depend on the caller's.
   const charts = [...sites].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((site) => new SiteChart(app, site));

@@ -6,14 +6,15 @@ import { configFromCharmOptions } from '../lib/config';
 import { SecretKeyRef, isDnsLabel } from '../lib/checks';
 import { OidcSettings, samlCertFingerprint } from '../lib/environment';
 import { PostgresConnection } from '../lib/database';
-import { GitOpsOptions, validateGitOps } from '../lib/gitops';
-import { DiscourseIngressOptions, IngressTls, validateIngress } from '../lib/ingress';
-import { DiscourseMonitoringOptions, validateMonitoring } from '../lib/monitoring';
+import { GitOpsOptions } from '../lib/gitops';
+import { DiscourseIngressOptions, IngressTls } from '../lib/ingress';
+import { DiscourseMonitoringOptions } from '../lib/monitoring';
 import { DatabaseExtensions } from '../lib/database-extensions';
-import { Operation, validateOperation } from '../lib/operations';
+import { Operation } from '../lib/operations';
 import { Problem, show } from '../lib/problems';
 import { AutoscalingSettings, DiscourseProps, PebbleSource } from '../lib/props';
 import { Reader } from './reader';
+import { SITE_KEYS, SiteKeySpec, sectionKeys } from './site-keys';
 
 /** One site file, read and checked for shape (semantic rules run in resolveDiscourse). */
 export interface SiteDescription {
@@ -35,50 +36,11 @@ export interface SiteDescription {
   readonly gitops?: GitOpsOptions;
 }
 
-const TOP_LEVEL = [
-  'name',
-  'namespace',
-  'create_namespace',
-  'image',
-  'replicas',
-  'autoscaling',
-  'resources',
-  'config',
-  'database',
-  'redis',
-  'saml',
-  'oidc',
-  'extra_env',
-  'extra_secret_env',
-  'proxy',
-  'metrics',
-  'pebble',
-  'pebble_health_port',
-  'kill_delay',
-  'startup_timeout',
-  'uploads',
-  'secret_key_base',
-  'loki_url',
-  'network_policy',
-  'ingress',
-  'monitoring',
-  'gitops',
-  'migrations',
-  'operations',
-  'read_only_root_filesystem',
-  'writable_paths',
-  'node_selector',
-  'priority_class_name',
-  'unicorn_workers',
-  'reload_on_secret_change',
-];
-
 function ingressOptions(r: Reader, value: unknown): DiscourseIngressOptions | false {
   const p = 'ingress';
-  const s =
-    r.section(value, p, ['enabled', 'class_name', 'controller', 'tls', 'extra_hosts', 'paths', 'sticky_sessions', 'max_body_size', 'annotations']) ?? {};
+  const s = r.section(value, p, sectionKeys(p)) ?? {};
   if (r.boolean(s.enabled, `${p}.enabled`) === false) return false;
-  const tls = r.section(s.tls, `${p}.tls`, ['secret_name', 'cert_manager_cluster_issuer', 'cert_manager_issuer']);
+  const tls = r.section(s.tls, `${p}.tls`, sectionKeys(`${p}.tls`));
   let ingressTls: IngressTls | undefined;
   if (tls) {
     const forms = ['secret_name', 'cert_manager_cluster_issuer', 'cert_manager_issuer'].filter((k) => tls[k] !== undefined);
@@ -115,7 +77,7 @@ function ingressOptions(r: Reader, value: unknown): DiscourseIngressOptions | fa
 function extensionsOptions(r: Reader, value: unknown): DatabaseExtensions | undefined {
   const db = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   const cnpg = (typeof db.cloudnativepg === 'object' && db.cloudnativepg !== null ? db.cloudnativepg : {}) as Record<string, unknown>;
-  const ext = r.section(db.extensions, 'database.extensions', ['superuser_secret', 'username_key', 'password_key', 'psql_image', 'names']);
+  const ext = r.section(db.extensions, 'database.extensions', sectionKeys('database.extensions'));
   const managed = r.boolean(cnpg.manage_extensions, 'database.cloudnativepg.manage_extensions') ?? false;
   if (ext && managed) {
     r.problems.push({
@@ -155,7 +117,7 @@ function extensionsOptions(r: Reader, value: unknown): DatabaseExtensions | unde
 }
 
 function autoscalingOptions(r: Reader, value: unknown): AutoscalingSettings | undefined {
-  const s = r.section(value, 'autoscaling', ['min_replicas', 'max_replicas', 'cpu_utilization']);
+  const s = r.section(value, 'autoscaling', sectionKeys('autoscaling'));
   if (!s) return undefined;
   const maxReplicas = r.integer(s.max_replicas, 'autoscaling.max_replicas');
   if (maxReplicas === undefined) {
@@ -198,10 +160,10 @@ function oidcSettings(r: Reader, s: Record<string, unknown> | undefined): OidcSe
 
 function gitopsOptions(r: Reader, value: unknown): GitOpsOptions | undefined {
   const p = 'gitops';
-  const s = r.section(value, p, ['repo_url', 'revision', 'path', 'argocd', 'flux', 'destination_server']);
+  const s = r.section(value, p, sectionKeys(p));
   if (!s) return undefined;
-  const argo = r.section(s.argocd, `${p}.argocd`, ['enabled', 'namespace', 'project']);
-  const flux = r.section(s.flux, `${p}.flux`, ['enabled', 'namespace', 'interval']);
+  const argo = r.section(s.argocd, `${p}.argocd`, sectionKeys(`${p}.argocd`));
+  const flux = r.section(s.flux, `${p}.flux`, sectionKeys(`${p}.flux`));
   const repoUrl = r.string(s.repo_url, `${p}.repo_url`);
   if (repoUrl === undefined) r.problems.push({ path: `${p}.repo_url`, message: 'is required', fix: 'write the Git URL of the repository holding dist/' });
   const options = dropUndefined<GitOpsOptions>({
@@ -216,7 +178,6 @@ function gitopsOptions(r: Reader, value: unknown): GitOpsOptions | undefined {
     fluxNamespace: r.string(flux?.namespace, `${p}.flux.namespace`),
     interval: r.string(flux?.interval, `${p}.flux.interval`),
   });
-  if (repoUrl !== undefined) r.problems.push(...validateGitOps(options, p));
   return options;
 }
 
@@ -229,7 +190,7 @@ function operations(r: Reader, value: unknown): Operation[] | undefined {
   const ops: Operation[] = [];
   value.forEach((item, i) => {
     const p = `operations[${i}]`;
-    const s = r.section(item, p, ['action', 'email', 'admin', 'active', 'password', 'username']) ?? {};
+    const s = r.section(item, p, sectionKeys('operations')) ?? {};
     const action = r.oneOf(s.action, `${p}.action`, ['create-user', 'add-admin-user', 'promote-user', 'anonymize-user'] as const);
     if (action === 'create-user' || action === 'add-admin-user') {
       const password = r.secret(s.password, `${p}.password`);
@@ -248,7 +209,6 @@ function operations(r: Reader, value: unknown): Operation[] | undefined {
       ops.push({ action, username: r.string(s.username, `${p}.username`) ?? '' });
     }
   });
-  ops.forEach((op, i) => r.problems.push(...validateOperation(op, `operations[${i}]`)));
   return ops;
 }
 
@@ -259,19 +219,7 @@ function operations(r: Reader, value: unknown): Operation[] | undefined {
  */
 function monitoringOptions(r: Reader, value: unknown): { options: DiscourseMonitoringOptions | false; trustedIpRegex?: string } {
   const p = 'monitoring';
-  const s =
-    r.section(value, p, [
-      'enabled',
-      'prometheus_labels',
-      'interval',
-      'scrape_timeout',
-      'alerts',
-      'dashboards',
-      'dashboard_labels',
-      'dashboard_namespace',
-      'ingress_namespace_label',
-      'trusted_ip_allowlist_regex',
-    ]) ?? {};
+  const s = r.section(value, p, sectionKeys(p)) ?? {};
   const trustedIpRegex = r.string(s.trusted_ip_allowlist_regex, `${p}.trusted_ip_allowlist_regex`);
   if (r.boolean(s.enabled, `${p}.enabled`) === false) return { options: false, trustedIpRegex };
   const options = dropUndefined({
@@ -299,7 +247,7 @@ function cpu(r: Reader, value: unknown, path: string): Cpu | undefined {
 }
 
 function database(r: Reader, value: unknown): PostgresConnection | undefined {
-  const db = r.section(value, 'database', ['cloudnativepg', 'crunchy_pgo', 'zalando', 'secret', 'host', 'port', 'name', 'user', 'password', 'extensions']);
+  const db = r.section(value, 'database', sectionKeys('database'));
   if (!db) {
     r.problems.push({ path: 'database', message: 'is required', fix: 'add database: { cloudnativepg: { cluster: <name> } } or another form (see README)' });
     return undefined;
@@ -315,18 +263,18 @@ function database(r: Reader, value: unknown): PostgresConnection | undefined {
     return undefined;
   }
   if (db.cloudnativepg !== undefined) {
-    const s = r.section(db.cloudnativepg, 'database.cloudnativepg', ['cluster', 'manage_extensions', 'database', 'owner']);
+    const s = r.section(db.cloudnativepg, 'database.cloudnativepg', sectionKeys('database.cloudnativepg'));
     const cluster = r.string(s?.cluster, 'database.cloudnativepg.cluster');
     return cluster === undefined ? undefined : PostgresConnection.fromCloudNativePg(cluster);
   }
   if (db.crunchy_pgo !== undefined) {
-    const s = r.section(db.crunchy_pgo, 'database.crunchy_pgo', ['cluster', 'user']);
+    const s = r.section(db.crunchy_pgo, 'database.crunchy_pgo', sectionKeys('database.crunchy_pgo'));
     const cluster = r.string(s?.cluster, 'database.crunchy_pgo.cluster');
     const user = r.string(s?.user, 'database.crunchy_pgo.user');
     return cluster === undefined || user === undefined ? undefined : PostgresConnection.fromCrunchyPgo(cluster, user);
   }
   if (db.zalando !== undefined) {
-    const s = r.section(db.zalando, 'database.zalando', ['cluster', 'user', 'database']);
+    const s = r.section(db.zalando, 'database.zalando', sectionKeys('database.zalando'));
     const cluster = r.string(s?.cluster, 'database.zalando.cluster');
     const user = r.string(s?.user, 'database.zalando.user');
     return cluster === undefined || user === undefined
@@ -335,7 +283,7 @@ function database(r: Reader, value: unknown): PostgresConnection | undefined {
   }
   if (db.secret !== undefined) {
     const p = 'database.secret';
-    const s = r.section(db.secret, p, ['name', 'host_key', 'port_key', 'database_key', 'username_key', 'password_key']);
+    const s = r.section(db.secret, p, sectionKeys(p));
     const secret = r.string(s?.name, `${p}.name`);
     if (secret === undefined) return undefined;
     return PostgresConnection.fromSecret({
@@ -379,19 +327,19 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
     };
   }
   const r = new Reader(problems);
-  const raw = r.section(doc.toJS() ?? {}, '', TOP_LEVEL) ?? {};
+  const raw = r.section(doc.toJS() ?? {}, '', sectionKeys('')) ?? {};
   const name = r.string(raw.name, 'name') ?? basename(file).replace(/\.ya?ml$/, '');
   const namespace = r.string(raw.namespace, 'namespace') ?? name;
   if (!isDnsLabel(namespace))
     problems.push({ path: 'namespace', message: `${show(namespace)} is not a namespace name`, fix: 'use at most 63 lowercase letters, digits and "-"' });
 
-  const image = r.section(raw.image, 'image', ['repository', 'tag', 'digest', 'pull_secrets']);
-  const resources = r.section(raw.resources, 'resources', ['cpu_request', 'cpu_limit', 'memory_request', 'memory_limit']);
+  const image = r.section(raw.image, 'image', sectionKeys('image'));
+  const resources = r.section(raw.resources, 'resources', sectionKeys('resources'));
   const config = r.section(raw.config, 'config', Object.keys((raw.config as object | undefined) ?? {}));
-  const redis = r.section(raw.redis, 'redis', ['host', 'port', 'password']);
+  const redis = r.section(raw.redis, 'redis', sectionKeys('redis'));
   if (!redis) problems.push({ path: 'redis', message: 'is required', fix: 'add redis: { host: <service>, port: 6379 }' });
-  const saml = r.section(raw.saml, 'saml', ['target_url', 'cert_fingerprint', 'certificate']);
-  const oidc = r.section(raw.oidc, 'oidc', ['issuer_url', 'client_id', 'client_secret', 'scope']);
+  const saml = r.section(raw.saml, 'saml', sectionKeys('saml'));
+  const oidc = r.section(raw.oidc, 'oidc', sectionKeys('oidc'));
   if (saml && (saml.cert_fingerprint === undefined) === (saml.certificate === undefined)) {
     problems.push({
       path: 'saml',
@@ -399,10 +347,10 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
       fix: 'give the IdP certificate (PEM) or its SHA-1 fingerprint',
     });
   }
-  const proxy = r.section(raw.proxy, 'proxy', ['http_proxy', 'https_proxy', 'no_proxy']);
-  const pebble = r.section(raw.pebble, 'pebble', ['source', 'path', 'image']);
-  const uploads = r.section(raw.uploads, 'uploads', ['size', 'storage_class', 'access_mode']);
-  const netpol = r.section(raw.network_policy, 'network_policy', ['enabled', 'ingress_namespace', 'monitoring_namespace', 'restrict_egress']);
+  const proxy = r.section(raw.proxy, 'proxy', sectionKeys('proxy'));
+  const pebble = r.section(raw.pebble, 'pebble', sectionKeys('pebble'));
+  const uploads = r.section(raw.uploads, 'uploads', sectionKeys('uploads'));
+  const netpol = r.section(raw.network_policy, 'network_policy', sectionKeys('network_policy'));
 
   let pebbleSource: PebbleSource | undefined;
   if (pebble) {
@@ -422,6 +370,7 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
 
   const props: DiscourseProps = {
     ...configFromCharmOptions(config ?? {}, problems),
+    ...topLevelScalars(r, raw),
     name,
     image: image
       ? {
@@ -430,7 +379,6 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
           digest: r.string(image.digest, 'image.digest'),
         }
       : undefined,
-    replicas: r.integer(raw.replicas, 'replicas'),
     autoscaling: autoscalingOptions(r, raw.autoscaling),
     resources: resources
       ? {
@@ -454,8 +402,6 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
         }
       : undefined,
     oidc: oidcSettings(r, oidc),
-    extraEnv: r.stringMap(raw.extra_env, 'extra_env'),
-    extraSecretEnv: secretMap(r, raw.extra_secret_env, 'extra_secret_env'),
     proxy: proxy
       ? {
           httpProxy: r.string(proxy.http_proxy, 'proxy.http_proxy'),
@@ -463,11 +409,7 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
           noProxy: r.string(proxy.no_proxy, 'proxy.no_proxy'),
         }
       : undefined,
-    metrics: r.oneOf(raw.metrics, 'metrics', ['exporter', 'plugin'] as const),
     pebble: pebbleSource,
-    pebbleHealthPort: r.integer(raw.pebble_health_port, 'pebble_health_port'),
-    killDelay: r.duration(raw.kill_delay, 'kill_delay'),
-    startupTimeout: r.duration(raw.startup_timeout, 'startup_timeout'),
     uploads: uploads
       ? {
           size: r.size(uploads.size, 'uploads.size'),
@@ -475,8 +417,6 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
           accessMode: r.oneOf(uploads.access_mode, 'uploads.access_mode', ['ReadWriteOnce', 'ReadWriteMany'] as const),
         }
       : undefined,
-    secretKeyBase: r.secret(raw.secret_key_base, 'secret_key_base'),
-    lokiUrl: r.string(raw.loki_url, 'loki_url'),
     networkPolicy: netpol
       ? {
           enabled: r.boolean(netpol.enabled, 'network_policy.enabled'),
@@ -489,19 +429,10 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   const databaseExtensions = extensionsOptions(r, raw.database);
   const ingress = ingressOptions(r, raw.ingress);
   const { options: monitoring, trustedIpRegex } = monitoringOptions(r, raw.monitoring);
-  if (ingress) problems.push(...validateIngress(ingress, 'ingress').map(snakePath));
-  if (monitoring) problems.push(...validateMonitoring(monitoring, 'monitoring').map(snakePath));
   const gitops = gitopsOptions(r, raw.gitops);
   const fullProps: DiscourseProps = {
     ...props,
-    readOnlyRootFilesystem: r.boolean(raw.read_only_root_filesystem, 'read_only_root_filesystem'),
     imagePullSecrets: r.stringList(image?.pull_secrets, 'image.pull_secrets'),
-    nodeSelector: r.stringMap(raw.node_selector, 'node_selector'),
-    priorityClassName: r.string(raw.priority_class_name, 'priority_class_name'),
-    unicornWorkers: r.integer(raw.unicorn_workers, 'unicorn_workers'),
-    reloadOnSecretChange: r.boolean(raw.reload_on_secret_change, 'reload_on_secret_change'),
-    writablePaths: r.stringList(raw.writable_paths, 'writable_paths'),
-    migrations: r.boolean(raw.migrations, 'migrations'),
     operations: operations(r, raw.operations),
     databaseExtensions,
     prometheusTrustedIpAllowlistRegex: trustedIpRegex,
@@ -510,9 +441,35 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   return { site: { file, name, namespace, createNamespace, props: dropUndefined(fullProps), ingress, monitoring, gitops }, problems };
 }
 
-/** Problems from camelCase validators, renamed to the site file's snake_case keys. */
-function snakePath(p: Problem): Problem {
-  return { ...p, path: p.path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) };
+/** Top-level keys whose value fills one prop as it is: read by their type in SITE_KEYS. */
+const SCALAR_TYPES = new Set(['string', 'integer', 'boolean', 'enum', 'duration', 'secret', 'strings', 'string-map', 'secret-map']);
+const TOP_LEVEL_SCALARS = SITE_KEYS.filter((k) => !k.key.includes('.') && k.prop !== undefined && !k.prop.includes('.') && SCALAR_TYPES.has(k.type));
+
+function readScalar(r: Reader, spec: SiteKeySpec, value: unknown): unknown {
+  switch (spec.type) {
+    case 'string':
+      return r.string(value, spec.key);
+    case 'integer':
+      return r.integer(value, spec.key);
+    case 'boolean':
+      return r.boolean(value, spec.key);
+    case 'enum':
+      return r.oneOf(value, spec.key, spec.values ?? []);
+    case 'duration':
+      return r.duration(value, spec.key);
+    case 'secret':
+      return r.secret(value, spec.key);
+    case 'strings':
+      return r.stringList(value, spec.key);
+    case 'string-map':
+      return r.stringMap(value, spec.key);
+    default:
+      return secretMap(r, value, spec.key);
+  }
+}
+
+function topLevelScalars(r: Reader, raw: Record<string, unknown>): Partial<DiscourseProps> {
+  return Object.fromEntries(TOP_LEVEL_SCALARS.map((spec) => [spec.prop!, readScalar(r, spec, raw[spec.key])]));
 }
 
 /** Removes undefined entries so defaults apply and "unknown prop" checks see only what the file set. */

@@ -1,11 +1,11 @@
 import { parseAllDocuments } from 'yaml';
-import { charmNames } from '../lib/config';
 import { CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from '../lib/immutable-fields';
 import { Manifest } from '../lib/manifest';
 import { OutputTree, diffTrees, readTree, renderCharts, writeTreeAtomically } from './output';
 import { formatProblems } from '../lib/problems';
-import { resolveDiscourse } from '../lib/props';
-import { SiteDescription, readSite, siteFiles } from './site';
+import { ResolvedSite, loadSite } from './resolve-site';
+import { siteFiles } from './site';
+import { SITE_FILE_NAMES } from './site-keys';
 import { buildApp } from './site-chart';
 
 /** What `npm run synth` does. */
@@ -34,15 +34,14 @@ export interface SynthResult {
  * Validates every site file, reporting all problems of all files at once, and
  * only then renders. Nothing is written unless every site rendered.
  */
-export function loadSites(sitesDir: string): { sites: SiteDescription[]; errors: string[] } {
-  const sites: SiteDescription[] = [];
+export function loadSites(sitesDir: string): { sites: ResolvedSite[]; errors: string[] } {
+  const sites: ResolvedSite[] = [];
   const errors: string[] = [];
   const seen = new Map<string, string>();
   const namespaces = new Map<string, string>();
   for (const file of siteFiles(sitesDir)) {
-    const { site, problems } = readSite(file);
+    const { site, resolved, problems } = loadSite(file);
     if (site) {
-      problems.push(...resolveDiscourse(site.props, site.name, charmNames).problems);
       const other = seen.get(site.name);
       if (other) problems.push({ path: 'name', message: `${JSON.stringify(site.name)} is also the name of ${other}`, fix: 'give each site a unique name' });
       seen.set(site.name, file);
@@ -56,8 +55,8 @@ export function loadSites(sitesDir: string): { sites: SiteDescription[]; errors:
       }
       if (site.createNamespace) namespaces.set(site.namespace, file);
     }
-    if (problems.length > 0) errors.push(formatProblems(file, problems));
-    else if (site) sites.push(site);
+    if (problems.length > 0) errors.push(formatProblems(file, problems, SITE_FILE_NAMES));
+    else if (resolved) sites.push(resolved);
   }
   return { sites, errors };
 }

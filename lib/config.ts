@@ -1,5 +1,5 @@
 import { SecretKeyRef, checkSecretRef, isDnsSubdomain, isEmail, isHttpUrl } from './checks';
-import { Problem, didYouMean, show } from './problems';
+import { Problem, didYouMean, opt, show } from './problems';
 
 /** How Discourse authenticates to the SMTP server (charm option `smtp_authentication`). */
 export type SmtpAuthentication = 'none' | 'login' | 'plain' | 'cram_md5';
@@ -219,12 +219,10 @@ export const OPTION_NAMES: readonly string[] = OPTIONS.map((o) => o.option);
 const BY_OPTION = new Map(OPTIONS.map((o) => [o.option, o]));
 const BY_PROP = new Map<keyof DiscourseConfig, OptionSpec>(OPTIONS.map((o) => [o.prop, o]));
 
-/** Names a config option in the vocabulary of the input it came from. */
-export type OptionNamer = (spec: OptionSpec) => string;
-/** Site files speak the charm's names. */
-export const charmNames: OptionNamer = (spec) => `config.${spec.option}`;
-/** The TypeScript API speaks camelCase. */
-export const propNames: OptionNamer = (spec) => spec.prop;
+/** The charm option of a prop (`smtpPort` → `smtp_port`), for the site file's vocabulary. */
+export function charmOptionOf(prop: string): string | undefined {
+  return BY_PROP.get(prop as keyof DiscourseConfig)?.option;
+}
 
 /** Splits a charm-style comma list, dropping blanks. */
 export function splitList(value: string): string[] {
@@ -305,9 +303,9 @@ export interface RuleContext {
 /**
  * Applies defaults and the charm's configuration rules. Runtime types are checked
  * too, because TypeScript callers can still pass a wrong value through `any`
- * or JSON. Problems name options with `name` (charm or camelCase names).
+ * or JSON. Problems name options by prop; see {@link opt}.
  */
-export function resolveConfig(config: DiscourseConfig, context: RuleContext, problems: Problem[], name: OptionNamer = propNames): ResolvedConfig {
+export function resolveConfig(config: DiscourseConfig, context: RuleContext, problems: Problem[]): ResolvedConfig {
   const values: Record<string, unknown> = {};
   const known = new Set(OPTIONS.map((o) => o.prop as string));
   for (const key of Object.keys(config)) {
@@ -318,25 +316,25 @@ export function resolveConfig(config: DiscourseConfig, context: RuleContext, pro
   }
   for (const spec of OPTIONS) {
     const given = config[spec.prop];
-    const checked = given === undefined ? undefined : checkType(spec, given, name(spec), problems);
+    const checked = given === undefined ? undefined : checkType(spec, given, spec.prop, problems);
     values[spec.prop] = checked ?? spec.default;
   }
   // Every prop now holds a checked value or its default; only the hostname may still be unset.
   const typed = values as unknown as ResolvedConfig & { externalHostname?: string };
-  const at = (prop: keyof DiscourseConfig) => name(BY_PROP.get(prop)!);
+  const at = (prop: keyof DiscourseConfig) => opt(prop);
   const resolved: ResolvedConfig = { ...typed, externalHostname: typed.externalHostname ?? context.siteName };
 
   if (!isDnsSubdomain(resolved.externalHostname)) {
     problems.push({
-      path: at('externalHostname'),
+      path: 'externalHostname',
       message: `${show(resolved.externalHostname)} is not a valid hostname`,
       fix: 'use a lowercase DNS name such as forum.example.com (no scheme, port or path)',
     });
   }
   if (resolved.enableCors && resolved.corsOrigin.trim() === '' && !resolved.augmentCorsOrigin) {
     problems.push({
-      path: at('enableCors'),
-      message: `enable_cors is true but ${at('corsOrigin')} is empty and ${at('augmentCorsOrigin')} is false, so no origin would be allowed`,
+      path: 'enableCors',
+      message: `${at('enableCors')} is true but ${at('corsOrigin')} is empty and ${at('augmentCorsOrigin')} is false, so no origin would be allowed`,
       fix: `set ${at('corsOrigin')}, set ${at('augmentCorsOrigin')} to true, or set ${at('enableCors')} to false`,
     });
   }
@@ -344,7 +342,7 @@ export function resolveConfig(config: DiscourseConfig, context: RuleContext, pro
     for (const origin of splitList(resolved.corsOrigin)) {
       if (!isHttpUrl(origin) || new URL(origin).pathname !== '/' || origin.endsWith('/')) {
         problems.push({
-          path: at('corsOrigin'),
+          path: 'corsOrigin',
           message: `${show(origin)} is not an origin`,
           fix: 'write origins as scheme://host[:port] separated by commas, or "*"',
         });
@@ -353,29 +351,29 @@ export function resolveConfig(config: DiscourseConfig, context: RuleContext, pro
   }
   for (const email of splitList(resolved.developerEmails)) {
     if (!isEmail(email)) {
-      problems.push({ path: at('developerEmails'), message: `${show(email)} is not an e-mail address`, fix: 'separate addresses with commas' });
+      problems.push({ path: 'developerEmails', message: `${show(email)} is not an e-mail address`, fix: 'separate addresses with commas' });
     }
   }
   if (resolved.smtpPort < 1 || resolved.smtpPort > 65535) {
-    problems.push({ path: at('smtpPort'), message: `${resolved.smtpPort} is not a TCP port`, fix: 'use 1-65535 (587 for submission, 465 for SMTPS)' });
+    problems.push({ path: 'smtpPort', message: `${resolved.smtpPort} is not a TCP port`, fix: 'use 1-65535 (587 for submission, 465 for SMTPS)' });
   }
   if (resolved.smtpAddress !== '' && !isDnsSubdomain(resolved.smtpAddress) && !/^[0-9.]+$/.test(resolved.smtpAddress)) {
     problems.push({
-      path: at('smtpAddress'),
+      path: 'smtpAddress',
       message: `${show(resolved.smtpAddress)} is not a hostname`,
       fix: 'write the relay host only, e.g. smtp.example.com',
     });
   }
   if (resolved.smtpAuthentication !== 'none' && resolved.smtpPassword === undefined) {
     problems.push({
-      path: at('smtpPassword'),
+      path: 'smtpPassword',
       message: `${at('smtpAuthentication')} is ${show(resolved.smtpAuthentication)} but no password is given`,
       fix: `set ${at('smtpPassword')} to { secret: <name>, key: <key> } or ${at('smtpAuthentication')} to none`,
     });
   }
   if (resolved.smtpEnableStartTls && resolved.smtpForceTls) {
     problems.push({
-      path: at('smtpForceTls'),
+      path: 'smtpForceTls',
       message: `${at('smtpForceTls')} (implicit TLS) and ${at('smtpEnableStartTls')} (STARTTLS) are both true`,
       fix: `use ${at('smtpForceTls')}: true with ${at('smtpEnableStartTls')}: false for port 465, or the reverse for 587`,
     });
@@ -383,60 +381,60 @@ export function resolveConfig(config: DiscourseConfig, context: RuleContext, pro
   if (resolved.s3Enabled) {
     const missing = (['s3AccessKeyId', 's3SecretAccessKey', 's3Bucket', 's3Region'] as const).filter((p) => !resolved[p]);
     for (const prop of missing) {
-      problems.push({ path: at(prop), message: `is required when ${at('s3Enabled')} is true`, fix: `set ${at(prop)} or set ${at('s3Enabled')} to false` });
+      problems.push({ path: prop, message: `is required when ${at('s3Enabled')} is true`, fix: `set ${at(prop)} or set ${at('s3Enabled')} to false` });
     }
     // Without a backup bucket Discourse writes backups to public/backups, which only the
     // uploads volume provides, and there is no uploads volume when uploads are in S3.
     if (resolved.s3BackupBucket === '') {
       problems.push({
-        path: at('s3BackupBucket'),
+        path: 's3BackupBucket',
         message: `is required when ${at('s3Enabled')} is true: backups would go to public/backups on the read-only root, which has no volume when uploads are in S3`,
         fix: `set ${at('s3BackupBucket')} to a bucket for backups (Discourse then sets backup_location to s3), or set ${at('s3Enabled')} to false to keep uploads and backups on the volume`,
       });
     }
   } else if (resolved.s3BackupBucket !== '') {
     problems.push({
-      path: at('s3BackupBucket'),
+      path: 's3BackupBucket',
       message: `is set but ${at('s3Enabled')} is false`,
       fix: `set ${at('s3Enabled')} to true with the S3 credentials, or remove ${at('s3BackupBucket')}`,
     });
   }
   if (resolved.s3Bucket !== '' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(resolved.s3Bucket)) {
     problems.push({
-      path: at('s3Bucket'),
+      path: 's3Bucket',
       message: `${show(resolved.s3Bucket)} is not a valid bucket name`,
       fix: 'use 3-63 lowercase letters, digits, "." and "-"',
     });
   }
   for (const prop of ['s3Endpoint', 's3CdnUrl'] as const) {
     if (resolved[prop] !== '' && !isHttpUrl(resolved[prop])) {
-      problems.push({ path: at(prop), message: `${show(resolved[prop])} is not an http(s) URL`, fix: 'write a full URL such as https://cdn.example.com' });
+      problems.push({ path: prop, message: `${show(resolved[prop])} is not an http(s) URL`, fix: 'write a full URL such as https://cdn.example.com' });
     }
   }
   if (!context.samlConfigured) {
     if (resolved.forceSamlLogin) {
       problems.push({
-        path: at('forceSamlLogin'),
+        path: 'forceSamlLogin',
         message: 'is true but SAML is not configured',
         fix: 'add a saml section (target_url and certificate fingerprint) or set it to false',
       });
     }
     if (resolved.samlSyncGroups !== '') {
       problems.push({
-        path: at('samlSyncGroups'),
+        path: 'samlSyncGroups',
         message: `is ${show(resolved.samlSyncGroups)} but SAML is not configured`,
         fix: 'add a saml section or remove the option',
       });
     }
   } else if (!resolved.forceHttps) {
-    problems.push({ path: at('forceHttps'), message: 'is false but SAML is configured; SAML needs HTTPS', fix: `set ${at('forceHttps')} to true` });
+    problems.push({ path: 'forceHttps', message: 'is false but SAML is configured; SAML needs HTTPS', fix: `set ${at('forceHttps')} to true` });
   }
   if (context.oidcConfigured && !resolved.forceHttps) {
-    problems.push({ path: at('forceHttps'), message: 'is false but OpenID Connect is configured; OAuth needs HTTPS', fix: `set ${at('forceHttps')} to true` });
+    problems.push({ path: 'forceHttps', message: 'is false but OpenID Connect is configured; OAuth needs HTTPS', fix: `set ${at('forceHttps')} to true` });
   }
   if (resolved.sidekiqMaxMemory < 1) {
     problems.push({
-      path: at('sidekiqMaxMemory'),
+      path: 'sidekiqMaxMemory',
       message: `${resolved.sidekiqMaxMemory} is not a positive number of MB`,
       fix: 'use e.g. 1000 (Discourse never restarts Sidekiq below 500)',
     });

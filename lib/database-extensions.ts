@@ -1,4 +1,4 @@
-import { Problem, show } from './problems';
+import { Problem, opt, show } from './problems';
 import type { PostgresConnection } from './database';
 
 /** The extensions the charm enables when the database joins. */
@@ -76,11 +76,11 @@ export class DatabaseExtensions {
     const problems: Problem[] = [];
     for (const e of this.extensions) {
       if (!/^[a-z_][a-z0-9_]*$/.test(e))
-        problems.push({ path: `${path}.names`, message: `${show(e)} is not an extension name`, fix: 'use names like pg_trgm' });
+        problems.push({ path: `${path}.extensions`, message: `${show(e)} is not an extension name`, fix: 'use names like pg_trgm' });
     }
     if (this.job && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(this.job.superuserSecret)) {
       problems.push({
-        path: `${path}.superuser_secret`,
+        path: `${path}.superuserSecret`,
         message: `${show(this.job.superuserSecret)} is not a Secret name`,
         fix: 'name the Secret with superuser credentials',
       });
@@ -89,7 +89,7 @@ export class DatabaseExtensions {
       problems.push({
         path: `${path}`,
         message: 'CloudNativePG-managed extensions need a CloudNativePG database',
-        fix: 'use database.cloudnativepg, or a superuser_secret for the extensions Job',
+        fix: `use a CloudNativePG ${opt('database')}, or a ${opt('databaseExtensions.superuserSecret')} for the extensions Job`,
       });
     }
     for (const [key, value] of [

@@ -1,7 +1,6 @@
 import { Chart } from 'cdk8s';
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import { OptionNamer, propNames } from './config';
 import { LAYER_FILE, discourseLayer } from './discourse-layer';
 import { HTTP_PORT, METRICS_PORT } from './environment';
 import { KEEP_ON_PRUNE } from './annotations';
@@ -11,7 +10,7 @@ import { ForceHttpsJob } from './force-https-job';
 import { MigrationJob } from './migration-job';
 import { waitForMigrationsContainer } from './one-shot';
 import { OperationJob, OperationJobOptions } from './operation-job';
-import { Operation } from './operations';
+import { Operation, validateOperation } from './operations';
 import { PostMigrationJob } from './post-migration-job';
 import { S3AssetsJob } from './s3-assets-job';
 import { PebbleLayer, renderLayer, validateLayer, validateLayerYaml } from './pebble';
@@ -30,8 +29,21 @@ export const RELOADER_ANNOTATION = 'secret.reloader.stakater.com/reload';
 export interface DiscourseValidationOptions {
   /** Names the input in error messages. @default - the construct path */
   readonly source?: string;
-  /** How options are named in messages. @default camelCase property names */
-  readonly namer?: OptionNamer;
+}
+
+/** The construct id of an operation's Job: one per action and subject. */
+function operationId(op: Operation): string {
+  return `Operation-${op.action}-${'email' in op ? op.email : op.username}`;
+}
+
+function isResolved(props: DiscourseProps | ResolvedDiscourse): props is ResolvedDiscourse {
+  return (props as Partial<ResolvedDiscourse>).isResolved === true;
+}
+
+function resolveOrThrow(props: DiscourseProps, id: string, source: string): ResolvedDiscourse {
+  const { resolved, problems } = resolveDiscourse(props, id);
+  if (problems.length > 0) throw new ValidationError(source, problems);
+  return resolved;
 }
 
 /**
@@ -69,11 +81,17 @@ export class Discourse extends Construct {
   /** The post-deploy migration Job (after the rollout), unless migrations are off. */
   public readonly postMigration?: PostMigrationJob;
 
-  constructor(scope: Construct, id: string, props: DiscourseProps, options: DiscourseValidationOptions = {}) {
+  /**
+   * @param props the site's props, validated here with every problem reported at once; or
+   *   a value {@link resolveDiscourse} returned without problems, used as it is (the site
+   *   pipeline resolves once, before it builds anything).
+   */
+  constructor(scope: Construct, id: string, props: DiscourseProps | ResolvedDiscourse, options: DiscourseValidationOptions = {}) {
     // Validate before joining the tree, so a rejected site leaves no half-built construct behind.
-    const { resolved, problems } = resolveDiscourse(props, id, options.namer ?? propNames);
+    const resolved = isResolved(props)
+      ? props
+      : resolveOrThrow(props, id, options.source ?? `Discourse ${[scope.node.path, id].filter((p) => p !== '').join('/')}`);
     const source = options.source ?? `Discourse ${[scope.node.path, id].filter((p) => p !== '').join('/')}`;
-    if (problems.length > 0) throw new ValidationError(source, problems);
     super(scope, id);
     this.resolved = resolved;
     const name = resolved.name;
@@ -178,14 +196,16 @@ export class Discourse extends Construct {
     this.postMigration = resolved.migrations ? new PostMigrationJob(this, 'PostMigrate', this, { deployment: this.names.deployment }) : undefined;
     if (resolved.config.s3Enabled) new S3AssetsJob(this, 'S3Assets', this);
     new ForceHttpsJob(this, 'ForceHttps', this);
-    resolved.operations.forEach((op) => this.addOperation(op));
+    // Checked in resolveDiscourse, duplicates included.
+    resolved.operations.forEach((op) => new OperationJob(this, operationId(op), this, op));
   }
 
-  /** Renders one of the charm's actions as a Job. Refuses the same operation twice. */
+  /** Renders one of the charm's actions as a Job. Refuses an invalid operation, and the same operation twice. */
   public addOperation(op: Operation, options: OperationJobOptions = {}): OperationJob {
-    const id = `Operation-${op.action}-${'email' in op ? op.email : op.username}`;
-    if (this.node.tryFindChild(id)) throw new Error(`operation ${op.action} for ${'email' in op ? op.email : op.username} is already defined`);
-    return new OperationJob(this, id, this, op, options);
+    const problems = validateOperation(op, 'operation');
+    if (problems.length > 0) throw new ValidationError(`Discourse ${this.node.path} addOperation`, problems);
+    if (this.node.tryFindChild(operationId(op))) throw new Error(`operation ${op.action} for ${'email' in op ? op.email : op.username} is already defined`);
+    return new OperationJob(this, operationId(op), this, op, options);
   }
 
   private addNetworkPolicy(metadata: { name: string; labels: Record<string, string> }): void {

@@ -4,6 +4,7 @@ import { Application, ApplicationSet } from '../imports/argoproj.io';
 import { Kustomization, KustomizationSpecSourceRefKind } from '../imports/kustomize.toolkit.fluxcd.io';
 import { GitRepository } from '../imports/source.toolkit.fluxcd.io';
 import { isDnsLabel, isHttpUrl } from './checks';
+import { DEFAULTS } from './defaults';
 import { parseGoDuration } from './units';
 import { Problem, show } from './problems';
 
@@ -46,6 +47,9 @@ export interface GitOpsOptions {
   readonly destinationServer?: string;
 }
 
+/** GitOps options with defaults applied (the site's path still depends on its name). */
+export type ResolvedGitOps = Required<Omit<GitOpsOptions, 'path'>> & Pick<GitOpsOptions, 'path'>;
+
 /** What the GitOps objects need to know about one site. */
 export interface GitOpsSite {
   readonly name: string;
@@ -53,16 +57,34 @@ export interface GitOpsSite {
   readonly deployment: string;
   /** Jobs Flux waits for: the migrations, whose hashed names change per release. @default [] */
   readonly jobs?: readonly string[];
-  readonly options: GitOpsOptions;
+  readonly options: ResolvedGitOps;
 }
 
-/** Problems in a site's gitops section, naming `path`. */
-export function validateGitOps(o: GitOpsOptions, path: string): Problem[] {
+/** Validates a site's GitOps options and applies their defaults; problems name `path` (`gitops.repoUrl`). */
+export function resolveGitOps(o: GitOpsOptions, path = 'gitops'): { resolved: ResolvedGitOps; problems: Problem[] } {
+  return {
+    resolved: {
+      repoUrl: o.repoUrl,
+      revision: o.revision ?? DEFAULTS.gitRevision,
+      path: o.path,
+      argocd: o.argocd ?? true,
+      argocdNamespace: o.argocdNamespace ?? DEFAULTS.argocdNamespace,
+      argocdProject: o.argocdProject ?? DEFAULTS.argocdProject,
+      flux: o.flux ?? true,
+      fluxNamespace: o.fluxNamespace ?? DEFAULTS.fluxNamespace,
+      interval: o.interval ?? DEFAULTS.fluxInterval,
+      destinationServer: o.destinationServer ?? DEFAULTS.argocdDestinationServer,
+    },
+    problems: validateGitOps(o, path),
+  };
+}
+
+function validateGitOps(o: GitOpsOptions, path: string): Problem[] {
   const problems: Problem[] = [];
   const ssh = /^(ssh:\/\/)?[\w.-]+@[\w.-]+(:[\w./~-]+|\/[\w./~-]+)$/;
   if (typeof o.repoUrl !== 'string' || !(isHttpUrl(o.repoUrl) || ssh.test(o.repoUrl)))
     problems.push({
-      path: `${path}.repo_url`,
+      path: `${path}.repoUrl`,
       message: `${show(o.repoUrl)} is not a Git URL`,
       fix: 'write https://host/org/repo.git or ssh://git@host/org/repo.git',
     });
@@ -73,7 +95,7 @@ export function validateGitOps(o: GitOpsOptions, path: string): Problem[] {
   for (const key of ['argocdNamespace', 'fluxNamespace'] as const) {
     if (o[key] !== undefined && !isDnsLabel(o[key]!))
       problems.push({
-        path: `${path}.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
+        path: `${path}.${key}`,
         message: `${show(o[key])} is not a namespace name`,
         fix: 'use a DNS label',
       });
@@ -81,7 +103,7 @@ export function validateGitOps(o: GitOpsOptions, path: string): Problem[] {
   if (o.interval !== undefined && !parseGoDuration(o.interval))
     problems.push({ path: `${path}.interval`, message: `${show(o.interval)} is not a duration`, fix: 'write e.g. 5m' });
   if (o.destinationServer !== undefined && !isHttpUrl(o.destinationServer))
-    problems.push({ path: `${path}.destination_server`, message: `${show(o.destinationServer)} is not a URL`, fix: 'write the API server URL' });
+    problems.push({ path: `${path}.destinationServer`, message: `${show(o.destinationServer)} is not a URL`, fix: 'write the API server URL' });
   return problems;
 }
 
@@ -94,13 +116,13 @@ export function argoApplication(scope: Construct, site: GitOpsSite): Application
     metadata: {
       // Same name as the site: with label tracking, app.kubernetes.io/instance stays what the selectors expect.
       name: site.name,
-      namespace: o.argocdNamespace ?? 'argocd',
+      namespace: o.argocdNamespace,
       finalizers: ['resources-finalizer.argocd.argoproj.io'],
     },
     spec: {
-      project: o.argocdProject ?? 'default',
-      source: { repoUrl: o.repoUrl, targetRevision: o.revision ?? 'main', path: sitePath(site) },
-      destination: { server: o.destinationServer ?? 'https://kubernetes.default.svc', namespace: site.namespace },
+      project: o.argocdProject,
+      source: { repoUrl: o.repoUrl, targetRevision: o.revision, path: sitePath(site) },
+      destination: { server: o.destinationServer, namespace: site.namespace },
       syncPolicy: {
         automated: { prune: true, selfHeal: true },
         syncOptions: ['CreateNamespace=true', 'PruneLast=true'],
@@ -113,11 +135,11 @@ export function argoApplication(scope: Construct, site: GitOpsSite): Application
 /** A Flux GitRepository and Kustomization for one site, with health checks on the Deployment and the migration Job. */
 export function fluxSite(scope: Construct, site: GitOpsSite): { source: GitRepository; kustomization: Kustomization } {
   const o = site.options;
-  const namespace = o.fluxNamespace ?? 'flux-system';
-  const interval = o.interval ?? '5m';
+  const namespace = o.fluxNamespace;
+  const interval = o.interval;
   const source = new GitRepository(scope, `flux-source-${site.name}`, {
     metadata: { name: `discourse-${site.name}`, namespace },
-    spec: { url: o.repoUrl, interval, ref: /^[0-9a-f]{40}$/.test(o.revision ?? '') ? { commit: o.revision } : { branch: o.revision ?? 'main' } },
+    spec: { url: o.repoUrl, interval, ref: /^[0-9a-f]{40}$/.test(o.revision) ? { commit: o.revision } : { branch: o.revision } },
   });
   const healthChecks = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: site.deployment, namespace: site.namespace }];
   for (const job of site.jobs ?? []) healthChecks.push({ apiVersion: 'batch/v1', kind: 'Job', name: job, namespace: site.namespace });
@@ -140,43 +162,51 @@ export function fluxSite(scope: Construct, site: GitOpsSite): { source: GitRepos
 }
 
 /**
- * One ApplicationSet for a fleet: a list generator with one element per site
- * (name, namespace, path), so each Application lands in its site's namespace.
- * An alternative to the per-site Applications: apply one or the other.
+ * ApplicationSets for a fleet: a list generator with one element per site (name,
+ * namespace, path, repository, revision, project, destination), so each Application
+ * lands in its site's namespace with its own project and cluster. One ApplicationSet per
+ * Argo CD namespace: an ApplicationSet only creates Applications in its own. An
+ * alternative to the per-site Applications: apply one or the other.
  */
-export function argoFleet(scope: Construct, sites: readonly GitOpsSite[]): ApplicationSet | undefined {
-  const argo = sites.filter((s) => s.options.argocd ?? true);
-  if (argo.length === 0) return undefined;
-  const first = argo[0].options;
-  return new ApplicationSet(scope, 'argocd-fleet', {
-    metadata: { name: 'discourse-sites', namespace: first.argocdNamespace ?? 'argocd' },
-    spec: {
-      goTemplate: true,
-      goTemplateOptions: ['missingkey=error'],
-      generators: [
-        {
-          list: {
-            elements: argo.map((s) => ({
-              site: s.name,
-              namespace: s.namespace,
-              path: sitePath(s),
-              repoUrl: s.options.repoUrl,
-              revision: s.options.revision ?? 'main',
-            })),
+export function argoFleet(scope: Construct, sites: readonly GitOpsSite[]): ApplicationSet[] {
+  const argo = sites.filter((s) => s.options.argocd);
+  const byNamespace = new Map<string, GitOpsSite[]>();
+  for (const site of argo) byNamespace.set(site.options.argocdNamespace, [...(byNamespace.get(site.options.argocdNamespace) ?? []), site]);
+  const namespaces = [...byNamespace.keys()].sort();
+  return namespaces.map(
+    (namespace) =>
+      new ApplicationSet(scope, namespaces.length === 1 ? 'argocd-fleet' : `argocd-fleet-${namespace}`, {
+        metadata: { name: namespaces.length === 1 ? 'discourse-sites' : `discourse-sites-${namespace}`, namespace },
+        spec: {
+          goTemplate: true,
+          goTemplateOptions: ['missingkey=error'],
+          generators: [
+            {
+              list: {
+                elements: byNamespace.get(namespace)!.map((s) => ({
+                  site: s.name,
+                  namespace: s.namespace,
+                  path: sitePath(s),
+                  repoUrl: s.options.repoUrl,
+                  revision: s.options.revision,
+                  project: s.options.argocdProject,
+                  server: s.options.destinationServer,
+                })),
+              },
+            },
+          ],
+          template: {
+            metadata: { name: '{{.site}}', finalizers: ['resources-finalizer.argocd.argoproj.io'] },
+            spec: {
+              project: '{{.project}}',
+              source: { repoUrl: '{{.repoUrl}}', targetRevision: '{{.revision}}', path: '{{.path}}' },
+              destination: { server: '{{.server}}', namespace: '{{.namespace}}' },
+              syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true', 'PruneLast=true'] },
+            },
           },
         },
-      ],
-      template: {
-        metadata: { name: '{{.site}}', finalizers: ['resources-finalizer.argocd.argoproj.io'] },
-        spec: {
-          project: first.argocdProject ?? 'default',
-          source: { repoUrl: '{{.repoUrl}}', targetRevision: '{{.revision}}', path: '{{.path}}' },
-          destination: { server: first.destinationServer ?? 'https://kubernetes.default.svc', namespace: '{{.namespace}}' },
-          syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true', 'PruneLast=true'] },
-        },
-      },
-    },
-  });
+      }),
+  );
 }
 
 /** The chart of GitOps objects for all sites (cluster-wide tools' namespaces, not the sites'). */
@@ -184,8 +214,8 @@ export class GitOpsChart extends Chart {
   constructor(scope: Construct, id: string, sites: readonly GitOpsSite[]) {
     super(scope, id, { disableResourceNameHashes: true });
     for (const site of sites) {
-      if (site.options.argocd ?? true) argoApplication(this, site);
-      if (site.options.flux ?? true) fluxSite(this, site);
+      if (site.options.argocd) argoApplication(this, site);
+      if (site.options.flux) fluxSite(this, site);
     }
     argoFleet(this, sites);
   }

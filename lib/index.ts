@@ -6,6 +6,7 @@ export * from './config';
 export * from './dashboards';
 export * from './database';
 export * from './database-extensions';
+export * from './defaults';
 export * from './discourse';
 export * from './discourse-layer';
 export * from './environment';

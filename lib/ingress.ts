@@ -2,8 +2,9 @@ import { Size } from 'cdk8s';
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import { isDnsSubdomain, isLabelKey } from './checks';
-import type { Discourse } from './discourse';
-import { Problem, ValidationError, show } from './problems';
+import { DEFAULTS } from './defaults';
+import type { ResolvedDiscourse } from './props';
+import { Problem, ValidationError, opt, show } from './problems';
 import { wholeMebibytes } from './units';
 
 /** TLS for the Ingress: an existing Secret, or one cert-manager issues. */
@@ -79,16 +80,57 @@ export interface DiscourseIngressOptions {
 /** The charm's cookie max-age for sticky sessions (nginx-route `session_cookie_max_age`). */
 export const SESSION_COOKIE_MAX_AGE = 3600;
 
+/** Ingress options with defaults applied: what the construct builds from. */
+export interface ResolvedIngress {
+  /** Marks a value that went through {@link resolveIngress}. */
+  readonly isResolved: true;
+  readonly className: string;
+  readonly controller: IngressController;
+  readonly tls?: IngressTls;
+  readonly extraHosts: readonly string[];
+  readonly paths: readonly string[];
+  readonly stickySessions: boolean;
+  readonly maxBodySize: Size;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
 /** Resolved Ingress options plus what the site contributes. */
-export interface IngressInputs extends DiscourseIngressOptions {
+export interface IngressInputs extends ResolvedIngress {
   readonly name: string;
   readonly host: string;
   readonly forceHttps: boolean;
 }
 
-/** Problems in Ingress options, naming `path`. */
-export function validateIngress(o: DiscourseIngressOptions, path: string): Problem[] {
+/** What the Ingress needs of its site: the Discourse construct has all of it. */
+export interface IngressTarget {
+  readonly resolved: Pick<ResolvedDiscourse, 'name' | 'config'>;
+  readonly names: { readonly service: string };
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Validates Ingress options and applies their defaults; problems name `path` (`ingress.className`). */
+export function resolveIngress(o: DiscourseIngressOptions, path = 'ingress'): { resolved: ResolvedIngress; problems: Problem[] } {
+  const problems = validateIngress(o, path);
+  return {
+    resolved: {
+      isResolved: true,
+      className: o.className ?? DEFAULTS.ingressClassName,
+      controller: o.controller ?? DEFAULTS.ingressController,
+      tls: o.tls,
+      extraHosts: o.extraHosts ?? [],
+      paths: o.paths ?? DEFAULTS.ingressPaths,
+      stickySessions: o.stickySessions ?? DEFAULTS.stickySessions,
+      maxBodySize: o.maxBodySize ?? DEFAULTS.maxBodySize,
+      annotations: o.annotations ?? {},
+    },
+    problems,
+  };
+}
+
+function validateIngress(o: DiscourseIngressOptions, path: string): Problem[] {
   const problems: Problem[] = [];
+  if (o.controller !== undefined && !['ingress-nginx', 'generic'].includes(o.controller))
+    problems.push({ path: `${path}.controller`, message: `${show(o.controller)} is not one of ingress-nginx, generic`, fix: 'use one of them' });
   if (o.className !== undefined && !isDnsSubdomain(o.className))
     problems.push({ path: `${path}.className`, message: `${show(o.className)} is not an IngressClass name`, fix: 'use e.g. nginx' });
   for (const p of o.paths ?? []) {
@@ -96,7 +138,11 @@ export function validateIngress(o: DiscourseIngressOptions, path: string): Probl
       problems.push({ path: `${path}.paths`, message: `${show(p)} is not an absolute URL path`, fix: 'write paths such as / or /forum' });
   }
   if (o.paths !== undefined && o.paths.length === 0)
-    problems.push({ path: `${path}.paths`, message: 'is empty, so nothing would be routed', fix: "leave it out for ['/'], or list at least one path" });
+    problems.push({
+      path: `${path}.paths`,
+      message: 'is empty, so nothing would be routed',
+      fix: `leave ${opt(`${path}.paths`)} out for ['/'], or list at least one path`,
+    });
   for (const host of o.extraHosts ?? []) {
     if (!isDnsSubdomain(host.replace(/^\*\./, 'wildcard.')))
       problems.push({ path: `${path}.extraHosts`, message: `${show(host)} is not a hostname`, fix: 'write DNS names without scheme or path' });
@@ -119,14 +165,14 @@ export function ingressAnnotations(i: IngressInputs): Record<string, string> {
   const out: Record<string, string> = {};
   if (i.tls?.certManager)
     out[i.tls.certManager.kind === 'ClusterIssuer' ? 'cert-manager.io/cluster-issuer' : 'cert-manager.io/issuer'] = i.tls.certManager.issuer;
-  if ((i.controller ?? 'ingress-nginx') === 'ingress-nginx') {
+  if (i.controller === 'ingress-nginx') {
     const nginx = 'nginx.ingress.kubernetes.io';
-    out[`${nginx}/proxy-body-size`] = `${wholeMebibytes(i.maxBodySize ?? Size.mebibytes(20))}m`;
+    out[`${nginx}/proxy-body-size`] = `${wholeMebibytes(i.maxBodySize)}m`;
     // Discourse holds long requests (uploads, message-bus polling); nginx's 60 s default cuts them.
     out[`${nginx}/proxy-read-timeout`] = '120';
     // Redirect only when there is a certificate, or the forum would loop on plain HTTP.
     if (i.tls) out[`${nginx}/force-ssl-redirect`] = String(i.forceHttps);
-    if (i.stickySessions ?? true) {
+    if (i.stickySessions) {
       Object.assign(out, {
         [`${nginx}/affinity`]: 'cookie',
         [`${nginx}/affinity-mode`]: 'balanced',
@@ -137,7 +183,7 @@ export function ingressAnnotations(i: IngressInputs): Record<string, string> {
       });
     }
   }
-  return { ...out, ...(i.annotations ?? {}) };
+  return { ...out, ...i.annotations };
 }
 
 /**
@@ -152,33 +198,45 @@ export class DiscourseIngress extends Construct {
   /** Every host served. */
   public readonly hosts: readonly string[];
 
-  constructor(scope: Construct, id: string, discourse: Discourse, options: DiscourseIngressOptions = {}) {
+  /**
+   * @param site the Discourse construct (or its name, hostname, Service and labels)
+   * @param props validated here; or a value {@link resolveIngress} returned without problems
+   */
+  constructor(scope: Construct, id: string, site: IngressTarget, props: DiscourseIngressOptions | ResolvedIngress = {}) {
     super(scope, id);
-    const problems = validateIngress(options, 'ingress');
-    if (problems.length > 0) throw new ValidationError(`DiscourseIngress ${this.node.path}`, problems);
-    const r = discourse.resolved;
+    const options = isResolved(props) ? props : resolveOrThrow(props, `DiscourseIngress ${this.node.path}`);
+    const r = site.resolved;
     const inputs: IngressInputs = { ...options, name: r.name, host: r.config.externalHostname, forceHttps: r.config.forceHttps };
-    this.hosts = [inputs.host, ...(options.extraHosts ?? [])];
-    const backend = { service: { name: discourse.names.service, port: { name: 'http' } } };
+    this.hosts = [inputs.host, ...options.extraHosts];
+    const backend = { service: { name: site.names.service, port: { name: 'http' } } };
     const rules = (paths: readonly string[], pathType: string) =>
       this.hosts.map((host) => ({ host, http: { paths: paths.map((path) => ({ path, pathType, backend })) } }));
     const tlsSecret = options.tls ? (options.tls.secretName ?? `${r.name}-tls`) : undefined;
     const tls = tlsSecret ? [{ hosts: [...this.hosts], secretName: tlsSecret }] : undefined;
-    const className = options.className ?? 'nginx';
     this.ingress = new k8s.KubeIngress(this, 'Resource', {
-      metadata: { name: r.name, labels: discourse.labels, annotations: ingressAnnotations(inputs) },
-      spec: { ingressClassName: className, rules: rules(options.paths ?? ['/'], 'Prefix'), ...(tls ? { tls } : {}) },
+      metadata: { name: r.name, labels: { ...site.labels }, annotations: ingressAnnotations(inputs) },
+      spec: { ingressClassName: options.className, rules: rules(options.paths, 'Prefix'), ...(tls ? { tls } : {}) },
     });
-    if ((options.controller ?? 'ingress-nginx') === 'ingress-nginx') {
+    if (options.controller === 'ingress-nginx') {
       new k8s.KubeIngress(this, 'MetricsDeny', {
         metadata: {
           name: `${r.name}-deny-metrics`,
-          labels: discourse.labels,
+          labels: { ...site.labels },
           // Only loopback may pass: every real client gets 403 for /metrics.
           annotations: { 'nginx.ingress.kubernetes.io/whitelist-source-range': '127.0.0.1/32' },
         },
-        spec: { ingressClassName: className, rules: rules(['/metrics'], 'Exact'), ...(tls ? { tls } : {}) },
+        spec: { ingressClassName: options.className, rules: rules(['/metrics'], 'Exact'), ...(tls ? { tls } : {}) },
       });
     }
   }
+}
+
+function isResolved(props: DiscourseIngressOptions | ResolvedIngress): props is ResolvedIngress {
+  return (props as Partial<ResolvedIngress>).isResolved === true;
+}
+
+function resolveOrThrow(props: DiscourseIngressOptions, source: string): ResolvedIngress {
+  const { resolved, problems } = resolveIngress(props);
+  if (problems.length > 0) throw new ValidationError(source, problems);
+  return resolved;
 }

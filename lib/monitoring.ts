@@ -5,7 +5,8 @@ import { discourseAlertRules, promDuration, rateWindowSeconds } from './alerts';
 import { SKIP_DRY_RUN_ON_MISSING_CRD } from './annotations';
 import { isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from './checks';
 import { appDashboard, serviceHealthDashboard } from './dashboards';
-import type { Discourse } from './discourse';
+import { DEFAULTS } from './defaults';
+import type { ResolvedDiscourse } from './props';
 import { parseGoDuration } from './units';
 import { Problem, ValidationError, show } from './problems';
 
@@ -64,16 +65,58 @@ export interface DiscourseMonitoringOptions {
   readonly dashboardNamespace?: string;
 }
 
-export const DEFAULT_PROMETHEUS_LABELS = { release: 'kube-prometheus-stack' };
-export const DEFAULT_DASHBOARD_LABELS = { grafana_dashboard: '1' };
-
 const MAX_INTERVAL_MS = 240_000;
 
-/** Problems in monitoring options, naming `path`. */
-export function validateMonitoring(o: DiscourseMonitoringOptions, path: string): Problem[] {
+/** Monitoring options with defaults applied: what the construct builds from. */
+export interface ResolvedMonitoring {
+  /** Marks a value that went through {@link resolveMonitoring}. */
+  readonly isResolved: true;
+  readonly prometheusLabels: Readonly<Record<string, string>>;
+  readonly interval: string;
+  readonly intervalSeconds: number;
+  readonly scrapeTimeout: string;
+  readonly alerts: boolean;
+  readonly ingressName?: string;
+  readonly ingressNamespaceLabel: 'exported_namespace' | 'namespace';
+  readonly dashboards: boolean;
+  readonly dashboardLabels: Readonly<Record<string, string>>;
+  readonly dashboardNamespace?: string;
+}
+
+/** What the monitoring needs of its site: the Discourse construct has all of it. */
+export interface MonitoringTarget {
+  readonly resolved: Pick<ResolvedDiscourse, 'name' | 'metrics' | 'database' | 'startupTimeoutSeconds'>;
+  readonly names: { readonly service: string };
+  readonly labels: Readonly<Record<string, string>>;
+  readonly namespace: string;
+}
+
+/** Validates monitoring options and applies their defaults; problems name `path` (`monitoring.interval`). */
+export function resolveMonitoring(o: DiscourseMonitoringOptions, path = 'monitoring'): { resolved: ResolvedMonitoring; problems: Problem[] } {
+  const problems = validateMonitoring(o, path);
+  const interval = o.interval ?? DEFAULTS.scrapeInterval;
+  return {
+    resolved: {
+      isResolved: true,
+      prometheusLabels: o.prometheusLabels ?? DEFAULTS.prometheusLabels,
+      interval,
+      intervalSeconds: (parseGoDuration(interval) ?? 30_000) / 1000,
+      scrapeTimeout: o.scrapeTimeout ?? DEFAULTS.scrapeTimeout,
+      alerts: o.alerts ?? true,
+      ingressName: o.ingressName,
+      ingressNamespaceLabel: o.ingressNamespaceLabel ?? DEFAULTS.ingressNamespaceLabel,
+      dashboards: o.dashboards ?? true,
+      dashboardLabels: o.dashboardLabels ?? DEFAULTS.dashboardLabels,
+      dashboardNamespace: o.dashboardNamespace,
+    },
+    problems,
+  };
+}
+
+function validateMonitoring(o: DiscourseMonitoringOptions, path: string): Problem[] {
   const problems: Problem[] = [];
-  const interval = parseGoDuration(o.interval ?? '30s');
-  const timeout = parseGoDuration(o.scrapeTimeout ?? '10s');
+  const interval = parseGoDuration(o.interval ?? DEFAULTS.scrapeInterval);
+  const timeout = parseGoDuration(o.scrapeTimeout ?? DEFAULTS.scrapeTimeout);
   if (interval === undefined || interval === 0)
     problems.push({ path: `${path}.interval`, message: `${show(o.interval)} is not a duration`, fix: 'write e.g. 30s or 1m' });
   if (timeout === undefined || timeout === 0)
@@ -89,7 +132,7 @@ export function validateMonitoring(o: DiscourseMonitoringOptions, path: string):
   if (interval !== undefined && timeout !== undefined && timeout > interval) {
     problems.push({
       path: `${path}.scrapeTimeout`,
-      message: `${o.scrapeTimeout ?? '10s'} is longer than the interval ${o.interval ?? '30s'}`,
+      message: `${o.scrapeTimeout ?? DEFAULTS.scrapeTimeout} is longer than the interval ${o.interval ?? DEFAULTS.scrapeInterval}`,
       fix: 'make the timeout at most the interval',
     });
   }
@@ -128,16 +171,20 @@ export class DiscourseMonitoring extends Construct {
   /** Prometheus `job` label of the scraped target (the Service name). */
   public readonly job: string;
 
-  constructor(scope: Construct, id: string, discourse: Discourse, options: DiscourseMonitoringOptions = {}) {
+  /**
+   * @param site the Discourse construct (or its name, metrics mode, database, Service, labels, namespace)
+   * @param props validated here; or a value {@link resolveMonitoring} returned without problems
+   */
+  constructor(scope: Construct, id: string, site: MonitoringTarget, props: DiscourseMonitoringOptions | ResolvedMonitoring = {}) {
     super(scope, id);
-    const problems = validateMonitoring(options, 'monitoring');
-    if (problems.length > 0) throw new ValidationError(`DiscourseMonitoring ${this.node.path}`, problems);
-    const r = discourse.resolved;
-    const namespace = discourse.namespace;
-    const promLabels = { ...discourse.labels, ...(options.prometheusLabels ?? DEFAULT_PROMETHEUS_LABELS) };
+    const options = isResolved(props) ? props : resolveOrThrow(props, `DiscourseMonitoring ${this.node.path}`);
+    const discourse = site;
+    const r = site.resolved;
+    const namespace = site.namespace;
+    const promLabels = { ...site.labels, ...options.prometheusLabels };
     const annotations = { ...SKIP_DRY_RUN_ON_MISSING_CRD };
     // ServiceMonitor targets get job=<Service name> unless jobLabel says otherwise.
-    this.job = discourse.names.service;
+    this.job = site.names.service;
     const exporter = r.metrics === 'exporter';
     this.serviceMonitor = new ServiceMonitor(this, 'Resource', {
       metadata: { name: r.name, labels: promLabels, annotations },
@@ -148,19 +195,16 @@ export class DiscourseMonitoring extends Construct {
             port: exporter ? 'metrics' : 'http',
             path: '/metrics',
             scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
-            interval: options.interval ?? '30s',
-            scrapeTimeout: options.scrapeTimeout ?? '10s',
+            interval: options.interval,
+            scrapeTimeout: options.scrapeTimeout,
           },
         ],
       },
     });
-    // validateMonitoring has rejected anything parseGoDuration cannot read.
-    const intervalSeconds = (parseGoDuration(options.interval ?? '30s') ?? 30_000) / 1000;
+    const intervalSeconds = options.intervalSeconds;
     const cnpgCluster = r.database.preset === 'cloudnativepg' ? r.database.cluster : undefined;
-    const ingress = options.ingressName
-      ? { name: options.ingressName, namespaceLabel: options.ingressNamespaceLabel ?? ('exported_namespace' as const) }
-      : undefined;
-    if (options.alerts ?? true) {
+    const ingress = options.ingressName ? { name: options.ingressName, namespaceLabel: options.ingressNamespaceLabel } : undefined;
+    if (options.alerts) {
       const rules = discourseAlertRules({
         job: this.job,
         namespace,
@@ -182,8 +226,8 @@ export class DiscourseMonitoring extends Construct {
         },
       });
     }
-    if (options.dashboards ?? true) {
-      const dashboardLabels = { ...discourse.labels, ...(options.dashboardLabels ?? DEFAULT_DASHBOARD_LABELS) };
+    if (options.dashboards) {
+      const dashboardLabels = { ...discourse.labels, ...options.dashboardLabels };
       const common = { job: this.job, namespace, rateWindow: promDuration(rateWindowSeconds(intervalSeconds)), cnpgCluster, ingress };
       const boards = [
         [
@@ -207,4 +251,14 @@ export class DiscourseMonitoring extends Construct {
       }
     }
   }
+}
+
+function isResolved(props: DiscourseMonitoringOptions | ResolvedMonitoring): props is ResolvedMonitoring {
+  return (props as Partial<ResolvedMonitoring>).isResolved === true;
+}
+
+function resolveOrThrow(props: DiscourseMonitoringOptions, source: string): ResolvedMonitoring {
+  const { resolved, problems } = resolveMonitoring(props);
+  if (problems.length > 0) throw new ValidationError(source, problems);
+  return resolved;
 }

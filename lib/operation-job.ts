@@ -2,8 +2,7 @@ import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import { argoWave } from './annotations';
 import { OneShotSite, oneShotJob } from './one-shot';
-import { OPERATION_SCRIPTS, Operation, operationKey, runOnce, validateOperation } from './operations';
-import { ValidationError } from './problems';
+import { OPERATION_SCRIPTS, Operation, operationKey, runOnce } from './operations';
 
 /** How an operation Job behaves. */
 export interface OperationJobOptions {
@@ -22,12 +21,14 @@ const JOB_WHAT: Readonly<Record<Operation['action'], string>> = {
   'anonymize-user': 'op-anonymize',
 };
 
-/** One action as a Job. Named by a hash of its spec, so re-rendering the same operation is a no-op. */
+/**
+ * One action as a Job, for an operation already checked (Discourse validates it in
+ * resolveDiscourse or addOperation). Named by a hash of its spec, so re-rendering the
+ * same operation is a no-op.
+ */
 export class OperationJob extends Construct {
   constructor(scope: Construct, id: string, site: OneShotSite, op: Operation, options: OperationJobOptions = {}) {
     super(scope, id);
-    const problems = validateOperation(op, `operations.${id}`);
-    if (problems.length > 0) throw new ValidationError(`OperationJob ${this.node.path}`, problems);
     const once = options.once ?? true;
     const env: k8s.EnvVar[] =
       op.action === 'create-user'

@@ -1,9 +1,14 @@
 /**
  * One thing wrong with a site description. Validation collects every problem
  * first and fails once, so a user fixes a whole file in one pass.
+ *
+ * Validation speaks one vocabulary, the TypeScript API's (`smtpPort`,
+ * `networkPolicy.ingressNamespace`), and marks the options it mentions in messages
+ * with {@link opt}; a {@link Vocabulary} translates both when problems are shown,
+ * in exactly one place, so a site file's user reads `config.smtp_port`.
  */
 export interface Problem {
-  /** Where the value lives, in the vocabulary of the input (e.g. `config.smtp_port`). */
+  /** Where the value lives: a prop path (`resources.cpuRequest`), or a site-file key for problems of the file's shape. */
   readonly path: string;
   /** What is wrong, including the offending value unless it may be secret. */
   readonly message: string;
@@ -11,20 +16,39 @@ export interface Problem {
   readonly fix?: string;
 }
 
+/** Names an option inside a message or fix, so that each vocabulary shows it in its own words. */
+export function opt(path: string): string {
+  return `«${path}»`;
+}
+
+/** How the caller names options: a prop path in, the caller's word out. */
+export interface Vocabulary {
+  name(path: string): string;
+}
+
+/** The TypeScript API's own words: prop paths as they are. */
+export const PROP_NAMES: Vocabulary = { name: (path) => path };
+
+/** A problem in the caller's words: its path and every option its message and fix mention. */
+export function translateProblem(p: Problem, vocabulary: Vocabulary): Problem {
+  const words = (text: string) => text.replace(/«([^»]+)»/g, (_m, path: string) => vocabulary.name(path));
+  return { path: vocabulary.name(p.path.replace(/«([^»]+)»/g, '$1')), message: words(p.message), ...(p.fix !== undefined ? { fix: words(p.fix) } : {}) };
+}
+
 /** Thrown when a site description fails validation; lists every problem. */
 export class ValidationError extends Error {
   public readonly problems: readonly Problem[];
 
-  constructor(source: string, problems: readonly Problem[]) {
-    super(formatProblems(source, problems));
+  constructor(source: string, problems: readonly Problem[], vocabulary: Vocabulary = PROP_NAMES) {
+    super(formatProblems(source, problems, vocabulary));
     this.name = 'ValidationError';
-    this.problems = problems;
+    this.problems = problems.map((p) => translateProblem(p, vocabulary));
   }
 }
 
-/** Renders problems one per line as `<source>: <path>: <message> (fix: ...)`. */
-export function formatProblems(source: string, problems: readonly Problem[]): string {
-  const lines = problems.map((p) => `${source}: ${p.path}: ${p.message}${p.fix ? `. Fix: ${p.fix}` : ''}`);
+/** Renders problems one per line as `<source>: <path>: <message>. Fix: ...`, in the caller's words. */
+export function formatProblems(source: string, problems: readonly Problem[], vocabulary: Vocabulary = PROP_NAMES): string {
+  const lines = problems.map((p) => translateProblem(p, vocabulary)).map((p) => `${source}: ${p.path}: ${p.message}${p.fix ? `. Fix: ${p.fix}` : ''}`);
   return `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${source}:\n${lines.map((l) => `  - ${l}`).join('\n')}`;
 }
 

@@ -1,7 +1,8 @@
 import { Duration, Size } from 'cdk8s';
+import { DEFAULTS } from './defaults';
 import { wholeMebibytes } from './units';
 import { Cpu } from 'cdk8s-plus-28';
-import { DiscourseConfig, OptionNamer, ResolvedConfig, propNames, resolveConfig } from './config';
+import { DiscourseConfig, ResolvedConfig, resolveConfig } from './config';
 import { SecretKeyRef, checkSecretRef, isDnsLabel, isHttpUrl, isDnsSubdomain, isLabelKey, isLabelValue } from './checks';
 import { PostgresConnection } from './database';
 import {
@@ -18,9 +19,9 @@ import {
   SecretEnv,
 } from './environment';
 import { DatabaseExtensions } from './database-extensions';
-import type { Operation } from './operations';
+import { Operation, validateOperation } from './operations';
 import { MOUNTED_PATHS } from './paths';
-import { Problem, show } from './problems';
+import { Problem, opt, show } from './problems';
 import { RedisConnection, redisEnvironment, redisSecretEnvironment, validateRedis } from './redis';
 
 /** The Discourse OCI image. */
@@ -307,25 +308,10 @@ export interface DiscourseProps extends DiscourseConfig {
 /** The image the charm runs; built from discourse-k8s-operator's `discourse_rock/`. */
 export const DEFAULT_IMAGE: DiscourseImage = { repository: 'discourse', tag: '1.0' };
 
-/** Every default, in one place. */
-export const DEFAULTS = {
-  replicas: 1,
-  metrics: 'exporter' as MetricsMode,
-  pebbleHealthPort: 38813,
-  killDelay: Duration.seconds(20),
-  startupTimeout: Duration.minutes(10),
-  cpuRequest: Cpu.millis(500),
-  cpuLimit: Cpu.units(2),
-  memoryRequest: Size.gibibytes(2),
-  memoryLimit: Size.gibibytes(4),
-  uploadsSize: Size.gibibytes(20),
-  uploadsAccessMode: 'ReadWriteOnce' as const,
-  ingressNamespace: 'ingress-nginx',
-  monitoringNamespace: 'monitoring',
-};
-
 /** Props with defaults applied and everything derived that the constructs need. */
 export interface ResolvedDiscourse {
+  /** Marks a value that went through {@link resolveDiscourse}: constructs trust it as it is. */
+  readonly isResolved: true;
   readonly name: string;
   readonly image: string;
   readonly version: string;
@@ -390,13 +376,8 @@ export function imageReference(image: DiscourseImage): string {
  * problems instead of throwing so that a site file can report all of its
  * problems, and several files theirs, at once.
  */
-export function resolveDiscourse(
-  props: DiscourseProps,
-  defaultName: string,
-  name: OptionNamer = propNames,
-): { resolved: ResolvedDiscourse; problems: Problem[] } {
+export function resolveDiscourse(props: DiscourseProps, defaultName: string): { resolved: ResolvedDiscourse; problems: Problem[] } {
   const problems: Problem[] = [];
-  const n = name === propNames ? (p: string) => p : (p: string) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   const {
     name: siteName = defaultName,
     image = DEFAULT_IMAGE,
@@ -443,25 +424,25 @@ export function resolveDiscourse(
   }
   if (!IMAGE_REPOSITORY.test(image.repository ?? ''))
     problems.push({
-      path: `${n('image')}.repository`,
+      path: `image.repository`,
       message: `${show(image.repository)} is not an image repository`,
       fix: 'write registry/path/name without tag, e.g. ghcr.io/acme/discourse',
     });
   if (!IMAGE_TAG.test(image.tag ?? '') || image.tag === 'latest')
-    problems.push({ path: `${n('image')}.tag`, message: `${show(image.tag)} is not a pinned tag`, fix: 'use an explicit version tag (not "latest")' });
+    problems.push({ path: `image.tag`, message: `${show(image.tag)} is not a pinned tag`, fix: 'use an explicit version tag (not "latest")' });
   if (image.digest !== undefined && !DIGEST.test(image.digest))
-    problems.push({ path: `${n('image')}.digest`, message: `${show(image.digest)} is not a sha256 digest`, fix: 'write sha256: followed by 64 hex digits' });
+    problems.push({ path: `image.digest`, message: `${show(image.digest)} is not a sha256 digest`, fix: 'write sha256: followed by 64 hex digits' });
   if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100)
-    problems.push({ path: n('replicas'), message: `${show(replicas)} is not a replica count`, fix: 'use a whole number from 0 to 100' });
+    problems.push({ path: 'replicas', message: `${show(replicas)} is not a replica count`, fix: 'use a whole number from 0 to 100' });
   if (metrics !== 'exporter' && metrics !== 'plugin')
     problems.push({
-      path: n('metrics'),
+      path: 'metrics',
       message: `${show(metrics)} is not one of exporter, plugin`,
       fix: 'use exporter (port 9394) or plugin (/metrics on 3000)',
     });
   if (prometheusTrustedIpAllowlistRegex !== undefined) {
     // The site file keeps this with the other monitoring settings.
-    const path = name === propNames ? 'prometheusTrustedIpAllowlistRegex' : 'monitoring.trusted_ip_allowlist_regex';
+    const path = 'prometheusTrustedIpAllowlistRegex';
     if (metrics !== 'plugin')
       problems.push({
         path,
@@ -473,17 +454,17 @@ export function resolveDiscourse(
   }
   if (!Number.isInteger(pebbleHealthPort) || pebbleHealthPort < 1024 || pebbleHealthPort > 65535 || [3000, 9394].includes(pebbleHealthPort)) {
     problems.push({
-      path: n('pebbleHealthPort'),
+      path: 'pebbleHealthPort',
       message: `${show(pebbleHealthPort)} cannot be Pebble's health port`,
       fix: 'use an unprivileged port other than 3000 and 9394, e.g. 38813',
     });
   }
   const killDelaySeconds = killDelay.toSeconds();
   if (!(killDelaySeconds >= 1 && killDelaySeconds <= 300))
-    problems.push({ path: n('killDelay'), message: `${killDelaySeconds}s is out of range`, fix: 'use 1 to 300 seconds' });
+    problems.push({ path: 'killDelay', message: `${killDelaySeconds}s is out of range`, fix: 'use 1 to 300 seconds' });
   const startupTimeoutSeconds = startupTimeout.toSeconds();
   if (!(startupTimeoutSeconds >= 30 && startupTimeoutSeconds <= 3600))
-    problems.push({ path: n('startupTimeout'), message: `${startupTimeoutSeconds}s is out of range`, fix: 'use 30 seconds to 1 hour' });
+    problems.push({ path: 'startupTimeout', message: `${startupTimeoutSeconds}s is out of range`, fix: 'use 30 seconds to 1 hour' });
 
   if (!(database instanceof PostgresConnection))
     problems.push({ path: 'database', message: 'is required', fix: 'give a PostgreSQL connection (CloudNativePG, Crunchy PGO, a Secret, or values)' });
@@ -492,10 +473,10 @@ export function resolveDiscourse(
   else problems.push(...validateRedis(redis, 'redis'));
   if (saml !== undefined) {
     if (!isHttpUrl(saml.targetUrl ?? '') || !saml.targetUrl.startsWith('https://'))
-      problems.push({ path: `saml.${n('targetUrl')}`, message: `${show(saml.targetUrl)} is not an https URL`, fix: "use the identity provider's SSO URL" });
+      problems.push({ path: `saml.targetUrl`, message: `${show(saml.targetUrl)} is not an https URL`, fix: "use the identity provider's SSO URL" });
     if (!FINGERPRINT.test(saml.certFingerprint ?? ''))
       problems.push({
-        path: `saml.${n('certFingerprint')}`,
+        path: `saml.certFingerprint`,
         message: `${show(saml.certFingerprint)} is not a SHA-1 fingerprint`,
         fix: 'write 20 upper-case hex bytes separated by colons (openssl x509 -noout -fingerprint -sha1)',
       });
@@ -503,46 +484,46 @@ export function resolveDiscourse(
   if (oidc !== undefined) {
     if (!isHttpUrl(oidc.issuerUrl ?? '') || !oidc.issuerUrl.startsWith('https://'))
       problems.push({
-        path: `oidc.${n('issuerUrl')}`,
+        path: `oidc.issuerUrl`,
         message: `${show(oidc.issuerUrl)} is not an https URL`,
         fix: "use the provider's issuer URL, e.g. https://login.example.com/realms/main",
       });
     if (typeof oidc.clientId !== 'string' || oidc.clientId.trim() === '')
-      problems.push({ path: `oidc.${n('clientId')}`, message: 'is empty', fix: 'use the client id registered with the provider' });
-    checkSecretRef(oidc.clientSecret, `oidc.${n('clientSecret')}`, problems);
+      problems.push({ path: `oidc.clientId`, message: 'is empty', fix: 'use the client id registered with the provider' });
+    checkSecretRef(oidc.clientSecret, `oidc.clientSecret`, problems);
   }
   for (const [key, value] of Object.entries(proxy ?? {})) {
     if (key !== 'noProxy' && value !== undefined && !isHttpUrl(value as string))
-      problems.push({ path: `proxy.${n(key)}`, message: `${show(value)} is not an http(s) URL`, fix: 'write e.g. http://proxy.internal:3128' });
+      problems.push({ path: `proxy.${key}`, message: `${show(value)} is not an http(s) URL`, fix: 'write e.g. http://proxy.internal:3128' });
   }
   if (lokiUrl !== undefined && !isHttpUrl(lokiUrl))
     problems.push({
-      path: n('lokiUrl'),
+      path: 'lokiUrl',
       message: `${show(lokiUrl)} is not an http(s) URL`,
       fix: 'write the push URL, e.g. http://loki.monitoring:3100/loki/api/v1/push',
     });
-  if (secretKeyBase !== undefined) checkSecretRef(secretKeyBase, n('secretKeyBase'), problems);
+  if (secretKeyBase !== undefined) checkSecretRef(secretKeyBase, 'secretKeyBase', problems);
 
   for (const secret of imagePullSecrets) {
     if (!isDnsSubdomain(secret))
-      problems.push({ path: n('imagePullSecrets'), message: `${show(secret)} is not a Secret name`, fix: 'name a kubernetes.io/dockerconfigjson Secret' });
+      problems.push({ path: 'imagePullSecrets', message: `${show(secret)} is not a Secret name`, fix: 'name a kubernetes.io/dockerconfigjson Secret' });
   }
   for (const [key, value] of Object.entries(nodeSelector)) {
     if (!isLabelKey(key) || typeof value !== 'string' || !isLabelValue(value)) {
-      problems.push({ path: n('nodeSelector'), message: `${show(`${key}: ${String(value)}`)} is not a valid node label`, fix: 'use Kubernetes label syntax' });
+      problems.push({ path: 'nodeSelector', message: `${show(`${key}: ${String(value)}`)} is not a valid node label`, fix: 'use Kubernetes label syntax' });
     }
   }
   if (priorityClassName !== undefined && !isDnsSubdomain(priorityClassName)) {
-    problems.push({ path: n('priorityClassName'), message: `${show(priorityClassName)} is not a PriorityClass name`, fix: 'use a DNS name' });
+    problems.push({ path: 'priorityClassName', message: `${show(priorityClassName)} is not a PriorityClass name`, fix: 'use a DNS name' });
   }
   if (unicornWorkers !== undefined && !(Number.isInteger(unicornWorkers) && unicornWorkers >= 1 && unicornWorkers <= 64)) {
-    problems.push({ path: n('unicornWorkers'), message: `${show(unicornWorkers)} is not a worker count`, fix: 'use a whole number from 1 to 64' });
+    problems.push({ path: 'unicornWorkers', message: `${show(unicornWorkers)} is not a worker count`, fix: 'use a whole number from 1 to 64' });
   }
   const mounted = new Set<string>(MOUNTED_PATHS);
   for (const path of writablePaths) {
     if (typeof path !== 'string' || !/^\/[\w./-]*$/.test(path) || path.includes('..') || mounted.has(path.replace(/\/+$/, ''))) {
       problems.push({
-        path: n('writablePaths'),
+        path: 'writablePaths',
         message: `${show(path)} is not an absolute path that is not already mounted`,
         fix: 'write absolute paths such as /srv/discourse/app/public/plugins',
       });
@@ -552,17 +533,24 @@ export function resolveDiscourse(
   if (databaseExtensions !== undefined) {
     if (!(databaseExtensions instanceof DatabaseExtensions))
       problems.push({
-        path: n('databaseExtensions'),
+        path: 'databaseExtensions',
         message: 'is not a DatabaseExtensions',
         fix: 'use DatabaseExtensions.withSuperuserJob(...) or .withCloudNativePgDatabase(...)',
       });
-    else problems.push(...databaseExtensions.validate(database instanceof PostgresConnection ? database : undefined, 'database.extensions'));
+    else problems.push(...databaseExtensions.validate(database instanceof PostgresConnection ? database : undefined, 'databaseExtensions'));
   }
-  const resolvedConfig = resolveConfig(config, { siteName, samlConfigured: saml !== undefined, oidcConfigured: oidc !== undefined }, problems, name);
+  const subjects = new Set<string>();
+  operations.forEach((op, i) => {
+    problems.push(...validateOperation(op, `operations[${i}]`));
+    const subject = `${op.action} ${'email' in op ? op.email : op.username}`;
+    if (subjects.has(subject)) problems.push({ path: `operations[${i}]`, message: `repeats ${subject}`, fix: 'list each operation once' });
+    subjects.add(subject);
+  });
+  const resolvedConfig = resolveConfig(config, { siteName, samlConfigured: saml !== undefined, oidcConfigured: oidc !== undefined }, problems);
   const sizes: Array<[string, Size | undefined]> = [
-    [`resources.${n('memoryRequest')}`, resources.memoryRequest],
-    [`resources.${n('memoryLimit')}`, resources.memoryLimit],
-    [`uploads.${n('size')}`, uploads.size],
+    [`resources.memoryRequest`, resources.memoryRequest],
+    [`resources.memoryLimit`, resources.memoryLimit],
+    [`uploads.size`, uploads.size],
   ];
   for (const [path, size] of sizes) {
     if (size !== undefined && wholeMebibytes(size) === undefined)
@@ -572,10 +560,10 @@ export function resolveDiscourse(
   const cpuRequest = resources.cpuRequest ?? DEFAULTS.cpuRequest;
   const cpuLimit = resources.cpuLimit ?? DEFAULTS.cpuLimit;
   if (!(millicores(cpuRequest) > 0) || !(millicores(cpuLimit) > 0)) {
-    problems.push({ path: `resources.${n('cpuRequest')}`, message: 'CPU amounts must be positive', fix: 'use e.g. 500m or 2' });
+    problems.push({ path: `resources.cpuRequest`, message: 'CPU amounts must be positive', fix: 'use e.g. 500m or 2' });
   } else if (millicores(cpuRequest) > millicores(cpuLimit)) {
     problems.push({
-      path: `resources.${n('cpuRequest')}`,
+      path: `resources.cpuRequest`,
       message: `${cpuRequest.amount} is larger than the CPU limit ${cpuLimit.amount}`,
       fix: 'raise the limit or lower the request',
     });
@@ -583,13 +571,17 @@ export function resolveDiscourse(
   const memoryRequest = resources.memoryRequest ?? DEFAULTS.memoryRequest;
   const memoryLimit = resources.memoryLimit ?? DEFAULTS.memoryLimit;
   if ((wholeMebibytes(memoryRequest) ?? 0) > (wholeMebibytes(memoryLimit) ?? Infinity)) {
-    problems.push({ path: `resources.${n('memoryRequest')}`, message: 'is larger than the memory limit', fix: 'raise the limit or lower the request' });
+    problems.push({ path: `resources.memoryRequest`, message: 'is larger than the memory limit', fix: 'raise the limit or lower the request' });
   }
   const scaling = autoscaling
-    ? { minReplicas: autoscaling.minReplicas ?? 2, maxReplicas: autoscaling.maxReplicas, cpuUtilization: autoscaling.cpuUtilization ?? 70 }
+    ? {
+        minReplicas: autoscaling.minReplicas ?? DEFAULTS.autoscalingMinReplicas,
+        maxReplicas: autoscaling.maxReplicas,
+        cpuUtilization: autoscaling.cpuUtilization ?? DEFAULTS.autoscalingCpuUtilization,
+      }
     : undefined;
   if (scaling) {
-    const a = (k: string) => `${n('autoscaling')}.${n(k)}`;
+    const a = (k: string) => `autoscaling.${k}`;
     if (!(Number.isInteger(scaling.minReplicas) && scaling.minReplicas >= 1))
       problems.push({ path: a('minReplicas'), message: `${show(scaling.minReplicas)} is not a positive replica count`, fix: 'use 1 or more' });
     if (!(Number.isInteger(scaling.maxReplicas) && scaling.maxReplicas >= scaling.minReplicas && scaling.maxReplicas <= 100)) {
@@ -604,21 +596,21 @@ export function resolveDiscourse(
     }
     if (props.replicas !== undefined) {
       problems.push({
-        path: n('replicas'),
-        message: `is set together with ${n('autoscaling')}`,
-        fix: `remove ${n('replicas')}: the autoscaler owns the count`,
+        path: 'replicas',
+        message: `is set together with ${opt('autoscaling')}`,
+        fix: `remove ${opt('replicas')}: the autoscaler owns the count`,
       });
     }
   }
   const maxPods = scaling ? scaling.maxReplicas : replicas;
   const accessMode = uploads.accessMode ?? DEFAULTS.uploadsAccessMode;
   if (accessMode !== 'ReadWriteOnce' && accessMode !== 'ReadWriteMany')
-    problems.push({ path: `uploads.${n('accessMode')}`, message: `${show(accessMode)} is not ReadWriteOnce or ReadWriteMany`, fix: 'use one of them' });
+    problems.push({ path: `uploads.accessMode`, message: `${show(accessMode)} is not ReadWriteOnce or ReadWriteMany`, fix: 'use one of them' });
   if (!resolvedConfig.s3Enabled && maxPods > 1 && accessMode === 'ReadWriteOnce') {
     problems.push({
-      path: scaling ? `${n('autoscaling')}.${n('maxReplicas')}` : n('replicas'),
+      path: scaling ? 'autoscaling.maxReplicas' : 'replicas',
       message: `${maxPods} replicas would share a ReadWriteOnce uploads volume`,
-      fix: `set ${name === propNames ? 's3Enabled' : 'config.s3_enabled'} (uploads in S3) or uploads.${n('accessMode')}: ReadWriteMany, or use 1 replica`,
+      fix: `set ${opt('s3Enabled')} (uploads in S3) or ${opt('uploads.accessMode')}: ReadWriteMany, or use 1 replica`,
     });
   }
   const netpol = {
@@ -629,7 +621,7 @@ export function resolveDiscourse(
   };
   for (const key of ['ingressNamespace', 'monitoringNamespace'] as const) {
     if (!isDnsLabel(netpol[key]))
-      problems.push({ path: `networkPolicy.${n(key)}`, message: `${show(netpol[key])} is not a namespace name`, fix: 'use a DNS label' });
+      problems.push({ path: `networkPolicy.${key}`, message: `${show(netpol[key])} is not a namespace name`, fix: 'use a DNS label' });
   }
 
   const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -639,19 +631,19 @@ export function resolveDiscourse(
       problems.push({ path, message: `${key} is set from the typed options`, fix: 'set the matching option (see the README options table) instead' });
   };
   for (const [key, value] of Object.entries(extraEnv)) {
-    checkExtraName(key, `${n('extraEnv')}.${key}`);
-    if (typeof value !== 'string') problems.push({ path: `${n('extraEnv')}.${key}`, message: `${show(value)} is not a string`, fix: 'quote the value' });
+    checkExtraName(key, `extraEnv.${key}`);
+    if (typeof value !== 'string') problems.push({ path: `extraEnv.${key}`, message: `${show(value)} is not a string`, fix: 'quote the value' });
     else if (SECRET_ENV_NAME.test(key))
       problems.push({
-        path: `${n('extraEnv')}.${key}`,
+        path: `extraEnv.${key}`,
         message: 'looks like a credential; a plaintext value is not allowed here (value hidden)',
-        fix: `create a Secret and move it to ${n('extraSecretEnv')}: { ${key}: { secret: <name>, key: <key> } }`,
+        fix: `create a Secret and move it to ${opt('extraSecretEnv')}: { ${key}: { secret: <name>, key: <key> } }`,
       });
   }
   for (const [key, ref] of Object.entries(extraSecretEnv)) {
-    checkExtraName(key, `${n('extraSecretEnv')}.${key}`);
-    if (key in extraEnv) problems.push({ path: `${n('extraSecretEnv')}.${key}`, message: `is also in ${n('extraEnv')}`, fix: 'keep one of them' });
-    checkSecretRef(ref, `${n('extraSecretEnv')}.${key}`, problems);
+    checkExtraName(key, `extraSecretEnv.${key}`);
+    if (key in extraEnv) problems.push({ path: `extraSecretEnv.${key}`, message: `is also in ${opt('extraEnv')}`, fix: 'keep one of them' });
+    checkSecretRef(ref, `extraSecretEnv.${key}`, problems);
   }
   const plainConnection = { ...(database instanceof PostgresConnection ? database.plainEnvironment() : {}), ...(redis ? redisEnvironment(redis) : {}) };
   const inputs: EnvironmentInputs = {
@@ -670,6 +662,7 @@ export function resolveDiscourse(
     ...(secretKeyBase ? [{ name: 'DISCOURSE_SECRET_KEY_BASE', from: secretKeyBase }] : []),
   ];
   const resolved: ResolvedDiscourse = {
+    isResolved: true,
     name: siteName,
     image: imageReference(image),
     version: image.tag,

@@ -13,7 +13,8 @@ import {
 } from '../lib/immutable-fields';
 import { Manifest } from '../lib/manifest';
 import { renderCharts } from '../app/output';
-import { parseSite } from '../app/site';
+import { siteFromText } from '../app/resolve-site';
+import { SITE_FILE_NAMES } from '../app/site-keys';
 import { buildApp } from '../app/site-chart';
 import { formatProblems } from '../lib/problems';
 import { Json } from './fixtures';
@@ -166,8 +167,8 @@ const CHANGES: readonly Change[] = [
 ];
 
 function render(site: Site): Map<string, Manifest> {
-  const { site: description, problems } = parseSite(stringify(site), 'sites/forum.yaml');
-  if (!description || problems.length > 0) throw new Error(formatProblems('sites/forum.yaml', problems));
+  const { resolved: description, problems } = siteFromText(stringify(site), 'sites/forum.yaml');
+  if (!description) throw new Error(formatProblems('sites/forum.yaml', problems, SITE_FILE_NAMES));
   const { charts, gitops } = buildApp([description]);
   const tree = renderCharts(charts, gitops);
   const out = new Map<string, Manifest>();

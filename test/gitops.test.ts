@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
-import { GitOpsChart, GitOpsSite, validateGitOps } from '../lib/gitops';
+import { GitOpsChart, GitOpsSite, resolveGitOps } from '../lib/gitops';
 import { Manifest } from '../lib/manifest';
-import { find } from './fixtures';
+import { Json, find } from './fixtures';
 import { expectValidManifests } from './schema';
 
 const SITE: GitOpsSite = {
@@ -9,7 +9,7 @@ const SITE: GitOpsSite = {
   namespace: 'forum-ns',
   deployment: 'forum',
   jobs: ['forum-migrate-0123abcd', 'forum-post-migrate-4567cdef'],
-  options: { repoUrl: 'https://git.example.com/org/sites.git' },
+  options: resolveGitOps({ repoUrl: 'https://git.example.com/org/sites.git' }).resolved,
 };
 
 function synthGitOps(sites: GitOpsSite[] = [SITE]): Manifest[] {
@@ -48,15 +48,44 @@ describe('GitOps objects', () => {
     ]);
   });
 
-  test('a fleet ApplicationSet lists every site with its own namespace and path', () => {
-    const two = synthGitOps([SITE, { ...SITE, name: 'blog', namespace: 'blog-ns', options: { ...SITE.options, path: 'sites-out/blog' } }]);
+  test('a fleet ApplicationSet lists every site with its own namespace, path, project and cluster', () => {
+    const blog = { ...SITE.options, path: 'sites-out/blog', argocdProject: 'blogs', destinationServer: 'https://blog-cluster.example.com' };
+    const two = synthGitOps([SITE, { ...SITE, name: 'blog', namespace: 'blog-ns', options: blog }]);
     expectValidManifests(two);
     const set = find(two, 'ApplicationSet', 'discourse-sites');
+    const repo = 'https://git.example.com/org/sites.git';
     expect(set.spec.generators[0].list.elements).toEqual([
-      { site: 'forum', namespace: 'forum-ns', path: 'dist/forum', repoUrl: 'https://git.example.com/org/sites.git', revision: 'main' },
-      { site: 'blog', namespace: 'blog-ns', path: 'sites-out/blog', repoUrl: 'https://git.example.com/org/sites.git', revision: 'main' },
+      {
+        site: 'forum',
+        namespace: 'forum-ns',
+        path: 'dist/forum',
+        repoUrl: repo,
+        revision: 'main',
+        project: 'default',
+        server: 'https://kubernetes.default.svc',
+      },
+      {
+        site: 'blog',
+        namespace: 'blog-ns',
+        path: 'sites-out/blog',
+        repoUrl: repo,
+        revision: 'main',
+        project: 'blogs',
+        server: 'https://blog-cluster.example.com',
+      },
     ]);
-    expect(set.spec.template.spec.destination.namespace).toBe('{{.namespace}}');
+    // Each Application takes its own site's project and cluster, not the first site's.
+    expect(set.spec.template.spec.project).toBe('{{.project}}');
+    expect(set.spec.template.spec.destination).toEqual({ server: '{{.server}}', namespace: '{{.namespace}}' });
+  });
+
+  test('sites in different Argo CD namespaces get one ApplicationSet each', () => {
+    const other = { ...SITE, name: 'blog', namespace: 'blog-ns', options: { ...SITE.options, argocdNamespace: 'argocd-blogs' } };
+    const sets = synthGitOps([SITE, other]).filter((m) => m.kind === 'ApplicationSet');
+    expect(sets.map((m) => `${m.metadata.namespace}/${m.metadata.name}: ${(m as Json).spec.generators[0].list.elements.map((e: Json) => e.site)}`)).toEqual([
+      'argocd/discourse-sites-argocd: forum',
+      'argocd-blogs/discourse-sites-argocd-blogs: blog',
+    ]);
   });
 
   test('a pinned commit becomes a Flux commit ref; tools can be switched off', () => {
@@ -67,19 +96,19 @@ describe('GitOps objects', () => {
   });
 
   test.each([
-    ['a repo URL that is not one', { repoUrl: 'not a url' }, /repo_url: "not a url" is not a Git URL/],
+    ['a repo URL that is not one', { repoUrl: 'not a url' }, /gitops\.repoUrl: "not a url" is not a Git URL/],
     ['a path escaping the repository', { repoUrl: 'https://g/x.git', path: '../x' }, /path: "\.\.\/x" is not a relative path/],
     ['a bad interval', { repoUrl: 'https://g/x.git', interval: 'often' }, /interval: "often" is not a duration/],
   ])('fails if %s', (_n, options, expected) => {
     expect(
-      validateGitOps(options, 'gitops')
-        .map((p) => `${p.path}: ${p.message}`)
+      resolveGitOps(options)
+        .problems.map((p) => `${p.path}: ${p.message}`)
         .join('\n'),
     ).toMatch(expected);
   });
 
   test('accepts ssh Git URLs', () => {
-    expect(validateGitOps({ repoUrl: 'ssh://git@github.com/org/sites.git' }, 'gitops')).toEqual([]);
-    expect(validateGitOps({ repoUrl: 'git@github.com:org/sites.git' }, 'gitops')).toEqual([]);
+    expect(resolveGitOps({ repoUrl: 'ssh://git@github.com/org/sites.git' }).problems).toEqual([]);
+    expect(resolveGitOps({ repoUrl: 'git@github.com:org/sites.git' }).problems).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { Size, Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
-import { DiscourseIngress, IngressTls, ingressAnnotations, validateIngress } from '../lib/ingress';
+import { DiscourseIngress, IngressTls, ingressAnnotations, resolveIngress } from '../lib/ingress';
 import { Manifest } from '../lib/manifest';
 import { MINIMAL, find } from './fixtures';
 import { expectValidManifests } from './schema';
@@ -56,7 +56,7 @@ describe('DiscourseIngress', () => {
 
   test('an existing TLS Secret and a namespaced Issuer', () => {
     expect(find(synthIngress({ tls: IngressTls.fromSecret('wildcard') }), 'Ingress', 'forum').spec.tls[0].secretName).toBe('wildcard');
-    const a = ingressAnnotations({ name: 'f', host: 'h', forceHttps: false, tls: IngressTls.fromCertManager('ca', 'Issuer') });
+    const a = ingressAnnotations({ ...resolveIngress({ tls: IngressTls.fromCertManager('ca', 'Issuer') }).resolved, name: 'f', host: 'h', forceHttps: false });
     expect(a['cert-manager.io/issuer']).toBe('ca');
   });
 
@@ -94,8 +94,8 @@ describe('DiscourseIngress', () => {
     ['a body size under 1Mi', { maxBodySize: Size.kibibytes(10) }, /ingress\.maxBodySize: must be a whole number of Mi, at least 1Mi/],
   ])('fails if %s', (_n, options, expected) => {
     expect(
-      validateIngress(options, 'ingress')
-        .map((p) => `${p.path}: ${p.message}`)
+      resolveIngress(options)
+        .problems.map((p) => `${p.path}: ${p.message}`)
         .join('\n'),
     ).toMatch(expected);
     expect(() => synthIngress(options)).toThrow(expected);

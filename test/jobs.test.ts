@@ -157,7 +157,7 @@ describe('other Jobs', () => {
   test('fails if CloudNativePG extensions are asked for on another database', () => {
     expect(() =>
       synth({ database: PostgresConnection.fromCrunchyPgo('hippo', 'discourse'), databaseExtensions: DatabaseExtensions.withCloudNativePgDatabase() }),
-    ).toThrow(/database\.extensions: CloudNativePG-managed extensions need a CloudNativePG database/);
+    ).toThrow(/databaseExtensions: CloudNativePG-managed extensions need a CloudNativePG database/);
   });
 
   test('S3 assets are uploaded by a Job hashed on image and S3 settings', () => {

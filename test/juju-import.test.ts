@@ -1,9 +1,8 @@
 import { parse } from 'yaml';
-import { charmNames } from '../lib/config';
 import { fromJujuConfig } from '../app/juju-import';
 import { formatProblems } from '../lib/problems';
-import { resolveDiscourse } from '../lib/props';
-import { parseSite } from '../app/site';
+import { siteFromText } from '../app/resolve-site';
+import { SITE_FILE_NAMES } from '../app/site-keys';
 
 // The shape `juju config discourse-k8s --format=yaml` prints (trimmed descriptions).
 const JUJU = `
@@ -51,9 +50,8 @@ describe('fromJujuConfig', () => {
 
   test('the result is a valid config section of a site file', () => {
     const site = `${yaml}database:\n  cloudnativepg: { cluster: forum-db }\nredis:\n  host: redis\n`;
-    const { site: parsed, problems } = parseSite(site, 'sites/forum.yaml');
-    problems.push(...resolveDiscourse(parsed!.props, 'forum', charmNames).problems);
-    expect(problems.map((p) => formatProblems('sites/forum.yaml', [p]))).toEqual([]);
+    const { problems } = siteFromText(site, 'sites/forum.yaml');
+    expect(problems.map((p) => formatProblems('sites/forum.yaml', [p], SITE_FILE_NAMES))).toEqual([]);
   });
 
   test('fails if the input is not juju config output', () => {

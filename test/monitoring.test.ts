@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
-import { DiscourseMonitoring, validateMonitoring } from '../lib/monitoring';
+import { DiscourseMonitoring, resolveMonitoring } from '../lib/monitoring';
 import { Manifest } from '../lib/manifest';
 import { MINIMAL, find } from './fixtures';
 import { PostgresConnection } from '../lib/database';
@@ -97,8 +97,8 @@ describe('DiscourseMonitoring', () => {
     ],
   ])('fails if %s', (_n, options, expected) => {
     expect(
-      validateMonitoring(options, 'monitoring')
-        .map((p) => `${p.path}: ${p.message}`)
+      resolveMonitoring(options)
+        .problems.map((p) => `${p.path}: ${p.message}`)
         .join('\n'),
     ).toMatch(expected);
     expect(() => synthMonitoring(options)).toThrow(expected);

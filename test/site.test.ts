@@ -2,13 +2,13 @@ import { spawnSync } from 'child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { charmNames } from '../lib/config';
 import { PostgresConnection } from '../lib/database';
 import { DatabaseExtensions } from '../lib/database-extensions';
 import { DiscourseIngressOptions, IngressTls } from '../lib/ingress';
 import { diffTrees, readTree, renderCharts } from '../app/output';
 import { formatProblems } from '../lib/problems';
-import { resolveDiscourse } from '../lib/props';
+import { siteFromText } from '../app/resolve-site';
+import { SITE_FILE_NAMES } from '../app/site-keys';
 import { parseSite } from '../app/site';
 import { buildApp } from '../app/site-chart';
 import { loadSites } from '../app/synth';
@@ -21,9 +21,8 @@ function parse(extra: string) {
 }
 
 function problemsOf(extra: string): string {
-  const { site, problems } = parse(extra);
-  if (site) problems.push(...resolveDiscourse(site.props, site.name, charmNames).problems);
-  return formatProblems('sites/forum.yaml', problems);
+  const { problems } = siteFromText(`${BASE}${extra}`, 'sites/forum.yaml');
+  return formatProblems('sites/forum.yaml', problems, SITE_FILE_NAMES);
 }
 
 describe('site file sections', () => {
@@ -84,7 +83,9 @@ describe('site file sections', () => {
   test('fails if both extension mechanisms are asked for', () => {
     const yaml = BASE.replace('{ cluster: forum-db }', '{ cluster: forum-db, manage_extensions: true }\n  extensions: { superuser_secret: su }');
     const { problems } = parseSite(yaml, 'sites/forum.yaml');
-    expect(formatProblems('sites/forum.yaml', problems)).toMatch(/database\.extensions: is set while database\.cloudnativepg\.manage_extensions is true/);
+    expect(formatProblems('sites/forum.yaml', problems, SITE_FILE_NAMES)).toMatch(
+      /database\.extensions: is set while database\.cloudnativepg\.manage_extensions is true/,
+    );
   });
 
   test.each([
@@ -201,8 +202,7 @@ test('a site file can ask for autoscaling with snake_case keys', () => {
   const { site, problems } = parseSite(`${BASE}autoscaling: { min_replicas: 2, max_replicas: 5, cpu_utilization: 60 }\n`, 'sites/forum.yaml');
   expect(problems).toEqual([]);
   expect(site!.props.autoscaling).toEqual({ minReplicas: 2, maxReplicas: 5, cpuUtilization: 60 });
-  const bad = parseSite(`${BASE}autoscaling: { max_replicas: 5 }\n`, 'sites/forum.yaml');
-  expect(formatProblems('f', resolveDiscourse(bad.site!.props, 'forum', charmNames).problems)).toMatch(
+  expect(formatProblems('f', siteFromText(`${BASE}autoscaling: { max_replicas: 5 }\n`, 'sites/forum.yaml').problems, SITE_FILE_NAMES)).toMatch(
     /autoscaling\.max_replicas: 5 replicas would share a ReadWriteOnce uploads volume/,
   );
 });

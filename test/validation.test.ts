@@ -1,10 +1,9 @@
-import { charmNames } from '../lib/config';
 import { PostgresConnection } from '../lib/database';
 import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
 import { formatProblems } from '../lib/problems';
-import { resolveDiscourse } from '../lib/props';
-import { parseSite } from '../app/site';
+import { siteFromText } from '../app/resolve-site';
+import { SITE_FILE_NAMES } from '../app/site-keys';
 import { MINIMAL } from './fixtures';
 
 const VALID = `
@@ -18,9 +17,8 @@ redis:
 
 /** Every problem a site file has (shape and rules), formatted as the CLI prints them. */
 function problemsOf(yaml: string): string {
-  const { site, problems } = parseSite(yaml, 'sites/forum.yaml');
-  if (site) problems.push(...resolveDiscourse(site.props, site.name, charmNames).problems);
-  return problems.length === 0 ? '' : formatProblems('sites/forum.yaml', problems);
+  const { problems } = siteFromText(yaml, 'sites/forum.yaml');
+  return problems.length === 0 ? '' : formatProblems('sites/forum.yaml', problems, SITE_FILE_NAMES);
 }
 
 /** The valid file with `extra` lines added under `section`. */
@@ -61,7 +59,7 @@ describe('bad site files fail with the file, the option, the value and the fix',
     [
       'CORS enabled with nothing allowed',
       withLines('config', '  augment_cors_origin: false'),
-      /config\.enable_cors: enable_cors is true but config\.cors_origin is empty and config\.augment_cors_origin is false/,
+      /config\.enable_cors: config\.enable_cors is true but config\.cors_origin is empty and config\.augment_cors_origin is false/,
     ],
     [
       'S3 without its required settings',

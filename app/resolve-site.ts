@@ -1,0 +1,80 @@
+import { GitOpsOptions, ResolvedGitOps, resolveGitOps } from '../lib/gitops';
+import { ResolvedIngress, resolveIngress } from '../lib/ingress';
+import { ResolvedMonitoring, resolveMonitoring } from '../lib/monitoring';
+import { readFileSync } from 'fs';
+import { Problem, translateProblem } from '../lib/problems';
+import { ResolvedDiscourse, resolveDiscourse } from '../lib/props';
+import { SiteDescription, parseSite } from './site';
+import { SITE_FILE_NAMES } from './site-keys';
+
+/** A site with every value checked and defaulted: what SiteChart builds from, trusting it. */
+export interface ResolvedSite {
+  readonly file: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly createNamespace: boolean;
+  readonly discourse: ResolvedDiscourse;
+  readonly ingress: ResolvedIngress | false;
+  readonly monitoring: ResolvedMonitoring | false;
+  readonly gitops?: ResolvedGitOps;
+}
+
+/**
+ * The one place a site is validated and defaulted: the Discourse props, the Ingress, the
+ * monitoring and the GitOps options, each by its own resolve function, every problem of
+ * the site at once (in prop paths; the caller shows them in the site file's words).
+ */
+export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; problems: Problem[] } {
+  const discourse = resolveDiscourse(site.props, site.name);
+  const ingress = site.ingress ? resolveIngress(site.ingress) : undefined;
+  // ingress-nginx counts the site's requests by Ingress (named as the site): the monitoring
+  // uses that to see outages the app cannot report.
+  const nginx = ingress && ingress.resolved.controller === 'ingress-nginx' ? discourse.resolved.name : undefined;
+  const monitoring = site.monitoring ? resolveMonitoring({ ingressName: nginx, ...site.monitoring }) : undefined;
+  const gitops = site.gitops ? resolveGitOps(site.gitops as GitOpsOptions) : undefined;
+  const problems = [...discourse.problems, ...(ingress?.problems ?? []), ...(monitoring?.problems ?? []), ...(gitops?.problems ?? [])];
+  if (problems.length > 0) return { problems };
+  return {
+    resolved: {
+      file: site.file,
+      name: site.name,
+      namespace: site.namespace,
+      createNamespace: site.createNamespace,
+      discourse: discourse.resolved,
+      ingress: ingress ? ingress.resolved : false,
+      monitoring: monitoring ? monitoring.resolved : false,
+      gitops: gitops?.resolved,
+    },
+    problems: [],
+  };
+}
+
+/**
+ * The resolve step's problems that the parse step has not already reported: a value the
+ * reader refused (and dropped) is not reported again as missing or wrong.
+ */
+function newProblems(parsed: readonly Problem[], resolved: readonly Problem[]): Problem[] {
+  const seen = parsed.map((p) => p.path);
+  const related = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`) || a.startsWith(`${b}[`);
+  return resolved.filter((p) => {
+    const path = translateProblem(p, SITE_FILE_NAMES).path;
+    return !seen.some((s) => related(path, s));
+  });
+}
+
+/**
+ * A site file's text → the resolved site: parsed for shape, then resolved once. Problems
+ * of both steps come back together, each reported once; show them with SITE_FILE_NAMES.
+ */
+export function siteFromText(text: string, file: string): { site?: SiteDescription; resolved?: ResolvedSite; problems: Problem[] } {
+  const { site, problems } = parseSite(text, file);
+  if (!site) return { problems };
+  const { resolved, problems: rules } = resolveSite(site);
+  const all = [...problems, ...newProblems(problems, rules)];
+  return { site, resolved: all.length === 0 ? resolved : undefined, problems: all };
+}
+
+/** A site file on disk → the resolved site (see siteFromText). */
+export function loadSite(file: string): { site?: SiteDescription; resolved?: ResolvedSite; problems: Problem[] } {
+  return siteFromText(readFileSync(file, 'utf8'), file);
+}

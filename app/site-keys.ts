@@ -1,0 +1,399 @@
+import { OPTIONS, charmOptionOf } from '../lib/config';
+import { DEFAULTS } from '../lib/defaults';
+import { Vocabulary } from '../lib/problems';
+
+/**
+ * Every key a site file may hold besides the charm options (`config:`, whose table is
+ * OPTIONS in lib/config.ts), as data: the key, the prop it fills, its type, default and
+ * doc. The reader takes its allowed keys and its scalar readers from here, the site
+ * file's vocabulary (how problems name options) is derived from it, and so are the docs
+ * and the JSON Schema for editors. A new top-level scalar key is one row here, its
+ * mapping in the Discourse construct, and its test.
+ */
+
+/** How a value is written in a site file. */
+export type SiteKeyType =
+  | 'string'
+  | 'integer'
+  | 'boolean'
+  | 'enum'
+  | 'duration'
+  | 'size'
+  | 'cpu'
+  | 'secret'
+  | 'strings'
+  | 'string-map'
+  | 'secret-map'
+  | 'section'
+  | 'list'
+  | 'charm-options';
+
+/** One site-file key. */
+export interface SiteKeySpec {
+  /** Dotted path in the file: `image.pull_secrets`. */
+  readonly key: string;
+  /** The prop path it fills, when there is one: `imagePullSecrets`. @default - none (read by the section's reader) */
+  readonly prop?: string;
+  readonly type: SiteKeyType;
+  /** Allowed values of an `enum`. @default - any */
+  readonly values?: readonly string[];
+  /** The default, as the docs show it. @default - none */
+  readonly default?: string;
+  /** Whether the file must have it. @default false */
+  readonly required?: boolean;
+  readonly doc: string;
+}
+
+const d = DEFAULTS;
+
+export const SITE_KEYS: readonly SiteKeySpec[] = [
+  // The site itself.
+  {
+    key: 'name',
+    type: 'string',
+    default: 'the file name',
+    doc: 'Site name: base name of every object and the app.kubernetes.io/instance label (at most 40 characters).',
+  },
+  { key: 'namespace', type: 'string', default: 'the site name', doc: 'Namespace of every object.' },
+  { key: 'create_namespace', type: 'boolean', default: 'true', doc: 'Emit the Namespace with Pod Security "restricted" labels (never pruned).' },
+  // The image and the pods.
+  { key: 'image', type: 'section', required: true, doc: 'The Discourse image (the charm rock, or a build of it).' },
+  { key: 'image.repository', prop: 'image.repository', type: 'string', required: true, doc: 'Registry and repository.' },
+  { key: 'image.tag', prop: 'image.tag', type: 'string', required: true, doc: 'Version tag (not "latest"); also the app.kubernetes.io/version label.' },
+  { key: 'image.digest', prop: 'image.digest', type: 'string', doc: 'sha256 digest that pins the exact image.' },
+  { key: 'image.pull_secrets', prop: 'imagePullSecrets', type: 'strings', default: '[]', doc: 'Secrets for pulling from a private registry.' },
+  {
+    key: 'replicas',
+    prop: 'replicas',
+    type: 'integer',
+    default: String(d.replicas),
+    doc: 'Number of pods; above 1 needs S3 or a ReadWriteMany uploads volume.',
+  },
+  { key: 'autoscaling', type: 'section', doc: 'Scale on CPU with a HorizontalPodAutoscaler instead of replicas.' },
+  { key: 'autoscaling.min_replicas', prop: 'autoscaling.minReplicas', type: 'integer', default: String(d.autoscalingMinReplicas), doc: 'Lower bound.' },
+  { key: 'autoscaling.max_replicas', prop: 'autoscaling.maxReplicas', type: 'integer', required: true, doc: 'Upper bound.' },
+  {
+    key: 'autoscaling.cpu_utilization',
+    prop: 'autoscaling.cpuUtilization',
+    type: 'integer',
+    default: String(d.autoscalingCpuUtilization),
+    doc: 'Target average CPU, percent of the request.',
+  },
+  { key: 'resources', type: 'section', doc: 'Requests and limits of the Discourse container (Jobs use the same).' },
+  { key: 'resources.cpu_request', prop: 'resources.cpuRequest', type: 'cpu', default: d.cpuRequest.amount, doc: 'CPU request.' },
+  { key: 'resources.cpu_limit', prop: 'resources.cpuLimit', type: 'cpu', default: d.cpuLimit.amount, doc: 'CPU limit.' },
+  { key: 'resources.memory_request', prop: 'resources.memoryRequest', type: 'size', default: '2Gi', doc: 'Memory request.' },
+  { key: 'resources.memory_limit', prop: 'resources.memoryLimit', type: 'size', default: '4Gi', doc: 'Memory limit.' },
+  { key: 'config', type: 'charm-options', doc: 'The discourse-k8s charm options, named as `juju config discourse-k8s` shows them.' },
+  // Relations of the charm.
+  {
+    key: 'database',
+    type: 'section',
+    required: true,
+    doc: 'PostgreSQL: exactly one of cloudnativepg, crunchy_pgo, zalando, secret, or host/port/name/user/password.',
+  },
+  { key: 'database.cloudnativepg', type: 'section', doc: 'A CloudNativePG Cluster: its <cluster>-app Secret.' },
+  { key: 'database.cloudnativepg.cluster', prop: 'database.cluster', type: 'string', required: true, doc: 'Name of the Cluster.' },
+  {
+    key: 'database.cloudnativepg.manage_extensions',
+    prop: 'databaseExtensions',
+    type: 'boolean',
+    default: 'false',
+    doc: 'Declare hstore and pg_trgm with a CloudNativePG Database object.',
+  },
+  {
+    key: 'database.cloudnativepg.database',
+    prop: 'databaseExtensions.database',
+    type: 'string',
+    default: 'app',
+    doc: 'Database name (with manage_extensions).',
+  },
+  { key: 'database.cloudnativepg.owner', prop: 'databaseExtensions.owner', type: 'string', default: 'app', doc: 'Database owner (with manage_extensions).' },
+  { key: 'database.crunchy_pgo', type: 'section', doc: 'A Crunchy PGO PostgresCluster: its <cluster>-pguser-<user> Secret.' },
+  { key: 'database.crunchy_pgo.cluster', prop: 'database.cluster', type: 'string', required: true, doc: 'Name of the PostgresCluster.' },
+  { key: 'database.crunchy_pgo.user', prop: 'database.user', type: 'string', required: true, doc: 'The PGO user.' },
+  { key: 'database.zalando', type: 'section', doc: "A Zalando postgres-operator cluster: the operator's user Secret." },
+  { key: 'database.zalando.cluster', prop: 'database.cluster', type: 'string', required: true, doc: 'Name of the postgresql object.' },
+  { key: 'database.zalando.user', prop: 'database.user', type: 'string', required: true, doc: 'The database user.' },
+  { key: 'database.zalando.database', prop: 'database.database', type: 'string', default: 'discourse', doc: 'Database name.' },
+  { key: 'database.secret', type: 'section', doc: 'Any Secret holding the connection.' },
+  { key: 'database.secret.name', prop: 'database.secret', type: 'string', required: true, doc: 'Name of the Secret.' },
+  { key: 'database.secret.host_key', prop: 'database.hostKey', type: 'string', default: 'host', doc: 'Key of the host.' },
+  { key: 'database.secret.port_key', prop: 'database.portKey', type: 'string', default: 'port', doc: 'Key of the port.' },
+  { key: 'database.secret.database_key', prop: 'database.databaseKey', type: 'string', default: 'dbname', doc: 'Key of the database name.' },
+  { key: 'database.secret.username_key', prop: 'database.usernameKey', type: 'string', default: 'username', doc: 'Key of the user name.' },
+  { key: 'database.secret.password_key', prop: 'database.passwordKey', type: 'string', default: 'password', doc: 'Key of the password.' },
+  { key: 'database.host', prop: 'database.host', type: 'string', doc: 'Host, with port, name, user and password.' },
+  { key: 'database.port', prop: 'database.port', type: 'integer', default: String(d.postgresPort), doc: 'Port.' },
+  { key: 'database.name', prop: 'database.database', type: 'string', default: 'discourse', doc: 'Database name.' },
+  { key: 'database.user', prop: 'database.username', type: 'string', default: 'discourse', doc: 'User name.' },
+  { key: 'database.password', prop: 'database.password', type: 'secret', doc: 'Password, from a Secret.' },
+  { key: 'database.extensions', type: 'section', doc: 'Create hstore and pg_trgm with a superuser Job before migrations.' },
+  {
+    key: 'database.extensions.superuser_secret',
+    prop: 'databaseExtensions.superuserSecret',
+    type: 'string',
+    required: true,
+    doc: 'Secret with superuser credentials.',
+  },
+  { key: 'database.extensions.username_key', prop: 'databaseExtensions.usernameKey', type: 'string', default: 'username', doc: 'Key of the user name.' },
+  { key: 'database.extensions.password_key', prop: 'databaseExtensions.passwordKey', type: 'string', default: 'password', doc: 'Key of the password.' },
+  { key: 'database.extensions.psql_image', prop: 'databaseExtensions.psqlImage', type: 'string', default: d.psqlImage, doc: 'Image with psql.' },
+  { key: 'database.extensions.names', prop: 'databaseExtensions.extensions', type: 'strings', default: '[hstore, pg_trgm]', doc: 'Extensions to create.' },
+  { key: 'redis', type: 'section', required: true, doc: 'Redis (the charm’s redis relation).' },
+  { key: 'redis.host', prop: 'redis.host', type: 'string', required: true, doc: 'Service name or host.' },
+  { key: 'redis.port', prop: 'redis.port', type: 'integer', default: String(d.redisPort), doc: 'Port.' },
+  { key: 'redis.password', prop: 'redis.password', type: 'secret', doc: 'Password, from a Secret.' },
+  { key: 'secret_key_base', prop: 'secretKeyBase', type: 'secret', doc: 'SECRET_KEY_BASE from a Secret, so sessions survive a Redis flush.' },
+  { key: 'saml', type: 'section', doc: 'SAML identity provider (the charm’s saml relation).' },
+  { key: 'saml.target_url', prop: 'saml.targetUrl', type: 'string', required: true, doc: "The IdP's SSO URL." },
+  { key: 'saml.cert_fingerprint', prop: 'saml.certFingerprint', type: 'string', doc: 'SHA-1 fingerprint of the IdP certificate (or certificate).' },
+  { key: 'saml.certificate', prop: 'saml.certFingerprint', type: 'string', doc: 'The IdP certificate (PEM); its fingerprint is computed.' },
+  { key: 'oidc', type: 'section', doc: 'OpenID Connect (the charm’s oauth relation); needs force_https.' },
+  { key: 'oidc.issuer_url', prop: 'oidc.issuerUrl', type: 'string', required: true, doc: 'Issuer URL.' },
+  { key: 'oidc.client_id', prop: 'oidc.clientId', type: 'string', required: true, doc: 'Client id.' },
+  { key: 'oidc.client_secret', prop: 'oidc.clientSecret', type: 'secret', required: true, doc: 'Client secret, from a Secret.' },
+  { key: 'oidc.scope', prop: 'oidc.scope', type: 'string', default: 'openid email', doc: 'Scopes requested.' },
+  { key: 'proxy', type: 'section', doc: 'HTTP proxy for outgoing requests.' },
+  { key: 'proxy.http_proxy', prop: 'proxy.httpProxy', type: 'string', doc: 'Proxy for http:// URLs.' },
+  { key: 'proxy.https_proxy', prop: 'proxy.httpsProxy', type: 'string', doc: 'Proxy for https:// URLs.' },
+  { key: 'proxy.no_proxy', prop: 'proxy.noProxy', type: 'string', doc: 'Hosts that bypass the proxy.' },
+  // Environment.
+  {
+    key: 'extra_env',
+    prop: 'extraEnv',
+    type: 'string-map',
+    default: '{}',
+    doc: 'More Discourse settings as plain env; managed and credential-like names are refused.',
+  },
+  { key: 'extra_secret_env', prop: 'extraSecretEnv', type: 'secret-map', default: '{}', doc: 'More env from Secrets.' },
+  // Pebble and the pod.
+  {
+    key: 'metrics',
+    prop: 'metrics',
+    type: 'enum',
+    values: ['exporter', 'plugin'],
+    default: d.metrics,
+    doc: 'exporter: collector on 9394; plugin: /metrics on 3000.',
+  },
+  { key: 'pebble', type: 'section', doc: 'Where Pebble comes from.' },
+  {
+    key: 'pebble.source',
+    prop: 'pebble',
+    type: 'enum',
+    values: ['image', 'init-container'],
+    default: 'image',
+    doc: 'In the image, or copied in by an init container.',
+  },
+  { key: 'pebble.path', prop: 'pebble', type: 'string', default: '/bin/pebble', doc: 'Where the binary is (in the image or in pebble.image).' },
+  { key: 'pebble.image', prop: 'pebble', type: 'string', doc: 'Image containing Pebble and cp (init-container).' },
+  { key: 'pebble_health_port', prop: 'pebbleHealthPort', type: 'integer', default: String(d.pebbleHealthPort), doc: "Port of Pebble's HTTP API." },
+  { key: 'kill_delay', prop: 'killDelay', type: 'duration', default: '20s', doc: 'Time Pebble gives Unicorn between SIGTERM and SIGKILL.' },
+  { key: 'startup_timeout', prop: 'startupTimeout', type: 'duration', default: '10m', doc: 'How long one Unicorn boot may take.' },
+  { key: 'uploads', type: 'section', doc: 'The uploads and backups volume, when S3 is off.' },
+  { key: 'uploads.size', prop: 'uploads.size', type: 'size', default: '20Gi', doc: 'Size (can grow, never shrink).' },
+  { key: 'uploads.storage_class', prop: 'uploads.storageClassName', type: 'string', default: 'the cluster default', doc: 'StorageClass.' },
+  {
+    key: 'uploads.access_mode',
+    prop: 'uploads.accessMode',
+    type: 'enum',
+    values: ['ReadWriteOnce', 'ReadWriteMany'],
+    default: d.uploadsAccessMode,
+    doc: 'ReadWriteOnce forces one replica and Recreate.',
+  },
+  { key: 'loki_url', prop: 'lokiUrl', type: 'string', doc: 'Loki push URL for a Pebble log target (Pebble v1.6.0 or later).' },
+  { key: 'network_policy', type: 'section', doc: "The site's NetworkPolicy." },
+  { key: 'network_policy.enabled', prop: 'networkPolicy.enabled', type: 'boolean', default: 'true', doc: 'Emit it.' },
+  {
+    key: 'network_policy.ingress_namespace',
+    prop: 'networkPolicy.ingressNamespace',
+    type: 'string',
+    default: d.ingressNamespace,
+    doc: 'Namespace of the ingress controller.',
+  },
+  {
+    key: 'network_policy.monitoring_namespace',
+    prop: 'networkPolicy.monitoringNamespace',
+    type: 'string',
+    default: d.monitoringNamespace,
+    doc: 'Namespace of Prometheus.',
+  },
+  {
+    key: 'network_policy.restrict_egress',
+    prop: 'networkPolicy.restrictEgress',
+    type: 'boolean',
+    default: 'false',
+    doc: 'Also restrict egress to DNS and the ports the site uses.',
+  },
+  { key: 'read_only_root_filesystem', prop: 'readOnlyRootFilesystem', type: 'boolean', default: 'true', doc: 'Mount the root filesystem read-only.' },
+  { key: 'writable_paths', prop: 'writablePaths', type: 'strings', default: '[]', doc: 'More paths that get a writable emptyDir.' },
+  { key: 'node_selector', prop: 'nodeSelector', type: 'string-map', default: '{}', doc: 'Node labels the pods must match.' },
+  { key: 'priority_class_name', prop: 'priorityClassName', type: 'string', default: 'the cluster default', doc: 'PriorityClass of the pods.' },
+  { key: 'unicorn_workers', prop: 'unicornWorkers', type: 'integer', default: '3 (Discourse)', doc: 'Unicorn worker processes.' },
+  {
+    key: 'reload_on_secret_change',
+    prop: 'reloadOnSecretChange',
+    type: 'boolean',
+    default: 'true',
+    doc: 'Annotate the Deployment for Stakater Reloader with every Secret it reads.',
+  },
+  {
+    key: 'migrations',
+    prop: 'migrations',
+    type: 'boolean',
+    default: 'true',
+    doc: 'Run the two-phase migration Jobs and hold web pods until the schema is current.',
+  },
+  { key: 'operations', prop: 'operations', type: 'list', default: '[]', doc: "The charm's actions, each run once per forum (a list of these keys)." },
+  {
+    key: 'operations.action',
+    type: 'enum',
+    values: ['create-user', 'add-admin-user', 'promote-user', 'anonymize-user'],
+    required: true,
+    doc: 'The charm action.',
+  },
+  { key: 'operations.email', type: 'string', doc: 'The user (create-user, add-admin-user, promote-user).' },
+  { key: 'operations.admin', type: 'boolean', default: 'false', doc: 'create-user: make an admin.' },
+  { key: 'operations.active', type: 'boolean', default: 'true', doc: 'create-user: activate the user.' },
+  { key: 'operations.password', type: 'secret', doc: 'create-user, add-admin-user: the password, from a Secret.' },
+  { key: 'operations.username', type: 'string', doc: 'anonymize-user: the username.' },
+  // Exposure, observability, delivery.
+  { key: 'ingress', type: 'section', doc: 'The Ingress; { enabled: false } for none.' },
+  { key: 'ingress.enabled', type: 'boolean', default: 'true', doc: 'Emit it.' },
+  { key: 'ingress.class_name', prop: 'ingress.className', type: 'string', default: d.ingressClassName, doc: 'spec.ingressClassName.' },
+  {
+    key: 'ingress.controller',
+    prop: 'ingress.controller',
+    type: 'enum',
+    values: ['ingress-nginx', 'generic'],
+    default: d.ingressController,
+    doc: 'Annotation dialect.',
+  },
+  {
+    key: 'ingress.tls',
+    prop: 'ingress.tls',
+    type: 'section',
+    default: 'plain HTTP',
+    doc: 'Exactly one of secret_name, cert_manager_cluster_issuer, cert_manager_issuer.',
+  },
+  { key: 'ingress.tls.secret_name', prop: 'ingress.tls', type: 'string', doc: 'An existing kubernetes.io/tls Secret.' },
+  { key: 'ingress.tls.cert_manager_cluster_issuer', prop: 'ingress.tls', type: 'string', doc: 'A cert-manager ClusterIssuer.' },
+  { key: 'ingress.tls.cert_manager_issuer', prop: 'ingress.tls', type: 'string', doc: 'A cert-manager Issuer.' },
+  { key: 'ingress.extra_hosts', prop: 'ingress.extraHosts', type: 'strings', default: '[]', doc: 'More hostnames of the same site.' },
+  { key: 'ingress.paths', prop: 'ingress.paths', type: 'strings', default: "['/']", doc: 'Path prefixes routed to Discourse.' },
+  { key: 'ingress.sticky_sessions', prop: 'ingress.stickySessions', type: 'boolean', default: 'true', doc: 'Sticky cookie, max-age 3600 s.' },
+  { key: 'ingress.max_body_size', prop: 'ingress.maxBodySize', type: 'size', default: '20Mi', doc: 'Largest request body.' },
+  { key: 'ingress.annotations', prop: 'ingress.annotations', type: 'string-map', default: '{}', doc: 'More annotations, merged last.' },
+  { key: 'monitoring', type: 'section', doc: 'ServiceMonitor, alerts and dashboards; { enabled: false } for none.' },
+  { key: 'monitoring.enabled', type: 'boolean', default: 'true', doc: 'Emit them.' },
+  {
+    key: 'monitoring.prometheus_labels',
+    prop: 'monitoring.prometheusLabels',
+    type: 'string-map',
+    default: 'release: kube-prometheus-stack',
+    doc: 'Labels the Prometheus selectors want.',
+  },
+  { key: 'monitoring.interval', prop: 'monitoring.interval', type: 'string', default: d.scrapeInterval, doc: 'Scrape interval, at most 4m.' },
+  { key: 'monitoring.scrape_timeout', prop: 'monitoring.scrapeTimeout', type: 'string', default: d.scrapeTimeout, doc: 'Scrape timeout.' },
+  { key: 'monitoring.alerts', prop: 'monitoring.alerts', type: 'boolean', default: 'true', doc: 'Emit the PrometheusRule.' },
+  { key: 'monitoring.dashboards', prop: 'monitoring.dashboards', type: 'boolean', default: 'true', doc: 'Emit the dashboard ConfigMaps.' },
+  {
+    key: 'monitoring.dashboard_labels',
+    prop: 'monitoring.dashboardLabels',
+    type: 'string-map',
+    default: 'grafana_dashboard: "1"',
+    doc: 'Labels the Grafana sidecar wants.',
+  },
+  {
+    key: 'monitoring.dashboard_namespace',
+    prop: 'monitoring.dashboardNamespace',
+    type: 'string',
+    default: 'the site namespace',
+    doc: 'Namespace of the dashboards.',
+  },
+  {
+    key: 'monitoring.ingress_namespace_label',
+    prop: 'monitoring.ingressNamespaceLabel',
+    type: 'enum',
+    values: ['exported_namespace', 'namespace'],
+    default: d.ingressNamespaceLabel,
+    doc: "The ingress-nginx metrics' namespace label.",
+  },
+  {
+    key: 'monitoring.trusted_ip_allowlist_regex',
+    prop: 'prometheusTrustedIpAllowlistRegex',
+    type: 'string',
+    doc: 'Plugin mode: client IPs besides private ones that may read /metrics.',
+  },
+  { key: 'gitops', type: 'section', doc: 'Argo CD and Flux objects for the site.' },
+  { key: 'gitops.repo_url', prop: 'gitops.repoUrl', type: 'string', required: true, doc: 'Git URL of the repository holding dist/.' },
+  { key: 'gitops.revision', prop: 'gitops.revision', type: 'string', default: d.gitRevision, doc: 'Branch, tag or commit.' },
+  { key: 'gitops.path', prop: 'gitops.path', type: 'string', default: 'dist/<site>', doc: 'Folder of the site in the repository.' },
+  { key: 'gitops.destination_server', prop: 'gitops.destinationServer', type: 'string', default: d.argocdDestinationServer, doc: 'Argo CD destination.' },
+  { key: 'gitops.argocd', type: 'section', doc: 'The Argo CD Application.' },
+  { key: 'gitops.argocd.enabled', prop: 'gitops.argocd', type: 'boolean', default: 'true', doc: 'Emit it.' },
+  { key: 'gitops.argocd.namespace', prop: 'gitops.argocdNamespace', type: 'string', default: d.argocdNamespace, doc: "Argo CD's namespace." },
+  { key: 'gitops.argocd.project', prop: 'gitops.argocdProject', type: 'string', default: d.argocdProject, doc: 'AppProject.' },
+  { key: 'gitops.flux', type: 'section', doc: 'The Flux GitRepository and Kustomization.' },
+  { key: 'gitops.flux.enabled', prop: 'gitops.flux', type: 'boolean', default: 'true', doc: 'Emit them.' },
+  { key: 'gitops.flux.namespace', prop: 'gitops.fluxNamespace', type: 'string', default: d.fluxNamespace, doc: "Flux's namespace." },
+  { key: 'gitops.flux.interval', prop: 'gitops.interval', type: 'string', default: d.fluxInterval, doc: 'Reconcile interval.' },
+];
+
+/** The keys a section may hold (`''` for the top level), from the table. */
+export function sectionKeys(section: string): string[] {
+  const depth = section === '' ? 0 : section.split('.').length;
+  return SITE_KEYS.filter((k) => (section === '' ? true : k.key.startsWith(`${section}.`)) && k.key.split('.').length === depth + 1).map((k) =>
+    k.key.split('.').pop()!,
+  );
+}
+
+/** The row of a key. */
+export function siteKey(key: string): SiteKeySpec {
+  const spec = SITE_KEYS.find((k) => k.key === key);
+  if (!spec) throw new Error(`no site key ${key} in SITE_KEYS`);
+  return spec;
+}
+
+const snake = (segment: string) => segment.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * Prop paths whose site-file key is not their snake_case spelling, longest first: the
+ * renames the table implies (`imagePullSecrets` → `image.pull_secrets`). Where several
+ * keys fill one prop (the TLS forms, the database forms), the section is named.
+ */
+const RENAMES: ReadonlyArray<readonly [string, string]> = (() => {
+  const byProp = new Map<string, string[]>();
+  for (const k of SITE_KEYS) if (k.prop) byProp.set(k.prop, [...(byProp.get(k.prop) ?? []), k.key]);
+  const out: Array<readonly [string, string]> = [];
+  for (const [prop, keys] of byProp) {
+    const target = keys.length === 1 ? keys[0] : commonPrefix(keys);
+    if (target !== prop.split('.').map(snake).join('.')) out.push([prop, target]);
+  }
+  return out.sort((a, b) => b[0].length - a[0].length);
+})();
+
+function commonPrefix(keys: readonly string[]): string {
+  const parts = keys.map((k) => k.split('.'));
+  const out: string[] = [];
+  for (let i = 0; parts.every((p) => i < p.length && p[i] === parts[0][i]); i++) out.push(parts[0][i]);
+  return out.join('.');
+}
+
+/**
+ * The site file's words for a prop path: charm options under `config.` by their charm
+ * name, renamed keys from the table, everything else in snake_case. Paths that are
+ * already site-file keys (problems of the file's shape) pass through unchanged.
+ */
+export const SITE_FILE_NAMES: Vocabulary = {
+  name(path: string): string {
+    const [head, ...rest] = path.split('.');
+    const bare = head.replace(/\[\d+\]$/, '');
+    const option = charmOptionOf(bare);
+    if (option !== undefined && OPTIONS.length > 0) return ['config', option + head.slice(bare.length), ...rest.map(snake)].join('.');
+    for (const [prop, key] of RENAMES) {
+      if (path === prop || path.startsWith(`${prop}.`)) return key + path.slice(prop.length).split('.').map(snake).join('.');
+    }
+    return path.split('.').map(snake).join('.');
+  },
+};

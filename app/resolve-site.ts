@@ -1,4 +1,4 @@
-import { GitOpsOptions, ResolvedGitOps, resolveGitOps } from '../lib/gitops';
+import { GitOpsProps, ResolvedGitOps, resolveGitOps } from '../lib/gitops';
 import { ResolvedIngress, resolveIngress } from '../lib/ingress';
 import { ResolvedMonitoring, resolveMonitoring } from '../lib/monitoring';
 import { readFileSync } from 'fs';
@@ -31,7 +31,7 @@ export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; p
   // uses that to see outages the app cannot report.
   const nginx = ingress && ingress.resolved.controller === 'ingress-nginx' ? discourse.resolved.name : undefined;
   const monitoring = site.monitoring ? resolveMonitoring({ ingressName: nginx, ...site.monitoring }) : undefined;
-  const gitops = site.gitops ? resolveGitOps(site.gitops as GitOpsOptions) : undefined;
+  const gitops = site.gitops ? resolveGitOps(site.gitops as GitOpsProps) : undefined;
   const problems = [...discourse.problems, ...(ingress?.problems ?? []), ...(monitoring?.problems ?? []), ...(gitops?.problems ?? [])];
   if (problems.length > 0) return { problems };
   return {

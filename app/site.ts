@@ -4,15 +4,15 @@ import { Cpu } from 'cdk8s-plus-28';
 import { parseDocument } from 'yaml';
 import { configFromCharmOptions } from '../lib/config';
 import { SecretKeyRef, isDnsLabel } from '../lib/checks';
-import { OidcSettings, samlCertFingerprint } from '../lib/environment';
+import { OidcProps, samlCertFingerprint } from '../lib/environment';
 import { PostgresConnection } from '../lib/database';
-import { GitOpsOptions } from '../lib/gitops';
-import { DiscourseIngressOptions, IngressTls } from '../lib/ingress';
-import { DiscourseMonitoringOptions } from '../lib/monitoring';
+import { GitOpsProps } from '../lib/gitops';
+import { DiscourseIngressProps, IngressTls } from '../lib/ingress';
+import { DiscourseMonitoringProps } from '../lib/monitoring';
 import { DatabaseExtensions } from '../lib/database-extensions';
 import { Operation } from '../lib/operations';
 import { Problem, show } from '../lib/problems';
-import { AutoscalingSettings, DiscourseProps, PebbleSource } from '../lib/props';
+import { AutoscalingProps, DiscourseProps, PebbleSource } from '../lib/props';
 import { Reader } from './reader';
 import { SITE_KEYS, SiteKeySpec, sectionKeys } from './site-keys';
 
@@ -29,14 +29,14 @@ export interface SiteDescription {
   /** Props for the Discourse construct. */
   readonly props: DiscourseProps;
   /** Ingress options; false when the site has `ingress: { enabled: false }`. */
-  readonly ingress: DiscourseIngressOptions | false;
+  readonly ingress: DiscourseIngressProps | false;
   /** Monitoring options; false when the site has `monitoring: { enabled: false }`. */
-  readonly monitoring: DiscourseMonitoringOptions | false;
+  readonly monitoring: DiscourseMonitoringProps | false;
   /** Argo CD / Flux objects for the site, when it has a `gitops:` section. */
-  readonly gitops?: GitOpsOptions;
+  readonly gitops?: GitOpsProps;
 }
 
-function ingressOptions(r: Reader, value: unknown): DiscourseIngressOptions | false {
+function ingressOptions(r: Reader, value: unknown): DiscourseIngressProps | false {
   const p = 'ingress';
   const s = r.section(value, p, sectionKeys(p)) ?? {};
   if (r.boolean(s.enabled, `${p}.enabled`) === false) return false;
@@ -116,7 +116,7 @@ function extensionsOptions(r: Reader, value: unknown): DatabaseExtensions | unde
   );
 }
 
-function autoscalingOptions(r: Reader, value: unknown): AutoscalingSettings | undefined {
+function autoscalingOptions(r: Reader, value: unknown): AutoscalingProps | undefined {
   const s = r.section(value, 'autoscaling', sectionKeys('autoscaling'));
   if (!s) return undefined;
   const maxReplicas = r.integer(s.max_replicas, 'autoscaling.max_replicas');
@@ -142,7 +142,7 @@ function secretMap(r: Reader, value: unknown, path: string): Record<string, Secr
   return out;
 }
 
-function oidcSettings(r: Reader, s: Record<string, unknown> | undefined): OidcSettings | undefined {
+function oidcSettings(r: Reader, s: Record<string, unknown> | undefined): OidcProps | undefined {
   if (!s) return undefined;
   if (s.client_secret === undefined) {
     r.problems.push({ path: 'oidc.client_secret', message: 'is required', fix: 'write client_secret: { secret: <name>, key: <key> }' });
@@ -158,7 +158,7 @@ function oidcSettings(r: Reader, s: Record<string, unknown> | undefined): OidcSe
   });
 }
 
-function gitopsOptions(r: Reader, value: unknown): GitOpsOptions | undefined {
+function gitopsOptions(r: Reader, value: unknown): GitOpsProps | undefined {
   const p = 'gitops';
   const s = r.section(value, p, sectionKeys(p));
   if (!s) return undefined;
@@ -166,7 +166,7 @@ function gitopsOptions(r: Reader, value: unknown): GitOpsOptions | undefined {
   const flux = r.section(s.flux, `${p}.flux`, sectionKeys(`${p}.flux`));
   const repoUrl = r.string(s.repo_url, `${p}.repo_url`);
   if (repoUrl === undefined) r.problems.push({ path: `${p}.repo_url`, message: 'is required', fix: 'write the Git URL of the repository holding dist/' });
-  const options = dropUndefined<GitOpsOptions>({
+  const options = dropUndefined<GitOpsProps>({
     repoUrl: repoUrl ?? '',
     revision: r.string(s.revision, `${p}.revision`),
     path: r.string(s.path, `${p}.path`),
@@ -217,7 +217,7 @@ function operations(r: Reader, value: unknown): Operation[] | undefined {
  * trusted-IP regex, which is a Discourse prop (it becomes an env variable of
  * the pods) but belongs with the other monitoring settings in a site file.
  */
-function monitoringOptions(r: Reader, value: unknown): { options: DiscourseMonitoringOptions | false; trustedIpRegex?: string } {
+function monitoringOptions(r: Reader, value: unknown): { options: DiscourseMonitoringProps | false; trustedIpRegex?: string } {
   const p = 'monitoring';
   const s = r.section(value, p, sectionKeys(p)) ?? {};
   const trustedIpRegex = r.string(s.trusted_ip_allowlist_regex, `${p}.trusted_ip_allowlist_regex`);

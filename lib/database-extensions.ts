@@ -5,7 +5,7 @@ import type { PostgresConnection } from './database';
 export const DEFAULT_EXTENSIONS: readonly string[] = ['hstore', 'pg_trgm'];
 
 /** Superuser access for creating extensions, which the application user usually may not do. */
-export interface SuperuserJobOptions {
+export interface SuperuserJobProps {
   /** Secret with the superuser's credentials (keys as below). */
   readonly superuserSecret: string;
   /** @default 'username' */
@@ -25,7 +25,7 @@ export interface SuperuserJobOptions {
 }
 
 /** The database CloudNativePG should manage. */
-export interface CloudNativePgDatabaseOptions {
+export interface CloudNativePgDatabaseProps {
   /**
    * Database name inside PostgreSQL (CloudNativePG's bootstrap default).
    * @default 'app'
@@ -51,12 +51,12 @@ export interface CloudNativePgDatabaseOptions {
  */
 export class DatabaseExtensions {
   /** A PreSync Job runs `CREATE EXTENSION IF NOT EXISTS` as the superuser. */
-  public static withSuperuserJob(options: SuperuserJobOptions): DatabaseExtensions {
+  public static withSuperuserJob(options: SuperuserJobProps): DatabaseExtensions {
     return new DatabaseExtensions('superuser-job', options.extensions ?? DEFAULT_EXTENSIONS, options, undefined);
   }
 
   /** A CloudNativePG `Database` resource declares the extensions; the operator creates them. */
-  public static withCloudNativePgDatabase(options: CloudNativePgDatabaseOptions = {}): DatabaseExtensions {
+  public static withCloudNativePgDatabase(options: CloudNativePgDatabaseProps = {}): DatabaseExtensions {
     return new DatabaseExtensions('cloudnativepg', options.extensions ?? DEFAULT_EXTENSIONS, undefined, options);
   }
 
@@ -66,9 +66,9 @@ export class DatabaseExtensions {
     /** Extensions to create. */
     public readonly extensions: readonly string[],
     /** Job settings, for `superuser-job`. */
-    public readonly job?: SuperuserJobOptions,
+    public readonly job?: SuperuserJobProps,
     /** Database settings, for `cloudnativepg`. */
-    public readonly cloudNativePg?: CloudNativePgDatabaseOptions,
+    public readonly cloudNativePg?: CloudNativePgDatabaseProps,
   ) {}
 
   /** Problems with these settings for `database`, naming `path`. */

@@ -9,7 +9,7 @@ import { ExtensionsSetupJob } from './extensions-job';
 import { ForceHttpsJob } from './force-https-job';
 import { MigrationJob } from './migration-job';
 import { waitForMigrationsContainer } from './one-shot';
-import { OperationJob, OperationJobOptions } from './operation-job';
+import { OperationJob, OperationJobProps } from './operation-job';
 import { Operation, validateOperation } from './operations';
 import { PostMigrationJob } from './post-migration-job';
 import { S3AssetsJob } from './s3-assets-job';
@@ -201,7 +201,7 @@ export class Discourse extends Construct {
   }
 
   /** Renders one of the charm's actions as a Job. Refuses an invalid operation, and the same operation twice. */
-  public addOperation(op: Operation, options: OperationJobOptions = {}): OperationJob {
+  public addOperation(op: Operation, options: OperationJobProps = {}): OperationJob {
     const problems = validateOperation(op, 'operation');
     if (problems.length > 0) throw new ValidationError(`Discourse ${this.node.path} addOperation`, problems);
     if (this.node.tryFindChild(operationId(op))) throw new Error(`operation ${op.action} for ${'email' in op ? op.email : op.username} is already defined`);

@@ -11,7 +11,7 @@ export const METRICS_PORT = 9394;
 export type MetricsMode = 'exporter' | 'plugin';
 
 /** SAML identity provider settings (the charm's `saml` relation data). */
-export interface SamlSettings {
+export interface SamlProps {
   /** The IdP's SSO URL. */
   readonly targetUrl: string;
   /** SHA-1 fingerprint of the IdP certificate, upper-case hex, colon-separated. */
@@ -19,7 +19,7 @@ export interface SamlSettings {
 }
 
 /** OpenID Connect provider (the charm's oauth relation). */
-export interface OidcSettings {
+export interface OidcProps {
   /** Issuer URL; `/.well-known/openid-configuration` is appended for discovery. */
   readonly issuerUrl: string;
   /** Client id registered with the provider. */
@@ -34,7 +34,7 @@ export interface OidcSettings {
 }
 
 /** HTTP proxy settings (Juju's model proxy config). */
-export interface ProxySettings {
+export interface ProxyProps {
   /** Proxy for http:// URLs. @default - none */
   readonly httpProxy?: string;
   /** Proxy for https:// URLs. @default - none */
@@ -52,9 +52,9 @@ export interface SecretEnv {
 /** Inputs to the env mapping beyond the charm options. */
 export interface EnvironmentInputs {
   readonly config: ResolvedConfig;
-  readonly saml?: SamlSettings;
-  readonly oidc?: OidcSettings;
-  readonly proxy?: ProxySettings;
+  readonly saml?: SamlProps;
+  readonly oidc?: OidcProps;
+  readonly proxy?: ProxyProps;
   readonly metrics: MetricsMode;
   /** Non-secret connection values (DB and Redis host, port, names). */
   readonly connection: Readonly<Record<string, string>>;
@@ -206,7 +206,7 @@ export function discourseEnvironment(inputs: EnvironmentInputs): Record<string, 
 }
 
 /** Config → the variables whose values come from Secrets (rendered as `secretKeyRef`). */
-export function secretEnvironment(config: ResolvedConfig, connection: readonly SecretEnv[], oidc?: OidcSettings): SecretEnv[] {
+export function secretEnvironment(config: ResolvedConfig, connection: readonly SecretEnv[], oidc?: OidcProps): SecretEnv[] {
   const out: SecretEnv[] = [...connection];
   if (oidc) out.push({ name: 'DISCOURSE_OPENID_CONNECT_CLIENT_SECRET', from: oidc.clientSecret });
   if (config.smtpPassword) out.push({ name: 'DISCOURSE_SMTP_PASSWORD', from: config.smtpPassword });

@@ -2,7 +2,7 @@ import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import { argoPreSync } from './annotations';
 import { OneShotSite, discourseJobPod, jobName } from './one-shot';
-import { DatabaseExtensions, SuperuserJobOptions } from './database-extensions';
+import { DatabaseExtensions, SuperuserJobProps } from './database-extensions';
 import { ValidationError } from './problems';
 import { containerSecurityContext } from './workload';
 
@@ -12,7 +12,7 @@ import { containerSecurityContext } from './workload';
  * place as the application's connection.
  */
 export class ExtensionsSetupJob extends Construct {
-  constructor(scope: Construct, id: string, discourse: OneShotSite, options: SuperuserJobOptions) {
+  constructor(scope: Construct, id: string, discourse: OneShotSite, options: SuperuserJobProps) {
     super(scope, id);
     const strategy = DatabaseExtensions.withSuperuserJob(options);
     const problems = strategy.validate(discourse.resolved.database, 'database.extensions');

@@ -9,7 +9,7 @@ import { parseGoDuration } from './units';
 import { Problem, show } from './problems';
 
 /** Where a site's rendered folder lives in Git, and how Argo CD and Flux should sync it. */
-export interface GitOpsOptions {
+export interface GitOpsProps {
   /** Git URL of the repository that holds `dist/` (https or ssh). */
   readonly repoUrl: string;
   /**
@@ -48,7 +48,7 @@ export interface GitOpsOptions {
 }
 
 /** GitOps options with defaults applied (the site's path still depends on its name). */
-export type ResolvedGitOps = Required<Omit<GitOpsOptions, 'path'>> & Pick<GitOpsOptions, 'path'>;
+export type ResolvedGitOps = Required<Omit<GitOpsProps, 'path'>> & Pick<GitOpsProps, 'path'>;
 
 /** What the GitOps objects need to know about one site. */
 export interface GitOpsSite {
@@ -61,7 +61,7 @@ export interface GitOpsSite {
 }
 
 /** Validates a site's GitOps options and applies their defaults; problems name `path` (`gitops.repoUrl`). */
-export function resolveGitOps(o: GitOpsOptions, path = 'gitops'): { resolved: ResolvedGitOps; problems: Problem[] } {
+export function resolveGitOps(o: GitOpsProps, path = 'gitops'): { resolved: ResolvedGitOps; problems: Problem[] } {
   return {
     resolved: {
       repoUrl: o.repoUrl,
@@ -79,7 +79,7 @@ export function resolveGitOps(o: GitOpsOptions, path = 'gitops'): { resolved: Re
   };
 }
 
-function validateGitOps(o: GitOpsOptions, path: string): Problem[] {
+function validateGitOps(o: GitOpsProps, path: string): Problem[] {
   const problems: Problem[] = [];
   const ssh = /^(ssh:\/\/)?[\w.-]+@[\w.-]+(:[\w./~-]+|\/[\w./~-]+)$/;
   if (typeof o.repoUrl !== 'string' || !(isHttpUrl(o.repoUrl) || ssh.test(o.repoUrl)))

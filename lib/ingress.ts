@@ -36,7 +36,7 @@ export class IngressTls {
 export type IngressController = 'ingress-nginx' | 'generic';
 
 /** Options of the site's Ingress. */
-export interface DiscourseIngressOptions {
+export interface DiscourseIngressProps {
   /**
    * `spec.ingressClassName`.
    * @default 'nginx'
@@ -109,7 +109,7 @@ export interface IngressTarget {
 }
 
 /** Validates Ingress options and applies their defaults; problems name `path` (`ingress.className`). */
-export function resolveIngress(o: DiscourseIngressOptions, path = 'ingress'): { resolved: ResolvedIngress; problems: Problem[] } {
+export function resolveIngress(o: DiscourseIngressProps, path = 'ingress'): { resolved: ResolvedIngress; problems: Problem[] } {
   const problems = validateIngress(o, path);
   return {
     resolved: {
@@ -127,7 +127,7 @@ export function resolveIngress(o: DiscourseIngressOptions, path = 'ingress'): { 
   };
 }
 
-function validateIngress(o: DiscourseIngressOptions, path: string): Problem[] {
+function validateIngress(o: DiscourseIngressProps, path: string): Problem[] {
   const problems: Problem[] = [];
   if (o.controller !== undefined && !['ingress-nginx', 'generic'].includes(o.controller))
     problems.push({ path: `${path}.controller`, message: `${show(o.controller)} is not one of ingress-nginx, generic`, fix: 'use one of them' });
@@ -202,7 +202,7 @@ export class DiscourseIngress extends Construct {
    * @param site the Discourse construct (or its name, hostname, Service and labels)
    * @param props validated here; or a value {@link resolveIngress} returned without problems
    */
-  constructor(scope: Construct, id: string, site: IngressTarget, props: DiscourseIngressOptions | ResolvedIngress = {}) {
+  constructor(scope: Construct, id: string, site: IngressTarget, props: DiscourseIngressProps | ResolvedIngress = {}) {
     super(scope, id);
     const options = isResolved(props) ? props : resolveOrThrow(props, `DiscourseIngress ${this.node.path}`);
     const r = site.resolved;
@@ -231,11 +231,11 @@ export class DiscourseIngress extends Construct {
   }
 }
 
-function isResolved(props: DiscourseIngressOptions | ResolvedIngress): props is ResolvedIngress {
+function isResolved(props: DiscourseIngressProps | ResolvedIngress): props is ResolvedIngress {
   return (props as Partial<ResolvedIngress>).isResolved === true;
 }
 
-function resolveOrThrow(props: DiscourseIngressOptions, source: string): ResolvedIngress {
+function resolveOrThrow(props: DiscourseIngressProps, source: string): ResolvedIngress {
   const { resolved, problems } = resolveIngress(props);
   if (problems.length > 0) throw new ValidationError(source, problems);
   return resolved;

@@ -11,7 +11,7 @@ import { parseGoDuration } from './units';
 import { Problem, ValidationError, show } from './problems';
 
 /** Options of the site's Prometheus and Grafana objects. */
-export interface DiscourseMonitoringOptions {
+export interface DiscourseMonitoringProps {
   /**
    * Labels the Prometheus `serviceMonitorSelector` / `ruleSelector` wants.
    * @default { release: 'kube-prometheus-stack' }
@@ -92,7 +92,7 @@ export interface MonitoringTarget {
 }
 
 /** Validates monitoring options and applies their defaults; problems name `path` (`monitoring.interval`). */
-export function resolveMonitoring(o: DiscourseMonitoringOptions, path = 'monitoring'): { resolved: ResolvedMonitoring; problems: Problem[] } {
+export function resolveMonitoring(o: DiscourseMonitoringProps, path = 'monitoring'): { resolved: ResolvedMonitoring; problems: Problem[] } {
   const problems = validateMonitoring(o, path);
   const interval = o.interval ?? DEFAULTS.scrapeInterval;
   return {
@@ -113,7 +113,7 @@ export function resolveMonitoring(o: DiscourseMonitoringOptions, path = 'monitor
   };
 }
 
-function validateMonitoring(o: DiscourseMonitoringOptions, path: string): Problem[] {
+function validateMonitoring(o: DiscourseMonitoringProps, path: string): Problem[] {
   const problems: Problem[] = [];
   const interval = parseGoDuration(o.interval ?? DEFAULTS.scrapeInterval);
   const timeout = parseGoDuration(o.scrapeTimeout ?? DEFAULTS.scrapeTimeout);
@@ -175,7 +175,7 @@ export class DiscourseMonitoring extends Construct {
    * @param site the Discourse construct (or its name, metrics mode, database, Service, labels, namespace)
    * @param props validated here; or a value {@link resolveMonitoring} returned without problems
    */
-  constructor(scope: Construct, id: string, site: MonitoringTarget, props: DiscourseMonitoringOptions | ResolvedMonitoring = {}) {
+  constructor(scope: Construct, id: string, site: MonitoringTarget, props: DiscourseMonitoringProps | ResolvedMonitoring = {}) {
     super(scope, id);
     const options = isResolved(props) ? props : resolveOrThrow(props, `DiscourseMonitoring ${this.node.path}`);
     const discourse = site;
@@ -253,11 +253,11 @@ export class DiscourseMonitoring extends Construct {
   }
 }
 
-function isResolved(props: DiscourseMonitoringOptions | ResolvedMonitoring): props is ResolvedMonitoring {
+function isResolved(props: DiscourseMonitoringProps | ResolvedMonitoring): props is ResolvedMonitoring {
   return (props as Partial<ResolvedMonitoring>).isResolved === true;
 }
 
-function resolveOrThrow(props: DiscourseMonitoringOptions, source: string): ResolvedMonitoring {
+function resolveOrThrow(props: DiscourseMonitoringProps, source: string): ResolvedMonitoring {
   const { resolved, problems } = resolveMonitoring(props);
   if (problems.length > 0) throw new ValidationError(source, problems);
   return resolved;

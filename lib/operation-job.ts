@@ -5,7 +5,7 @@ import { OneShotSite, oneShotJob } from './one-shot';
 import { OPERATION_SCRIPTS, Operation, operationKey, runOnce } from './operations';
 
 /** How an operation Job behaves. */
-export interface OperationJobOptions {
+export interface OperationJobProps {
   /**
    * Run once per forum (a record in its database), however often the Job is re-created.
    * The one-off Jobs of `npm run op` turn it off: they run when applied.
@@ -27,7 +27,7 @@ const JOB_WHAT: Readonly<Record<Operation['action'], string>> = {
  * same operation is a no-op.
  */
 export class OperationJob extends Construct {
-  constructor(scope: Construct, id: string, site: OneShotSite, op: Operation, options: OperationJobOptions = {}) {
+  constructor(scope: Construct, id: string, site: OneShotSite, op: Operation, options: OperationJobProps = {}) {
     super(scope, id);
     const once = options.once ?? true;
     const env: k8s.EnvVar[] =

@@ -9,10 +9,10 @@ import {
   EnvironmentInputs,
   MANAGED_ENV_PATTERNS,
   MetricsMode,
-  OidcSettings,
-  ProxySettings,
+  OidcProps,
+  ProxyProps,
   SECRET_ENV_NAME,
-  SamlSettings,
+  SamlProps,
   sortRecord,
   discourseEnvironment,
   secretEnvironment,
@@ -94,7 +94,7 @@ export interface UploadsVolume {
 }
 
 /** HorizontalPodAutoscaler bounds. */
-export interface AutoscalingSettings {
+export interface AutoscalingProps {
   /** @default 2 */
   readonly minReplicas?: number;
   /** Upper bound. */
@@ -107,7 +107,7 @@ export interface AutoscalingSettings {
 }
 
 /** Which namespaces may reach the pod. */
-export interface NetworkPolicySettings {
+export interface NetworkPolicyProps {
   /**
    * Emit a NetworkPolicy that only admits the ingress controller (HTTP) and Prometheus (metrics).
    * @default true
@@ -147,7 +147,7 @@ export interface DiscourseProps extends DiscourseConfig {
    * then has no `replicas`, so Argo CD and Flux do not fight the autoscaler.
    * @default - a fixed `replicas`
    */
-  readonly autoscaling?: AutoscalingSettings;
+  readonly autoscaling?: AutoscalingProps;
   /**
    * CPU and memory requests and limits of the Discourse container (Jobs use the same).
    * @default - 500m/2 CPU, 2Gi/4Gi memory (see DiscourseResources)
@@ -161,7 +161,7 @@ export interface DiscourseProps extends DiscourseConfig {
    * SAML identity provider (the charm's saml relation).
    * @default - no SAML
    */
-  readonly saml?: SamlSettings;
+  readonly saml?: SamlProps;
   /**
    * More Discourse settings as plain env (e.g. `DISCOURSE_MAXMIND_ACCOUNT_ID`), for what
    * the charm has no option for. Variables the typed options set are refused, and so
@@ -179,12 +179,12 @@ export interface DiscourseProps extends DiscourseConfig {
    * OpenID Connect login (the charm's oauth relation); needs `forceHttps`.
    * @default - no OIDC
    */
-  readonly oidc?: OidcSettings;
+  readonly oidc?: OidcProps;
   /**
    * HTTP proxy for outgoing requests.
    * @default - no proxy
    */
-  readonly proxy?: ProxySettings;
+  readonly proxy?: ProxyProps;
   /**
    * `exporter`: the discourse-prometheus collector on port 9394 (`metrics`);
    * `plugin`: `/metrics` on the Unicorn port 3000, as later charm revisions.
@@ -244,9 +244,9 @@ export interface DiscourseProps extends DiscourseConfig {
   readonly lokiUrl?: string;
   /**
    * The site's NetworkPolicy.
-   * @default - on: ingress from ingress-nginx and monitoring only (see NetworkPolicySettings)
+   * @default - on: ingress from ingress-nginx and monitoring only (see NetworkPolicyProps)
    */
-  readonly networkPolicy?: NetworkPolicySettings;
+  readonly networkPolicy?: NetworkPolicyProps;
   /**
    * Secrets for pulling the image from a private registry (where you pushed the rock).
    * @default []
@@ -316,7 +316,7 @@ export interface ResolvedDiscourse {
   readonly image: string;
   readonly version: string;
   readonly replicas: number;
-  readonly autoscaling?: Required<AutoscalingSettings>;
+  readonly autoscaling?: Required<AutoscalingProps>;
   /** The most pods that can run at once: `replicas`, or the autoscaler's maximum. */
   readonly maxPods: number;
   readonly config: ResolvedConfig;
@@ -332,7 +332,7 @@ export interface ResolvedDiscourse {
     readonly storageClassName?: string;
     readonly accessMode: 'ReadWriteOnce' | 'ReadWriteMany';
   };
-  readonly networkPolicy: Required<NetworkPolicySettings>;
+  readonly networkPolicy: Required<NetworkPolicyProps>;
   readonly lokiUrl?: string;
   readonly migrations: boolean;
   readonly imagePullSecrets: readonly string[];

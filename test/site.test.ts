@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { PostgresConnection } from '../lib/database';
 import { DatabaseExtensions } from '../lib/database-extensions';
-import { DiscourseIngressOptions, IngressTls } from '../lib/ingress';
+import { DiscourseIngressProps, IngressTls } from '../lib/ingress';
 import { diffTrees, readTree, renderCharts } from '../app/output';
 import { formatProblems } from '../lib/problems';
 import { siteFromText } from '../app/resolve-site';
@@ -39,7 +39,7 @@ describe('site file sections', () => {
       'ingress:\n  class_name: traefik\n  controller: generic\n  tls: { secret_name: forum-cert }\n  extra_hosts: [www.forum.example.com]\n  max_body_size: 100Mi\n  sticky_sessions: false\n',
     );
     expect(problems).toEqual([]);
-    const ingress = site!.ingress as DiscourseIngressOptions;
+    const ingress = site!.ingress as DiscourseIngressProps;
     expect(ingress).toMatchObject({ className: 'traefik', controller: 'generic', extraHosts: ['www.forum.example.com'], stickySessions: false });
     expect(ingress.tls).toEqual(IngressTls.fromSecret('forum-cert'));
     expect(ingress.maxBodySize!.toMebibytes()).toBe(100);

@@ -89,6 +89,13 @@ describe('architecture', () => {
     expect(wrong).toEqual([]);
   });
 
+  test("no test reads the user's sites/ or dist/ (tests render fixtures they own)", () => {
+    const readers = readdirSync(join(ROOT, 'test'))
+      .filter((f) => f.endsWith('.ts') && f !== 'architecture.test.ts')
+      .filter((f) => /(ROOT|'\.\.'), '(sites|dist)'/.test(readFileSync(join(ROOT, 'test', f), 'utf8')));
+    expect(readers).toEqual([]);
+  });
+
   test('lib/index.ts exports every library module and nothing of the app', () => {
     const index = readFileSync(join(ROOT, 'lib', 'index.ts'), 'utf8');
     const exported = [...index.matchAll(/export \* from '\.\/([^']+)'/g)].map((m) => m[1]).sort();

@@ -1,3 +1,7 @@
+import { join } from 'path';
+import { parseAllDocuments } from 'yaml';
+import { OutputTree } from '../app/output';
+import { renderSites } from '../app/synth';
 import { Testing } from 'cdk8s';
 import { PostgresConnection } from '../lib/database';
 import { Discourse } from '../lib/discourse';
@@ -38,4 +42,26 @@ export function find(manifests: readonly Manifest[], kind: string, name: string)
   if (found.length !== 1)
     throw new Error(`expected one ${kind}/${name}, found ${found.length} among ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}`);
   return found[0];
+}
+
+/** Site files the tests own: the example and one with every optional feature. `sites/` is the user's. */
+export const FIXTURE_SITES = join(__dirname, 'fixtures', 'sites');
+
+let rendered: OutputTree | undefined;
+
+/** The fixture sites rendered once per test file, as `dist/` would hold them. */
+export function fixtureTree(): OutputTree {
+  if (!rendered) {
+    const { tree, errors } = renderSites(FIXTURE_SITES);
+    if (!tree) throw new Error(`the fixture sites do not render:\n${errors.join('\n')}`);
+    rendered = tree;
+  }
+  return rendered;
+}
+
+/** Every object of the rendered fixture sites. */
+export function fixtureManifests(): Json[] {
+  return [...fixtureTree().entries()]
+    .filter(([path]) => !path.endsWith('kustomization.yaml'))
+    .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS() as Json));
 }

@@ -1,9 +1,9 @@
-import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { operationManifest } from '../app/operation-cli';
+import { FIXTURE_SITES } from './fixtures';
 import { expectValidManifests } from './schema';
 
-const SITES = join(__dirname, '..', 'sites');
+const SITES = FIXTURE_SITES;
 
 describe('npm run op', () => {
   test('renders one action of the example site as a Job, in the site namespace, with the password by reference', () => {

@@ -1,9 +1,6 @@
-import { join } from 'path';
-import { parseAllDocuments } from 'yaml';
 import { DatabaseExtensions } from '../lib/database-extensions';
 import { PebbleSource } from '../lib/props';
-import { renderSites } from '../app/synth';
-import { Json, S3, find, synth } from './fixtures';
+import { Json, S3, find, fixtureManifests, synth } from './fixtures';
 
 /** Every pod template in a set of manifests, with where it came from. */
 function podSpecs(manifests: readonly Json[]): Array<[string, Json]> {
@@ -65,12 +62,20 @@ function restrictedViolations(where: string, pod: Json, tokenAllowed: ReadonlySe
 }
 
 describe('every pod meets Pod Security "restricted", with requests and limits', () => {
-  test('the committed example site', () => {
-    const { tree } = renderSites(join(__dirname, '..', 'sites'));
-    const manifests = [...tree!.values()].flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as Json));
+  test('the fixture sites: the example and every feature at once', () => {
+    const manifests = fixtureManifests();
     const pods = podSpecs(manifests);
     expect(pods.map(([w]) => w.replace(/-[0-9a-f]{8}$/, ''))).toEqual(
-      expect.arrayContaining(['Deployment/example', 'Job/example-migrate', 'Job/example-post-migrate', 'Job/example-op-create']),
+      expect.arrayContaining([
+        'Deployment/example',
+        'Job/example-migrate',
+        'Job/example-post-migrate',
+        'Job/example-op-create',
+        'Deployment/full',
+        'Job/full-db-extensions',
+        'Job/full-s3-assets',
+        'Job/full-op-anonymize',
+      ]),
     );
     expect(pods.flatMap(([w, p]) => restrictedViolations(w, p, readOnlyAccounts(manifests)))).toEqual([]);
   });

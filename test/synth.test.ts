@@ -2,33 +2,25 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { diffTrees, readTree } from '../app/output';
+import { diffTrees, readTree, writeTreeAtomically } from '../app/output';
 import { renderSites, synthesize } from '../app/synth';
+import { FIXTURE_SITES, fixtureTree } from './fixtures';
 import { expectValidManifests } from './schema';
 
-const ROOT = join(__dirname, '..');
-
-/** A scratch copy of sites/ and dist/, so tests never touch the repository. */
+/** A scratch repository: the example fixture as sites/ and its rendering as dist/; tests never touch the project's own. */
 function scratch(): { dir: string; sites: string; out: string } {
   const dir = mkdtempSync(join(tmpdir(), 'discourse-cdk8s-'));
-  cpSync(join(ROOT, 'sites'), join(dir, 'sites'), { recursive: true });
-  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(join(FIXTURE_SITES, 'example.yaml'), join(dir, 'sites', 'example.yaml'), { recursive: true });
+  const { tree } = renderSites(join(dir, 'sites'));
+  writeTreeAtomically(join(dir, 'dist'), tree!);
   return { dir, sites: join(dir, 'sites'), out: join(dir, 'dist') };
 }
 
-describe('the example site', () => {
-  const { tree, errors } = renderSites(join(ROOT, 'sites'));
-
-  test('renders without problems', () => {
-    expect(errors).toEqual([]);
-  });
-
-  test('the committed dist/ is exactly what synth produces (run npm run synth if this fails)', () => {
-    expect(diffTrees(tree!, readTree(join(ROOT, 'dist')))).toEqual([]);
-  });
+describe('the fixture sites (the example and every feature at once)', () => {
+  const tree = fixtureTree();
 
   test('every rendered object validates against its schema', () => {
-    const manifests = [...tree!.entries()]
+    const manifests = [...tree.entries()]
       .filter(([p]) => !p.endsWith('kustomization.yaml'))
       .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS()));
     expect(manifests.length).toBeGreaterThan(5);
@@ -36,29 +28,29 @@ describe('the example site', () => {
   });
 
   test('the kustomization lists every file of the folder, with the namespace', () => {
-    const files = [...tree!.keys()].filter((p) => p.startsWith('example/') && !p.endsWith('kustomization.yaml')).map((p) => p.slice('example/'.length));
-    const k = parse(tree!.get('example/kustomization.yaml')!);
+    const files = [...tree.keys()].filter((p) => p.startsWith('example/') && !p.endsWith('kustomization.yaml')).map((p) => p.slice('example/'.length));
+    const k = parse(tree.get('example/kustomization.yaml')!);
     expect(k.resources).toEqual(files.sort());
     expect(k.namespace).toBe('discourse');
     expectValidManifests([k]);
   });
 
   test('no secret value and no Secret object is in the output', () => {
-    for (const [path, text] of tree!) {
+    for (const [path, text] of tree) {
       expect(text).not.toMatch(/^kind: Secret$/m);
       expect(`${path}: ${text}`).not.toMatch(/password: [^{]/i);
     }
   });
 
   test('snapshot of the whole folder', () => {
-    expect(Object.fromEntries(tree!)).toMatchSnapshot();
+    expect(Object.fromEntries(tree)).toMatchSnapshot();
   });
 });
 
 describe('synthesize', () => {
   test('output is byte-identical across runs', () => {
-    const a = renderSites(join(ROOT, 'sites')).tree!;
-    const b = renderSites(join(ROOT, 'sites')).tree!;
+    const a = renderSites(FIXTURE_SITES).tree!;
+    const b = renderSites(FIXTURE_SITES).tree!;
     expect([...a.entries()]).toEqual([...b.entries()]);
   });
 
@@ -83,6 +75,7 @@ describe('synthesize', () => {
   test('writes a new site and removes a deleted one', () => {
     // GIVEN
     const s = scratch();
+    const first = readTree(s.out);
     const example = readFileSync(join(s.sites, 'example.yaml'), 'utf8');
     writeFileSync(
       join(s.sites, 'second.yaml'),
@@ -95,7 +88,7 @@ describe('synthesize', () => {
     rmSync(join(s.sites, 'second.yaml'));
     expect(synthesize({ sitesDir: s.sites, outdir: s.out }).exitCode).toBe(0);
     expect([...readTree(s.out).keys()].filter((p) => p.startsWith('second/'))).toEqual([]);
-    expect(diffTrees(readTree(join(ROOT, 'dist')), readTree(s.out))).toEqual([]);
+    expect(diffTrees(first, readTree(s.out))).toEqual([]);
     rmSync(s.dir, { recursive: true });
   });
 

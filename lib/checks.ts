@@ -16,6 +16,12 @@ export interface SecretKeyRef {
   readonly key: string;
 }
 
+/** An environment variable whose value comes from a Secret key. */
+export interface SecretEnv {
+  readonly name: string;
+  readonly from: SecretKeyRef;
+}
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;

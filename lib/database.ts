@@ -1,5 +1,4 @@
-import { SecretKeyRef, checkSecretRef, isDnsSubdomain } from './checks';
-import { SecretEnv } from './environment';
+import { SecretKeyRef, checkSecretRef, isDnsSubdomain, SecretEnv } from './checks';
 import { Problem, show } from './problems';
 
 /** Where one connection setting comes from: a literal (non-secret) value or a Secret key. */

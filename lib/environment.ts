@@ -1,7 +1,10 @@
 import { APP_ROOT, APP_USER } from './paths';
 import { createHash } from 'crypto';
 import { ResolvedConfig, ThrottleLevel, splitList } from './config';
-import { SecretKeyRef } from './checks';
+import type { PostgresConnection } from './database';
+import { DEFAULTS } from './defaults';
+import type { RedisConnection } from './redis';
+import { SecretEnv, SecretKeyRef } from './checks';
 
 /** Unicorn's port (`UNICORN_PORT` default) and the discourse-prometheus collector port used in exporter mode. */
 export const HTTP_PORT = 3000;
@@ -43,11 +46,6 @@ export interface ProxyProps {
   readonly noProxy?: string;
 }
 
-/** An environment variable whose value comes from a Secret key. */
-export interface SecretEnv {
-  readonly name: string;
-  readonly from: SecretKeyRef;
-}
 
 /** Inputs to the env mapping beyond the charm options. */
 export interface EnvironmentInputs {
@@ -213,6 +211,45 @@ export function secretEnvironment(config: ResolvedConfig, connection: readonly S
   if (config.s3Enabled && config.s3AccessKeyId) out.push({ name: 'DISCOURSE_S3_ACCESS_KEY_ID', from: config.s3AccessKeyId });
   if (config.s3Enabled && config.s3SecretAccessKey) out.push({ name: 'DISCOURSE_S3_SECRET_ACCESS_KEY', from: config.s3SecretAccessKey });
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** What the whole env of a site is made of: the charm options' inputs, the connections, the extras. */
+export interface SiteEnvironmentInputs extends Omit<EnvironmentInputs, 'connection'> {
+  /** The PostgreSQL connection, when valid. @default - none (a site with problems) */
+  readonly database?: PostgresConnection;
+  /** The Redis connection, when valid. @default - none */
+  readonly redis?: RedisConnection;
+  /** `DISCOURSE_SECRET_KEY_BASE`. @default - Discourse keeps one in Redis */
+  readonly secretKeyBase?: SecretKeyRef;
+  /** Plain extras, already checked against MANAGED_ENV_PATTERNS. @default {} */
+  readonly extraEnv?: Readonly<Record<string, string>>;
+  /** Extras from Secrets, already checked. @default {} */
+  readonly extraSecretEnv?: Readonly<Record<string, SecretKeyRef>>;
+}
+
+/**
+ * The one place the Discourse service's env is put together: the charm's mapping of its
+ * options, the database and Redis connections (plain values in the layer, Secret-backed
+ * ones as `secretKeyRef`), the secret key base and the user's extras. The Jobs take
+ * their subsets of this (job-environment.ts); nothing else adds a DISCOURSE_* variable.
+ */
+export function siteEnvironment(inputs: SiteEnvironmentInputs): { environment: Record<string, string>; secretEnvironment: SecretEnv[] } {
+  const { database, redis, secretKeyBase, extraEnv = {}, extraSecretEnv = {}, ...rest } = inputs;
+  const connection = {
+    ...(database ? database.plainEnvironment() : {}),
+    ...(redis ? { DISCOURSE_REDIS_HOST: redis.host, DISCOURSE_REDIS_PORT: String(redis.port ?? DEFAULTS.redisPort) } : {}),
+  };
+  const secrets: SecretEnv[] = [
+    ...(database ? database.secretEnvironment() : []),
+    ...(redis?.password ? [{ name: 'DISCOURSE_REDIS_PASSWORD', from: redis.password }] : []),
+    ...(secretKeyBase ? [{ name: 'DISCOURSE_SECRET_KEY_BASE', from: secretKeyBase }] : []),
+    // secretEnvironment sorts by name, so the extra Secrets join its input rather than being sorted in again.
+    ...Object.entries(extraSecretEnv).map(([name, from]) => ({ name, from })),
+  ];
+  return {
+    environment: sortRecord({ ...discourseEnvironment({ ...rest, connection }), ...extraEnv }),
+    secretEnvironment: secretEnvironment(rest.config, secrets, rest.oidc),
+  };
 }
 
 /** Variables this project sets from typed options: never settable through `extraEnv`, which would bypass their rules. */

@@ -1,4 +1,4 @@
-import { SecretEnv } from './environment';
+import { SecretEnv } from './checks';
 
 /**
  * What a one-shot Discourse process (a Job, or the init container that waits for

@@ -3,26 +3,14 @@ import { DEFAULTS } from './defaults';
 import { wholeMebibytes } from './units';
 import { Cpu } from 'cdk8s-plus-28';
 import { DiscourseConfig, ResolvedConfig, resolveConfig } from './config';
-import { SecretKeyRef, checkSecretRef, isDnsLabel, isHttpUrl, isDnsSubdomain, isLabelKey, isLabelValue } from './checks';
+import { SecretKeyRef, checkSecretRef, isDnsLabel, isHttpUrl, isDnsSubdomain, isLabelKey, isLabelValue, SecretEnv } from './checks';
 import { PostgresConnection } from './database';
-import {
-  EnvironmentInputs,
-  MANAGED_ENV_PATTERNS,
-  MetricsMode,
-  OidcProps,
-  ProxyProps,
-  SECRET_ENV_NAME,
-  SamlProps,
-  sortRecord,
-  discourseEnvironment,
-  secretEnvironment,
-  SecretEnv,
-} from './environment';
+import { MANAGED_ENV_PATTERNS, MetricsMode, OidcProps, ProxyProps, SECRET_ENV_NAME, SamlProps, siteEnvironment } from './environment';
 import { DatabaseExtensions } from './database-extensions';
 import { Operation, validateOperation } from './operations';
 import { MOUNTED_PATHS } from './paths';
 import { Problem, opt, show } from './problems';
-import { RedisConnection, redisEnvironment, redisSecretEnvironment, validateRedis } from './redis';
+import { RedisConnection, validateRedis } from './redis';
 
 /** The Discourse OCI image. */
 export interface DiscourseImage {
@@ -645,22 +633,23 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     if (key in extraEnv) problems.push({ path: `extraSecretEnv.${key}`, message: `is also in ${opt('extraEnv')}`, fix: 'keep one of them' });
     checkSecretRef(ref, `extraSecretEnv.${key}`, problems);
   }
-  const plainConnection = { ...(database instanceof PostgresConnection ? database.plainEnvironment() : {}), ...(redis ? redisEnvironment(redis) : {}) };
-  const inputs: EnvironmentInputs = {
-    config: resolvedConfig,
-    saml,
-    oidc,
-    proxy,
-    metrics,
-    connection: plainConnection,
-    unicornWorkers,
-    prometheusTrustedIpAllowlistRegex,
-  };
-  const secretConnection = [
-    ...(database instanceof PostgresConnection ? database.secretEnvironment() : []),
-    ...(redis ? redisSecretEnvironment(redis) : []),
-    ...(secretKeyBase ? [{ name: 'DISCOURSE_SECRET_KEY_BASE', from: secretKeyBase }] : []),
-  ];
+  const env =
+    problems.length === 0
+      ? siteEnvironment({
+          config: resolvedConfig,
+          saml,
+          oidc,
+          proxy,
+          metrics,
+          unicornWorkers,
+          prometheusTrustedIpAllowlistRegex,
+          database,
+          redis,
+          secretKeyBase,
+          extraEnv,
+          extraSecretEnv,
+        })
+      : { environment: {}, secretEnvironment: [] };
   const resolved: ResolvedDiscourse = {
     isResolved: true,
     name: siteName,
@@ -695,12 +684,8 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     operations,
     database,
     redis,
-    environment: problems.length === 0 ? sortRecord({ ...discourseEnvironment(inputs), ...extraEnv }) : {},
-    // secretEnvironment sorts by name, so the extra Secrets join its input rather than being sorted in again.
-    secretEnvironment:
-      problems.length === 0
-        ? secretEnvironment(resolvedConfig, [...secretConnection, ...Object.entries(extraSecretEnv).map(([name, from]) => ({ name, from }))], oidc)
-        : [],
+    environment: env.environment,
+    secretEnvironment: env.secretEnvironment,
   };
   return { resolved, problems };
 }

@@ -1,5 +1,4 @@
 import { SecretKeyRef, checkSecretRef, isDnsSubdomain } from './checks';
-import { SecretEnv } from './environment';
 import { Problem, show } from './problems';
 
 /** How Discourse reaches Redis (the charm's redis relation). */
@@ -23,14 +22,4 @@ export function validateRedis(redis: RedisConnection, path: string): Problem[] {
   }
   if (redis.password !== undefined) checkSecretRef(redis.password, `${path}.password`, problems);
   return problems;
-}
-
-/** Non-secret Redis env (`DISCOURSE_REDIS_HOST`, `_PORT`). */
-export function redisEnvironment(redis: RedisConnection): Record<string, string> {
-  return { DISCOURSE_REDIS_HOST: redis.host, DISCOURSE_REDIS_PORT: String(redis.port ?? 6379) };
-}
-
-/** Secret Redis env (`DISCOURSE_REDIS_PASSWORD`). */
-export function redisSecretEnvironment(redis: RedisConnection): SecretEnv[] {
-  return redis.password ? [{ name: 'DISCOURSE_REDIS_PASSWORD', from: redis.password }] : [];
 }

@@ -1,6 +1,7 @@
 import * as k8s from '../imports/k8s';
 import { LAYER_FILE, READY_CADENCE } from './discourse-layer';
-import { HTTP_PORT, METRICS_PORT, SecretEnv } from './environment';
+import { HTTP_PORT, METRICS_PORT } from './environment';
+import { SecretEnv } from './checks';
 import { PEBBLE_DIR, SCRATCH_MOUNTS, UPLOAD_MOUNTS, APP_UID } from './paths';
 import { PEBBLE_TIMINGS, thresholdToTolerate } from './pebble-timing';
 import { INJECTED_PEBBLE, ResolvedDiscourse } from './props';

@@ -1,8 +1,12 @@
 import { DiscourseConfig, resolveConfig } from '../lib/config';
 import { readFileSync } from 'fs';
+import { parse } from 'yaml';
+import { resolveDiscourse } from '../lib/props';
+import { Json, MINIMAL, fixtureManifests } from './fixtures';
 import { join } from 'path';
 import {
   EnvironmentInputs,
+  MANAGED_ENV_PATTERNS,
   corsOrigin,
   discourseEnvironment,
   samlCertFingerprint,
@@ -210,5 +214,39 @@ describe('discourseEnvironment', () => {
   test('keys come out sorted whatever the input order', () => {
     const keys = Object.keys(env({ throttleLevel: 'strict' }));
     expect(keys).toEqual([...keys].sort());
+  });
+});
+
+describe('the env mapping is the only source of managed variables', () => {
+  // Every variable the web pods can receive: the container's env and the Pebble layer's.
+  const manifests = fixtureManifests();
+  const layers = manifests.filter((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-pebble'));
+  const layerNames = layers.flatMap((m) =>
+    Object.values((parse(Object.values(m.data as Record<string, string>)[0]) as Json).services).flatMap((svc) => Object.keys((svc as Json).environment ?? {})),
+  );
+  const containerNames = manifests
+    .filter((m) => m.kind === 'Deployment')
+    .flatMap((m) => m.spec.template.spec.containers.flatMap((c: Json) => (c.env ?? []).map((e: Json) => e.name as string)));
+  // What the fixtures set themselves through extra_env / extra_secret_env.
+  const extras = new Set(['DISCOURSE_ENABLE_PERFORMANCE_HTTP_HEADERS', 'DISCOURSE_MAXMIND_LICENSE_KEY']);
+  const produced = [...new Set([...layerNames, ...containerNames])].filter((n) => !extras.has(n)).sort();
+
+  test('the fixtures exercise the mapping (exporter and plugin mode, S3, SAML, OIDC, proxy)', () => {
+    expect(produced).toEqual(
+      expect.arrayContaining(['DISCOURSE_S3_BUCKET', 'DISCOURSE_SAML_TARGET_URL', 'DISCOURSE_OPENID_CONNECT_CLIENT_ID', 'HTTP_PROXY', 'PEBBLE']),
+    );
+    expect(produced.length).toBeGreaterThan(50);
+  });
+
+  test('extra_env refuses every variable the project sets (none can be overridden around its rules)', () => {
+    const refused = (name: string) =>
+      resolveDiscourse({ ...MINIMAL, extraEnv: { [name]: 'x' } }, 'forum').problems.some(
+        (p) => p.path === `extraEnv.${name}` && /set from the typed options/.test(p.message),
+      );
+    expect(produced.filter((name) => !refused(name))).toEqual([]);
+  });
+
+  test('every managed pattern still matches something the project sets (no stale entries)', () => {
+    expect(MANAGED_ENV_PATTERNS.filter((re) => !produced.some((n) => re.test(n))).map(String)).toEqual([]);
   });
 });

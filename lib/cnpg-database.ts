@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { Database, DatabaseSpecDatabaseReclaimPolicy, DatabaseSpecEnsure, DatabaseSpecExtensionsEnsure } from '../imports/postgresql.cnpg.io';
 import { KEEP_ON_PRUNE, argoPreSync } from './annotations';
+import { DEFAULTS } from './defaults';
 import type { OneShotSite } from './one-shot';
 
 /**
@@ -23,8 +24,8 @@ export class CloudNativePgDatabase extends Construct {
       metadata: { name: `${r.name}-db`, labels: { ...discourse.labels }, annotations: { ...KEEP_ON_PRUNE, ...argoPreSync(-1) } },
       spec: {
         cluster: { name: r.database.cluster! },
-        name: ext.cloudNativePg?.database ?? 'app',
-        owner: ext.cloudNativePg?.owner ?? 'app',
+        name: ext.cloudNativePg?.database ?? DEFAULTS.cnpgDatabase,
+        owner: ext.cloudNativePg?.owner ?? DEFAULTS.cnpgOwner,
         ensure: DatabaseSpecEnsure.PRESENT,
         databaseReclaimPolicy: DatabaseSpecDatabaseReclaimPolicy.RETAIN,
         extensions: ext.extensions.map((name) => ({ name, ensure: DatabaseSpecExtensionsEnsure.PRESENT })),

@@ -20,147 +20,175 @@ export interface DiscourseConfig {
   /**
    * Public hostname of the forum; also the Ingress host.
    * @default - the site name
-   * @see https://charmhub.io/discourse-k8s/configure#external_hostname
+   * @see https://charmhub.io/discourse-k8s/configurations#external_hostname
    */
   readonly externalHostname?: string;
   /**
    * Serve the forum over HTTPS only; sets the CORS origin scheme and is required by SAML.
    * @default false
+   * @see https://charmhub.io/discourse-k8s/configurations#force_https
    */
   readonly forceHttps?: boolean;
   /**
    * Enable Cross-Origin Resource Sharing.
    * @default true
+   * @see https://charmhub.io/discourse-k8s/configurations#enable_cors
    */
   readonly enableCors?: boolean;
   /**
    * Comma-separated allowed CORS origins, or `*`.
    * @default ''
+   * @see https://charmhub.io/discourse-k8s/configurations#cors_origin
    */
   readonly corsOrigin?: string;
   /**
    * Add `scheme://externalHostname` and `s3CdnUrl` to the CORS origins.
    * @default true
+   * @see https://charmhub.io/discourse-k8s/configurations#augment_cors_origin
    */
   readonly augmentCorsOrigin?: boolean;
   /**
    * Comma-separated e-mail addresses that become administrators when they sign up.
    * @default ''
+   * @see https://charmhub.io/discourse-k8s/configurations#developer_emails
    */
   readonly developerEmails?: string;
   /**
    * Depth of category nesting: 2 or 3.
    * @default 2
+   * @see https://charmhub.io/discourse-k8s/configurations#max_category_nesting
    */
   readonly maxCategoryNesting?: number;
   /**
    * SMTP relay hostname.
    * @default '' (mail disabled)
+   * @see https://charmhub.io/discourse-k8s/configurations#smtp_address
    */
   readonly smtpAddress?: string;
   /**
    * SMTP relay port.
    * @default 587
+   * @see https://charmhub.io/discourse-k8s/configurations#smtp_port
    */
   readonly smtpPort?: number;
   /**
    * HELO domain for SMTP.
    * @default ''
+   * @see https://charmhub.io/discourse-k8s/configurations#smtp_domain
    */
   readonly smtpDomain?: string;
   /**
    * SMTP user name.
    * @default ''
+   * @see https://charmhub.io/discourse-k8s/configurations#smtp_username
    */
   readonly smtpUsername?: string;
   /**
    * SMTP password, from a Secret.
    * @default - no password
+   * @see https://charmhub.io/discourse-k8s/configurations#smtp_password
    */
   readonly smtpPassword?: SecretKeyRef;
   /**
    * SMTP authentication method.
    * @default 'none'
+   * @see https://charmhub.io/discourse-k8s/configurations#smtp_authentication
    */
   readonly smtpAuthentication?: SmtpAuthentication;
   /**
    * Use STARTTLS when the server offers it.
    * @default true
+   * @see https://charmhub.io/discourse-k8s/configurations#smtp_enable_start_tls
    */
   readonly smtpEnableStartTls?: boolean;
   /**
    * Use implicit TLS (SMTPS).
    * @default false
+   * @see https://charmhub.io/discourse-k8s/configurations#smtp_force_tls
    */
   readonly smtpForceTls?: boolean;
   /**
    * How strictly to verify the SMTP server certificate.
    * @default 'none'
+   * @see https://charmhub.io/discourse-k8s/configurations#smtp_openssl_verify_mode
    */
   readonly smtpOpensslVerifyMode?: SmtpOpensslVerifyMode;
   /**
    * Store uploads (and optionally backups) in S3 instead of the uploads volume.
    * @default false
+   * @see https://charmhub.io/discourse-k8s/configurations#s3_enabled
    */
   readonly s3Enabled?: boolean;
   /**
    * S3 access key id, from a Secret.
    * @default - none; required when `s3Enabled`
+   * @see https://charmhub.io/discourse-k8s/configurations#s3_access_key_id
    */
   readonly s3AccessKeyId?: SecretKeyRef;
   /**
    * S3 secret access key, from a Secret.
    * @default - none; required when `s3Enabled`
+   * @see https://charmhub.io/discourse-k8s/configurations#s3_secret_access_key
    */
   readonly s3SecretAccessKey?: SecretKeyRef;
   /**
    * S3 bucket for uploads.
    * @default - none; required when `s3Enabled`
+   * @see https://charmhub.io/discourse-k8s/configurations#s3_bucket
    */
   readonly s3Bucket?: string;
   /**
    * S3 region.
    * @default - none; required when `s3Enabled`
+   * @see https://charmhub.io/discourse-k8s/configurations#s3_region
    */
   readonly s3Region?: string;
   /**
    * S3 endpoint URL.
    * @default 'https://s3.amazonaws.com'
+   * @see https://charmhub.io/discourse-k8s/configurations#s3_endpoint
    */
   readonly s3Endpoint?: string;
   /**
    * Bucket for backups; setting it moves backups to S3.
    * @default '' (backups stay local)
+   * @see https://charmhub.io/discourse-k8s/configurations#s3_backup_bucket
    */
   readonly s3BackupBucket?: string;
   /**
    * CDN URL that fronts the S3 bucket.
    * @default ''
+   * @see https://charmhub.io/discourse-k8s/configurations#s3_cdn_url
    */
   readonly s3CdnUrl?: string;
   /**
    * Let Discourse install a CORS rule on the bucket.
    * @default true
+   * @see https://charmhub.io/discourse-k8s/configurations#s3_install_cors_rule
    */
   readonly s3InstallCorsRule?: boolean;
   /**
    * Rate-limiting preset.
    * @default 'none'
+   * @see https://charmhub.io/discourse-k8s/configurations#throttle_level
    */
   readonly throttleLevel?: ThrottleLevel;
   /**
    * Send every login to the SAML identity provider. Needs `saml`.
    * @default false
+   * @see https://charmhub.io/discourse-k8s/configurations#force_saml_login
    */
   readonly forceSamlLogin?: boolean;
   /**
    * Comma-separated groups to sync from SAML. Needs `saml`.
    * @default ''
+   * @see https://charmhub.io/discourse-k8s/configurations#saml_sync_groups
    */
   readonly samlSyncGroups?: string;
   /**
    * RSS in MB above which Unicorn restarts a Sidekiq process (Discourse applies a 500 MB floor).
    * @default 1000
+   * @see https://charmhub.io/discourse-k8s/configurations#sidekiq_max_memory
    */
   readonly sidekiqMaxMemory?: number;
 }

@@ -1,5 +1,6 @@
 import { SecretKeyRef, checkSecretRef, isDnsSubdomain, SecretEnv } from './checks';
 import { Problem, show } from './problems';
+import { DEFAULTS } from './defaults';
 
 /** Where one connection setting comes from: a literal (non-secret) value or a Secret key. */
 export type ValueSource = { readonly value: string } | { readonly from: SecretKeyRef };
@@ -68,7 +69,7 @@ export class PostgresConnection {
     const secret = `${user}.${cluster}.credentials.postgresql.acid.zalan.do`;
     return new PostgresConnection('zalando', cluster, {
       host: { value: cluster },
-      port: { value: '5432' },
+      port: { value: String(DEFAULTS.postgresPort) },
       database: { value: database },
       username: { from: { secret, key: 'username' } },
       password: { from: { secret, key: 'password' } },
@@ -84,9 +85,9 @@ export class PostgresConnection {
   public static fromValues(values: PostgresValues): PostgresConnection {
     return new PostgresConnection('values', undefined, {
       host: { value: values.host },
-      port: { value: String(values.port ?? 5432) },
-      database: { value: values.database ?? 'discourse' },
-      username: { value: values.username ?? 'discourse' },
+      port: { value: String(values.port ?? DEFAULTS.postgresPort) },
+      database: { value: values.database ?? DEFAULTS.postgresDatabase },
+      username: { value: values.username ?? DEFAULTS.postgresUser },
       password: { from: values.password },
     });
   }

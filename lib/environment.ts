@@ -46,7 +46,6 @@ export interface ProxyProps {
   readonly noProxy?: string;
 }
 
-
 /** Inputs to the env mapping beyond the charm options. */
 export interface EnvironmentInputs {
   readonly config: ResolvedConfig;

@@ -1,6 +1,7 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
 import { argoPreSync } from './annotations';
+import { DEFAULTS } from './defaults';
 import { OneShotSite, discourseJobPod, jobName } from './one-shot';
 import { DatabaseExtensions, SuperuserJobProps } from './database-extensions';
 import { ValidationError } from './problems';
@@ -34,7 +35,7 @@ export class ExtensionsSetupJob extends Construct {
           containers: [
             {
               ...container,
-              image: options.psqlImage ?? 'docker.io/library/postgres:16',
+              image: options.psqlImage ?? DEFAULTS.psqlImage,
               workingDir: '/tmp',
               env: [
                 fromSource('PGHOST', db.host),

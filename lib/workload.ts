@@ -1,3 +1,4 @@
+import { DEFAULTS } from './defaults';
 import * as k8s from '../imports/k8s';
 import { LAYER_FILE, READY_CADENCE } from './discourse-layer';
 import { HTTP_PORT, METRICS_PORT } from './environment';
@@ -51,7 +52,7 @@ function urlPort(url: string): number {
  */
 export function egressPorts(r: ResolvedDiscourse): number[] {
   const db = r.database.sources.port;
-  const ports = [80, 443, 'value' in db ? Number(db.value) : 5432, r.redis.port ?? 6379];
+  const ports = [80, 443, 'value' in db ? Number(db.value) : DEFAULTS.postgresPort, r.redis.port ?? DEFAULTS.redisPort];
   if (r.config.smtpAddress !== '') ports.push(r.config.smtpPort);
   if (r.lokiUrl) ports.push(urlPort(r.lokiUrl));
   for (const proxy of [r.environment.HTTP_PROXY, r.environment.HTTPS_PROXY]) if (proxy) ports.push(urlPort(proxy));

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'fs';
 import { join } from 'path';
+import { OPTIONS } from '../lib/config';
 
 /**
  * The style rule "every optional prop says its default" as a test: each `readonly x?:`
@@ -29,5 +30,16 @@ describe('props documentation', () => {
 
   test('every optional prop of an exported interface documents its default', () => {
     expect(missing).toEqual([]);
+  });
+});
+
+describe('charm option documentation', () => {
+  test("every charm option's prop links to the charm's doc of that option", () => {
+    const text = readFileSync(join(__dirname, '..', 'lib', 'config.ts'), 'utf8');
+    const config = text.slice(text.indexOf('export interface DiscourseConfig'), text.indexOf('\n}\n', text.indexOf('export interface DiscourseConfig')));
+    const missing = OPTIONS.filter(
+      (o) => !new RegExp(`@see https://charmhub\\.io/discourse-k8s/configurations#${o.option}\\n\\s*\\*/\\n\\s*readonly ${o.prop}\\?`).test(config),
+    );
+    expect(missing.map((o) => o.option)).toEqual([]);
   });
 });

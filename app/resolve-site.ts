@@ -3,7 +3,8 @@ import { ResolvedIngress, resolveIngress } from '../lib/ingress';
 import { ResolvedMonitoring, resolveMonitoring } from '../lib/monitoring';
 import { readFileSync } from 'fs';
 import { Problem, translateProblem } from '../lib/problems';
-import { ResolvedDiscourse, resolveDiscourse } from '../lib/props';
+import { ResolvedDiscourse } from '../lib/props';
+import { resolveDiscourse } from '../lib/resolve-discourse';
 import { SiteDescription, parseSite } from './site';
 import { SITE_FILE_NAMES } from './site-keys';
 

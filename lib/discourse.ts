@@ -16,7 +16,8 @@ import { S3AssetsJob } from './s3-assets-job';
 import { PebbleLayer, renderLayer, validateLayer, validateLayerYaml } from './pebble';
 import { contentHash, sizeQuantity } from './units';
 import { ValidationError } from './problems';
-import { DiscourseProps, ResolvedDiscourse, resolveDiscourse } from './props';
+import { DiscourseProps, ResolvedDiscourse } from './props';
+import { resolveDiscourse } from './resolve-discourse';
 import { commonLabels, discoursePodSpec, egressPorts, selectorLabels } from './workload';
 
 /** Pod-template annotation whose change rolls the pods (the charm's config_changed restart). */

@@ -30,6 +30,7 @@ export * from './post-migration-job';
 export * from './problems';
 export * from './props';
 export * from './redis';
+export * from './resolve-discourse';
 export * from './rollout-wait';
 export * from './s3-assets-job';
 export * from './units';

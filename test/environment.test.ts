@@ -1,7 +1,7 @@
 import { DiscourseConfig, resolveConfig } from '../lib/config';
 import { readFileSync } from 'fs';
 import { parse } from 'yaml';
-import { resolveDiscourse } from '../lib/props';
+import { resolveDiscourse } from '../lib/resolve-discourse';
 import { Json, MINIMAL, fixtureManifests } from './fixtures';
 import { join } from 'path';
 import {

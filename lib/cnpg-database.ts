@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Database, DatabaseSpecDatabaseReclaimPolicy, DatabaseSpecEnsure, DatabaseSpecExtensionsEnsure } from '../imports/postgresql.cnpg.io';
-import { KEEP_ON_PRUNE, argoPreSync } from './annotations';
+import { KEEP_ON_PRUNE, WAVES, argoWave } from './annotations';
 import { DEFAULTS } from './defaults';
 import type { OneShotSite } from './one-shot';
 
@@ -18,10 +18,9 @@ export class CloudNativePgDatabase extends Construct {
     const r = discourse.resolved;
     const ext = r.databaseExtensions!;
     this.database = new Database(this, 'Resource', {
-      // A PreSync hook before the migration Job (wave -1 < 0), so the extensions exist when
-      // migrations run; deleting and re-creating the object on each sync keeps the database
-      // (reclaim policy retain). Flux applies everything at once: the migration Job retries.
-      metadata: { name: `${r.name}-db`, labels: { ...discourse.labels }, annotations: { ...KEEP_ON_PRUNE, ...argoPreSync(-1) } },
+      // A wave before the migration Job, so the extensions exist when migrations run. Flux
+      // applies everything at once: the migration Job retries until they do.
+      metadata: { name: `${r.name}-db`, labels: { ...discourse.labels }, annotations: { ...KEEP_ON_PRUNE, ...argoWave(WAVES.dataSetup) } },
       spec: {
         cluster: { name: r.database.cluster! },
         name: ext.cloudNativePg?.database ?? DEFAULTS.cnpgDatabase,

@@ -50,7 +50,7 @@ export interface CloudNativePgDatabaseProps {
  * credentials in the site's namespace at all.
  */
 export class DatabaseExtensions {
-  /** A PreSync Job runs `CREATE EXTENSION IF NOT EXISTS` as the superuser. */
+  /** A Job runs `CREATE EXTENSION IF NOT EXISTS` as the superuser, a sync wave before the migrations. */
   public static withSuperuserJob(options: SuperuserJobProps): DatabaseExtensions {
     return new DatabaseExtensions('superuser-job', options.extensions ?? DEFAULT_EXTENSIONS, options, undefined);
   }

@@ -1,6 +1,6 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import { argoPreSync } from './annotations';
+import { WAVES, argoWave } from './annotations';
 import { DEFAULTS } from './defaults';
 import { OneShotSite, discourseJobPod, jobName } from './one-shot';
 import { DatabaseExtensions, SuperuserJobProps } from './database-extensions';
@@ -60,7 +60,7 @@ export class ExtensionsSetupJob extends Construct {
       metadata: {
         name: jobName(discourse.resolved.name, 'db-extensions', spec),
         labels: { ...discourse.labels, 'app.kubernetes.io/component': 'db-extensions' },
-        annotations: argoPreSync(-1, { deleteOnSuccess: true }),
+        annotations: argoWave(WAVES.dataSetup),
       },
       spec,
     });

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { argoPreSync } from './annotations';
+import { WAVES, argoWave } from './annotations';
 import { APP_DIR } from './paths';
 import { OneShotSite, oneShotJob } from './one-shot';
 
@@ -7,7 +7,7 @@ import { OneShotSite, oneShotJob } from './one-shot';
  * The charm's `_config_force_https`: on every config change it sets the site setting
  * `force_https` from the charm option with `rails runner`. Here a Job does it once per
  * value, image and connection (its name is a hash of its spec), after migrations (a
- * PreSync hook after the migration for Argo CD).
+ * sync wave with the migration for Argo CD, waiting for it like the web pods).
  */
 export class ForceHttpsJob extends Construct {
   constructor(scope: Construct, id: string, site: OneShotSite) {
@@ -16,7 +16,7 @@ export class ForceHttpsJob extends Construct {
       id: 'Resource',
       what: 'force-https',
       command: [`${APP_DIR}/bin/rails`, 'runner', `SiteSetting.force_https = ${String(site.resolved.config.forceHttps)}`],
-      annotations: argoPreSync(1, { deleteOnSuccess: true }),
+      annotations: argoWave(WAVES.preDeploy),
       afterMigrations: true,
     });
   }

@@ -1,6 +1,6 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import { argoPreSync } from './annotations';
+import { WAVES, argoWave } from './annotations';
 import { OneShotSite, SKIP_POST_DEPLOYMENT_MIGRATIONS, oneShotJob } from './one-shot';
 import { BUNDLE } from './paths';
 
@@ -12,8 +12,8 @@ export const MIGRATE_COMMAND: readonly string[] = [BUNDLE, 'exec', 'rake', '--tr
  * post-deploy migrations skipped, so the old pods keep working on the migrated schema
  * while the new ones roll out. The Job carries only the image and the connections
  * (its name is a hash of its spec), so it runs again for a new image or database, not
- * for an SMTP change. An Argo CD PreSync hook; Flux and kubectl apply it with the rest,
- * and the web pods wait for it in their init container.
+ * for an SMTP change. Argo CD runs it in a wave before the site's; Flux and kubectl apply
+ * it with the rest, and the web pods wait for it in their init container.
  */
 export class MigrationJob extends Construct {
   public readonly job: k8s.KubeJob;
@@ -25,9 +25,7 @@ export class MigrationJob extends Construct {
       what: 'migrate',
       command: [...MIGRATE_COMMAND],
       env: [SKIP_POST_DEPLOYMENT_MIGRATIONS],
-      // Argo CD never prunes hooks: delete a successful one (its pod's logs go with it);
-      // a failed one stays for `kubectl logs` until the next sync replaces it.
-      annotations: argoPreSync(0, { deleteOnSuccess: true }),
+      annotations: argoWave(WAVES.preDeploy),
       backoffLimit: 6,
     });
   }

@@ -57,7 +57,7 @@ export function discourseProcess(
 
 /**
  * The init container that holds web pods (and Jobs that need the schema) until the
- * pre-deploy migrations are in: for Flux and `kubectl apply`, which have no PreSync.
+ * pre-deploy migrations are in: for Flux and `kubectl apply`, which have no sync waves.
  * `db:abort_if_pending_migrations` exits non-zero while migrations are pending; with
  * post-deploy migrations skipped, those (run after the rollout) do not hold anything.
  */
@@ -75,9 +75,9 @@ export function waitForMigrationsContainer(site: OneShotSite): k8s.Container {
 export function discourseJobPod(site: OneShotSite, command: string[], needs: readonly JobNeed[] = [], extraEnv: readonly k8s.EnvVar[] = []): k8s.PodSpec {
   return {
     restartPolicy: 'Never',
-    // No serviceAccountName: Argo CD runs these as PreSync hooks, before the site's
-    // ServiceAccount exists on a first sync; the namespace default account, without a
-    // token, is all they need.
+    // No serviceAccountName: Argo CD runs these in waves before the site's, when its
+    // ServiceAccount does not exist yet on a first sync; the namespace default account,
+    // without a token, is all they need.
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     securityContext: podSecurityContext(),

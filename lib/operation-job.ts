@@ -1,6 +1,6 @@
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import { argoWave } from './annotations';
+import { WAVES, argoWave } from './annotations';
 import { OneShotSite, oneShotJob } from './one-shot';
 import { OPERATION_SCRIPTS, Operation, operationKey, runOnce } from './operations';
 
@@ -51,7 +51,7 @@ export class OperationJob extends Construct {
       afterMigrations: true,
       // Last in Argo CD's order: a failing operation can hold nothing back, not even the
       // post-deploy migration (wave 1). Flux does not health-check them, kubectl does not wait.
-      annotations: argoWave(2),
+      annotations: argoWave(WAVES.operations),
     });
   }
 }

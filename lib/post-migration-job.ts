@@ -1,7 +1,7 @@
 import * as k8s from '../imports/k8s';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { argoWave } from './annotations';
+import { WAVES, argoWave } from './annotations';
 import { MIGRATE_COMMAND } from './migration-job';
 import { OneShotSite, oneShotJob } from './one-shot';
 import { rolloutWaitContainer } from './rollout-wait';
@@ -45,7 +45,7 @@ export class PostMigrationJob extends Construct {
       id: 'Resource',
       what: 'post-migrate',
       command: [...MIGRATE_COMMAND],
-      annotations: argoWave(1),
+      annotations: argoWave(WAVES.postDeploy),
       backoffLimit: 6,
       initContainers: [rolloutWaitContainer(props.deployment, r.image, r.readOnlyRootFilesystem)],
       serviceAccountName: this.serviceAccountName,

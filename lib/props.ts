@@ -275,7 +275,7 @@ export interface DiscourseProps extends DiscourseConfig {
    */
   readonly writablePaths?: readonly string[];
   /**
-   * Run `rake db:migrate` in a Job before the rollout (Argo CD PreSync hook; a
+   * Run `rake db:migrate` in a Job before the rollout (an Argo CD sync wave; a
    * content-hashed Job for Flux and kubectl) and hold web pods in an init
    * container until no migration is pending.
    * @default true

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { argoPreSync } from './annotations';
+import { WAVES, argoWave } from './annotations';
 import { OneShotSite, oneShotJob } from './one-shot';
 import { BUNDLE } from './paths';
 
@@ -16,7 +16,7 @@ export class S3AssetsJob extends Construct {
       what: 's3-assets',
       command: [BUNDLE, 'exec', 'rake', 's3:upload_assets'],
       needs: ['s3'],
-      annotations: argoPreSync(1, { deleteOnSuccess: true }),
+      annotations: argoWave(WAVES.preDeploy),
       afterMigrations: true,
     });
   }

@@ -4,6 +4,7 @@ import { DatabaseExtensions } from '../lib/database-extensions';
 import { OPERATION_SCRIPTS, runOnce, validateOperation } from '../lib/operations';
 import { PostgresConnection } from '../lib/database';
 import { Manifest } from '../lib/manifest';
+import { WAVES } from '../lib/annotations';
 import { Json, MINIMAL, find, synth, S3 } from './fixtures';
 import { expectValidManifests } from './schema';
 
@@ -28,12 +29,20 @@ describe('migration Job', () => {
     expect(c.securityContext.runAsNonRoot).toBe(true);
   });
 
-  test('is an Argo CD PreSync hook, recreated per sync and deleted once it succeeded (Argo CD never prunes hooks)', () => {
-    expect(migrate.metadata.annotations).toEqual({
-      'argocd.argoproj.io/hook': 'PreSync',
-      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation,HookSucceeded',
-      'argocd.argoproj.io/sync-wave': '0',
-    });
+  test('runs in an Argo CD sync wave before the site, as an ordinary (prunable) resource, never a hook', () => {
+    expect(migrate.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': String(WAVES.preDeploy) });
+  });
+
+  test("Argo CD's order: data services, their setup, pre-deploy Jobs, the site, post-deploy, operations", () => {
+    expect([WAVES.dataServices, WAVES.dataSetup, WAVES.preDeploy, WAVES.site, WAVES.postDeploy, WAVES.operations]).toEqual([-3, -2, -1, 0, 1, 2]);
+    // Untagged objects (the Deployment) are wave 0: the site.
+    const { manifests: all } = synth({ operations: [{ action: 'promote-user', email: 'a@example.com' }] });
+    const wave = (m: Json) => Number(m.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
+    const of = (prefix: string) => wave(all.find((m) => m.metadata.name.startsWith(prefix)) as Json);
+    expect(of('forum-migrate-')).toBeLessThan(wave(find(all, 'Deployment', 'forum')));
+    expect(of('forum-post-migrate-')).toBeGreaterThan(wave(find(all, 'Deployment', 'forum')));
+    expect(of('forum-op-promote-')).toBeGreaterThan(of('forum-post-migrate-'));
+    expect(all.filter((m) => (m.metadata.annotations as Json | undefined)?.['argocd.argoproj.io/hook']).map((m) => m.metadata.name)).toEqual([]);
   });
 
   test('its name carries a hash of image and database, so Flux and kubectl get a new Job per release', () => {
@@ -149,8 +158,7 @@ describe('other Jobs', () => {
     });
     expect(db.metadata.annotations['kustomize.toolkit.fluxcd.io/prune']).toBe('disabled');
     // Argo CD: created before the migration hook (wave 0).
-    expect(db.metadata.annotations['argocd.argoproj.io/hook']).toBe('PreSync');
-    expect(Number(db.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeLessThan(0);
+    expect(Number(db.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBe(WAVES.dataSetup);
     expect(jobs(manifests).filter((j) => j.metadata.name.includes('db-extensions'))).toEqual([]);
   });
 
@@ -231,7 +239,7 @@ describe('force_https as a site setting', () => {
     const pod = job.spec.template.spec;
     expect(pod.containers[0].command).toEqual(['/srv/discourse/app/bin/rails', 'runner', 'SiteSetting.force_https = true']);
     expect(pod.initContainers.map((c: { name: string }) => c.name)).toEqual(['wait-for-migrations']);
-    expect(Number(job.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeGreaterThan(0);
+    expect(Number(job.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBe(WAVES.preDeploy);
     const off = jobs(synth({ forceHttps: false }).manifests).find((j) => j.metadata.name.startsWith('forum-force-https-'))!;
     expect(off.spec.template.spec.containers[0].command[2]).toBe('SiteSetting.force_https = false');
     expect(off.metadata.name).not.toBe(job.metadata.name);

@@ -4,6 +4,713 @@ import { Construct } from 'constructs';
 
 
 /**
+ * Cluster declares a PostgreSQL primary and its standbys, run and failed over by the CloudNativePG operator.
+ *
+ * @schema Cluster
+ */
+export class Cluster extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "Cluster"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'postgresql.cnpg.io/v1',
+    kind: 'Cluster',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "Cluster".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: ClusterProps = {}): any {
+    return {
+      ...Cluster.GVK,
+      ...toJson_ClusterProps(props),
+    };
+  }
+
+  /**
+   * Defines a "Cluster" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: ClusterProps = {}) {
+    super(scope, id, {
+      ...Cluster.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...Cluster.GVK,
+      ...toJson_ClusterProps(resolved),
+    };
+  }
+}
+
+/**
+ * Cluster declares a PostgreSQL primary and its standbys, run and failed over by the CloudNativePG operator.
+ *
+ * @schema Cluster
+ */
+export interface ClusterProps {
+  /**
+   * @schema Cluster#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * How many instances, which PostgreSQL, where the data lives and how it is backed up.
+   *
+   * @schema Cluster#spec
+   */
+  readonly spec?: ClusterSpec;
+}
+
+/**
+ * Converts an object of type 'ClusterProps' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterProps(obj: ClusterProps | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_ClusterSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How many instances, which PostgreSQL, where the data lives and how it is backed up.
+ *
+ * @schema ClusterSpec
+ */
+export interface ClusterSpec {
+  /**
+   * Number of PostgreSQL instances; one is the primary, the others streaming standbys.
+   *
+   * @schema ClusterSpec#instances
+   */
+  readonly instances: number;
+
+  /**
+   * PostgreSQL operand image; the tag must start with the major version.
+   *
+   * @schema ClusterSpec#imageName
+   */
+  readonly imageName?: string;
+
+  /**
+   * Labels and annotations the operator copies onto the objects it creates (pods, PVCs, Services, PodMonitor).
+   *
+   * @schema ClusterSpec#inheritedMetadata
+   */
+  readonly inheritedMetadata?: ClusterSpecInheritedMetadata;
+
+  /**
+   * How the first instance creates its data directory.
+   *
+   * @schema ClusterSpec#bootstrap
+   */
+  readonly bootstrap?: ClusterSpecBootstrap;
+
+  /**
+   * The PVC of each instance's data directory.
+   *
+   * @schema ClusterSpec#storage
+   */
+  readonly storage?: ClusterSpecStorage;
+
+  /**
+   * Requests and limits of the PostgreSQL container.
+   *
+   * @schema ClusterSpec#resources
+   */
+  readonly resources?: ClusterSpecResources;
+
+  /**
+   * The metrics exporter every instance runs on port 9187.
+   *
+   * @schema ClusterSpec#monitoring
+   */
+  readonly monitoring?: ClusterSpecMonitoring;
+
+  /**
+   * Continuous WAL archiving and base backups to an object store.
+   *
+   * @schema ClusterSpec#backup
+   */
+  readonly backup?: ClusterSpecBackup;
+}
+
+/**
+ * Converts an object of type 'ClusterSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpec(obj: ClusterSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'instances': obj.instances,
+    'imageName': obj.imageName,
+    'inheritedMetadata': toJson_ClusterSpecInheritedMetadata(obj.inheritedMetadata),
+    'bootstrap': toJson_ClusterSpecBootstrap(obj.bootstrap),
+    'storage': toJson_ClusterSpecStorage(obj.storage),
+    'resources': toJson_ClusterSpecResources(obj.resources),
+    'monitoring': toJson_ClusterSpecMonitoring(obj.monitoring),
+    'backup': toJson_ClusterSpecBackup(obj.backup),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Labels and annotations the operator copies onto the objects it creates (pods, PVCs, Services, PodMonitor).
+ *
+ * @schema ClusterSpecInheritedMetadata
+ */
+export interface ClusterSpecInheritedMetadata {
+  /**
+   * @schema ClusterSpecInheritedMetadata#labels
+   */
+  readonly labels?: { [key: string]: string };
+
+  /**
+   * @schema ClusterSpecInheritedMetadata#annotations
+   */
+  readonly annotations?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'ClusterSpecInheritedMetadata' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecInheritedMetadata(obj: ClusterSpecInheritedMetadata | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How the first instance creates its data directory.
+ *
+ * @schema ClusterSpecBootstrap
+ */
+export interface ClusterSpecBootstrap {
+  /**
+   * Create a new, empty cluster with an application database.
+   *
+   * @schema ClusterSpecBootstrap#initdb
+   */
+  readonly initdb?: ClusterSpecBootstrapInitdb;
+}
+
+/**
+ * Converts an object of type 'ClusterSpecBootstrap' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecBootstrap(obj: ClusterSpecBootstrap | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'initdb': toJson_ClusterSpecBootstrapInitdb(obj.initdb),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The PVC of each instance's data directory.
+ *
+ * @schema ClusterSpecStorage
+ */
+export interface ClusterSpecStorage {
+  /**
+   * Requested size; the operator grows existing PVCs and refuses to shrink them.
+   *
+   * @schema ClusterSpecStorage#size
+   */
+  readonly size?: string;
+
+  /**
+   * StorageClass of the PVCs; the cluster default when unset.
+   *
+   * @schema ClusterSpecStorage#storageClass
+   */
+  readonly storageClass?: string;
+}
+
+/**
+ * Converts an object of type 'ClusterSpecStorage' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecStorage(obj: ClusterSpecStorage | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'size': obj.size,
+    'storageClass': obj.storageClass,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Requests and limits of the PostgreSQL container.
+ *
+ * @schema ClusterSpecResources
+ */
+export interface ClusterSpecResources {
+  /**
+   * @schema ClusterSpecResources#limits
+   */
+  readonly limits?: { [key: string]: ClusterSpecResourcesLimits };
+
+  /**
+   * @schema ClusterSpecResources#requests
+   */
+  readonly requests?: { [key: string]: ClusterSpecResourcesRequests };
+}
+
+/**
+ * Converts an object of type 'ClusterSpecResources' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecResources(obj: ClusterSpecResources | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
+    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The metrics exporter every instance runs on port 9187.
+ *
+ * @schema ClusterSpecMonitoring
+ */
+export interface ClusterSpecMonitoring {
+  /**
+   * Let the operator create a Prometheus Operator PodMonitor named after the cluster (deprecated upstream since 1.27, still honoured).
+   *
+   * @schema ClusterSpecMonitoring#enablePodMonitor
+   */
+  readonly enablePodMonitor?: boolean;
+}
+
+/**
+ * Converts an object of type 'ClusterSpecMonitoring' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecMonitoring(obj: ClusterSpecMonitoring | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'enablePodMonitor': obj.enablePodMonitor,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Continuous WAL archiving and base backups to an object store.
+ *
+ * @schema ClusterSpecBackup
+ */
+export interface ClusterSpecBackup {
+  /**
+   * How long base backups and WAL are kept, e.g. 30d, 4w or 6m.
+   *
+   * @schema ClusterSpecBackup#retentionPolicy
+   */
+  readonly retentionPolicy?: string;
+
+  /**
+   * The in-tree Barman Cloud integration (deprecated upstream in favour of the Barman Cloud plugin).
+   *
+   * @schema ClusterSpecBackup#barmanObjectStore
+   */
+  readonly barmanObjectStore?: ClusterSpecBackupBarmanObjectStore;
+}
+
+/**
+ * Converts an object of type 'ClusterSpecBackup' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecBackup(obj: ClusterSpecBackup | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'retentionPolicy': obj.retentionPolicy,
+    'barmanObjectStore': toJson_ClusterSpecBackupBarmanObjectStore(obj.barmanObjectStore),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Create a new, empty cluster with an application database.
+ *
+ * @schema ClusterSpecBootstrapInitdb
+ */
+export interface ClusterSpecBootstrapInitdb {
+  /**
+   * Name of the application database.
+   *
+   * @schema ClusterSpecBootstrapInitdb#database
+   */
+  readonly database?: string;
+
+  /**
+   * Role that owns the application database; its credentials go to the <cluster>-app Secret.
+   *
+   * @schema ClusterSpecBootstrapInitdb#owner
+   */
+  readonly owner?: string;
+
+  /**
+   * SQL run as superuser in the application database once, right after it is created.
+   *
+   * @schema ClusterSpecBootstrapInitdb#postInitApplicationSQL
+   */
+  readonly postInitApplicationSql?: string[];
+}
+
+/**
+ * Converts an object of type 'ClusterSpecBootstrapInitdb' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecBootstrapInitdb(obj: ClusterSpecBootstrapInitdb | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'database': obj.database,
+    'owner': obj.owner,
+    'postInitApplicationSQL': obj.postInitApplicationSql?.map(y => y),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ClusterSpecResourcesLimits
+ */
+export class ClusterSpecResourcesLimits {
+  public static fromNumber(value: number): ClusterSpecResourcesLimits {
+    return new ClusterSpecResourcesLimits(value);
+  }
+  public static fromString(value: string): ClusterSpecResourcesLimits {
+    return new ClusterSpecResourcesLimits(value);
+  }
+  private constructor(public readonly value: number | string) {
+  }
+}
+
+/**
+ * @schema ClusterSpecResourcesRequests
+ */
+export class ClusterSpecResourcesRequests {
+  public static fromNumber(value: number): ClusterSpecResourcesRequests {
+    return new ClusterSpecResourcesRequests(value);
+  }
+  public static fromString(value: string): ClusterSpecResourcesRequests {
+    return new ClusterSpecResourcesRequests(value);
+  }
+  private constructor(public readonly value: number | string) {
+  }
+}
+
+/**
+ * The in-tree Barman Cloud integration (deprecated upstream in favour of the Barman Cloud plugin).
+ *
+ * @schema ClusterSpecBackupBarmanObjectStore
+ */
+export interface ClusterSpecBackupBarmanObjectStore {
+  /**
+   * Bucket and prefix, e.g. s3://bucket/path.
+   *
+   * @schema ClusterSpecBackupBarmanObjectStore#destinationPath
+   */
+  readonly destinationPath: string;
+
+  /**
+   * S3-compatible endpoint, for stores other than AWS.
+   *
+   * @schema ClusterSpecBackupBarmanObjectStore#endpointURL
+   */
+  readonly endpointUrl?: string;
+
+  /**
+   * Where the S3 credentials are, by Secret reference.
+   *
+   * @schema ClusterSpecBackupBarmanObjectStore#s3Credentials
+   */
+  readonly s3Credentials?: ClusterSpecBackupBarmanObjectStoreS3Credentials;
+
+  /**
+   * How WAL files are archived.
+   *
+   * @schema ClusterSpecBackupBarmanObjectStore#wal
+   */
+  readonly wal?: ClusterSpecBackupBarmanObjectStoreWal;
+
+  /**
+   * How base backups are stored.
+   *
+   * @schema ClusterSpecBackupBarmanObjectStore#data
+   */
+  readonly data?: ClusterSpecBackupBarmanObjectStoreData;
+}
+
+/**
+ * Converts an object of type 'ClusterSpecBackupBarmanObjectStore' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecBackupBarmanObjectStore(obj: ClusterSpecBackupBarmanObjectStore | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'destinationPath': obj.destinationPath,
+    'endpointURL': obj.endpointUrl,
+    's3Credentials': toJson_ClusterSpecBackupBarmanObjectStoreS3Credentials(obj.s3Credentials),
+    'wal': toJson_ClusterSpecBackupBarmanObjectStoreWal(obj.wal),
+    'data': toJson_ClusterSpecBackupBarmanObjectStoreData(obj.data),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Where the S3 credentials are, by Secret reference.
+ *
+ * @schema ClusterSpecBackupBarmanObjectStoreS3Credentials
+ */
+export interface ClusterSpecBackupBarmanObjectStoreS3Credentials {
+  /**
+   * @schema ClusterSpecBackupBarmanObjectStoreS3Credentials#accessKeyId
+   */
+  readonly accessKeyId?: ClusterSpecBackupBarmanObjectStoreS3CredentialsAccessKeyId;
+
+  /**
+   * @schema ClusterSpecBackupBarmanObjectStoreS3Credentials#secretAccessKey
+   */
+  readonly secretAccessKey?: ClusterSpecBackupBarmanObjectStoreS3CredentialsSecretAccessKey;
+
+  /**
+   * @schema ClusterSpecBackupBarmanObjectStoreS3Credentials#region
+   */
+  readonly region?: ClusterSpecBackupBarmanObjectStoreS3CredentialsRegion;
+}
+
+/**
+ * Converts an object of type 'ClusterSpecBackupBarmanObjectStoreS3Credentials' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecBackupBarmanObjectStoreS3Credentials(obj: ClusterSpecBackupBarmanObjectStoreS3Credentials | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'accessKeyId': toJson_ClusterSpecBackupBarmanObjectStoreS3CredentialsAccessKeyId(obj.accessKeyId),
+    'secretAccessKey': toJson_ClusterSpecBackupBarmanObjectStoreS3CredentialsSecretAccessKey(obj.secretAccessKey),
+    'region': toJson_ClusterSpecBackupBarmanObjectStoreS3CredentialsRegion(obj.region),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How WAL files are archived.
+ *
+ * @schema ClusterSpecBackupBarmanObjectStoreWal
+ */
+export interface ClusterSpecBackupBarmanObjectStoreWal {
+  /**
+   * @schema ClusterSpecBackupBarmanObjectStoreWal#compression
+   */
+  readonly compression?: ClusterSpecBackupBarmanObjectStoreWalCompression;
+}
+
+/**
+ * Converts an object of type 'ClusterSpecBackupBarmanObjectStoreWal' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecBackupBarmanObjectStoreWal(obj: ClusterSpecBackupBarmanObjectStoreWal | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'compression': obj.compression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How base backups are stored.
+ *
+ * @schema ClusterSpecBackupBarmanObjectStoreData
+ */
+export interface ClusterSpecBackupBarmanObjectStoreData {
+  /**
+   * @schema ClusterSpecBackupBarmanObjectStoreData#compression
+   */
+  readonly compression?: ClusterSpecBackupBarmanObjectStoreDataCompression;
+}
+
+/**
+ * Converts an object of type 'ClusterSpecBackupBarmanObjectStoreData' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecBackupBarmanObjectStoreData(obj: ClusterSpecBackupBarmanObjectStoreData | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'compression': obj.compression,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ClusterSpecBackupBarmanObjectStoreS3CredentialsAccessKeyId
+ */
+export interface ClusterSpecBackupBarmanObjectStoreS3CredentialsAccessKeyId {
+  /**
+   * @schema ClusterSpecBackupBarmanObjectStoreS3CredentialsAccessKeyId#key
+   */
+  readonly key: string;
+
+  /**
+   * @schema ClusterSpecBackupBarmanObjectStoreS3CredentialsAccessKeyId#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'ClusterSpecBackupBarmanObjectStoreS3CredentialsAccessKeyId' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecBackupBarmanObjectStoreS3CredentialsAccessKeyId(obj: ClusterSpecBackupBarmanObjectStoreS3CredentialsAccessKeyId | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ClusterSpecBackupBarmanObjectStoreS3CredentialsSecretAccessKey
+ */
+export interface ClusterSpecBackupBarmanObjectStoreS3CredentialsSecretAccessKey {
+  /**
+   * @schema ClusterSpecBackupBarmanObjectStoreS3CredentialsSecretAccessKey#key
+   */
+  readonly key: string;
+
+  /**
+   * @schema ClusterSpecBackupBarmanObjectStoreS3CredentialsSecretAccessKey#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'ClusterSpecBackupBarmanObjectStoreS3CredentialsSecretAccessKey' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecBackupBarmanObjectStoreS3CredentialsSecretAccessKey(obj: ClusterSpecBackupBarmanObjectStoreS3CredentialsSecretAccessKey | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ClusterSpecBackupBarmanObjectStoreS3CredentialsRegion
+ */
+export interface ClusterSpecBackupBarmanObjectStoreS3CredentialsRegion {
+  /**
+   * @schema ClusterSpecBackupBarmanObjectStoreS3CredentialsRegion#key
+   */
+  readonly key: string;
+
+  /**
+   * @schema ClusterSpecBackupBarmanObjectStoreS3CredentialsRegion#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'ClusterSpecBackupBarmanObjectStoreS3CredentialsRegion' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ClusterSpecBackupBarmanObjectStoreS3CredentialsRegion(obj: ClusterSpecBackupBarmanObjectStoreS3CredentialsRegion | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ClusterSpecBackupBarmanObjectStoreWalCompression
+ */
+export enum ClusterSpecBackupBarmanObjectStoreWalCompression {
+  /** bzip2 */
+  BZIP2 = "bzip2",
+  /** gzip */
+  GZIP = "gzip",
+  /** lz4 */
+  LZ4 = "lz4",
+  /** snappy */
+  SNAPPY = "snappy",
+  /** xz */
+  XZ = "xz",
+  /** zstd */
+  ZSTD = "zstd",
+}
+
+/**
+ * @schema ClusterSpecBackupBarmanObjectStoreDataCompression
+ */
+export enum ClusterSpecBackupBarmanObjectStoreDataCompression {
+  /** bzip2 */
+  BZIP2 = "bzip2",
+  /** gzip */
+  GZIP = "gzip",
+  /** snappy */
+  SNAPPY = "snappy",
+}
+
+
+/**
  * Database declares a PostgreSQL database (and its extensions) inside a CloudNativePG cluster.
  *
  * @schema Database
@@ -271,5 +978,210 @@ export enum DatabaseSpecExtensionsEnsure {
   PRESENT = "present",
   /** absent */
   ABSENT = "absent",
+}
+
+
+/**
+ * ScheduledBackup asks the operator for a base backup of a Cluster on a cron schedule.
+ *
+ * @schema ScheduledBackup
+ */
+export class ScheduledBackup extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "ScheduledBackup"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'postgresql.cnpg.io/v1',
+    kind: 'ScheduledBackup',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "ScheduledBackup".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: ScheduledBackupProps = {}): any {
+    return {
+      ...ScheduledBackup.GVK,
+      ...toJson_ScheduledBackupProps(props),
+    };
+  }
+
+  /**
+   * Defines a "ScheduledBackup" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: ScheduledBackupProps = {}) {
+    super(scope, id, {
+      ...ScheduledBackup.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...ScheduledBackup.GVK,
+      ...toJson_ScheduledBackupProps(resolved),
+    };
+  }
+}
+
+/**
+ * ScheduledBackup asks the operator for a base backup of a Cluster on a cron schedule.
+ *
+ * @schema ScheduledBackup
+ */
+export interface ScheduledBackupProps {
+  /**
+   * @schema ScheduledBackup#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * Which cluster, when, and how.
+   *
+   * @schema ScheduledBackup#spec
+   */
+  readonly spec?: ScheduledBackupSpec;
+}
+
+/**
+ * Converts an object of type 'ScheduledBackupProps' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ScheduledBackupProps(obj: ScheduledBackupProps | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_ScheduledBackupSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Which cluster, when, and how.
+ *
+ * @schema ScheduledBackupSpec
+ */
+export interface ScheduledBackupSpec {
+  /**
+   * The CloudNativePG cluster to back up.
+   *
+   * @schema ScheduledBackupSpec#cluster
+   */
+  readonly cluster: ScheduledBackupSpecCluster;
+
+  /**
+   * Six-field cron expression, seconds first (robfig/cron), or a descriptor such as @daily.
+   *
+   * @schema ScheduledBackupSpec#schedule
+   */
+  readonly schedule: string;
+
+  /**
+   * Take the first backup as soon as the object is created.
+   *
+   * @schema ScheduledBackupSpec#immediate
+   */
+  readonly immediate?: boolean;
+
+  /**
+   * How the backup is taken.
+   *
+   * @schema ScheduledBackupSpec#method
+   */
+  readonly method?: ScheduledBackupSpecMethod;
+
+  /**
+   * Which object owns the Backup objects it creates (self deletes them with the schedule).
+   *
+   * @schema ScheduledBackupSpec#backupOwnerReference
+   */
+  readonly backupOwnerReference?: ScheduledBackupSpecBackupOwnerReference;
+}
+
+/**
+ * Converts an object of type 'ScheduledBackupSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ScheduledBackupSpec(obj: ScheduledBackupSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'cluster': toJson_ScheduledBackupSpecCluster(obj.cluster),
+    'schedule': obj.schedule,
+    'immediate': obj.immediate,
+    'method': obj.method,
+    'backupOwnerReference': obj.backupOwnerReference,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The CloudNativePG cluster to back up.
+ *
+ * @schema ScheduledBackupSpecCluster
+ */
+export interface ScheduledBackupSpecCluster {
+  /**
+   * Name of the Cluster object.
+   *
+   * @schema ScheduledBackupSpecCluster#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'ScheduledBackupSpecCluster' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ScheduledBackupSpecCluster(obj: ScheduledBackupSpecCluster | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How the backup is taken.
+ *
+ * @schema ScheduledBackupSpecMethod
+ */
+export enum ScheduledBackupSpecMethod {
+  /** barmanObjectStore */
+  BARMAN_OBJECT_STORE = "barmanObjectStore",
+  /** volumeSnapshot */
+  VOLUME_SNAPSHOT = "volumeSnapshot",
+  /** plugin */
+  PLUGIN = "plugin",
+}
+
+/**
+ * Which object owns the Backup objects it creates (self deletes them with the schedule).
+ *
+ * @schema ScheduledBackupSpecBackupOwnerReference
+ */
+export enum ScheduledBackupSpecBackupOwnerReference {
+  /** none */
+  NONE = "none",
+  /** self */
+  SELF = "self",
+  /** cluster */
+  CLUSTER = "cluster",
 }
 

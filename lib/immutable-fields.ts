@@ -93,6 +93,7 @@ export const KUBERNETES_RULES: readonly ImmutabilityRule[] = [
 export const CRD_RULES: readonly ImmutabilityRule[] = [
   { kind: 'Database.postgresql.cnpg.io', path: 'spec.cluster', why: 'the cluster of a Database cannot change once it exists' },
   { kind: 'Database.postgresql.cnpg.io', path: 'spec.name', why: 'the database name cannot change once it exists' },
+  { kind: 'ScheduledBackup.postgresql.cnpg.io', path: 'spec.cluster', why: 'cluster reference is immutable after creation' },
 ];
 
 /** A JSON-schema node as far as this module reads it. */

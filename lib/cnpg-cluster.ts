@@ -1,5 +1,4 @@
 import { Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
   Cluster,
@@ -13,7 +12,7 @@ import {
   ScheduledBackupSpecMethod,
 } from '../imports/postgresql.cnpg.io';
 import { KEEP_ON_PRUNE } from './annotations';
-import { SecretKeyRef, isDnsLabel, isHttpUrl } from './config';
+import { SecretKeyRef, isDnsLabel, isHttpUrl } from './checks';
 import {
   DataServiceResources,
   ResolvedResources,
@@ -24,9 +23,11 @@ import {
   validateStorageClass,
   validateStorageSize,
 } from './data-resources';
-import { ImmutabilityRule, quantityBytes } from './immutable-fields';
+import { ImmutabilityRule } from './immutable-fields';
+import { DEFAULTS } from './defaults';
+import { quantityBytes } from './units';
 import { Problem, show } from './problems';
-import { sizeQuantity } from './props';
+import { sizeQuantity } from './units';
 
 /**
  * The PostgreSQL operand image: the default of CloudNativePG 1.27.4 and 1.29.0
@@ -35,23 +36,14 @@ import { sizeQuantity } from './props';
  * carries the barman-cloud tools that `backup.barmanObjectStore` runs, and a cluster cannot
  * switch from `system` to `minimal`/`standard` images later (postgres-containers README).
  */
-export const CNPG_POSTGRES_IMAGE = 'ghcr.io/cloudnative-pg/postgresql:18.3-system-trixie';
+export const CNPG_POSTGRES_IMAGE = DEFAULTS.cnpgCluster.image;
 
 /** The extensions Discourse's migrations need and its owner role may not create (the charm enables the same two). */
 export const DISCOURSE_EXTENSIONS: readonly string[] = ['hstore', 'pg_trgm'];
 
 /** Defaults of {@link CloudNativePgClusterProps}, in one place. */
-export const CNPG_CLUSTER_DEFAULTS = {
-  instances: 2,
-  database: 'discourse',
-  owner: 'discourse',
-  storageSize: Size.gibibytes(10),
-  // Requests equal to limits: the Guaranteed QoS class that CloudNativePG recommends for
-  // PostgreSQL (docs/src/resource_management.md).
-  resources: { cpuRequest: Cpu.units(1), cpuLimit: Cpu.units(1), memoryRequest: Size.gibibytes(1), memoryLimit: Size.gibibytes(1) } as ResolvedResources,
-  retentionPolicy: '30d',
-  schedule: '0 0 3 * * *',
-} as const;
+/** Defaults of a CloudNativePG Cluster (they live in DEFAULTS). */
+export const CNPG_CLUSTER_DEFAULTS = DEFAULTS.cnpgCluster;
 
 /**
  * Base backups and WAL archiving to an S3-compatible object store, with CloudNativePG's

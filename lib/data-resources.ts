@@ -1,8 +1,8 @@
 import { Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
-import { checkSecretRef, isDnsSubdomain, isLabelKey, isLabelValue, SecretKeyRef } from './config';
+import { checkSecretRef, isDnsSubdomain, isLabelKey, isLabelValue, SecretKeyRef } from './checks';
 import { Problem, show } from './problems';
-import { sizeQuantity, wholeMebibytes } from './props';
+import { sizeQuantity, wholeMebibytes } from './units';
 
 /** Requests and limits of an in-cluster data service's container. */
 export interface DataServiceResources {

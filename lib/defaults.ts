@@ -43,6 +43,26 @@ export const DEFAULTS = {
   scrapeInterval: '30s',
   scrapeTimeout: '10s',
   ingressNamespaceLabel: 'exported_namespace' as 'exported_namespace' | 'namespace',
+  // In-cluster data services (Day 0).
+  cnpgCluster: {
+    // PostgreSQL 18: Discourse's own installer runs it, and it is CloudNativePG 1.27.4's and
+    // 1.29's default image; "system" is the flavour that ships barman-cloud for backups.
+    image: 'ghcr.io/cloudnative-pg/postgresql:18.3-system-trixie',
+    instances: 2,
+    database: 'discourse',
+    owner: 'discourse',
+    storageSize: Size.gibibytes(10),
+    // Requests equal to limits: the Guaranteed QoS class that CloudNativePG recommends for
+    // PostgreSQL (docs/src/resource_management.md).
+    resources: { cpuRequest: Cpu.units(1), cpuLimit: Cpu.units(1), memoryRequest: Size.gibibytes(1), memoryLimit: Size.gibibytes(1) },
+    retentionPolicy: '30d',
+    schedule: '0 0 3 * * *',
+  },
+  redisServer: {
+    image: 'docker.io/valkey/valkey:9.0.4',
+    storageSize: Size.gibibytes(2),
+    resources: { cpuRequest: Cpu.millis(100), cpuLimit: Cpu.units(1), memoryRequest: Size.mebibytes(256), memoryLimit: Size.gibibytes(1) },
+  },
   // GitOps.
   gitRevision: 'main',
   argocdNamespace: 'argocd',

@@ -1,8 +1,7 @@
 import { Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
-import { SecretKeyRef, isDnsLabel } from './config';
+import { SecretKeyRef, isDnsLabel } from './checks';
 import {
   DataServiceResources,
   ResolvedResources,
@@ -14,7 +13,8 @@ import {
   validateStorageSize,
 } from './data-resources';
 import { Problem, show } from './problems';
-import { sizeQuantity } from './props';
+import { DEFAULTS } from './defaults';
+import { sizeQuantity } from './units';
 import { RedisConnection } from './redis';
 
 /**
@@ -23,7 +23,7 @@ import { RedisConnection } from './redis';
  * reads the same AOF/RDB files, so Discourse's redis gem sees a Redis server. 9.0.4 is the
  * newest patch of the newest line with patch releases (valkey-container versions.json).
  */
-export const VALKEY_IMAGE = 'docker.io/valkey/valkey:9.0.4';
+export const VALKEY_IMAGE = DEFAULTS.redisServer.image;
 
 /** The `valkey` user and group of the official image (`useradd -r -g valkey -u 999` in its Dockerfile). */
 export const VALKEY_UID = 999;
@@ -39,10 +39,8 @@ export const REDIS_PORT = 6379;
 const PASSWORD_ENV = 'VALKEYCLI_AUTH';
 
 /** Defaults of {@link RedisServerProps}, in one place. */
-export const REDIS_SERVER_DEFAULTS = {
-  storageSize: Size.gibibytes(2),
-  resources: { cpuRequest: Cpu.millis(100), cpuLimit: Cpu.units(1), memoryRequest: Size.mebibytes(256), memoryLimit: Size.gibibytes(1) } as ResolvedResources,
-} as const;
+/** Defaults of the Valkey server (they live in DEFAULTS). */
+export const REDIS_SERVER_DEFAULTS = DEFAULTS.redisServer;
 
 /** A single Valkey server with persistence, for one Discourse site. */
 export interface RedisServerProps {

@@ -14,7 +14,7 @@ import {
 } from '../lib/cnpg-cluster';
 import { PostgresConnection } from '../lib/database';
 import { CrdDocument, ImmutabilityRule, KUBERNETES_RULES, crdImmutabilityRules, immutableFieldChanges, keptOnPrune } from '../lib/immutable-fields';
-import { Manifest } from '../lib/output';
+import { Manifest } from '../lib/manifest';
 import { Json, find } from './fixtures';
 import { expectValidManifests } from './schema';
 

@@ -1,7 +1,7 @@
 import { Size, Testing } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import { KUBERNETES_RULES, immutableFieldChanges } from '../lib/immutable-fields';
-import { Manifest } from '../lib/output';
+import { Manifest } from '../lib/manifest';
 import { validateRedis } from '../lib/redis';
 import { RedisServer, RedisServerProps, VALKEY_IMAGE, VALKEY_UID, validateRedisServerProps } from '../lib/redis-server';
 import { Json, find } from './fixtures';

@@ -1,8 +1,10 @@
+import { CloudNativePgClusterProps, validateCnpgClusterProps } from '../lib/cnpg-cluster';
 import { GitOpsProps, ResolvedGitOps, resolveGitOps } from '../lib/gitops';
+import { RedisServerProps, redisConnectionOf, validateRedisServerProps } from '../lib/redis-server';
 import { ResolvedIngress, resolveIngress } from '../lib/ingress';
 import { ResolvedMonitoring, resolveMonitoring } from '../lib/monitoring';
 import { readFileSync } from 'fs';
-import { Problem, translateProblem } from '../lib/problems';
+import { Problem, opt, translateProblem } from '../lib/problems';
 import { ResolvedDiscourse } from '../lib/props';
 import { resolveDiscourse } from '../lib/resolve-discourse';
 import { SiteDescription, parseSite } from './site';
@@ -18,6 +20,10 @@ export interface ResolvedSite {
   readonly ingress: ResolvedIngress | false;
   readonly monitoring: ResolvedMonitoring | false;
   readonly gitops?: ResolvedGitOps;
+  /** The CloudNativePG Cluster the site creates (its name is the site's database cluster). */
+  readonly postgresServer?: CloudNativePgClusterProps;
+  /** The Valkey server the site runs (then its Redis). */
+  readonly redisServer?: RedisServerProps;
 }
 
 /**
@@ -26,14 +32,31 @@ export interface ResolvedSite {
  * the site at once (in prop paths; the caller shows them in the site file's words).
  */
 export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; problems: Problem[] } {
-  const discourse = resolveDiscourse(site.props, site.name);
+  const dataProblems: Problem[] = [];
+  const cluster = site.props.database?.preset === 'cloudnativepg' ? site.props.database.cluster : undefined;
+  const postgresServer = site.postgresServer && cluster ? { ...site.postgresServer, site: site.name, clusterName: cluster } : undefined;
+  if (postgresServer) {
+    dataProblems.push(...validateCnpgClusterProps(postgresServer, 'postgresServer'));
+    // The Cluster's own bootstrap creates the extensions in its database; a Database object
+    // would declare another database (its defaults are CloudNativePG's "app").
+    if (site.props.databaseExtensions?.via === 'cloudnativepg')
+      dataProblems.push({
+        path: 'databaseExtensions',
+        message: `is not needed with ${opt('postgresServer')}: its bootstrap creates hstore and pg_trgm in the discourse database`,
+        fix: `remove ${opt('databaseExtensions')}`,
+      });
+  }
+  const redisServer = site.redisServer ? { ...site.redisServer, site: site.name } : undefined;
+  if (redisServer) dataProblems.push(...validateRedisServerProps(redisServer, 'redisServer'));
+  const props = redisServer ? { ...site.props, redis: redisConnectionOf(redisServer) } : site.props;
+  const discourse = resolveDiscourse(props, site.name);
   const ingress = site.ingress ? resolveIngress(site.ingress) : undefined;
   // ingress-nginx counts the site's requests by Ingress (named as the site): the monitoring
   // uses that to see outages the app cannot report.
   const nginx = ingress && ingress.resolved.controller === 'ingress-nginx' ? discourse.resolved.name : undefined;
   const monitoring = site.monitoring ? resolveMonitoring({ ingressName: nginx, ...site.monitoring }) : undefined;
   const gitops = site.gitops ? resolveGitOps(site.gitops as GitOpsProps) : undefined;
-  const problems = [...discourse.problems, ...(ingress?.problems ?? []), ...(monitoring?.problems ?? []), ...(gitops?.problems ?? [])];
+  const problems = [...dataProblems, ...discourse.problems, ...(ingress?.problems ?? []), ...(monitoring?.problems ?? []), ...(gitops?.problems ?? [])];
   if (problems.length > 0) return { problems };
   return {
     resolved: {
@@ -45,6 +68,8 @@ export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; p
       ingress: ingress ? ingress.resolved : false,
       monitoring: monitoring ? monitoring.resolved : false,
       gitops: gitops?.resolved,
+      postgresServer,
+      redisServer,
     },
     problems: [],
   };

@@ -1,7 +1,10 @@
-import { App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
-import { KEEP_ON_PRUNE } from '../lib/annotations';
+import { KEEP_ON_PRUNE, WAVES, argoWave } from '../lib/annotations';
+import { CloudNativePgCluster } from '../lib/cnpg-cluster';
+import { RedisServer } from '../lib/redis-server';
+import { commonLabels } from '../lib/workload';
 import { Discourse } from '../lib/discourse';
 import { GitOpsChart, GitOpsSite } from '../lib/gitops';
 import { DiscourseIngress } from '../lib/ingress';
@@ -35,9 +38,23 @@ export class SiteChart extends Chart {
         },
       });
     }
+    // The data services first in Argo CD's order: the migrations need them.
+    const labels = commonLabels(site.name, site.discourse.version);
+    if (site.postgresServer) {
+      const prometheus = site.monitoring ? site.monitoring.prometheusLabels : {};
+      inWave(new CloudNativePgCluster(this, 'postgres', { ...site.postgresServer, labels, inheritedLabels: prometheus }), WAVES.dataServices);
+    }
+    if (site.redisServer) inWave(new RedisServer(this, 'redis', { ...site.redisServer, labels }), WAVES.dataServices);
     this.discourse = new Discourse(this, 'discourse', site.discourse);
     if (site.ingress) new DiscourseIngress(this, 'ingress', this.discourse, site.ingress);
     if (site.monitoring) new DiscourseMonitoring(this, 'monitoring', this.discourse, site.monitoring);
+  }
+}
+
+/** Puts every object of `scope` in an Argo CD sync wave. */
+function inWave(scope: Construct, wave: number): void {
+  for (const child of scope.node.findAll()) {
+    if (child instanceof ApiObject) for (const [key, value] of Object.entries(argoWave(wave))) child.metadata.addAnnotation(key, value);
   }
 }
 

@@ -13,6 +13,9 @@ import { DatabaseExtensions } from '../lib/database-extensions';
 import { Operation } from '../lib/operations';
 import { Problem, show } from '../lib/problems';
 import { AutoscalingProps, DiscourseProps, PebbleSource } from '../lib/props';
+import { CloudNativePgClusterProps } from '../lib/cnpg-cluster';
+import { DataServiceResources } from '../lib/data-resources';
+import { RedisServerProps } from '../lib/redis-server';
 import { Reader } from './reader';
 import { SITE_KEYS, SiteKeySpec, sectionKeys } from './site-keys';
 
@@ -34,6 +37,71 @@ export interface SiteDescription {
   readonly monitoring: DiscourseMonitoringProps | false;
   /** Argo CD / Flux objects for the site, when it has a `gitops:` section. */
   readonly gitops?: GitOpsProps;
+  /** A CloudNativePG Cluster to create (`database.cloudnativepg.create`). */
+  readonly postgresServer?: Omit<CloudNativePgClusterProps, 'site' | 'clusterName'>;
+  /** A Valkey server to run (`redis.create`). */
+  readonly redisServer?: Omit<RedisServerProps, 'site'>;
+}
+
+/** Requests and limits of a data service. */
+function dataResources(r: Reader, value: unknown, path: string): DataServiceResources | undefined {
+  const s = r.section(value, path, sectionKeys(path));
+  if (!s) return undefined;
+  return dropUndefined({
+    cpuRequest: cpu(r, s.cpu_request, `${path}.cpu_request`),
+    cpuLimit: cpu(r, s.cpu_limit, `${path}.cpu_limit`),
+    memoryRequest: r.size(s.memory_request, `${path}.memory_request`),
+    memoryLimit: r.size(s.memory_limit, `${path}.memory_limit`),
+  });
+}
+
+/** `database.cloudnativepg.create`: the Cluster to create. */
+function postgresServer(r: Reader, database: unknown): SiteDescription['postgresServer'] {
+  const cnpg = (database as { cloudnativepg?: { create?: unknown } } | undefined)?.cloudnativepg;
+  const p = 'database.cloudnativepg.create';
+  const s = r.section(cnpg?.create, p, sectionKeys(p));
+  if (!s) return undefined;
+  const b = r.section(s.backup, `${p}.backup`, sectionKeys(`${p}.backup`));
+  const backup = b
+    ? dropUndefined({
+        destinationPath: r.string(b.destination_path, `${p}.backup.destination_path`) ?? '',
+        endpointUrl: r.string(b.endpoint_url, `${p}.backup.endpoint_url`),
+        accessKeyId: r.secret(b.access_key_id, `${p}.backup.access_key_id`)!,
+        secretAccessKey: r.secret(b.secret_access_key, `${p}.backup.secret_access_key`)!,
+        region: r.secret(b.region, `${p}.backup.region`),
+        retentionPolicy: r.string(b.retention_policy, `${p}.backup.retention_policy`),
+        schedule: r.string(b.schedule, `${p}.backup.schedule`),
+      })
+    : undefined;
+  return dropUndefined({
+    instances: r.integer(s.instances, `${p}.instances`),
+    storageSize: r.size(s.storage_size, `${p}.storage_size`),
+    storageClass: r.string(s.storage_class, `${p}.storage_class`),
+    imageName: r.string(s.image, `${p}.image`),
+    resources: dataResources(r, s.resources, `${p}.resources`),
+    backup,
+  });
+}
+
+/** `redis.create`: the Valkey server to run; it then is the site's Redis. */
+function redisServer(r: Reader, redis: Record<string, unknown> | undefined): SiteDescription['redisServer'] {
+  const p = 'redis.create';
+  const s = r.section(redis?.create, p, sectionKeys(p));
+  if (!s) return undefined;
+  for (const key of ['host', 'port', 'password'].filter((k) => redis?.[k] !== undefined)) {
+    r.problems.push({
+      path: `redis.${key}`,
+      message: 'is set together with redis.create, which runs the server and sets it',
+      fix: `remove redis.${key}, or remove redis.create to use your own server`,
+    });
+  }
+  return dropUndefined({
+    password: r.secret(s.password, `${p}.password`)!,
+    image: r.string(s.image, `${p}.image`),
+    storageSize: r.size(s.storage_size, `${p}.storage_size`),
+    storageClass: r.string(s.storage_class, `${p}.storage_class`),
+    resources: dataResources(r, s.resources, `${p}.resources`),
+  });
 }
 
 function ingressOptions(r: Reader, value: unknown): DiscourseIngressProps | false {
@@ -389,9 +457,11 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
         }
       : undefined,
     database: database(r, raw.database)!,
-    redis: redis
-      ? { host: r.string(redis.host, 'redis.host')!, port: r.integer(redis.port, 'redis.port'), password: r.secret(redis.password, 'redis.password') }
-      : undefined!,
+    // With redis.create, the site's Redis is the server it runs (see resolveSite).
+    redis:
+      redis && redis.create === undefined
+        ? { host: r.string(redis.host, 'redis.host')!, port: r.integer(redis.port, 'redis.port'), password: r.secret(redis.password, 'redis.password') }
+        : undefined!,
     saml: saml
       ? {
           targetUrl: r.string(saml.target_url, 'saml.target_url') ?? '',
@@ -438,7 +508,11 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
     prometheusTrustedIpAllowlistRegex: trustedIpRegex,
   };
   const createNamespace = r.boolean(raw.create_namespace, 'create_namespace') ?? true;
-  return { site: { file, name, namespace, createNamespace, props: dropUndefined(fullProps), ingress, monitoring, gitops }, problems };
+  const dataServices = { postgresServer: postgresServer(r, raw.database), redisServer: redisServer(r, redis) };
+  return {
+    site: dropUndefined({ file, name, namespace, createNamespace, props: dropUndefined(fullProps), ingress, monitoring, gitops, ...dataServices }),
+    problems,
+  };
 }
 
 /** Top-level keys whose value fills one prop as it is: read by their type in SITE_KEYS. */

@@ -1,4 +1,5 @@
 import { parseAllDocuments } from 'yaml';
+import { CNPG_WEBHOOK_RULES } from '../lib/cnpg-cluster';
 import { CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from '../lib/immutable-fields';
 import { Manifest } from '../lib/manifest';
 import { OutputTree, diffTrees, readTree, renderCharts, writeTreeAtomically } from './output';
@@ -87,7 +88,8 @@ export function transitionProblems(outdir: string, previous: OutputTree, next: O
     const after = next.get(path);
     if (after === before) continue;
     const old = manifestsOf(before);
-    const findings = after === undefined ? unsafePrunes(old, []) : immutableFieldChanges(old, manifestsOf(after), [...KUBERNETES_RULES, ...CRD_RULES]);
+    const findings =
+      after === undefined ? unsafePrunes(old, []) : immutableFieldChanges(old, manifestsOf(after), [...KUBERNETES_RULES, ...CRD_RULES, ...CNPG_WEBHOOK_RULES]);
     for (const f of findings) problems.push(`${outdir}/${path}: ${f.object}: ${f.change}`);
   }
   return problems;

@@ -42,6 +42,12 @@ const PASSWORD_ENV = 'VALKEYCLI_AUTH';
 /** Defaults of the Valkey server (they live in DEFAULTS). */
 export const REDIS_SERVER_DEFAULTS = DEFAULTS.redisServer;
 
+/** How Discourse reaches the server these props describe: pass it as the site's `redis`. */
+export function redisConnectionOf(props: RedisServerProps): RedisConnection {
+  const r = resolveRedisServer(props);
+  return { host: r.serviceName, port: REDIS_PORT, password: r.password };
+}
+
 /** A single Valkey server with persistence, for one Discourse site. */
 export interface RedisServerProps {
   /** The site's name: names the objects `<site>-redis` and selects the site's pods as its only clients. */
@@ -304,6 +310,6 @@ export class RedisServer extends Construct {
         egress: [],
       },
     });
-    this.connection = { host: r.serviceName, port: REDIS_PORT, password: r.password };
+    this.connection = redisConnectionOf(props);
   }
 }

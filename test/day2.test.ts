@@ -11,6 +11,7 @@ import {
   keptOnPrune,
   unsafePrunes,
 } from '../lib/immutable-fields';
+import { CNPG_WEBHOOK_RULES } from '../lib/cnpg-cluster';
 import { Manifest } from '../lib/manifest';
 import { renderCharts } from '../app/output';
 import { siteFromText } from '../app/resolve-site';
@@ -31,7 +32,7 @@ const ROOT = join(__dirname, '..');
 const CRDS = readdirSync(join(ROOT, 'crds'))
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => parse(readFileSync(join(ROOT, 'crds', f), 'utf8')) as CrdDocument);
-const RULES: readonly ImmutabilityRule[] = [...KUBERNETES_RULES, ...CRDS.flatMap(crdImmutabilityRules)];
+const RULES: readonly ImmutabilityRule[] = [...KUBERNETES_RULES, ...CRDS.flatMap(crdImmutabilityRules), ...CNPG_WEBHOOK_RULES];
 
 /** A site file as data; each change edits a deep copy. */
 type Site = Json;
@@ -71,6 +72,11 @@ const S3 = {
   s3_region: 'eu-west-1',
   s3_access_key_id: { secret: 'forum-s3', key: 'access-key-id' },
   s3_secret_access_key: { secret: 'forum-s3', key: 'secret-access-key' },
+};
+/** Day 0: the site creates its PostgreSQL and Redis. */
+const withDataServices = (s: Site): void => {
+  s.database = { cloudnativepg: { cluster: 'forum-db', create: { instances: 2, storage_size: '20Gi' } } };
+  s.redis = { create: { password: { secret: 'forum-redis', key: 'password' } } };
 };
 const withS3 = (s: Site): void => {
   Object.assign(s.config, S3);
@@ -157,6 +163,31 @@ const CHANGES: readonly Change[] = [
   { name: 'extra_env', change: (s) => (s.extra_env = { DISCOURSE_ENABLE_PERFORMANCE_HTTP_HEADERS: 'true' }), reruns: [] },
   { name: 'unicorn_workers', change: (s) => (s.unicorn_workers = 4), reruns: [] },
   { name: 'node_selector', change: (s) => (s.node_selector = { 'node-role.example.com/forum': 'true' }), reruns: ALL_RAILS_JOBS },
+  // In-cluster data services (Day 0).
+  // Same cluster name and the same Redis Service name and Secret: the Jobs' specs, and so
+  // their names, do not change.
+  { name: 'in-cluster PostgreSQL and Redis created (under the names the site already used)', change: withDataServices, reruns: [] },
+  { name: 'CloudNativePG instances 2 → 3', from: withDataServices, change: (s) => (s.database.cloudnativepg.create.instances = 3), reruns: [] },
+  {
+    name: 'CloudNativePG storage grows 20Gi → 40Gi',
+    from: withDataServices,
+    change: (s) => (s.database.cloudnativepg.create.storage_size = '40Gi'),
+    reruns: [],
+    revertRefused: { field: 'spec.storage.size', because: "CloudNativePG's webhook refuses to shrink a Cluster's storage" },
+  },
+  {
+    name: 'CloudNativePG backups on',
+    from: withDataServices,
+    change: (s) =>
+      (s.database.cloudnativepg.create.backup = {
+        destination_path: 's3://b/pg',
+        access_key_id: { secret: 'bk', key: 'id' },
+        secret_access_key: { secret: 'bk', key: 'key' },
+      }),
+    reruns: [],
+  },
+  { name: 'Valkey resources', from: withDataServices, change: (s) => (s.redis.create.resources = { memory_limit: '2Gi' }), reruns: [] },
+  { name: 'Valkey image bump', from: withDataServices, change: (s) => (s.redis.create.image = 'docker.io/valkey/valkey:9.0.5'), reruns: [] },
   // Operations.
   {
     name: 'an operation added',

@@ -217,3 +217,45 @@ describe('the TypeScript API validates at the construct boundary', () => {
     );
   });
 });
+
+describe('in-cluster data services in a site file', () => {
+  const base = 'config:\n  external_hostname: f.example.com\n';
+  test.each([
+    [
+      'fails if redis.create comes with a host of its own',
+      `${base}database:\n  cloudnativepg: { cluster: f-db }\nredis:\n  create: { password: { secret: r, key: p } }\n  host: other\n`,
+      /redis\.host: is set together with redis\.create, which runs the server and sets it\. Fix: remove redis\.host/,
+    ],
+    [
+      'fails if the created Cluster would also get a Database object',
+      `${base}database:\n  cloudnativepg: { cluster: f-db, manage_extensions: true, create: {} }\nredis:\n  host: r\n`,
+      /database\.cloudnativepg\.manage_extensions: is not needed with database\.cloudnativepg\.create: its bootstrap creates hstore and pg_trgm/,
+    ],
+    [
+      'fails if a backup schedule has five cron fields',
+      `${base}database:\n  cloudnativepg:\n    cluster: f-db\n    create:\n      backup: { destination_path: "s3://b/p", access_key_id: { secret: a, key: b }, secret_access_key: { secret: a, key: c }, schedule: "0 3 * * *" }\nredis:\n  host: r\n`,
+      /database\.cloudnativepg\.create\.backup\.schedule: "0 3 \* \* \*" has five fields/,
+    ],
+    [
+      'fails if the Redis password is plain text',
+      `${base}database:\n  cloudnativepg: { cluster: f-db }\nredis:\n  create: { password: hunter2 }\n`,
+      /redis\.create\.password: a plaintext value is not allowed here \(value hidden\)/,
+    ],
+  ])('%s', (_name, yaml, expected) => {
+    const text = problemsOf(yaml);
+    expect(text).toMatch(expected);
+    expect(text).not.toContain('hunter2');
+  });
+
+  test('a site that creates both renders the Cluster and Valkey, wired to its pods', () => {
+    const { resolved, problems } = siteFromText(
+      `${base}database:\n  cloudnativepg: { cluster: f-db, create: {} }\nredis:\n  create: { password: { secret: f-redis, key: password } }\n`,
+      'sites/f.yaml',
+    );
+    expect(problems).toEqual([]);
+    expect(resolved!.postgresServer).toMatchObject({ site: 'f', clusterName: 'f-db' });
+    expect(resolved!.discourse.environment).toMatchObject({ DISCOURSE_REDIS_HOST: 'f-redis', DISCOURSE_REDIS_PORT: '6379' });
+    expect(resolved!.discourse.secretEnvironment).toContainEqual({ name: 'DISCOURSE_REDIS_PASSWORD', from: { secret: 'f-redis', key: 'password' } });
+    expect(resolved!.discourse.secretEnvironment).toContainEqual({ name: 'DISCOURSE_DB_PASSWORD', from: { secret: 'f-db-app', key: 'password' } });
+  });
+});

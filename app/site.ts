@@ -446,7 +446,8 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
           tag: r.string(image.tag, 'image.tag') ?? '',
           digest: r.string(image.digest, 'image.digest'),
         }
-      : undefined,
+      : // A missing image is reported once, by resolveDiscourse, with the way to get one.
+        undefined!,
     autoscaling: autoscalingOptions(r, raw.autoscaling),
     resources: resources
       ? {

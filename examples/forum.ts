@@ -5,6 +5,7 @@ import { Discourse, DiscourseIngress, DiscourseMonitoring, IngressTls, PostgresC
 export function forumChart(app: App): Chart {
   const chart = new Chart(app, 'forum', { namespace: 'forum' });
   const forum = new Discourse(chart, 'forum', {
+    image: { repository: 'registry.example.com/discourse', tag: '1.0' },
     externalHostname: 'forum.example.com',
     forceHttps: true,
     database: PostgresConnection.fromCrunchyPgo('hippo', 'discourse'),

@@ -122,10 +122,10 @@ export interface DiscourseProps extends DiscourseConfig {
    */
   readonly name?: string;
   /**
-   * The Discourse image.
-   * @default DEFAULT_IMAGE: the charm's rock (see README)
+   * The Discourse image: the charm's rock, from Charmhub or built with rockcraft and
+   * pushed to your registry (README "The image"). No default: no public registry has it.
    */
-  readonly image?: DiscourseImage;
+  readonly image: DiscourseImage;
   /**
    * Number of pods. Above 1 needs S3 or a ReadWriteMany uploads volume.
    * @default 1
@@ -294,8 +294,6 @@ export interface DiscourseProps extends DiscourseConfig {
   readonly operations?: readonly Operation[];
 }
 
-/** The image the charm runs; built from discourse-k8s-operator's `discourse_rock/`. */
-export const DEFAULT_IMAGE: DiscourseImage = { repository: 'discourse', tag: '1.0' };
 
 /** Props with defaults applied and everything derived that the constructs need. */
 export interface ResolvedDiscourse {

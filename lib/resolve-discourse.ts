@@ -11,7 +11,6 @@ import { MOUNTED_PATHS } from './paths';
 import { Problem, opt, show } from './problems';
 import {
   AutoscalingProps,
-  DEFAULT_IMAGE,
   DiscourseImage,
   DiscourseProps,
   DiscourseResources,
@@ -51,7 +50,7 @@ export function imageReference(image: DiscourseImage): string {
 }
 
 /** The site name and the image. */
-function checkIdentity(name: unknown, image: DiscourseImage, problems: Problem[]): void {
+function checkIdentity(name: unknown, image: DiscourseImage | undefined, problems: Problem[]): image is DiscourseImage {
   // Room for suffixes such as "-uploads" and "-migrate-<hash>" within the 63-character limit.
   if (typeof name !== 'string' || !isDnsLabel(name, 40)) {
     problems.push({
@@ -59,6 +58,14 @@ function checkIdentity(name: unknown, image: DiscourseImage, problems: Problem[]
       message: `${show(name)} is not a valid site name`,
       fix: 'use at most 40 lowercase letters, digits and "-", starting and ending with a letter or digit',
     });
+  }
+  if (image === undefined || image === null) {
+    problems.push({
+      path: 'image',
+      message: "is required: the charm's Discourse rock is published on Charmhub, not in a public registry, so there is no default",
+      fix: `set ${opt('image.repository')} and ${opt('image.tag')} to where you pushed the rock (README "The image" says how to get it), and pin ${opt('image.digest')}`,
+    });
+    return false;
   }
   if (!IMAGE_REPOSITORY.test(image.repository ?? ''))
     problems.push({
@@ -70,6 +77,7 @@ function checkIdentity(name: unknown, image: DiscourseImage, problems: Problem[]
     problems.push({ path: 'image.tag', message: `${show(image.tag)} is not a pinned tag`, fix: 'use an explicit version tag (not "latest")' });
   if (image.digest !== undefined && !DIGEST.test(image.digest))
     problems.push({ path: 'image.digest', message: `${show(image.digest)} is not a sha256 digest`, fix: 'write sha256: followed by 64 hex digits' });
+  return true;
 }
 
 /** How the pod runs: replicas, metrics mode, Pebble's port and timings. */
@@ -345,7 +353,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
   const problems: Problem[] = [];
   const {
     name = defaultName,
-    image = DEFAULT_IMAGE,
+    image,
     replicas = DEFAULTS.replicas,
     autoscaling,
     resources = {},
@@ -379,7 +387,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     ...config
   } = props;
 
-  checkIdentity(name, image, problems);
+  const hasImage = checkIdentity(name, image, problems);
   const timings = checkRuntime({ replicas, metrics, trustedIps: prometheusTrustedIpAllowlistRegex, pebbleHealthPort, killDelay, startupTimeout }, problems);
   checkRelations({ database, redis, saml, oidc, proxy, secretKeyBase }, problems);
   checkPodSettings({ lokiUrl, imagePullSecrets, nodeSelector, priorityClassName, unicornWorkers, writablePaths }, problems);
@@ -418,8 +426,8 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
   const resolved: ResolvedDiscourse = {
     isResolved: true,
     name,
-    image: imageReference(image),
-    version: image.tag,
+    image: hasImage ? imageReference(image) : '',
+    version: hasImage ? image.tag : '',
     replicas,
     autoscaling: scaling,
     maxPods,

@@ -10,6 +10,7 @@ import { DiscourseProps } from '../lib/props';
 
 /** The smallest valid props: a CloudNativePG database and a Redis host. */
 export const MINIMAL: DiscourseProps = {
+  image: { repository: 'discourse', tag: '1.0' },
   externalHostname: 'forum.example.com',
   database: PostgresConnection.fromCloudNativePg('forum-db'),
   redis: { host: 'forum-redis' },

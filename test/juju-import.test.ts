@@ -49,7 +49,7 @@ describe('fromJujuConfig', () => {
   });
 
   test('the result is a valid config section of a site file', () => {
-    const site = `${yaml}database:\n  cloudnativepg: { cluster: forum-db }\nredis:\n  host: redis\n`;
+    const site = `image: { repository: registry.example.com/discourse, tag: "1.0" }\n${yaml}database:\n  cloudnativepg: { cluster: forum-db }\nredis:\n  host: redis\n`;
     const { problems } = siteFromText(site, 'sites/forum.yaml');
     expect(problems.map((p) => formatProblems('sites/forum.yaml', [p], SITE_FILE_NAMES))).toEqual([]);
   });

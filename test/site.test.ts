@@ -15,7 +15,8 @@ import { buildApp } from '../app/site-chart';
 import { loadSites } from '../app/synth';
 
 const ROOT = join(__dirname, '..');
-const BASE = 'config:\n  external_hostname: forum.example.com\ndatabase:\n  cloudnativepg: { cluster: forum-db }\nredis:\n  host: forum-redis\n';
+const BASE =
+  'image: { repository: registry.example.com/discourse, tag: "1.0" }\nconfig:\n  external_hostname: forum.example.com\ndatabase:\n  cloudnativepg: { cluster: forum-db }\nredis:\n  host: forum-redis\n';
 
 function parse(extra: string) {
   return parseSite(`${BASE}${extra}`, 'sites/forum.yaml');

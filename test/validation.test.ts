@@ -7,6 +7,7 @@ import { SITE_FILE_NAMES } from '../app/site-keys';
 import { MINIMAL } from './fixtures';
 
 const VALID = `
+image: { repository: registry.example.com/discourse, tag: "1.0" }
 config:
   external_hostname: forum.example.com
 database:
@@ -109,12 +110,8 @@ describe('bad site files fail with the file, the option, the value and the fix',
       /replicas: 3 replicas would share a ReadWriteOnce uploads volume\. Fix: set config\.s3_enabled/,
     ],
     ['unknown top-level key', `${VALID}replica: 2\n`, /replica: is not a known key\. Fix: did you mean "replicas"\?/],
-    ['image tag latest', `${VALID}image: { repository: ghcr.io/acme/discourse, tag: latest }\n`, /image\.tag: "latest" is not a pinned tag/],
-    [
-      'bad digest',
-      `${VALID}image: { repository: ghcr.io/acme/discourse, tag: "1.0", digest: sha256:abc }\n`,
-      /image\.digest: "sha256:abc" is not a sha256 digest/,
-    ],
+    ['image tag latest', VALID.replace('tag: "1.0" }', 'tag: latest }'), /image\.tag: "latest" is not a pinned tag/],
+    ['bad digest', VALID.replace('tag: "1.0" }', 'tag: "1.0", digest: sha256:abc }'), /image\.digest: "sha256:abc" is not a sha256 digest/],
     ['database missing', VALID.replace(/database:\n.*\n/, ''), /database: is required/],
     [
       'two database forms',
@@ -219,7 +216,13 @@ describe('the TypeScript API validates at the construct boundary', () => {
 });
 
 describe('in-cluster data services in a site file', () => {
-  const base = 'config:\n  external_hostname: f.example.com\n';
+  const base = 'image: { repository: registry.example.com/discourse, tag: "1.0" }\nconfig:\n  external_hostname: f.example.com\n';
+  test('fails if a site has no image, naming the options and where to get one', () => {
+    expect(problemsOf(VALID.replace(/^image:.*\n/m, ''))).toMatch(
+      /image: is required: the charm's Discourse rock is published on Charmhub, not in a public registry, so there is no default\. Fix: set image\.repository and image\.tag to where you pushed the rock \(README "The image"/,
+    );
+  });
+
   test.each([
     [
       'fails if redis.create comes with a host of its own',

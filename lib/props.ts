@@ -294,7 +294,6 @@ export interface DiscourseProps extends DiscourseConfig {
   readonly operations?: readonly Operation[];
 }
 
-
 /** Props with defaults applied and everything derived that the constructs need. */
 export interface ResolvedDiscourse {
   /** Marks a value that went through {@link resolveDiscourse}: constructs trust it as it is. */

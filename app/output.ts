@@ -3,6 +3,7 @@ import { basename, dirname, join, relative } from 'path';
 import { Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import { Manifest } from '../lib/manifest';
+import { checklistSummary, renderChecklist } from './checklist';
 import { SiteChart } from './site-chart';
 
 /** Kinds that are not namespaced (never get metadata.namespace). */
@@ -44,16 +45,19 @@ export type OutputTree = Map<string, string>;
 /**
  * Synthesizes the charts into a file tree (headers name the site file as
  * `<folder>/<file>`, never an absolute path, so output is the same on every machine):
- * `<site>/<kind>-<name>.yaml` plus `<site>/kustomization.yaml`.
+ * `<site>/<kind>-<name>.yaml` plus `<site>/kustomization.yaml` and `<site>/README.md` (the
+ * checklist); `notes` gets a one-line summary per site.
  */
-export function renderCharts(charts: readonly SiteChart[], gitops?: Chart): OutputTree {
+export function renderCharts(charts: readonly SiteChart[], gitops?: Chart, notes: string[] = []): OutputTree {
   const tree: OutputTree = new Map();
   for (const chart of charts) {
     const { name, namespace, file } = chart.site;
     const files: string[] = [];
+    const manifests: Manifest[] = [];
     let elsewhere = false;
     for (const raw of chart.toJson() as Manifest[]) {
       const m = withNamespace(raw, namespace);
+      manifests.push(m);
       if (m.metadata.namespace !== undefined && m.metadata.namespace !== namespace) elsewhere = true;
       const fileName = manifestFileName(m);
       const path = `${name}/${fileName}`;
@@ -64,6 +68,9 @@ export function renderCharts(charts: readonly SiteChart[], gitops?: Chart): Outp
     // kustomize's namespace field moves every object into it; when some object deliberately
     // lives elsewhere (dashboards for a Grafana sidecar), the explicit namespaces must win.
     tree.set(`${name}/kustomization.yaml`, kustomization(elsewhere ? undefined : namespace, files));
+    // What the cluster needs before the first sync, for people: not listed in the kustomization.
+    tree.set(`${name}/README.md`, renderChecklist(manifests, chart.site, join(basename(dirname(file)), basename(file))));
+    notes.push(checklistSummary(manifests, chart.site, `dist/${name}/README.md`));
   }
   if (gitops) {
     const folders = new Map<string, string[]>();

@@ -63,12 +63,13 @@ export function loadSites(sitesDir: string): { sites: ResolvedSite[]; errors: st
 }
 
 /** Renders all sites in `sitesDir` into an OutputTree, or returns the errors. */
-export function renderSites(sitesDir: string): { tree?: OutputTree; errors: string[] } {
+export function renderSites(sitesDir: string): { tree?: OutputTree; errors: string[]; notes: string[] } {
   const { sites, errors } = loadSites(sitesDir);
-  if (errors.length > 0) return { errors };
-  if (sites.length === 0) return { errors: [`no site files (*.yaml) in ${sitesDir}`] };
+  if (errors.length > 0) return { errors, notes: [] };
+  if (sites.length === 0) return { errors: [`no site files (*.yaml) in ${sitesDir}`], notes: [] };
   const { charts, gitops } = buildApp(sites);
-  return { tree: renderCharts(charts, gitops), errors: [] };
+  const notes: string[] = [];
+  return { tree: renderCharts(charts, gitops, notes), errors: [], notes };
 }
 
 function manifestsOf(text: string): Manifest[] {
@@ -85,6 +86,7 @@ function manifestsOf(text: string): Manifest[] {
 export function transitionProblems(outdir: string, previous: OutputTree, next: OutputTree): string[] {
   const problems: string[] = [];
   for (const [path, before] of previous) {
+    if (!path.endsWith('.yaml')) continue;
     const after = next.get(path);
     if (after === before) continue;
     const old = manifestsOf(before);
@@ -96,7 +98,7 @@ export function transitionProblems(outdir: string, previous: OutputTree, next: O
 }
 
 export function synthesize(options: SynthOptions): SynthResult {
-  let rendered: { tree?: OutputTree; errors: string[] };
+  let rendered: { tree?: OutputTree; errors: string[]; notes?: string[] };
   try {
     rendered = renderSites(options.sitesDir);
   } catch (e) {
@@ -125,5 +127,5 @@ export function synthesize(options: SynthOptions): SynthResult {
     };
   }
   writeTreeAtomically(options.outdir, rendered.tree);
-  return { exitCode: 0, messages: [`wrote ${rendered.tree.size} files to ${options.outdir}/`] };
+  return { exitCode: 0, messages: [`wrote ${rendered.tree.size} files to ${options.outdir}/`, ...(rendered.notes ?? [])] };
 }

@@ -204,7 +204,7 @@ function render(site: Site): Map<string, Manifest> {
   const tree = renderCharts(charts, gitops);
   const out = new Map<string, Manifest>();
   for (const [path, text] of tree) {
-    if (path.endsWith('kustomization.yaml')) continue;
+    if (!path.endsWith('.yaml') || path.endsWith('kustomization.yaml')) continue;
     for (const doc of parseAllDocuments(text)) {
       const m = doc.toJS() as Manifest;
       out.set(`${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`, m);

@@ -63,6 +63,6 @@ export function fixtureTree(): OutputTree {
 /** Every object of the rendered fixture sites. */
 export function fixtureManifests(): Json[] {
   return [...fixtureTree().entries()]
-    .filter(([path]) => !path.endsWith('kustomization.yaml'))
+    .filter(([path]) => path.endsWith('.yaml') && !path.endsWith('kustomization.yaml'))
     .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS() as Json));
 }

@@ -31,7 +31,7 @@ withKubectl('kubectl kustomize accepts every generated folder as it is', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const docs = parseAllDocuments(result.stdout).map((d) => d.toJS());
-    const files = [...readTree(join(out, folder)).keys()].filter((f) => f !== 'kustomization.yaml' && !f.includes('/'));
+    const files = [...readTree(join(out, folder)).keys()].filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml' && !f.includes('/'));
     expect(docs).toHaveLength(files.length);
     if (folder === 'example') {
       expect(new Set(docs.filter((d) => d.kind !== 'Namespace').map((d) => d.metadata.namespace))).toEqual(new Set(['discourse']));

@@ -21,14 +21,14 @@ describe('the fixture sites (the example and every feature at once)', () => {
 
   test('every rendered object validates against its schema', () => {
     const manifests = [...tree.entries()]
-      .filter(([p]) => !p.endsWith('kustomization.yaml'))
+      .filter(([p]) => p.endsWith('.yaml') && !p.endsWith('kustomization.yaml'))
       .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS()));
     expect(manifests.length).toBeGreaterThan(5);
     expectValidManifests(manifests);
   });
 
   test('the kustomization lists every file of the folder, with the namespace', () => {
-    const files = [...tree.keys()].filter((p) => p.startsWith('example/') && !p.endsWith('kustomization.yaml')).map((p) => p.slice('example/'.length));
+    const files = [...tree.keys()].filter((p) => p.startsWith('example/') && p.endsWith('.yaml') && !p.endsWith('kustomization.yaml')).map((p) => p.slice('example/'.length));
     const k = parse(tree.get('example/kustomization.yaml')!);
     expect(k.resources).toEqual(files.sort());
     expect(k.namespace).toBe('discourse');
@@ -135,7 +135,10 @@ describe('synthesize', () => {
     const file = join(s.sites, 'example.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('throttle_level: permissive', 'throttle_level: strict').replace('tag: "1.0"', 'tag: "1.1"'));
     const result = synthesize({ sitesDir: s.sites, outdir: s.out });
-    expect(result.messages).toEqual([expect.stringMatching(/^wrote \d+ files/)]);
+    expect(result.messages[0]).toMatch(/^wrote \d+ files/);
+    // One line per site points at its checklist.
+    expect(result.messages[1]).toMatch(/^example: \d+ Secrets to create, \d+ required and \d+ optional cluster prerequisites: see dist\/example\/README\.md$/);
+    expect(result.exitCode).toBe(0);
     rmSync(s.dir, { recursive: true });
   });
 

@@ -1,0 +1,354 @@
+import type { Manifest } from '../lib/manifest';
+import type { ResolvedSite } from './resolve-site';
+
+/**
+ * The per-site "before the first sync" file, `dist/<site>/README.md`: a picture of the
+ * site as it will run, the operators it needs, and every Secret it reads with a command
+ * that creates it. Read from the rendered objects, so it lists what the YAML really
+ * references, not what the docs hope it does. Markdown, not a Kubernetes object: the
+ * kustomization does not list it.
+ */
+
+/** Something that must (or may) be installed in the cluster. */
+export interface Prerequisite {
+  readonly name: string;
+  readonly required: boolean;
+  /** Minimum version, as the docs say it. */
+  readonly version: string;
+  /** The site option that needs it. */
+  readonly option: string;
+  /** What happens without it, and how it shows. */
+  readonly without: string;
+  /** How to do without it. */
+  readonly turnOff: string;
+}
+
+/** One key of a Secret the site reads. */
+export interface SecretKeyUse {
+  readonly key: string;
+  /** The site option that names it. */
+  readonly option: string;
+  /** A shell expression or placeholder for its value: never a real value. */
+  readonly value: string;
+}
+
+/** A Secret the site reads. */
+export interface SecretUse {
+  readonly name: string;
+  readonly type: 'generic' | 'docker-registry' | 'tls';
+  readonly keys: readonly SecretKeyUse[];
+  /** `Kind/name` of the objects that read it. */
+  readonly readBy: readonly string[];
+  /** Who creates it, when it is not you. @default - you */
+  readonly createdBy?: string;
+}
+
+/** What a site needs before its first sync. */
+export interface Checklist {
+  readonly site: string;
+  readonly namespace: string;
+  readonly prerequisites: readonly Prerequisite[];
+  readonly secrets: readonly SecretUse[];
+}
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (v !== null && typeof v === 'object' ? (v as Json) : {});
+const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
+
+/** The site option an env variable's Secret comes from, and a safe value for it. */
+function envOption(env: string, site: ResolvedSite): { option: string; value: string } {
+  if (env.startsWith('DISCOURSE_DB_')) return { option: 'database', value: "'<from your PostgreSQL>'" };
+  if (env === 'DISCOURSE_REDIS_PASSWORD')
+    return site.redisServer ? { option: 'redis.create.password', value: '"$(openssl rand -hex 32)"' } : { option: 'redis.password', value: "'<your Redis password>'" };
+  if (env === 'VALKEYCLI_AUTH') return { option: 'redis.create.password', value: '"$(openssl rand -hex 32)"' };
+  // Discourse wants 64 random bytes, hex-encoded, as Rails' secret_key_base.
+  if (env === 'DISCOURSE_SECRET_KEY_BASE') return { option: 'secret_key_base', value: '"$(openssl rand -hex 64)"' };
+  if (env === 'DISCOURSE_SMTP_PASSWORD') return { option: 'config.smtp_password', value: "'<SMTP password>'" };
+  if (env === 'DISCOURSE_S3_ACCESS_KEY_ID') return { option: 'config.s3_access_key_id', value: "'<S3 access key id>'" };
+  if (env === 'DISCOURSE_S3_SECRET_ACCESS_KEY') return { option: 'config.s3_secret_access_key', value: "'<S3 secret access key>'" };
+  if (env === 'DISCOURSE_OPENID_CONNECT_CLIENT_SECRET') return { option: 'oidc.client_secret', value: "'<client secret from your identity provider>'" };
+  if (env === 'OP_PASSWORD') return { option: 'operations[].password', value: '"$(openssl rand -base64 24)"  # keep it: the user logs in with it' };
+  if (env === 'PGUSER' || env === 'PGPASSWORD') return { option: 'database.extensions.superuser_secret', value: "'<PostgreSQL superuser credentials>'" };
+  return { option: `extra_secret_env.${env}`, value: "'<value>'" };
+}
+
+/** Operator-managed Secrets: the connection Secrets the PostgreSQL operators write. */
+function operatorSecret(name: string, site: ResolvedSite): string | undefined {
+  const db = site.discourse.database;
+  if (db.preset === 'cloudnativepg' && name === `${db.cluster}-app`) return 'CloudNativePG (the Cluster’s application Secret)';
+  if (db.preset === 'crunchy-pgo' && name.startsWith(`${db.cluster}-pguser-`)) return 'Crunchy PGO (the user Secret)';
+  if (db.preset === 'zalando' && name.endsWith('.credentials.postgresql.acid.zalan.do')) return "Zalando's postgres-operator";
+  return undefined;
+}
+
+/** Every Secret the rendered objects read, with the option behind each key. */
+export function secretUses(manifests: readonly Manifest[], site: ResolvedSite): SecretUse[] {
+  const found = new Map<string, { type: SecretUse['type']; keys: Map<string, SecretKeyUse>; readBy: Set<string>; createdBy?: string }>();
+  const use = (name: string, type: SecretUse['type'], reader: string, key?: SecretKeyUse, createdBy?: string) => {
+    const entry = found.get(name) ?? { type, keys: new Map(), readBy: new Set(), createdBy };
+    entry.readBy.add(reader);
+    if (key && !entry.keys.has(key.key)) entry.keys.set(key.key, key);
+    found.set(name, entry);
+  };
+  for (const m of manifests) {
+    const reader = `${m.kind}/${m.metadata.name}`;
+    const spec = obj(m.spec);
+    const pod = obj(obj(spec.template).spec);
+    for (const c of [...arr(pod.initContainers), ...arr(pod.containers)]) {
+      for (const e of arr(c.env)) {
+        const ref = obj(obj(e.valueFrom).secretKeyRef);
+        if (typeof ref.name !== 'string') continue;
+        const { option, value } = envOption(String(e.name), site);
+        use(ref.name, 'generic', reader, { key: String(ref.key), option, value }, operatorSecret(ref.name, site));
+      }
+    }
+    for (const p of arr(pod.imagePullSecrets))
+      use(String(p.name), 'docker-registry', reader, { key: '.dockerconfigjson', option: 'image.pull_secrets', value: '' });
+    if (m.kind === 'Ingress') {
+      const certManager = Object.keys(obj(m.metadata.annotations)).some((k) => k.startsWith('cert-manager.io/'));
+      for (const t of arr(spec.tls))
+        use(String(t.secretName), 'tls', reader, { key: 'tls.crt, tls.key', option: 'ingress.tls', value: '' }, certManager ? 'cert-manager (from the Ingress annotation)' : undefined);
+    }
+    const s3 = obj(obj(obj(spec.backup).barmanObjectStore).s3Credentials);
+    for (const [field, option] of [
+      ['accessKeyId', 'database.cloudnativepg.create.backup.access_key_id'],
+      ['secretAccessKey', 'database.cloudnativepg.create.backup.secret_access_key'],
+      ['region', 'database.cloudnativepg.create.backup.region'],
+    ] as const) {
+      const ref = obj(s3[field]);
+      if (typeof ref.name === 'string') use(ref.name, 'generic', reader, { key: String(ref.key), option, value: `'<${field}>'` });
+    }
+  }
+  return [...found.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, e]) => ({
+      name,
+      type: e.type,
+      keys: [...e.keys.values()].sort((a, b) => (a.key < b.key ? -1 : 1)),
+      readBy: [...e.readBy].sort(),
+      ...(e.createdBy ? { createdBy: e.createdBy } : {}),
+    }));
+}
+
+/** What the site's objects need installed, from what was rendered. */
+export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite): Prerequisite[] {
+  const kinds = new Set(manifests.map((m) => m.kind));
+  const annotated = (prefix: string) => manifests.some((m) => Object.keys(obj(m.metadata.annotations)).some((k) => k.startsWith(prefix)));
+  const out: Prerequisite[] = [
+    {
+      name: 'Kubernetes with Pod Security Admission',
+      required: true,
+      version: '1.28',
+      option: '—',
+      without: 'the objects are written against the 1.28 API; the namespace enforces "restricted"',
+      turnOff: '—',
+    },
+  ];
+  const db = site.discourse.database;
+  if (db.preset === 'cloudnativepg' || kinds.has('Database') || kinds.has('Cluster')) {
+    // Database objects with extensions came in 1.26; our Cluster fields are 1.27's.
+    const version = kinds.has('Cluster') ? '1.27' : kinds.has('Database') ? '1.26' : '1.22';
+    out.push({
+      name: 'CloudNativePG operator and CRDs',
+      required: true,
+      version,
+      option: kinds.has('Cluster') ? 'database.cloudnativepg.create' : 'database.cloudnativepg',
+      without: `no \`${db.cluster}-app\` Secret: pods stay in CreateContainerConfigError; Argo CD cannot sync the postgresql.cnpg.io objects`,
+      turnOff: 'database.secret or database.host',
+    });
+  }
+  if (db.preset === 'crunchy-pgo')
+    out.push({ name: 'Crunchy PGO', required: true, version: '5', option: 'database.crunchy_pgo', without: 'no user Secret: CreateContainerConfigError', turnOff: 'database.secret' });
+  if (db.preset === 'zalando')
+    out.push({ name: "Zalando's postgres-operator", required: true, version: '1.10', option: 'database.zalando', without: 'no credentials Secret: CreateContainerConfigError', turnOff: 'database.secret' });
+  if (kinds.has('ServiceMonitor') || kinds.has('PrometheusRule'))
+    out.push({
+      name: 'Prometheus Operator CRDs (monitoring.coreos.com/v1)',
+      required: true,
+      version: '0.60',
+      option: 'monitoring',
+      without: 'the ServiceMonitor and PrometheusRule cannot be applied: Argo CD reports a sync error, Flux a failed Kustomization',
+      turnOff: 'monitoring: { enabled: false }',
+    });
+  if (kinds.has('PrometheusRule'))
+    out.push({
+      name: 'kube-state-metrics (and ingress-nginx metrics, CloudNativePG PodMonitor)',
+      required: false,
+      version: '2.x',
+      option: 'monitoring.alerts',
+      without: 'the alerts built on them stay silent (no data, no alert)',
+      turnOff: 'monitoring.alerts: false',
+    });
+  const nginx = manifests.some((m) => m.kind === 'Ingress' && Object.keys(obj(m.metadata.annotations)).some((k) => k.startsWith('nginx.ingress.kubernetes.io/')));
+  if (kinds.has('Ingress'))
+    out.push({
+      name: nginx ? 'ingress-nginx' : 'an Ingress controller',
+      required: true,
+      version: nginx ? '1.9' : '—',
+      option: 'ingress',
+      without: 'the Ingress gets no address: the forum is not reachable from outside the cluster',
+      turnOff: 'ingress: { enabled: false }',
+    });
+  if (annotated('cert-manager.io/'))
+    out.push({
+      name: 'cert-manager with the named issuer',
+      required: true,
+      version: '1.12',
+      option: 'ingress.tls.cert_manager_*',
+      without: 'no certificate: the TLS Secret never appears and ingress-nginx serves its self-signed one',
+      turnOff: 'ingress.tls.secret_name',
+    });
+  if (kinds.has('NetworkPolicy'))
+    out.push({
+      name: 'a CNI that enforces NetworkPolicy (Calico, Cilium, …)',
+      required: false,
+      version: '—',
+      option: 'network_policy',
+      without: 'the policies are accepted and silently not enforced',
+      turnOff: 'network_policy: { enabled: false }',
+    });
+  if (kinds.has('HorizontalPodAutoscaler'))
+    out.push({ name: 'metrics-server', required: true, version: '0.6', option: 'autoscaling', without: 'the autoscaler never scales (unknown CPU)', turnOff: 'replicas instead of autoscaling' });
+  if (annotated('secret.reloader.stakater.com/'))
+    out.push({
+      name: 'Stakater Reloader',
+      required: false,
+      version: '1.0',
+      option: 'reload_on_secret_change',
+      without: 'a rotated Secret value reaches the pods only at their next restart',
+      turnOff: 'reload_on_secret_change: false',
+    });
+  if (manifests.some((m) => m.kind === 'ConfigMap' && m.metadata.name.includes('-dashboard-')))
+    out.push({
+      name: "Grafana's dashboard sidecar",
+      required: false,
+      version: '—',
+      option: 'monitoring.dashboards',
+      without: 'the dashboard ConfigMaps are not loaded',
+      turnOff: 'monitoring.dashboards: false',
+    });
+  return out;
+}
+
+export function siteChecklist(manifests: readonly Manifest[], site: ResolvedSite): Checklist {
+  return { site: site.name, namespace: site.namespace, prerequisites: prerequisites(manifests, site), secrets: secretUses(manifests, site) };
+}
+
+/** The command that creates one Secret, with placeholders or random values, never a real value. */
+export function createSecretCommand(s: SecretUse, namespace: string, registry: string): string {
+  if (s.type === 'docker-registry')
+    return `kubectl -n ${namespace} create secret docker-registry ${s.name} --docker-server=${registry} --docker-username='<user>' --docker-password='<token>'`;
+  if (s.type === 'tls') return `kubectl -n ${namespace} create secret tls ${s.name} --cert=<path/to/tls.crt> --key=<path/to/tls.key>`;
+  return [`kubectl -n ${namespace} create secret generic ${s.name}`, ...s.keys.map((k) => `  --from-literal=${k.key}=${k.value}`)].join(' \\\n');
+}
+
+const id = (text: string) => text.replace(/[^A-Za-z0-9]/g, '_');
+const code = (text: string) => (text === '—' ? text : `\`${text}\``);
+
+/** The site as it will run, for Mermaid (GitHub and GitLab draw it in a pull request). */
+export function siteDiagram(manifests: readonly Manifest[], c: Checklist): string {
+  const lines = ['flowchart LR'];
+  const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
+  const deployment = byKind('Deployment')[0];
+  const hosts = byKind('Ingress')
+    .filter((m) => !m.metadata.name.endsWith('-deny-metrics'))
+    .flatMap((m) => arr(obj(m.spec).rules).map((r) => String(r.host)));
+  if (hosts.length > 0) {
+    lines.push(`  users(("users")) --> ingress["Ingress<br/>${hosts.join('<br/>')}"]`);
+    lines.push(`  ingress --> service["Service ${deployment?.metadata.name ?? ''} :3000"]`);
+  }
+  lines.push(`  service --> pods`);
+  lines.push(`  subgraph pods["Deployment ${deployment?.metadata.name ?? ''}: Pebble runs"]`);
+  lines.push('    discourse["discourse: Unicorn + Sidekiq"]', '    logs["discourse-logs"]', '    trim["discourse-log-trim"]', '  end');
+  const cluster = byKind('Cluster')[0];
+  const redis = byKind('StatefulSet')[0];
+  lines.push(`  discourse --> postgres[("PostgreSQL${cluster ? ` (CloudNativePG ${cluster.metadata.name}, created here)` : ''}")]`);
+  lines.push(`  discourse --> redis[("Redis${redis ? ` (Valkey ${redis.metadata.name}, created here)` : ''}")]`);
+  // The Jobs in Argo CD's order (sync waves); Flux and kubectl keep the order with init containers.
+  const wave = (m: Manifest) => Number(obj(m.metadata.annotations)['argocd.argoproj.io/sync-wave'] ?? 0);
+  // Within a wave the migration comes first: the others wait for it in an init container.
+  const rank = (m: Manifest) => wave(m) * 2 + (/-(post-)?migrate-/.test(m.metadata.name) ? 0 : 1);
+  const jobs = byKind('Job').sort((a, b) => rank(a) - rank(b) || (a.metadata.name < b.metadata.name ? -1 : 1));
+  if (jobs.length > 0) {
+    lines.push('  subgraph jobs["Jobs, in order"]');
+    jobs.forEach((j) => lines.push(`    ${id(j.metadata.name)}["${j.metadata.name.replace(/-[0-9a-f]{8}$/, '')} (wave ${wave(j)})"]`));
+    for (let i = 1; i < jobs.length; i++) lines.push(`    ${id(jobs[i - 1].metadata.name)} --> ${id(jobs[i].metadata.name)}`);
+    lines.push('  end', '  jobs --> postgres');
+  }
+  for (const s of c.secrets) {
+    lines.push(`  ${id(`secret ${s.name}`)}{{"Secret ${s.name}"}}`);
+    const readers = new Set(s.readBy.map((r) => (r.startsWith('Deployment/') ? 'pods' : r.startsWith('Job/') ? 'jobs' : r.startsWith('Ingress/') ? 'ingress' : r.startsWith('Cluster/') ? 'postgres' : 'redis')));
+    for (const r of [...readers].sort()) lines.push(`  ${id(`secret ${s.name}`)} -.-> ${r}`);
+  }
+  return lines.join('\n');
+}
+
+/** The whole `README.md` of a site folder. */
+export function renderChecklist(manifests: readonly Manifest[], site: ResolvedSite, source: string): string {
+  const c = siteChecklist(manifests, site);
+  const registry = site.discourse.image.split('/')[0];
+  const yours = c.secrets.filter((s) => !s.createdBy);
+  const theirs = c.secrets.filter((s) => s.createdBy);
+  const table = (rows: string[][]) => rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
+  const out = [
+    `# ${c.site}: before the first sync`,
+    '',
+    `Generated by discourse-cdk8s from ${source}; not a Kubernetes object (\`kustomization.yaml\` does not list it). Everything below is read from the rendered objects in this folder.`,
+    '',
+    '```mermaid',
+    siteDiagram(manifests, c),
+    '```',
+    '',
+    '## 1. What the cluster needs',
+    '',
+    table([
+      ['what', 'required', 'minimum', 'for', 'without it', 'to do without'],
+      ['---', '---', '---', '---', '---', '---'],
+      ...c.prerequisites.map((p) => [p.name, p.required ? 'yes' : 'optional', p.version, code(p.option), p.without, code(p.turnOff)]),
+    ]),
+    '',
+    `## 2. Secrets to create in namespace \`${c.namespace}\``,
+    '',
+    yours.length === 0 ? 'None.' : `${yours.length} Secret${yours.length === 1 ? '' : 's'}. Replace each \`<...>\`; the \`openssl rand\` values are random, as Discourse wants them.`,
+    '',
+    ...yours.flatMap((s) => [
+      `### \`${s.name}\``,
+      '',
+      table([
+        ['key', 'option', 'read by'],
+        ['---', '---', '---'],
+        ...s.keys.map((k) => [`\`${k.key}\``, `\`${k.option}\``, s.readBy.join(', ')]),
+      ]),
+      '',
+      '```sh',
+      createSecretCommand(s, c.namespace, registry),
+      '```',
+      '',
+    ]),
+    ...(theirs.length > 0
+      ? [
+          '### Created for you',
+          '',
+          table([
+            ['Secret', 'keys', 'created by', 'read by'],
+            ['---', '---', '---', '---'],
+            ...theirs.map((s) => [`\`${s.name}\``, s.keys.map((k) => `\`${k.key}\``).join(', '), s.createdBy!, s.readBy.join(', ')]),
+          ]),
+          '',
+        ]
+      : []),
+    '## 3. Sync',
+    '',
+    `\`kubectl apply -k dist/${c.site}\`, or let Argo CD or Flux apply it (\`dist/gitops/\`). The README's "Before the first sync" explains each row above.`,
+    '',
+  ];
+  return out.join('\n');
+}
+
+/** One line for the synth's output. */
+export function checklistSummary(manifests: readonly Manifest[], site: ResolvedSite, path: string): string {
+  const c = siteChecklist(manifests, site);
+  const yours = c.secrets.filter((s) => !s.createdBy).length;
+  const required = c.prerequisites.filter((p) => p.required).length;
+  return `${c.site}: ${yours} Secret${yours === 1 ? '' : 's'} to create, ${required} required and ${c.prerequisites.length - required} optional cluster prerequisites: see ${path}`;
+}

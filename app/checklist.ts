@@ -59,7 +59,9 @@ const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
 function envOption(env: string, site: ResolvedSite): { option: string; value: string } {
   if (env.startsWith('DISCOURSE_DB_')) return { option: 'database', value: "'<from your PostgreSQL>'" };
   if (env === 'DISCOURSE_REDIS_PASSWORD')
-    return site.redisServer ? { option: 'redis.create.password', value: '"$(openssl rand -hex 32)"' } : { option: 'redis.password', value: "'<your Redis password>'" };
+    return site.redisServer
+      ? { option: 'redis.create.password', value: '"$(openssl rand -hex 32)"' }
+      : { option: 'redis.password', value: "'<your Redis password>'" };
   if (env === 'VALKEYCLI_AUTH') return { option: 'redis.create.password', value: '"$(openssl rand -hex 32)"' };
   // Discourse wants 64 random bytes, hex-encoded, as Rails' secret_key_base.
   if (env === 'DISCOURSE_SECRET_KEY_BASE') return { option: 'secret_key_base', value: '"$(openssl rand -hex 64)"' };
@@ -107,7 +109,13 @@ export function secretUses(manifests: readonly Manifest[], site: ResolvedSite): 
     if (m.kind === 'Ingress') {
       const certManager = Object.keys(obj(m.metadata.annotations)).some((k) => k.startsWith('cert-manager.io/'));
       for (const t of arr(spec.tls))
-        use(String(t.secretName), 'tls', reader, { key: 'tls.crt, tls.key', option: 'ingress.tls', value: '' }, certManager ? 'cert-manager (from the Ingress annotation)' : undefined);
+        use(
+          String(t.secretName),
+          'tls',
+          reader,
+          { key: 'tls.crt, tls.key', option: 'ingress.tls', value: '' },
+          certManager ? 'cert-manager (from the Ingress annotation)' : undefined,
+        );
     }
     const s3 = obj(obj(obj(spec.backup).barmanObjectStore).s3Credentials);
     for (const [field, option] of [
@@ -158,9 +166,23 @@ export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite
     });
   }
   if (db.preset === 'crunchy-pgo')
-    out.push({ name: 'Crunchy PGO', required: true, version: '5', option: 'database.crunchy_pgo', without: 'no user Secret: CreateContainerConfigError', turnOff: 'database.secret' });
+    out.push({
+      name: 'Crunchy PGO',
+      required: true,
+      version: '5',
+      option: 'database.crunchy_pgo',
+      without: 'no user Secret: CreateContainerConfigError',
+      turnOff: 'database.secret',
+    });
   if (db.preset === 'zalando')
-    out.push({ name: "Zalando's postgres-operator", required: true, version: '1.10', option: 'database.zalando', without: 'no credentials Secret: CreateContainerConfigError', turnOff: 'database.secret' });
+    out.push({
+      name: "Zalando's postgres-operator",
+      required: true,
+      version: '1.10',
+      option: 'database.zalando',
+      without: 'no credentials Secret: CreateContainerConfigError',
+      turnOff: 'database.secret',
+    });
   if (kinds.has('ServiceMonitor') || kinds.has('PrometheusRule'))
     out.push({
       name: 'Prometheus Operator CRDs (monitoring.coreos.com/v1)',
@@ -179,7 +201,9 @@ export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite
       without: 'the alerts built on them stay silent (no data, no alert)',
       turnOff: 'monitoring.alerts: false',
     });
-  const nginx = manifests.some((m) => m.kind === 'Ingress' && Object.keys(obj(m.metadata.annotations)).some((k) => k.startsWith('nginx.ingress.kubernetes.io/')));
+  const nginx = manifests.some(
+    (m) => m.kind === 'Ingress' && Object.keys(obj(m.metadata.annotations)).some((k) => k.startsWith('nginx.ingress.kubernetes.io/')),
+  );
   if (kinds.has('Ingress'))
     out.push({
       name: nginx ? 'ingress-nginx' : 'an Ingress controller',
@@ -208,7 +232,14 @@ export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite
       turnOff: 'network_policy: { enabled: false }',
     });
   if (kinds.has('HorizontalPodAutoscaler'))
-    out.push({ name: 'metrics-server', required: true, version: '0.6', option: 'autoscaling', without: 'the autoscaler never scales (unknown CPU)', turnOff: 'replicas instead of autoscaling' });
+    out.push({
+      name: 'metrics-server',
+      required: true,
+      version: '0.6',
+      option: 'autoscaling',
+      without: 'the autoscaler never scales (unknown CPU)',
+      turnOff: 'replicas instead of autoscaling',
+    });
   if (annotated('secret.reloader.stakater.com/'))
     out.push({
       name: 'Stakater Reloader',
@@ -277,7 +308,19 @@ export function siteDiagram(manifests: readonly Manifest[], c: Checklist): strin
   }
   for (const s of c.secrets) {
     lines.push(`  ${id(`secret ${s.name}`)}{{"Secret ${s.name}"}}`);
-    const readers = new Set(s.readBy.map((r) => (r.startsWith('Deployment/') ? 'pods' : r.startsWith('Job/') ? 'jobs' : r.startsWith('Ingress/') ? 'ingress' : r.startsWith('Cluster/') ? 'postgres' : 'redis')));
+    const readers = new Set(
+      s.readBy.map((r) =>
+        r.startsWith('Deployment/')
+          ? 'pods'
+          : r.startsWith('Job/')
+            ? 'jobs'
+            : r.startsWith('Ingress/')
+              ? 'ingress'
+              : r.startsWith('Cluster/')
+                ? 'postgres'
+                : 'redis',
+      ),
+    );
     for (const r of [...readers].sort()) lines.push(`  ${id(`secret ${s.name}`)} -.-> ${r}`);
   }
   return lines.join('\n');
@@ -309,16 +352,14 @@ export function renderChecklist(manifests: readonly Manifest[], site: ResolvedSi
     '',
     `## 2. Secrets to create in namespace \`${c.namespace}\``,
     '',
-    yours.length === 0 ? 'None.' : `${yours.length} Secret${yours.length === 1 ? '' : 's'}. Replace each \`<...>\`; the \`openssl rand\` values are random, as Discourse wants them.`,
+    yours.length === 0
+      ? 'None.'
+      : `${yours.length} Secret${yours.length === 1 ? '' : 's'}. Replace each \`<...>\`; the \`openssl rand\` values are random, as Discourse wants them.`,
     '',
     ...yours.flatMap((s) => [
       `### \`${s.name}\``,
       '',
-      table([
-        ['key', 'option', 'read by'],
-        ['---', '---', '---'],
-        ...s.keys.map((k) => [`\`${k.key}\``, `\`${k.option}\``, s.readBy.join(', ')]),
-      ]),
+      table([['key', 'option', 'read by'], ['---', '---', '---'], ...s.keys.map((k) => [`\`${k.key}\``, `\`${k.option}\``, s.readBy.join(', ')])]),
       '',
       '```sh',
       createSecretCommand(s, c.namespace, registry),

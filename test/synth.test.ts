@@ -28,7 +28,9 @@ describe('the fixture sites (the example and every feature at once)', () => {
   });
 
   test('the kustomization lists every file of the folder, with the namespace', () => {
-    const files = [...tree.keys()].filter((p) => p.startsWith('example/') && p.endsWith('.yaml') && !p.endsWith('kustomization.yaml')).map((p) => p.slice('example/'.length));
+    const files = [...tree.keys()]
+      .filter((p) => p.startsWith('example/') && p.endsWith('.yaml') && !p.endsWith('kustomization.yaml'))
+      .map((p) => p.slice('example/'.length));
     const k = parse(tree.get('example/kustomization.yaml')!);
     expect(k.resources).toEqual(files.sort());
     expect(k.namespace).toBe('discourse');

@@ -41,8 +41,13 @@ export interface SiteKeySpec {
   readonly default?: string;
   /** Whether the file must have it. @default false */
   readonly required?: boolean;
+  /** A section's string form, as a pattern (`image: registry/x:1.0`). @default - none */
+  readonly shorthand?: RegExp;
   readonly doc: string;
 }
+
+/** `repository:tag[@digest]`: the string form of `image` (the tag is after the last ":" that follows the last "/"). */
+export const IMAGE_REFERENCE = /^([^\s@]+):([^\s:/@]+)(?:@(\S+))?$/;
 
 const d = DEFAULTS;
 
@@ -57,7 +62,13 @@ export const SITE_KEYS: readonly SiteKeySpec[] = [
   { key: 'namespace', type: 'string', default: 'the site name', doc: 'Namespace of every object.' },
   { key: 'create_namespace', type: 'boolean', default: 'true', doc: 'Emit the Namespace with Pod Security "restricted" labels (never pruned).' },
   // The image and the pods.
-  { key: 'image', type: 'section', required: true, doc: 'The Discourse image (the charm rock, or a build of it).' },
+  {
+    key: 'image',
+    type: 'section',
+    default: 'discourse:1.0',
+    shorthand: IMAGE_REFERENCE,
+    doc: 'The Discourse image (the charm rock, or a build of it): { repository, tag, digest, pull_secrets } or the string repository:tag[@digest].',
+  },
   { key: 'image.repository', prop: 'image.repository', type: 'string', required: true, doc: 'Registry and repository.' },
   { key: 'image.tag', prop: 'image.tag', type: 'string', required: true, doc: 'Version tag (not "latest"); also the app.kubernetes.io/version label.' },
   { key: 'image.digest', prop: 'image.digest', type: 'string', doc: 'sha256 digest that pins the exact image.' },

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'fs';
 import { basename, join } from 'path';
 import { Cpu } from 'cdk8s-plus-28';
-import { parseDocument } from 'yaml';
+import { Document, LineCounter, parseDocument } from 'yaml';
 import { configFromCharmOptions } from '../lib/config';
 import { SecretKeyRef, isDnsLabel } from '../lib/checks';
 import { OidcProps, samlCertFingerprint } from '../lib/environment';
@@ -14,7 +14,8 @@ import { Operation } from '../lib/operations';
 import { Problem, show } from '../lib/problems';
 import { AutoscalingProps, DiscourseProps, PebbleSource } from '../lib/props';
 import { Reader } from './reader';
-import { SITE_KEYS, SiteKeySpec, sectionKeys } from './site-keys';
+import { IMAGE_REFERENCE, SITE_KEYS, SiteKeySpec, sectionKeys } from './site-keys';
+import { syntaxProblems, withPositions } from './source-positions';
 
 /** One site file, read and checked for shape (semantic rules run in resolveDiscourse). */
 export interface SiteDescription {
@@ -309,31 +310,51 @@ function database(r: Reader, value: unknown): PostgresConnection | undefined {
   });
 }
 
+/** A site file as parsed YAML, kept to point problems at their line and column. */
+export interface SiteSource {
+  readonly doc: Document;
+  readonly lines: LineCounter;
+}
+
 /**
  * Reads a site file (`sites/<name>.yaml`). The `config:` section takes the charm's
  * option names verbatim; the other sections describe what Juju relations and
- * the pod spec provided. Returns every shape problem found.
+ * the pod spec provided. Returns every shape problem found, each at its line and column
+ * when the file has its key.
  */
-export function parseSite(text: string, file: string): { site?: SiteDescription; problems: Problem[] } {
-  const problems: Problem[] = [];
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      problems: doc.errors.map((e) => ({
-        path: `line ${e.linePos?.[0].line ?? '?'}`,
-        message: `YAML error: ${e.message.split('\n')[0]}`,
-        fix: 'fix the YAML syntax',
-      })),
-    };
+export function parseSite(text: string, file: string): { site?: SiteDescription; problems: Problem[]; source: SiteSource } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines });
+  const source = { doc, lines };
+  if (doc.errors.length > 0) return { problems: syntaxProblems(doc, lines), source };
+  const { site, problems } = readSiteDocument(doc.toJS(), file);
+  return { site, problems: withPositions(problems, doc, lines, (p) => p.path), source };
+}
+
+/** `image: registry/discourse:3.4.2[@sha256:...]`, the string form of the image section. */
+function imageFromReference(r: Reader, value: string): Record<string, unknown> | undefined {
+  const m = IMAGE_REFERENCE.exec(value);
+  if (!m) {
+    r.problems.push({
+      path: 'image',
+      message: `${show(value)} is not an image reference repository:tag[@digest]`,
+      fix: 'write image: registry/path/name:tag, or image: { repository: ..., tag: "..." }',
+    });
+    return undefined;
   }
+  return { repository: m[1], tag: m[2], ...(m[3] !== undefined ? { digest: m[3] } : {}) };
+}
+
+function readSiteDocument(js: unknown, file: string): { site?: SiteDescription; problems: Problem[] } {
+  const problems: Problem[] = [];
   const r = new Reader(problems);
-  const raw = r.section(doc.toJS() ?? {}, '', sectionKeys('')) ?? {};
+  const raw = r.section(js ?? {}, '', sectionKeys('')) ?? {};
   const name = r.string(raw.name, 'name') ?? basename(file).replace(/\.ya?ml$/, '');
   const namespace = r.string(raw.namespace, 'namespace') ?? name;
   if (!isDnsLabel(namespace))
     problems.push({ path: 'namespace', message: `${show(namespace)} is not a namespace name`, fix: 'use at most 63 lowercase letters, digits and "-"' });
 
-  const image = r.section(raw.image, 'image', sectionKeys('image'));
+  const image = typeof raw.image === 'string' ? imageFromReference(r, raw.image) : r.section(raw.image, 'image', sectionKeys('image'));
   const resources = r.section(raw.resources, 'resources', sectionKeys('resources'));
   const config = r.section(raw.config, 'config', Object.keys((raw.config as object | undefined) ?? {}));
   const redis = r.section(raw.redis, 'redis', sectionKeys('redis'));
@@ -486,6 +507,6 @@ export function siteFiles(dir: string): string[] {
 }
 
 /** Reads a site file from disk. */
-export function readSite(file: string): { site?: SiteDescription; problems: Problem[] } {
+export function readSite(file: string): { site?: SiteDescription; problems: Problem[]; source: SiteSource } {
   return parseSite(readFileSync(file, 'utf8'), file);
 }

@@ -66,7 +66,7 @@ describe('synthesize', () => {
     const result = synthesize({ sitesDir: s.sites, outdir: s.out });
     // THEN
     expect(result.exitCode).toBe(1);
-    expect(result.messages.join('\n')).toMatch(/broken\.yaml: config\.throttle_level: "extreme" is not one of none, permissive, strict/);
+    expect(result.messages.join('\n')).toMatch(/broken\.yaml:2:3: config\.throttle_level: "extreme" is not one of none, permissive, strict/);
     expect(result.messages.join('\n')).toMatch(/did you mean "smtp_address"/);
     expect(diffTrees(before, readTree(s.out))).toEqual([]);
     rmSync(s.dir, { recursive: true });

@@ -35,7 +35,7 @@ describe('bad site files fail with the file, the option, the value and the fix',
     [
       'unknown option with a did-you-mean',
       withLines('config', '  smtp_adress: smtp.example.com'),
-      /sites\/forum\.yaml: config\.smtp_adress: is not a Discourse charm option\. Fix: did you mean "smtp_address"\?/,
+      /sites\/forum\.yaml:3:3: config\.smtp_adress: is not a Discourse charm option\. Fix: did you mean "smtp_address"\?/,
     ],
     [
       'throttle level outside the enum',
@@ -132,7 +132,7 @@ describe('bad site files fail with the file, the option, the value and the fix',
       /config\.smtp_password\.secret: "Not_Valid" is not a valid Secret name/,
     ],
     ['redis port out of range', VALID.replace('host: forum-redis', 'host: forum-redis\n  port: 70000'), /redis\.port: 70000 is not a TCP port/],
-    ['YAML syntax error', 'config: [unclosed', /YAML error/],
+    ['YAML syntax error', 'config: [unclosed', /sites\/forum\.yaml:1:18: YAML syntax error: .*\. Fix: fix the YAML syntax here/],
     ['metrics mode outside the enum', `${VALID}metrics: statsd\n`, /metrics: "statsd" is not one of exporter, plugin/],
     [
       'a CPU request above the limit',
@@ -215,5 +215,80 @@ describe('the TypeScript API validates at the construct boundary', () => {
     expect(PostgresConnection.fromCloudNativePg('Bad Name').validate('database')).toEqual(
       expect.arrayContaining([expect.objectContaining({ path: 'database.cluster' })]),
     );
+  });
+});
+
+describe('a mistake gets one message, at its line, naming the form that works', () => {
+  const FINGERPRINT = 'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01';
+  const OIDC = 'oidc: { issuer_url: https://login.example.com, client_id: d, client_secret: { secret: oidc, key: s } }\n';
+  test.each([
+    ['monitoring: false', `${VALID}monitoring: false\n`, /:8:1: monitoring: false is not a mapping\. Fix: write monitoring: \{ enabled: false \}$/],
+    ['ingress: false', `${VALID}ingress: false\n`, /ingress: false is not a mapping\. Fix: write ingress: \{ enabled: false \}$/],
+    ['network_policy: false', `${VALID}network_policy: false\n`, /network_policy: false is not a mapping\. Fix: write network_policy: \{ enabled: false \}$/],
+    [
+      'an image string without a tag',
+      `${VALID}image: registry.example.com/discourse\n`,
+      /image: "registry\.example\.com\/discourse" is not an image reference repository:tag\[@digest\]/,
+    ],
+    [
+      'name: instead of secret: in a Secret reference',
+      `${VALID}secret_key_base: { name: forum-skb, key: skb }\n`,
+      /:8:20: secret_key_base\.name: is not a key of a Secret reference\. Fix: did you mean "secret:"\? write \{ secret: <secret-name>, key: <key> \}$/,
+    ],
+    [
+      'name: instead of secret: in a required Secret reference',
+      `${VALID.replace('forum.example.com', 'forum.example.com\n  force_https: true')}${OIDC.replace('secret: oidc', 'name: oidc')}`,
+      /oidc\.client_secret\.name: is not a key of a Secret reference\. Fix: did you mean "secret:"\?/,
+    ],
+    [
+      'name: instead of secret: in an operation',
+      `${VALID}operations:\n  - { action: create-user, email: a@example.com, password: { name: pw, key: p } }\n`,
+      /:9:62: operations\[0\]\.password\.name: is not a key of a Secret reference\. Fix: did you mean "secret:"\?/,
+    ],
+    ['no database', VALID.replace(/database:\n.*\n/, ''), /^ {2}- sites\/forum\.yaml: database: is required/m],
+    ['no redis', VALID.replace(/redis:\n.*\n/, ''), /^ {2}- sites\/forum\.yaml: redis: is required/m],
+    [
+      'force_https: "yes" with SAML',
+      `${VALID.replace('forum.example.com', 'forum.example.com\n  force_https: "yes"')}saml: { target_url: https://idp.example.com/sso, cert_fingerprint: "${FINGERPRINT}" }\n`,
+      /:4:3: config\.force_https: "yes" is not a boolean/,
+    ],
+    [
+      'force_https: "yes" with OIDC',
+      `${VALID.replace('forum.example.com', 'forum.example.com\n  force_https: "yes"')}${OIDC}`,
+      /config\.force_https: "yes" is not a boolean/,
+    ],
+    [
+      'a tag YAML reads as a number',
+      `${VALID}image: { repository: ghcr.io/acme/discourse, tag: 3.4 }\n`,
+      /:8:46: image\.tag: 3\.4 is a number, not a string\. Fix: quote it: tag: "3\.4"/,
+    ],
+    [
+      'one tab in an indentation',
+      VALID.replace('  external_hostname', '\texternal_hostname'),
+      /:3:1: YAML syntax error: Tabs are not allowed as indentation.*Fix: indent with spaces/,
+    ],
+    [
+      'one tab before several lines of a block',
+      VALID.replace('  external_hostname: forum.example.com', '\t external_hostname: forum.example.com\n  force_https: true\n  smtp_port: 25'),
+      /:3:1: YAML syntax error: Tabs are not allowed as indentation/,
+    ],
+    ['an unknown key', `${VALID}replicaz: 2\n`, /:8:1: replicaz: is not a known key\. Fix: did you mean "replicas"\?$/],
+    ['an unknown charm option', withLines('config', '  smpt_port: 25'), /:3:3: config\.smpt_port: is not a Discourse charm option/],
+  ])('%s', (_name, yaml, expected) => {
+    const { problems } = siteFromText(yaml, 'sites/forum.yaml');
+    expect(problemsOf(yaml)).toMatch(expected);
+    expect(problems).toHaveLength(1);
+  });
+
+  test('a missing database and a missing redis are two problems, not four', () => {
+    const yaml = 'config:\n  external_hostname: forum.example.com\n';
+    expect(siteFromText(yaml, 'sites/forum.yaml').problems.map((p) => p.path)).toEqual(['redis', 'database']);
+  });
+
+  test('the string form of image: repository:tag[@digest]', () => {
+    const digest = `sha256:${'0'.repeat(64)}`;
+    const { site, problems } = siteFromText(`${VALID}image: registry.example.com:5000/acme/discourse:3.4.2@${digest}\n`, 'sites/forum.yaml');
+    expect(problems).toEqual([]);
+    expect(site!.props.image).toEqual({ repository: 'registry.example.com:5000/acme/discourse', tag: '3.4.2', digest });
   });
 });

@@ -366,6 +366,24 @@ export function siteKey(key: string): SiteKeySpec {
   return spec;
 }
 
+const SECTIONS = new Set(
+  SITE_KEYS.filter((k) => ['section', 'list', 'charm-options', 'string-map', 'secret-map', 'secret'].includes(k.type)).map((k) => k.key),
+);
+const KEYS = new Set(SITE_KEYS.map((k) => k.key));
+
+/**
+ * Whether a path is already in the site file's words: a key of the table, or a key inside
+ * one of its sections (an unknown key, a Secret reference's field, an env name). Renaming such a path
+ * again would turn `gitops.argocd.bogus` into `gitops.argocd.enabled.bogus`.
+ */
+function isSiteKeyPath(path: string): boolean {
+  const bare = path.replace(/\[\d+\]/g, '');
+  if (KEYS.has(bare)) return true;
+  const parent = bare.slice(0, Math.max(0, bare.lastIndexOf('.')));
+  // A camelCase segment is a prop (`monitoring.scrapeTimeout`), not a key the user wrote.
+  return SECTIONS.has(parent) && !/[a-z][A-Z]/.test(bare.slice(parent.length + 1));
+}
+
 const snake = (segment: string) => segment.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
@@ -398,6 +416,7 @@ function commonPrefix(keys: readonly string[]): string {
  */
 export const SITE_FILE_NAMES: Vocabulary = {
   name(path: string): string {
+    if (isSiteKeyPath(path)) return path;
     const [head, ...rest] = path.split('.');
     const bare = head.replace(/\[\d+\]$/, '');
     const option = charmOptionOf(bare);

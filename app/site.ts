@@ -80,6 +80,14 @@ function extensionsOptions(r: Reader, value: unknown): DatabaseExtensions | unde
   const cnpg = (typeof db.cloudnativepg === 'object' && db.cloudnativepg !== null ? db.cloudnativepg : {}) as Record<string, unknown>;
   const ext = r.section(db.extensions, 'database.extensions', sectionKeys('database.extensions'));
   const managed = r.boolean(cnpg.manage_extensions, 'database.cloudnativepg.manage_extensions') ?? false;
+  const database = r.string(cnpg.database, 'database.cloudnativepg.database');
+  const owner = r.string(cnpg.owner, 'database.cloudnativepg.owner');
+  for (const key of ['database', 'owner'].filter((k) => !managed && typeof cnpg[k] === 'string'))
+    r.problems.push({
+      path: `database.cloudnativepg.${key}`,
+      message: 'is only used with manage_extensions: true',
+      fix: "set manage_extensions: true, or remove it (the Cluster's own Secret names the database)",
+    });
   if (ext && managed) {
     r.problems.push({
       path: 'database.extensions',
@@ -89,12 +97,7 @@ function extensionsOptions(r: Reader, value: unknown): DatabaseExtensions | unde
     return undefined;
   }
   if (managed) {
-    return DatabaseExtensions.withCloudNativePgDatabase(
-      dropUndefined({
-        database: r.string(cnpg.database, 'database.cloudnativepg.database'),
-        owner: r.string(cnpg.owner, 'database.cloudnativepg.owner'),
-      }),
-    );
+    return DatabaseExtensions.withCloudNativePgDatabase(dropUndefined({ database, owner }));
   }
   if (!ext) return undefined;
   const superuserSecret = r.string(ext.superuser_secret, 'database.extensions.superuser_secret');
@@ -182,6 +185,14 @@ function gitopsOptions(r: Reader, value: unknown): GitOpsProps | undefined {
   return options;
 }
 
+/** The keys each action takes in a site file. */
+const OPERATION_FIELDS: Record<string, readonly string[]> = {
+  'create-user': ['email', 'admin', 'active', 'password'],
+  'add-admin-user': ['email', 'active', 'password'],
+  'promote-user': ['email'],
+  'anonymize-user': ['username'],
+};
+
 function operations(r: Reader, value: unknown): Operation[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) {
@@ -193,21 +204,34 @@ function operations(r: Reader, value: unknown): Operation[] | undefined {
     const p = `operations[${i}]`;
     const s = r.section(item, p, sectionKeys('operations')) ?? {};
     const action = r.oneOf(s.action, `${p}.action`, ['create-user', 'add-admin-user', 'promote-user', 'anonymize-user'] as const);
+    if (s.action === undefined || s.action === null)
+      r.problems.push({ path: `${p}.action`, message: 'is required', fix: 'write action: create-user, add-admin-user, promote-user or anonymize-user' });
+    // Every field is read (a wrong type is reported whatever the action), then the action's own are used.
+    const fields = {
+      email: r.string(s.email, `${p}.email`),
+      admin: r.boolean(s.admin, `${p}.admin`),
+      active: r.boolean(s.active, `${p}.active`),
+      password: r.secret(s.password, `${p}.password`),
+      username: r.string(s.username, `${p}.username`),
+    };
+    if (action === undefined) return;
+    const used = OPERATION_FIELDS[action];
+    for (const key of Object.keys(fields).filter((k) => s[k] !== undefined && s[k] !== null && !used.includes(k)))
+      r.problems.push({ path: `${p}.${key}`, message: `is not used by ${action}`, fix: `remove it; ${action} takes ${used.join(', ')}` });
     if (action === 'create-user' || action === 'add-admin-user') {
-      const password = r.secret(s.password, `${p}.password`);
       if (s.password === undefined) r.problems.push({ path: `${p}.password`, message: 'is required', fix: 'write password: { secret: <name>, key: <key> }' });
-      if (password)
+      if (fields.password)
         ops.push({
           action: 'create-user',
-          email: r.string(s.email, `${p}.email`) ?? '',
-          admin: action === 'add-admin-user' ? true : r.boolean(s.admin, `${p}.admin`),
-          active: r.boolean(s.active, `${p}.active`),
-          password,
+          email: fields.email ?? '',
+          admin: action === 'add-admin-user' ? true : fields.admin,
+          active: fields.active,
+          password: fields.password,
         });
     } else if (action === 'promote-user') {
-      ops.push({ action, email: r.string(s.email, `${p}.email`) ?? '' });
-    } else if (action === 'anonymize-user') {
-      ops.push({ action, username: r.string(s.username, `${p}.username`) ?? '' });
+      ops.push({ action, email: fields.email ?? '' });
+    } else {
+      ops.push({ action, username: fields.username ?? '' });
     }
   });
   return ops;

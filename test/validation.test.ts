@@ -272,6 +272,16 @@ describe('a mistake gets one message, at its line, naming the form that works', 
       VALID.replace('  external_hostname: forum.example.com', '\t external_hostname: forum.example.com\n  force_https: true\n  smtp_port: 25'),
       /:3:1: YAML syntax error: Tabs are not allowed as indentation/,
     ],
+    [
+      'a key the operation does not take',
+      `${VALID}operations:\n  - { action: promote-user, email: a@example.com, username: a }\n`,
+      /operations\[0\]\.username: is not used by promote-user\. Fix: remove it; promote-user takes email$/,
+    ],
+    [
+      'a CloudNativePG database name without manage_extensions',
+      VALID.replace('cluster: forum-db }', 'cluster: forum-db, owner: forum }'),
+      /database\.cloudnativepg\.owner: is only used with manage_extensions: true/,
+    ],
     ['an unknown key', `${VALID}replicaz: 2\n`, /:8:1: replicaz: is not a known key\. Fix: did you mean "replicas"\?$/],
     ['an unknown charm option', withLines('config', '  smpt_port: 25'), /:3:3: config\.smpt_port: is not a Discourse charm option/],
   ])('%s', (_name, yaml, expected) => {

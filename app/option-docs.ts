@@ -9,6 +9,8 @@ export interface OptionDoc {
   readonly doc: string;
   /** The charm's documentation of the option (`@see`). */
   readonly see: string;
+  /** What the doc comment says of an option without a value (`@default - the site name`). @default - none */
+  readonly unsetDefault?: string;
 }
 
 /**
@@ -34,6 +36,10 @@ export function charmOptionDocs(): OptionDoc[] {
         .find((l) => l.startsWith('@see '))
         ?.slice(5)
         .trim() ?? '';
-    return { spec, doc, see };
+    const unset = lines
+      .find((l) => l.startsWith('@default - '))
+      ?.slice('@default - '.length)
+      .trim();
+    return { spec, doc, see, ...(spec.default === undefined && unset ? { unsetDefault: unset } : {}) };
   });
 }

@@ -138,27 +138,27 @@ export function fromJujuConfig(text: string, options: JujuImportOptions = {}): J
     if (fingerprint) saml.cert_fingerprint = fingerprint;
     else notes.push("saml: add certificate (the IdP's PEM) or cert_fingerprint: the charm read neither from saml_target_url");
   }
-  const legacyConfig = (site.config as Record<string, unknown> | undefined) ?? {};
-  delete site.config;
-  const merged = { ...legacyConfig, ...config };
-  notes.push(...checkedValues(merged, app, saml !== undefined));
-  return { yaml: stringify({ ...site, config: merged }, { lineWidth: 0 }), notes };
+  const { config: legacyConfig = {}, ...sections } = site as { config?: Record<string, unknown> };
+  const checked = checkedValues({ ...legacyConfig, ...config }, app, saml !== undefined);
+  notes.push(...checked.notes);
+  return { yaml: stringify({ ...sections, config: checked.config }, { lineWidth: 0 }), notes };
 }
 
 /**
  * The values synth would refuse, as notes in the site file's words; refused values are
  * taken out of `config` (they stay visible in the note), so the draft parses.
  */
-function checkedValues(config: Record<string, unknown>, app: string, samlConfigured: boolean): string[] {
+function checkedValues(config: Record<string, unknown>, app: string, samlConfigured: boolean): { config: Record<string, unknown>; notes: string[] } {
   const shape: Problem[] = [];
   const typed = configFromCharmOptions(config, shape);
-  for (const p of shape) delete config[p.path.replace(/^config\./, '').split('.')[0]];
+  const refused = new Set(shape.map((p) => p.path.replace(/^config\./, '').split('.')[0]));
   const rules: Problem[] = [];
   resolveConfig(typed, { siteName: app, samlConfigured }, rules);
-  return [...shape, ...rules].map(
+  const notes = [...shape, ...rules].map(
     (p) =>
       `${formatProblems('juju config', [p], SITE_FILE_NAMES)
         .split('\n')[1]
         .replace(/^\s+- juju config: /, '')} (synth would refuse it)`,
   );
+  return { config: Object.fromEntries(Object.entries(config).filter(([k]) => !refused.has(k))), notes };
 }

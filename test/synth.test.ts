@@ -92,6 +92,27 @@ describe('synthesize', () => {
     rmSync(s.dir, { recursive: true });
   });
 
+  test('says which files it removed that it did not write (dist/ is generated; own manifests go in overlays/)', () => {
+    // GIVEN
+    const s = scratch();
+    writeFileSync(
+      join(s.out, 'example', 'my-secret.yaml'),
+      'apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: { name: smtp, namespace: discourse }\n',
+    );
+    writeFileSync(join(s.out, 'example', 'notes.txt'), 'no metadata here\n');
+    // WHEN
+    const result = synthesize({ sitesDir: s.sites, outdir: s.out });
+    // THEN
+    expect(result.exitCode).toBe(0);
+    expect(result.messages.slice(1)).toEqual([
+      `removed 2 files synth does not write (${s.out}/ is generated; keep your own manifests in overlays/<site>/, see README "Your own repository"):`,
+      `  ${s.out}/example/my-secret.yaml`,
+      `  ${s.out}/example/notes.txt`,
+    ]);
+    expect(synthesize({ sitesDir: s.sites, outdir: s.out }).messages).toHaveLength(1);
+    rmSync(s.dir, { recursive: true });
+  });
+
   test('--check fails on a stale dist/ and passes on a fresh one', () => {
     const s = scratch();
     expect(synthesize({ sitesDir: s.sites, outdir: s.out, check: true }).exitCode).toBe(0);

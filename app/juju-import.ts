@@ -1,44 +1,164 @@
 import { parse, stringify } from 'yaml';
-import { OPTIONS } from '../lib/config';
+import { OPTIONS, configFromCharmOptions, resolveConfig } from '../lib/config';
+import { isDnsLabel } from '../lib/checks';
+import { Problem, formatProblems } from '../lib/problems';
+import { SITE_FILE_NAMES } from './site-keys';
 
 /** A site file drafted from `juju config discourse-k8s --format=yaml`, and what needs a human. */
 export interface JujuImport {
-  /** The `config:` section as site-file YAML, secrets replaced by Secret references. */
+  /** Site-file YAML: `namespace:`, the `config:` section and what older charm options map to; secrets as Secret references. */
   readonly yaml: string;
-  /** What to do before the site file is complete: Secrets to create, options we do not know. */
+  /** What to do before the site file is complete: Secrets to create, values refused, options we do not map. */
   readonly notes: string[];
+}
+
+/** Options of the importer. */
+export interface JujuImportOptions {
+  /** Namespace of the site, for the site file and the `kubectl create secret -n` lines. @default - the Juju application's name */
+  readonly namespace?: string;
+}
+
+/**
+ * The SAML fingerprints the charm knew before the saml relation replaced `saml_target_url`
+ * (canonical/discourse-k8s-operator, src/charm.py before cdd64c2, "Add SAML integration (#199)").
+ */
+const CHARM_SAML_FINGERPRINTS: Readonly<Record<string, string>> = {
+  'https://login.ubuntu.com/+saml': '32:15:20:9F:A4:3C:8E:3E:8E:47:72:62:9A:86:8D:0E:E6:CF:45:D5',
+  'https://login.staging.ubuntu.com/+saml': 'D2:B4:86:49:1B:AC:29:F6:A4:C8:CF:0D:3A:8F:AD:86:36:0A:77:C0',
+};
+
+/** Where an option of an older charm revision goes: a site-file key, a Secret, or a note. */
+interface LegacyOption {
+  /** Dotted site-file key that takes the value. @default - none (a note only) */
+  readonly key?: string;
+  /** The value is a credential: it becomes a Secret reference. @default false */
+  readonly secret?: boolean;
+  /** Converts the value. @default - as it is */
+  readonly convert?: (value: unknown) => unknown;
+  /** Why it is not mapped, or what else to do. @default - none */
+  readonly note?: string;
+}
+
+/**
+ * Options that older revisions of the charm had (from `git log -- config.yaml` of
+ * canonical/discourse-k8s-operator; the commit that removed each in brackets).
+ */
+const LEGACY: Readonly<Record<string, LegacyOption>> = {
+  saml_target_url: { key: 'saml.target_url' }, // cdd64c2 (2024-03): the saml relation
+  db_host: { key: 'database.host' }, // f809206 (2020-09): the db relation
+  db_name: { key: 'database.name' }, // 4694230 (2022-11)
+  db_user: { key: 'database.user' }, // f809206
+  db_password: { key: 'database.password', secret: true }, // f809206
+  redis_host: { key: 'redis.host' }, // 4694230 (2022-11): the redis relation
+  redis_port: { key: 'redis.port' }, // 4090e3e (2021-02)
+  tls_secret_name: { key: 'ingress.tls.secret_name' }, // fa533c6 (2022-11): the ingress relation
+  max_body_size: {
+    key: 'ingress.max_body_size', // fa533c6: an int of megabytes, 0 for no limit
+    convert: (v) => (typeof v === 'number' && v > 0 ? `${v}Mi` : undefined),
+    note: '0 (no limit) has no equivalent here; the default is 20Mi',
+  },
+  smtp_user_name: { key: 'config.smtp_username' }, // 5bcbbf6 (2020-04): renamed
+  discourse_image: { key: 'image', note: 'the charm now runs its own rock; see README "The image"' }, // 00a6ef9 (2022-09): OCI resource
+  image: { key: 'image' }, // fcf65ca (2020-04)
+  image_user: { note: 'make a docker-registry Secret with it and list it in image.pull_secrets' },
+  image_pass: { note: 'make a docker-registry Secret with it and list it in image.pull_secrets (the value is not copied)' },
+  registry_secrets_name: { key: 'image.pull_secrets', convert: (v) => (typeof v === 'string' && v !== '' ? [v] : undefined) }, // 6b9dc1f (2020-07)
+  saml_full_screen_login: { note: 'no longer an option; the charm derives it from force_saml_login' },
+  max_reqs_per_ip_mode: { note: 'replaced by throttle_level (none, permissive, strict)' },
+  max_reqs_per_ip_per_minute: { note: 'replaced by throttle_level' },
+  max_reqs_rate_limit_on_private: { note: 'replaced by throttle_level' },
+  max_user_api_reqs_per_minute: { note: 'replaced by throttle_level' },
+  enable_local_redis: { note: 'no in-pod Redis here: run Redis as a Service and set redis.host' },
+  enable_local_sidekiq: { note: 'Sidekiq always runs inside Unicorn (as the charm does)' },
+  serve_static_assets: { note: 'always on (DISCOURSE_SERVE_STATIC_ASSETS=true)' },
+  service_port: { note: 'the port is always 3000' },
+};
+
+function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts[parts.length - 1]] = value;
 }
 
 /**
  * Turns the output of `juju config <app> --format=yaml` (settings with `value` and
- * `source`) into a site file's `config:` section. Options set by the user, or whose
- * value differs from the default, are kept. A credential is never copied: it becomes a
- * Secret reference to create (`<app>-<option>`, key `value`) and a note says so.
+ * `source`) into a site file: the current charm options under `config:` (those the user
+ * set, or whose value differs from the default), options of older revisions where they
+ * belong now (`saml_target_url` → `saml.target_url`), each value checked as synth checks
+ * it. A credential is never copied: it becomes a Secret reference (`<app>-<option>`, key
+ * `value`) and a note says how to create it.
  */
-export function fromJujuConfig(text: string): JujuImport {
+export function fromJujuConfig(text: string, options: JujuImportOptions = {}): JujuImport {
   const doc = parse(text) as { application?: string; settings?: Record<string, { value?: unknown; source?: string }> } | null;
   if (!doc || typeof doc !== 'object' || typeof doc.settings !== 'object' || doc.settings === null) {
     throw new Error('not the output of `juju config <app> --format=yaml`: no settings section');
   }
   const app = typeof doc.application === 'string' && /^[a-z0-9-]+$/.test(doc.application) ? doc.application : 'discourse';
+  const namespace = options.namespace ?? app;
+  if (!isDnsLabel(namespace)) throw new Error(`${JSON.stringify(namespace)} is not a namespace name`);
+  const site: Record<string, unknown> = { namespace };
   const config: Record<string, unknown> = {};
   const notes: string[] = [];
+  const secretRef = (option: string, key: string) => {
+    const secret = `${app}-${option.replace(/_/g, '-')}`;
+    notes.push(`${key}: create the Secret first (the value is not copied): kubectl -n ${namespace} create secret generic ${secret} --from-literal=value=...`);
+    return { secret, key: 'value' };
+  };
   for (const [option, setting] of Object.entries(doc.settings).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const value = setting?.value;
     const spec = OPTIONS.find((o) => o.option === option);
-    if (!spec) {
+    const legacy = LEGACY[option];
+    if (!spec && !legacy) {
       notes.push(`${option}: not an option of this project (newer charm?); left out`);
       continue;
     }
-    const value = setting?.value;
     if (value === undefined || value === null || value === '') continue;
-    if (spec.kind === 'secret') {
-      const secret = `${app}-${option.replace(/_/g, '-')}`;
-      config[option] = { secret, key: 'value' };
-      notes.push(`${option}: create the Secret first (the value is not copied): kubectl create secret generic ${secret} --from-literal=value=...`);
+    if (legacy) {
+      const converted = legacy.convert ? legacy.convert(value) : value;
+      if (legacy.key && converted !== undefined) {
+        setPath(site, legacy.key, legacy.secret ? secretRef(option, legacy.key) : converted);
+        notes.push(`${option}: an option of older charm revisions; now ${legacy.key}${legacy.note ? ` (${legacy.note})` : ''}`);
+      } else {
+        notes.push(`${option}: an option of older charm revisions; left out: ${legacy.note ?? 'no equivalent'}`);
+      }
       continue;
     }
-    const normalized = spec.kind === 'boolean' && (value === 'true' || value === 'false') ? value === 'true' : value;
-    if (setting.source === 'user' || normalized !== spec.default) config[option] = normalized;
+    if (spec!.kind === 'secret') {
+      config[option] = secretRef(option, `config.${option}`);
+      continue;
+    }
+    const normalized = spec!.kind === 'boolean' && (value === 'true' || value === 'false') ? value === 'true' : value;
+    if (setting.source === 'user' || normalized !== spec!.default) config[option] = normalized;
   }
-  return { yaml: stringify({ config }, { lineWidth: 0 }), notes };
+  // Old revisions' saml_target_url came with a fingerprint only for Ubuntu One; others need one now.
+  const saml = site.saml as Record<string, unknown> | undefined;
+  if (saml) {
+    const fingerprint = CHARM_SAML_FINGERPRINTS[String(saml.target_url)];
+    if (fingerprint) saml.cert_fingerprint = fingerprint;
+    else notes.push("saml: add certificate (the IdP's PEM) or cert_fingerprint: the charm read neither from saml_target_url");
+  }
+  const { config: legacyConfig = {}, ...sections } = site as { config?: Record<string, unknown> };
+  const checked = checkedValues({ ...legacyConfig, ...config }, app, saml !== undefined);
+  notes.push(...checked.notes);
+  return { yaml: stringify({ ...sections, config: checked.config }, { lineWidth: 0 }), notes };
+}
+
+/**
+ * The values synth would refuse, as notes in the site file's words; refused values are
+ * taken out of `config` (they stay visible in the note), so the draft parses.
+ */
+function checkedValues(config: Record<string, unknown>, app: string, samlConfigured: boolean): { config: Record<string, unknown>; notes: string[] } {
+  const shape: Problem[] = [];
+  const typed = configFromCharmOptions(config, shape);
+  const refused = new Set(shape.map((p) => p.path.replace(/^config\./, '').split('.')[0]));
+  const rules: Problem[] = [];
+  resolveConfig(typed, { siteName: app, samlConfigured }, rules);
+  const notes = [...shape, ...rules].map(
+    (p) =>
+      `${formatProblems('juju config', [p], SITE_FILE_NAMES)
+        .split('\n')[1]
+        .replace(/^\s+- juju config: /, '')} (synth would refuse it)`,
+  );
+  return { config: Object.fromEntries(Object.entries(config).filter(([k]) => !refused.has(k))), notes };
 }

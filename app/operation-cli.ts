@@ -6,30 +6,47 @@ import { renderManifest, withNamespace } from './output';
 import { formatProblems } from '../lib/problems';
 import { loadSites } from './synth';
 
+/** The options each action takes. */
+const ACTION_FLAGS: Record<string, readonly string[]> = {
+  'create-user': ['--email', '--password-secret', '--admin', '--inactive'],
+  'add-admin-user': ['--email', '--password-secret', '--inactive'],
+  'promote-user': ['--email'],
+  'anonymize-user': ['--username'],
+};
+const VALUE_FLAGS = ['--email', '--username', '--password-secret'];
+
 /**
- * `npm run op -- <site> <action> [--email E] [--username U] [--password-secret NAME/KEY] [--admin] [--inactive]`:
+ * `npm run op -- <site> create-user|add-admin-user|promote-user|anonymize-user [--email E] [--username U] [--password-secret NAME/KEY] [--admin] [--inactive]`:
  * one of the charm's actions as a Job manifest on stdout, for `kubectl apply -f -`,
  * built from the site's own settings (image, env, Secrets).
  */
 export function operationManifest(sitesDir: string, argv: readonly string[]): { output?: string; error?: string } {
   const [siteName, action, ...rest] = argv;
-  const usage =
-    'usage: npm run op -- <site> create-user|promote-user|anonymize-user [--email E] [--username U] [--password-secret NAME/KEY] [--admin] [--inactive]';
+  const usage = `usage: npm run op -- <site> ${Object.keys(ACTION_FLAGS).join('|')} [--email E] [--username U] [--password-secret NAME/KEY] [--admin] [--inactive]`;
   if (!siteName || !action) return { error: usage };
+  const allowed = ACTION_FLAGS[action];
+  if (!allowed) return { error: `unknown action ${JSON.stringify(action)}; ${usage}` };
   const flags = new Map<string, string | true>();
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
     if (!flag.startsWith('--')) return { error: `unexpected ${JSON.stringify(flag)}; ${usage}` };
+    const known = flag === '--admin' || flag === '--inactive' || VALUE_FLAGS.includes(flag);
+    if (known && !allowed.includes(flag)) return { error: `${action} does not take ${flag}; it takes ${allowed.join(', ')}` };
     if (flag === '--admin' || flag === '--inactive') flags.set(flag, true);
-    else if (['--email', '--username', '--password-secret'].includes(flag) && rest[i + 1] !== undefined) flags.set(flag, rest[++i]);
+    else if (VALUE_FLAGS.includes(flag) && rest[i + 1] !== undefined) flags.set(flag, rest[++i]);
     else return { error: `unknown or incomplete option ${flag}; ${usage}` };
   }
   const text = (flag: string) => (typeof flags.get(flag) === 'string' ? (flags.get(flag) as string) : '');
   let op: Operation;
   if (action === 'create-user' || action === 'add-admin-user') {
-    const [secret, key] = text('--password-secret').split('/');
-    if (!secret || !key)
+    const reference = text('--password-secret');
+    if (reference === '')
       return { error: `--password-secret NAME/KEY is required: the password is read from a Secret, never given on the command line; ${usage}` };
+    const [secret, key, ...more] = reference.split('/');
+    if (!secret || !key || more.length > 0)
+      return {
+        error: `--password-secret ${JSON.stringify(reference)} is not NAME/KEY: write the Secret's name and the key in it, e.g. ${secret || 'admin-pw'}/password`,
+      };
     op = {
       action: 'create-user',
       email: text('--email'),
@@ -39,10 +56,8 @@ export function operationManifest(sitesDir: string, argv: readonly string[]): { 
     };
   } else if (action === 'promote-user') {
     op = { action, email: text('--email') };
-  } else if (action === 'anonymize-user') {
-    op = { action, username: text('--username') };
   } else {
-    return { error: `unknown action ${JSON.stringify(action)}; ${usage}` };
+    op = { action: 'anonymize-user', username: text('--username') };
   }
   const problems = validateOperation(op, action);
   if (problems.length > 0) return { error: formatProblems('npm run op', problems) };
@@ -58,5 +73,15 @@ export function operationManifest(sitesDir: string, argv: readonly string[]): { 
     .node.findAll()
     .filter((c): c is ApiObject => c instanceof ApiObject)
     .map((o) => o.toJson() as Manifest);
-  return { output: jobs.map((m) => renderManifest(withNamespace(m, site.namespace), `${site.file} and npm run op`)).join('---\n') };
+  return {
+    output: jobs
+      .map((m) =>
+        renderManifest(
+          withNamespace(m, site.namespace),
+          `${site.file} by npm run op`,
+          'A one-off Job: apply it with kubectl apply -f -; to run an action with every deployment, list it under operations: in the site.',
+        ),
+      )
+      .join('---\n'),
+  };
 }

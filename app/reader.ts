@@ -14,7 +14,9 @@ export class Reader {
   public section(value: unknown, path: string, known: readonly string[]): Record<string, unknown> | undefined {
     if (value === undefined || value === null) return undefined;
     if (typeof value !== 'object' || Array.isArray(value)) {
-      this.problems.push({ path, message: `${show(value)} is not a mapping`, fix: `write ${path} as key: value pairs` });
+      // `monitoring: false` reads well but is not the form: a section switches off with `enabled`.
+      const fix = typeof value === 'boolean' && known.includes('enabled') ? `write ${path}: { enabled: ${value} }` : `write ${path} as key: value pairs`;
+      this.problems.push({ path, message: `${show(value)} is not a mapping`, fix });
       return undefined;
     }
     const record = value as Record<string, unknown>;
@@ -33,6 +35,15 @@ export class Reader {
 
   public string(value: unknown, path: string): string | undefined {
     if (value === undefined || value === null) return undefined;
+    if (typeof value === 'number') {
+      // YAML reads `tag: 3.4` as a number (and `3.10` as 3.1): say how to write the string.
+      this.problems.push({
+        path,
+        message: `${show(value)} is a number, not a string`,
+        fix: `quote it: ${path.split('.').pop()}: "${value}" (unquoted, YAML also reads 3.10 as 3.1)`,
+      });
+      return undefined;
+    }
     if (typeof value !== 'string') {
       this.problems.push({ path, message: `${show(value)} is not a string`, fix: 'quote the value' });
       return undefined;

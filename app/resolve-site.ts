@@ -9,6 +9,7 @@ import { ResolvedDiscourse } from '../lib/props';
 import { resolveDiscourse } from '../lib/resolve-discourse';
 import { SiteDescription, parseSite } from './site';
 import { SITE_FILE_NAMES } from './site-keys';
+import { withPositions } from './source-positions';
 
 /** A site with every value checked and defaulted: what SiteChart builds from, trusting it. */
 export interface ResolvedSite {
@@ -93,10 +94,11 @@ function newProblems(parsed: readonly Problem[], resolved: readonly Problem[]): 
  * of both steps come back together, each reported once; show them with SITE_FILE_NAMES.
  */
 export function siteFromText(text: string, file: string): { site?: SiteDescription; resolved?: ResolvedSite; problems: Problem[] } {
-  const { site, problems } = parseSite(text, file);
+  const { site, problems, source } = parseSite(text, file);
   if (!site) return { problems };
   const { resolved, problems: rules } = resolveSite(site);
-  const all = [...problems, ...newProblems(problems, rules)];
+  const located = withPositions(newProblems(problems, rules), source.doc, source.lines, (p) => translateProblem(p, SITE_FILE_NAMES).path);
+  const all = [...problems, ...located];
   return { site, resolved: all.length === 0 ? resolved : undefined, problems: all };
 }
 

@@ -41,8 +41,13 @@ export interface SiteKeySpec {
   readonly default?: string;
   /** Whether the file must have it. @default false */
   readonly required?: boolean;
+  /** A section's string form, as a pattern (`image: registry/x:1.0`). @default - none */
+  readonly shorthand?: RegExp;
   readonly doc: string;
 }
+
+/** `repository:tag[@digest]`: the string form of `image` (the tag is after the last ":" that follows the last "/"). */
+export const IMAGE_REFERENCE = /^([^\s@]+):([^\s:/@]+)(?:@(\S+))?$/;
 
 const d = DEFAULTS;
 
@@ -57,7 +62,13 @@ export const SITE_KEYS: readonly SiteKeySpec[] = [
   { key: 'namespace', type: 'string', default: 'the site name', doc: 'Namespace of every object.' },
   { key: 'create_namespace', type: 'boolean', default: 'true', doc: 'Emit the Namespace with Pod Security "restricted" labels (never pruned).' },
   // The image and the pods.
-  { key: 'image', type: 'section', required: true, doc: 'The Discourse image (the charm rock, or a build of it).' },
+  {
+    key: 'image',
+    type: 'section',
+    required: true,
+    shorthand: IMAGE_REFERENCE,
+    doc: 'The Discourse image, no default (README "The image"): { repository, tag, digest, pull_secrets } or the string repository:tag[@digest].',
+  },
   { key: 'image.repository', prop: 'image.repository', type: 'string', required: true, doc: 'Registry and repository.' },
   { key: 'image.tag', prop: 'image.tag', type: 'string', required: true, doc: 'Version tag (not "latest"); also the app.kubernetes.io/version label.' },
   { key: 'image.digest', prop: 'image.digest', type: 'string', doc: 'sha256 digest that pins the exact image.' },
@@ -465,6 +476,24 @@ export function siteKey(key: string): SiteKeySpec {
   return spec;
 }
 
+const SECTIONS = new Set(
+  SITE_KEYS.filter((k) => ['section', 'list', 'charm-options', 'string-map', 'secret-map', 'secret'].includes(k.type)).map((k) => k.key),
+);
+const KEYS = new Set(SITE_KEYS.map((k) => k.key));
+
+/**
+ * Whether a path is already in the site file's words: a key of the table, or a key inside
+ * one of its sections (an unknown key, a Secret reference's field, an env name). Renaming such a path
+ * again would turn `gitops.argocd.bogus` into `gitops.argocd.enabled.bogus`.
+ */
+function isSiteKeyPath(path: string): boolean {
+  const bare = path.replace(/\[\d+\]/g, '');
+  if (KEYS.has(bare)) return true;
+  const parent = bare.slice(0, Math.max(0, bare.lastIndexOf('.')));
+  // A camelCase segment is a prop (`monitoring.scrapeTimeout`), not a key the user wrote.
+  return SECTIONS.has(parent) && !/[a-z][A-Z]/.test(bare.slice(parent.length + 1));
+}
+
 const snake = (segment: string) => segment.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
@@ -497,6 +526,7 @@ function commonPrefix(keys: readonly string[]): string {
  */
 export const SITE_FILE_NAMES: Vocabulary = {
   name(path: string): string {
+    if (isSiteKeyPath(path)) return path;
     const [head, ...rest] = path.split('.');
     const bare = head.replace(/\[\d+\]$/, '');
     const option = charmOptionOf(bare);

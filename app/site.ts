@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'fs';
 import { basename, join } from 'path';
 import { Cpu } from 'cdk8s-plus-28';
-import { parseDocument } from 'yaml';
+import { Document, LineCounter, parseDocument } from 'yaml';
 import { configFromCharmOptions } from '../lib/config';
 import { SecretKeyRef, isDnsLabel } from '../lib/checks';
 import { OidcProps, samlCertFingerprint } from '../lib/environment';
@@ -17,7 +17,8 @@ import { CloudNativePgClusterProps } from '../lib/cnpg-cluster';
 import { DataServiceResources } from '../lib/data-resources';
 import { RedisServerProps } from '../lib/redis-server';
 import { Reader } from './reader';
-import { SITE_KEYS, SiteKeySpec, sectionKeys } from './site-keys';
+import { IMAGE_REFERENCE, SITE_KEYS, SiteKeySpec, sectionKeys } from './site-keys';
+import { syntaxProblems, withPositions } from './source-positions';
 
 /** One site file, read and checked for shape (semantic rules run in resolveDiscourse). */
 export interface SiteDescription {
@@ -147,6 +148,14 @@ function extensionsOptions(r: Reader, value: unknown): DatabaseExtensions | unde
   const cnpg = (typeof db.cloudnativepg === 'object' && db.cloudnativepg !== null ? db.cloudnativepg : {}) as Record<string, unknown>;
   const ext = r.section(db.extensions, 'database.extensions', sectionKeys('database.extensions'));
   const managed = r.boolean(cnpg.manage_extensions, 'database.cloudnativepg.manage_extensions') ?? false;
+  const database = r.string(cnpg.database, 'database.cloudnativepg.database');
+  const owner = r.string(cnpg.owner, 'database.cloudnativepg.owner');
+  for (const key of ['database', 'owner'].filter((k) => !managed && typeof cnpg[k] === 'string'))
+    r.problems.push({
+      path: `database.cloudnativepg.${key}`,
+      message: 'is only used with manage_extensions: true',
+      fix: "set manage_extensions: true, or remove it (the Cluster's own Secret names the database)",
+    });
   if (ext && managed) {
     r.problems.push({
       path: 'database.extensions',
@@ -156,12 +165,7 @@ function extensionsOptions(r: Reader, value: unknown): DatabaseExtensions | unde
     return undefined;
   }
   if (managed) {
-    return DatabaseExtensions.withCloudNativePgDatabase(
-      dropUndefined({
-        database: r.string(cnpg.database, 'database.cloudnativepg.database'),
-        owner: r.string(cnpg.owner, 'database.cloudnativepg.owner'),
-      }),
-    );
+    return DatabaseExtensions.withCloudNativePgDatabase(dropUndefined({ database, owner }));
   }
   if (!ext) return undefined;
   const superuserSecret = r.string(ext.superuser_secret, 'database.extensions.superuser_secret');
@@ -249,6 +253,14 @@ function gitopsOptions(r: Reader, value: unknown): GitOpsProps | undefined {
   return options;
 }
 
+/** The keys each action takes in a site file. */
+const OPERATION_FIELDS: Record<string, readonly string[]> = {
+  'create-user': ['email', 'admin', 'active', 'password'],
+  'add-admin-user': ['email', 'active', 'password'],
+  'promote-user': ['email'],
+  'anonymize-user': ['username'],
+};
+
 function operations(r: Reader, value: unknown): Operation[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) {
@@ -260,21 +272,34 @@ function operations(r: Reader, value: unknown): Operation[] | undefined {
     const p = `operations[${i}]`;
     const s = r.section(item, p, sectionKeys('operations')) ?? {};
     const action = r.oneOf(s.action, `${p}.action`, ['create-user', 'add-admin-user', 'promote-user', 'anonymize-user'] as const);
+    if (s.action === undefined || s.action === null)
+      r.problems.push({ path: `${p}.action`, message: 'is required', fix: 'write action: create-user, add-admin-user, promote-user or anonymize-user' });
+    // Every field is read (a wrong type is reported whatever the action), then the action's own are used.
+    const fields = {
+      email: r.string(s.email, `${p}.email`),
+      admin: r.boolean(s.admin, `${p}.admin`),
+      active: r.boolean(s.active, `${p}.active`),
+      password: r.secret(s.password, `${p}.password`),
+      username: r.string(s.username, `${p}.username`),
+    };
+    if (action === undefined) return;
+    const used = OPERATION_FIELDS[action];
+    for (const key of Object.keys(fields).filter((k) => s[k] !== undefined && s[k] !== null && !used.includes(k)))
+      r.problems.push({ path: `${p}.${key}`, message: `is not used by ${action}`, fix: `remove it; ${action} takes ${used.join(', ')}` });
     if (action === 'create-user' || action === 'add-admin-user') {
-      const password = r.secret(s.password, `${p}.password`);
       if (s.password === undefined) r.problems.push({ path: `${p}.password`, message: 'is required', fix: 'write password: { secret: <name>, key: <key> }' });
-      if (password)
+      if (fields.password)
         ops.push({
           action: 'create-user',
-          email: r.string(s.email, `${p}.email`) ?? '',
-          admin: action === 'add-admin-user' ? true : r.boolean(s.admin, `${p}.admin`),
-          active: r.boolean(s.active, `${p}.active`),
-          password,
+          email: fields.email ?? '',
+          admin: action === 'add-admin-user' ? true : fields.admin,
+          active: fields.active,
+          password: fields.password,
         });
     } else if (action === 'promote-user') {
-      ops.push({ action, email: r.string(s.email, `${p}.email`) ?? '' });
-    } else if (action === 'anonymize-user') {
-      ops.push({ action, username: r.string(s.username, `${p}.username`) ?? '' });
+      ops.push({ action, email: fields.email ?? '' });
+    } else {
+      ops.push({ action, username: fields.username ?? '' });
     }
   });
   return ops;
@@ -377,31 +402,51 @@ function database(r: Reader, value: unknown): PostgresConnection | undefined {
   });
 }
 
+/** A site file as parsed YAML, kept to point problems at their line and column. */
+export interface SiteSource {
+  readonly doc: Document;
+  readonly lines: LineCounter;
+}
+
 /**
  * Reads a site file (`sites/<name>.yaml`). The `config:` section takes the charm's
  * option names verbatim; the other sections describe what Juju relations and
- * the pod spec provided. Returns every shape problem found.
+ * the pod spec provided. Returns every shape problem found, each at its line and column
+ * when the file has its key.
  */
-export function parseSite(text: string, file: string): { site?: SiteDescription; problems: Problem[] } {
-  const problems: Problem[] = [];
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      problems: doc.errors.map((e) => ({
-        path: `line ${e.linePos?.[0].line ?? '?'}`,
-        message: `YAML error: ${e.message.split('\n')[0]}`,
-        fix: 'fix the YAML syntax',
-      })),
-    };
+export function parseSite(text: string, file: string): { site?: SiteDescription; problems: Problem[]; source: SiteSource } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines });
+  const source = { doc, lines };
+  if (doc.errors.length > 0) return { problems: syntaxProblems(doc, lines), source };
+  const { site, problems } = readSiteDocument(doc.toJS(), file);
+  return { site, problems: withPositions(problems, doc, lines, (p) => p.path), source };
+}
+
+/** `image: registry/discourse:3.4.2[@sha256:...]`, the string form of the image section. */
+function imageFromReference(r: Reader, value: string): Record<string, unknown> | undefined {
+  const m = IMAGE_REFERENCE.exec(value);
+  if (!m) {
+    r.problems.push({
+      path: 'image',
+      message: `${show(value)} is not an image reference repository:tag[@digest]`,
+      fix: 'write image: registry/path/name:tag, or image: { repository: ..., tag: "..." }',
+    });
+    return undefined;
   }
+  return { repository: m[1], tag: m[2], ...(m[3] !== undefined ? { digest: m[3] } : {}) };
+}
+
+function readSiteDocument(js: unknown, file: string): { site?: SiteDescription; problems: Problem[] } {
+  const problems: Problem[] = [];
   const r = new Reader(problems);
-  const raw = r.section(doc.toJS() ?? {}, '', sectionKeys('')) ?? {};
+  const raw = r.section(js ?? {}, '', sectionKeys('')) ?? {};
   const name = r.string(raw.name, 'name') ?? basename(file).replace(/\.ya?ml$/, '');
   const namespace = r.string(raw.namespace, 'namespace') ?? name;
   if (!isDnsLabel(namespace))
     problems.push({ path: 'namespace', message: `${show(namespace)} is not a namespace name`, fix: 'use at most 63 lowercase letters, digits and "-"' });
 
-  const image = r.section(raw.image, 'image', sectionKeys('image'));
+  const image = typeof raw.image === 'string' ? imageFromReference(r, raw.image) : r.section(raw.image, 'image', sectionKeys('image'));
   const resources = r.section(raw.resources, 'resources', sectionKeys('resources'));
   const config = r.section(raw.config, 'config', Object.keys((raw.config as object | undefined) ?? {}));
   const redis = r.section(raw.redis, 'redis', sectionKeys('redis'));
@@ -561,6 +606,6 @@ export function siteFiles(dir: string): string[] {
 }
 
 /** Reads a site file from disk. */
-export function readSite(file: string): { site?: SiteDescription; problems: Problem[] } {
+export function readSite(file: string): { site?: SiteDescription; problems: Problem[]; source: SiteSource } {
   return parseSite(readFileSync(file, 'utf8'), file);
 }

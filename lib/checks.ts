@@ -1,4 +1,4 @@
-import { Problem, show } from './problems';
+import { Problem, didYouMean, show } from './problems';
 
 /**
  * The generic checks every part of the project uses: Kubernetes names, labels, DNS,
@@ -86,17 +86,27 @@ export function checkSecretRef(value: unknown, path: string, problems: Problem[]
   }
   const record = value as Record<string, unknown>;
   const before = problems.length;
-  for (const extra of Object.keys(record).filter((k) => k !== 'secret' && k !== 'key')) {
-    problems.push({ path: `${path}.${extra}`, message: 'unknown key in a Secret reference', fix: 'only "secret" and "key" are allowed' });
+  const extras = Object.keys(record).filter((k) => k !== 'secret' && k !== 'key');
+  for (const extra of extras) {
+    // `name:` is how a secretKeyRef names its Secret; here the Secret is `secret:`.
+    const meant = extra === 'name' ? 'secret' : didYouMean(extra, ['secret', 'key']);
+    const missing = meant !== undefined && record[meant] === undefined;
+    problems.push({
+      path: `${path}.${extra}`,
+      message: 'is not a key of a Secret reference',
+      fix: `${missing ? `did you mean "${meant}:"?` : 'only "secret" and "key" are allowed:'} write { secret: <secret-name>, key: <key> }`,
+    });
   }
-  if (typeof record.secret !== 'string' || !isDnsSubdomain(record.secret)) {
+  // A field the user wrote under another name was just reported; do not report it missing too.
+  const misnamed = (field: string) => record[field] === undefined && extras.length > 0;
+  if (!misnamed('secret') && (typeof record.secret !== 'string' || !isDnsSubdomain(record.secret))) {
     problems.push({
       path: `${path}.secret`,
       message: `${show(record.secret)} is not a valid Secret name`,
       fix: 'use lowercase letters, digits, "-" and "." (at most 253 characters)',
     });
   }
-  if (typeof record.key !== 'string' || !SECRET_KEY.test(record.key) || record.key.length > 253) {
+  if (!misnamed('key') && (typeof record.key !== 'string' || !SECRET_KEY.test(record.key) || record.key.length > 253)) {
     problems.push({ path: `${path}.key`, message: `${show(record.key)} is not a valid Secret key`, fix: 'use letters, digits, "-", "_" and "."' });
   }
   return problems.length === before ? { secret: record.secret as string, key: record.key as string } : undefined;

@@ -14,6 +14,10 @@ export interface Problem {
   readonly message: string;
   /** How to fix it. */
   readonly fix?: string;
+  /** Line of the value in the source file (1-based), when known. @default - unknown */
+  readonly line?: number;
+  /** Column of the value in the source file (1-based), when known. @default - unknown */
+  readonly column?: number;
 }
 
 /** Names an option inside a message or fix, so that each vocabulary shows it in its own words. */
@@ -32,7 +36,12 @@ export const PROP_NAMES: Vocabulary = { name: (path) => path };
 /** A problem in the caller's words: its path and every option its message and fix mention. */
 export function translateProblem(p: Problem, vocabulary: Vocabulary): Problem {
   const words = (text: string) => text.replace(/«([^»]+)»/g, (_m, path: string) => vocabulary.name(path));
-  return { path: vocabulary.name(p.path.replace(/«([^»]+)»/g, '$1')), message: words(p.message), ...(p.fix !== undefined ? { fix: words(p.fix) } : {}) };
+  return {
+    ...p,
+    path: vocabulary.name(p.path.replace(/«([^»]+)»/g, '$1')),
+    message: words(p.message),
+    ...(p.fix !== undefined ? { fix: words(p.fix) } : {}),
+  };
 }
 
 /** Thrown when a site description fails validation; lists every problem. */
@@ -46,9 +55,17 @@ export class ValidationError extends Error {
   }
 }
 
-/** Renders problems one per line as `<source>: <path>: <message>. Fix: ...`, in the caller's words. */
+/**
+ * Renders problems one per line as `<source>[:line:column]: <path>: <message>. Fix: ...`, in
+ * the caller's words (the position when known, as compilers print it, so editors link it).
+ */
 export function formatProblems(source: string, problems: readonly Problem[], vocabulary: Vocabulary = PROP_NAMES): string {
-  const lines = problems.map((p) => translateProblem(p, vocabulary)).map((p) => `${source}: ${p.path}: ${p.message}${p.fix ? `. Fix: ${p.fix}` : ''}`);
+  const lines = problems
+    .map((p) => translateProblem(p, vocabulary))
+    .map((p) => {
+      const at = p.line !== undefined ? `${source}:${p.line}:${p.column ?? 1}` : source;
+      return `${at}: ${p.path === '' ? '' : `${p.path}: `}${p.message}${p.fix ? `. Fix: ${p.fix}` : ''}`;
+    });
   return `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${source}:\n${lines.map((l) => `  - ${l}`).join('\n')}`;
 }
 

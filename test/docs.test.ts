@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'fs';
 import { join } from 'path';
 import { OPTIONS } from '../lib/config';
+import { DOCS_BEGIN, withOptionsReference } from '../app/docs';
 
 /**
  * The style rule "every optional prop says its default" as a test: each `readonly x?:`
@@ -41,5 +42,14 @@ describe('charm option documentation', () => {
       (o) => !new RegExp(`@see https://charmhub\\.io/discourse-k8s/configurations#${o.option}\\n\\s*\\*/\\n\\s*readonly ${o.prop}\\?`).test(config),
     );
     expect(missing.map((o) => o.option)).toEqual([]);
+  });
+});
+
+describe('the README options reference', () => {
+  test('is what npm run docs writes from OPTIONS and SITE_KEYS now', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    expect(readme).toContain(DOCS_BEGIN);
+    // A stale README shows here as a diff of the generated lines.
+    expect(readme).toBe(withOptionsReference(readme));
   });
 });

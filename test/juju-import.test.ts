@@ -40,7 +40,7 @@ describe('fromJujuConfig', () => {
   test('never copies a credential, and says which Secret to create', () => {
     expect(yaml).not.toContain('hunter2');
     expect(notes).toContain(
-      'smtp_password: create the Secret first (the value is not copied): kubectl create secret generic discourse-k8s-smtp-password --from-literal=value=...',
+      'config.smtp_password: create the Secret first (the value is not copied): kubectl -n discourse-k8s create secret generic discourse-k8s-smtp-password --from-literal=value=...',
     );
   });
 
@@ -54,7 +54,68 @@ describe('fromJujuConfig', () => {
     expect(problems.map((p) => formatProblems('sites/forum.yaml', [p], SITE_FILE_NAMES))).toEqual([]);
   });
 
+  test('the namespace of the site is the one the kubectl lines name', () => {
+    const imported = fromJujuConfig(JUJU, { namespace: 'forum' });
+    expect(parse(imported.yaml).namespace).toBe('forum');
+    expect(imported.notes.filter((n) => n.includes('kubectl'))).toEqual([expect.stringContaining('kubectl -n forum create secret generic')]);
+  });
+
   test('fails if the input is not juju config output', () => {
     expect(() => fromJujuConfig('foo: bar\n')).toThrow(/no settings section/);
+  });
+});
+
+/** `juju config` of older charm revisions: options that moved out of config (from the charm's config.yaml history). */
+const OLD_JUJU = `
+application: discourse
+settings:
+  external_hostname: { default: "", source: user, type: string, value: forum.example.com }
+  force_https: { default: false, source: user, type: boolean, value: true }
+  saml_target_url: { default: "", source: user, type: string, value: "https://login.ubuntu.com/+saml" }
+  db_host: { default: "", source: user, type: string, value: pg.example.com }
+  db_user: { default: "", source: user, type: string, value: discourse }
+  db_password: { default: "", source: user, type: string, value: hunter2 }
+  redis_host: { default: "", source: user, type: string, value: redis }
+  tls_secret_name: { default: "", source: user, type: string, value: forum-tls }
+  max_body_size: { default: 20, source: user, type: int, value: 100 }
+  smtp_user_name: { default: "", source: user, type: string, value: mailer }
+  enable_local_redis: { default: false, source: user, type: boolean, value: true }
+  throttle_level: { default: none, source: user, type: string, value: paranoid }
+`;
+
+describe('fromJujuConfig with options of older charm revisions', () => {
+  const { yaml, notes } = fromJujuConfig(OLD_JUJU);
+
+  test.each([
+    [
+      'saml_target_url → saml (with the fingerprint the charm had for Ubuntu One)',
+      'saml',
+      { target_url: 'https://login.ubuntu.com/+saml', cert_fingerprint: '32:15:20:9F:A4:3C:8E:3E:8E:47:72:62:9A:86:8D:0E:E6:CF:45:D5' },
+    ],
+    ['db_* → database', 'database', { host: 'pg.example.com', user: 'discourse', password: { secret: 'discourse-db-password', key: 'value' } }],
+    ['redis_host → redis', 'redis', { host: 'redis' }],
+    ['tls_secret_name and max_body_size → ingress', 'ingress', { tls: { secret_name: 'forum-tls' }, max_body_size: '100Mi' }],
+    [
+      'smtp_user_name → smtp_username; a refused value left out',
+      'config',
+      { external_hostname: 'forum.example.com', force_https: true, smtp_username: 'mailer' },
+    ],
+  ])('%s', (_name, key, expected) => {
+    expect(parse(yaml)[key]).toEqual(expected);
+  });
+
+  test('reports what synth would refuse and what has no equivalent, and never copies a credential', () => {
+    expect(yaml).not.toContain('hunter2');
+    expect(notes).toContain(
+      'config.throttle_level: "paranoid" is not one of none, permissive, strict. Fix: use one of none, permissive, strict (synth would refuse it)',
+    );
+    expect(notes).toContain(
+      'enable_local_redis: an option of older charm revisions; left out: no in-pod Redis here: run Redis as a Service and set redis.host',
+    );
+  });
+
+  test('the draft is a valid site file, once it names the image (no charm option does)', () => {
+    const { problems } = siteFromText(`image: registry.example.com/discourse:1.0\n${yaml}`, 'sites/forum.yaml');
+    expect(problems.map((p) => formatProblems('sites/forum.yaml', [p], SITE_FILE_NAMES))).toEqual([]);
   });
 });

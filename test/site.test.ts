@@ -192,7 +192,7 @@ describe('npm run synth (the CLI)', () => {
     const result = run([], dir);
     // THEN
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/sites\/example\.yaml: config\.throttle_level: "extreme" is not one of none, permissive, strict/);
+    expect(result.stderr).toMatch(/sites\/example\.yaml:\d+:3: config\.throttle_level: "extreme" is not one of none, permissive, strict/);
     expect(result.stderr).toMatch(/dist\/ was not changed/);
     expect(diffTrees(before, readTree(join(dir, 'dist')))).toEqual([]);
     expect(run(['--bogus'], dir).status).toBe(2);

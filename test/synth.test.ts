@@ -68,7 +68,7 @@ describe('synthesize', () => {
     const result = synthesize({ sitesDir: s.sites, outdir: s.out });
     // THEN
     expect(result.exitCode).toBe(1);
-    expect(result.messages.join('\n')).toMatch(/broken\.yaml: config\.throttle_level: "extreme" is not one of none, permissive, strict/);
+    expect(result.messages.join('\n')).toMatch(/broken\.yaml:2:3: config\.throttle_level: "extreme" is not one of none, permissive, strict/);
     expect(result.messages.join('\n')).toMatch(/did you mean "smtp_address"/);
     expect(diffTrees(before, readTree(s.out))).toEqual([]);
     rmSync(s.dir, { recursive: true });
@@ -91,6 +91,28 @@ describe('synthesize', () => {
     expect(synthesize({ sitesDir: s.sites, outdir: s.out }).exitCode).toBe(0);
     expect([...readTree(s.out).keys()].filter((p) => p.startsWith('second/'))).toEqual([]);
     expect(diffTrees(first, readTree(s.out))).toEqual([]);
+    rmSync(s.dir, { recursive: true });
+  });
+
+  test('says which files it removed that it did not write (dist/ is generated; own manifests go in overlays/)', () => {
+    // GIVEN
+    const s = scratch();
+    writeFileSync(
+      join(s.out, 'example', 'my-secret.yaml'),
+      'apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: { name: smtp, namespace: discourse }\n',
+    );
+    writeFileSync(join(s.out, 'example', 'notes.txt'), 'no metadata here\n');
+    // WHEN
+    const result = synthesize({ sitesDir: s.sites, outdir: s.out });
+    // THEN
+    expect(result.exitCode).toBe(0);
+    expect(result.messages.slice(1, 4)).toEqual([
+      `removed 2 files synth does not write (${s.out}/ is generated; keep your own manifests in overlays/<site>/, see README "Your own repository"):`,
+      `  ${s.out}/example/my-secret.yaml`,
+      `  ${s.out}/example/notes.txt`,
+    ]);
+    // The second run removes nothing: only the per-site checklist line follows.
+    expect(synthesize({ sitesDir: s.sites, outdir: s.out }).messages.filter((m) => m.startsWith('removed'))).toEqual([]);
     rmSync(s.dir, { recursive: true });
   });
 

@@ -6,8 +6,8 @@ import { siteFromText } from '../app/resolve-site';
 import { SITE_FILE_NAMES } from '../app/site-keys';
 import { MINIMAL } from './fixtures';
 
-const VALID = `
-image: { repository: registry.example.com/discourse, tag: "1.0" }
+/** A site without its image, for tests that write the image their own way. */
+const SITE = `
 config:
   external_hostname: forum.example.com
 database:
@@ -15,6 +15,7 @@ database:
 redis:
   host: forum-redis
 `;
+const VALID = `${SITE}image: { repository: registry.example.com/discourse, tag: "1.0" }\n`;
 
 /** Every problem a site file has (shape and rules), formatted as the CLI prints them. */
 function problemsOf(yaml: string): string {
@@ -36,7 +37,7 @@ describe('bad site files fail with the file, the option, the value and the fix',
     [
       'unknown option with a did-you-mean',
       withLines('config', '  smtp_adress: smtp.example.com'),
-      /sites\/forum\.yaml: config\.smtp_adress: is not a Discourse charm option\. Fix: did you mean "smtp_address"\?/,
+      /sites\/forum\.yaml:3:3: config\.smtp_adress: is not a Discourse charm option\. Fix: did you mean "smtp_address"\?/,
     ],
     [
       'throttle level outside the enum',
@@ -129,7 +130,7 @@ describe('bad site files fail with the file, the option, the value and the fix',
       /config\.smtp_password\.secret: "Not_Valid" is not a valid Secret name/,
     ],
     ['redis port out of range', VALID.replace('host: forum-redis', 'host: forum-redis\n  port: 70000'), /redis\.port: 70000 is not a TCP port/],
-    ['YAML syntax error', 'config: [unclosed', /YAML error/],
+    ['YAML syntax error', 'config: [unclosed', /sites\/forum\.yaml:1:18: YAML syntax error: .*\. Fix: fix the YAML syntax here/],
     ['metrics mode outside the enum', `${VALID}metrics: statsd\n`, /metrics: "statsd" is not one of exporter, plugin/],
     [
       'a CPU request above the limit',
@@ -260,5 +261,90 @@ describe('in-cluster data services in a site file', () => {
     expect(resolved!.discourse.environment).toMatchObject({ DISCOURSE_REDIS_HOST: 'f-redis', DISCOURSE_REDIS_PORT: '6379' });
     expect(resolved!.discourse.secretEnvironment).toContainEqual({ name: 'DISCOURSE_REDIS_PASSWORD', from: { secret: 'f-redis', key: 'password' } });
     expect(resolved!.discourse.secretEnvironment).toContainEqual({ name: 'DISCOURSE_DB_PASSWORD', from: { secret: 'f-db-app', key: 'password' } });
+  });
+});
+
+describe('a mistake gets one message, at its line, naming the form that works', () => {
+  const FINGERPRINT = 'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01';
+  const OIDC = 'oidc: { issuer_url: https://login.example.com, client_id: d, client_secret: { secret: oidc, key: s } }\n';
+  test.each([
+    ['monitoring: false', `${VALID}monitoring: false\n`, /:9:1: monitoring: false is not a mapping\. Fix: write monitoring: \{ enabled: false \}$/],
+    ['ingress: false', `${VALID}ingress: false\n`, /ingress: false is not a mapping\. Fix: write ingress: \{ enabled: false \}$/],
+    ['network_policy: false', `${VALID}network_policy: false\n`, /network_policy: false is not a mapping\. Fix: write network_policy: \{ enabled: false \}$/],
+    [
+      'an image string without a tag',
+      `${SITE}image: registry.example.com/discourse\n`,
+      /image: "registry\.example\.com\/discourse" is not an image reference repository:tag\[@digest\]/,
+    ],
+    [
+      'name: instead of secret: in a Secret reference',
+      `${VALID}secret_key_base: { name: forum-skb, key: skb }\n`,
+      /:9:20: secret_key_base\.name: is not a key of a Secret reference\. Fix: did you mean "secret:"\? write \{ secret: <secret-name>, key: <key> \}$/,
+    ],
+    [
+      'name: instead of secret: in a required Secret reference',
+      `${VALID.replace('forum.example.com', 'forum.example.com\n  force_https: true')}${OIDC.replace('secret: oidc', 'name: oidc')}`,
+      /oidc\.client_secret\.name: is not a key of a Secret reference\. Fix: did you mean "secret:"\?/,
+    ],
+    [
+      'name: instead of secret: in an operation',
+      `${VALID}operations:\n  - { action: create-user, email: a@example.com, password: { name: pw, key: p } }\n`,
+      /:10:62: operations\[0\]\.password\.name: is not a key of a Secret reference\. Fix: did you mean "secret:"\?/,
+    ],
+    ['no database', VALID.replace(/database:\n.*\n/, ''), /^ {2}- sites\/forum\.yaml: database: is required/m],
+    ['no redis', VALID.replace(/redis:\n.*\n/, ''), /^ {2}- sites\/forum\.yaml: redis: is required/m],
+    [
+      'force_https: "yes" with SAML',
+      `${VALID.replace('forum.example.com', 'forum.example.com\n  force_https: "yes"')}saml: { target_url: https://idp.example.com/sso, cert_fingerprint: "${FINGERPRINT}" }\n`,
+      /:4:3: config\.force_https: "yes" is not a boolean/,
+    ],
+    [
+      'force_https: "yes" with OIDC',
+      `${VALID.replace('forum.example.com', 'forum.example.com\n  force_https: "yes"')}${OIDC}`,
+      /config\.force_https: "yes" is not a boolean/,
+    ],
+    [
+      'a tag YAML reads as a number',
+      `${SITE}image: { repository: ghcr.io/acme/discourse, tag: 3.4 }\n`,
+      /:8:46: image\.tag: 3\.4 is a number, not a string\. Fix: quote it: tag: "3\.4"/,
+    ],
+    [
+      'one tab in an indentation',
+      VALID.replace('  external_hostname', '\texternal_hostname'),
+      /:3:1: YAML syntax error: Tabs are not allowed as indentation.*Fix: indent with spaces/,
+    ],
+    [
+      'one tab before several lines of a block',
+      VALID.replace('  external_hostname: forum.example.com', '\t external_hostname: forum.example.com\n  force_https: true\n  smtp_port: 25'),
+      /:3:1: YAML syntax error: Tabs are not allowed as indentation/,
+    ],
+    [
+      'a key the operation does not take',
+      `${VALID}operations:\n  - { action: promote-user, email: a@example.com, username: a }\n`,
+      /operations\[0\]\.username: is not used by promote-user\. Fix: remove it; promote-user takes email$/,
+    ],
+    [
+      'a CloudNativePG database name without manage_extensions',
+      VALID.replace('cluster: forum-db }', 'cluster: forum-db, owner: forum }'),
+      /database\.cloudnativepg\.owner: is only used with manage_extensions: true/,
+    ],
+    ['an unknown key', `${VALID}replicaz: 2\n`, /:9:1: replicaz: is not a known key\. Fix: did you mean "replicas"\?$/],
+    ['an unknown charm option', withLines('config', '  smpt_port: 25'), /:3:3: config\.smpt_port: is not a Discourse charm option/],
+  ])('%s', (_name, yaml, expected) => {
+    const { problems } = siteFromText(yaml, 'sites/forum.yaml');
+    expect(problemsOf(yaml)).toMatch(expected);
+    expect(problems).toHaveLength(1);
+  });
+
+  test('a missing database and a missing redis are two problems, not four', () => {
+    const yaml = 'image: registry.example.com/discourse:1.0\nconfig:\n  external_hostname: forum.example.com\n';
+    expect(siteFromText(yaml, 'sites/forum.yaml').problems.map((p) => p.path)).toEqual(['redis', 'database']);
+  });
+
+  test('the string form of image: repository:tag[@digest]', () => {
+    const digest = `sha256:${'0'.repeat(64)}`;
+    const { site, problems } = siteFromText(`${SITE}image: registry.example.com:5000/acme/discourse:3.4.2@${digest}\n`, 'sites/forum.yaml');
+    expect(problems).toEqual([]);
+    expect(site!.props.image).toEqual({ repository: 'registry.example.com:5000/acme/discourse', tag: '3.4.2', digest });
   });
 });

@@ -109,12 +109,24 @@ export function transitionProblems(outdir: string, previous: OutputTree, next: O
 }
 
 export function synthesize(options: SynthOptions): SynthResult {
-  let rendered: { tree?: OutputTree; errors: string[]; notes?: string[] };
+  let rendered: Rendering;
   try {
     rendered = renderSites(options.sitesDir);
   } catch (e) {
     rendered = { errors: [(e as Error).message] };
   }
+  return writeRendering(rendered, options);
+}
+
+/** A rendering of sites, or why there is none. */
+export interface Rendering {
+  readonly tree?: OutputTree;
+  readonly errors: string[];
+  readonly notes?: string[];
+}
+
+/** Writes (or, with `check`, compares) a rendering: the same path for site files and TypeScript sites. */
+export function writeRendering(rendered: Rendering, options: Omit<SynthOptions, 'sitesDir'>): SynthResult {
   if (!rendered.tree) {
     return { exitCode: 1, messages: [...rendered.errors, `synth failed; ${options.outdir}/ was not changed.`] };
   }

@@ -1,7 +1,11 @@
-import { readFileSync } from 'fs';
+import { mkdtempSync, readFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { Testing } from 'cdk8s';
 import { forumChart } from '../examples/forum';
+import { SITES } from '../examples/sites';
+import { readTree } from '../app/output';
+import { synthesizeSites } from '../app/typescript-sites';
 import { Manifest } from '../lib/manifest';
 import { find } from './fixtures';
 import { expectValidManifests } from './schema';
@@ -23,5 +27,32 @@ describe('the README TypeScript example', () => {
     const example = readFileSync(join(__dirname, '..', 'examples', 'forum.ts'), 'utf8');
     const body = example.slice(example.indexOf('  const forum = new Discourse'), example.indexOf('  return chart;'));
     for (const line of body.split('\n').filter((l) => l.trim() !== '')) expect(readme).toContain(line.trim());
+  });
+});
+
+describe('TypeScript sites through the site pipeline (examples/sites.ts)', () => {
+  test('get the per-site folder, kustomization, checklist and GitOps objects, and --check', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ts-sites-')), 'dist');
+    const written = synthesizeSites(SITES, { outdir: out });
+    expect(written.exitCode).toBe(0);
+    const files = [...readTree(out).keys()];
+    expect(files).toEqual(
+      expect.arrayContaining(['forum/deployment-forum.yaml', 'forum/kustomization.yaml', 'forum/README.md', 'gitops/argocd/application-forum.yaml']),
+    );
+    expect(written.messages[1]).toMatch(/^forum: \d+ Secrets? to create/);
+    expect(synthesizeSites(SITES, { outdir: out, check: true })).toEqual({ exitCode: 0, messages: [`${out}/ is up to date (${files.length} files).`] });
+  });
+
+  test('fails in the TypeScript API’s words, for every site at once, and leaves dist/ as it was', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ts-sites-')), 'dist');
+    const bad = [
+      { ...SITES[0], discourse: { ...SITES[0].discourse, smtpPort: 70000 } },
+      { ...SITES[0], name: 'blog', discourse: { ...SITES[0].discourse, throttleLevel: 'extreme' as never } },
+    ];
+    const result = synthesizeSites(bad, { outdir: out });
+    expect(result.exitCode).toBe(1);
+    expect(result.messages.join('\n')).toMatch(/TypeScript site forum: smtpPort: 70000 is not a TCP port/);
+    expect(result.messages.join('\n')).toMatch(/TypeScript site blog: throttleLevel: "extreme" is not one of/);
+    expect(readTree(out).size).toBe(0);
   });
 });

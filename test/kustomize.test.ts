@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { mkdtempSync } from 'fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
@@ -44,5 +44,32 @@ withKubectl('kubectl kustomize accepts every generated folder as it is', () => {
       // The dashboards live in the Grafana namespace: kustomize must not move them.
       expect(docs.filter((d) => d.metadata.name.includes('dashboard')).map((d) => d.metadata.namespace)).toEqual(['grafana', 'grafana']);
     }
+  });
+});
+
+withKubectl("the README's overlays/<site>/ pattern: your own manifests and patches next to dist/", () => {
+  test('kubectl kustomize builds the generated site plus an extra object and a patch, in the site namespace', () => {
+    // GIVEN a repository: dist/ as synth writes it, and overlays/example/ as the README shows
+    const repo = mkdtempSync(join(tmpdir(), 'overlay-'));
+    writeTreeAtomically(join(repo, 'dist'), fixtureTree());
+    const overlay = join(repo, 'overlays', 'example');
+    mkdirSync(overlay, { recursive: true });
+    writeFileSync(
+      join(overlay, 'kustomization.yaml'),
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: discourse\nresources:\n  - ../../dist/example\n  - smtp-secret.yaml\npatches:\n  - path: more-memory.yaml\n',
+    );
+    writeFileSync(join(overlay, 'smtp-secret.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stand-in-for-a-sealedsecret\n');
+    writeFileSync(
+      join(overlay, 'more-memory.yaml'),
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: example\n  namespace: discourse\nspec:\n  template:\n    spec:\n      containers:\n        - name: discourse\n          resources:\n            limits:\n              memory: 6Gi\n',
+    );
+    // WHEN
+    const result = spawnSync('kubectl', ['kustomize', overlay], { encoding: 'utf8' });
+    // THEN
+    expect(result.stderr).toBe('');
+    const docs = parseAllDocuments(result.stdout).map((d) => d.toJS());
+    expect(docs.find((d) => d.metadata.name === 'stand-in-for-a-sealedsecret').metadata.namespace).toBe('discourse');
+    const deployment = docs.find((d) => d.kind === 'Deployment');
+    expect(deployment.spec.template.spec.containers[0].resources.limits.memory).toBe('6Gi');
   });
 });

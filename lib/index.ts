@@ -35,3 +35,4 @@ export * from './rollout-wait';
 export * from './s3-assets-job';
 export * from './units';
 export * from './workload';
+export * from './yaml-emit';

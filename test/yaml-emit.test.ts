@@ -72,7 +72,7 @@ describe('emitYaml', () => {
   test('random strings over the characters yaml cares about', () => {
     // A fixed seed: a failure is reproducible.
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const alphabet = ['a', 'b', ' ', '\n', '\t', ':', '#', '-', '?', "'", '"', '\\', '0', '1', '.', 'e', ',', '[', '{', '%', '\x05', '\u00e9'];
     const cases: unknown[] = [];
     for (let i = 0; i < 1500; i++) {
@@ -92,6 +92,8 @@ describe('emitYaml', () => {
     const objects = [...fixtureTree().entries()].flatMap(([path, text]) => parseAllDocuments(text).map((d) => ({ path, value: d.toJS() as unknown })));
     expect(objects.length).toBeGreaterThan(20);
     const lineWidth = (path: string) => (path.endsWith('kustomization.yaml') ? 80 : 0);
-    expect(objects.filter(({ path, value }) => emitYaml(value, lineWidth(path)) !== stringify(value, { lineWidth: lineWidth(path) })).map((o) => o.path)).toEqual([]);
+    expect(
+      objects.filter(({ path, value }) => emitYaml(value, lineWidth(path)) !== stringify(value, { lineWidth: lineWidth(path) })).map((o) => o.path),
+    ).toEqual([]);
   });
 });

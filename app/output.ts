@@ -43,41 +43,64 @@ export function kustomization(namespace: string | undefined, files: readonly str
 export type OutputTree = Map<string, string>;
 
 /**
- * Synthesizes the charts into a file tree (headers name the site file as
- * `<folder>/<file>`, never an absolute path, so output is the same on every machine):
- * `<site>/<kind>-<name>.yaml` plus `<site>/kustomization.yaml`.
+ * The files of one site: `<site>/<kind>-<name>.yaml` plus `<site>/kustomization.yaml`.
+ * Headers name the site file as `<folder>/<file>`, never an absolute path, so output is
+ * the same on every machine.
  */
+export function renderSiteChart(chart: SiteChart): OutputTree {
+  const tree: OutputTree = new Map();
+  const { name, namespace, file } = chart.site;
+  const source = join(basename(dirname(file)), basename(file));
+  const files: string[] = [];
+  let elsewhere = false;
+  for (const raw of chart.toJson() as Manifest[]) {
+    const m = withNamespace(raw, namespace);
+    if (m.metadata.namespace !== undefined && m.metadata.namespace !== namespace) elsewhere = true;
+    const fileName = manifestFileName(m);
+    const path = `${name}/${fileName}`;
+    if (tree.has(path)) throw new Error(`two objects would be written to dist/${path}: rename one of them`);
+    tree.set(path, renderManifest(m, source));
+    files.push(fileName);
+  }
+  // kustomize's namespace field moves every object into it; when some object deliberately
+  // lives elsewhere (dashboards for a Grafana sidecar), the explicit namespaces must win.
+  tree.set(`${name}/kustomization.yaml`, kustomization(elsewhere ? undefined : namespace, files));
+  return tree;
+}
+
+/** The files of the GitOps chart: `gitops/argocd/`, `gitops/argocd-fleet/`, `gitops/flux/`. */
+export function renderGitOpsChart(gitops: Chart): OutputTree {
+  const tree: OutputTree = new Map();
+  const folders = new Map<string, string[]>();
+  for (const m of gitops.toJson() as Manifest[]) {
+    // The ApplicationSet is an alternative to the per-site Applications (same names), so it has a folder of its own.
+    const folder = m.kind === 'ApplicationSet' ? 'gitops/argocd-fleet' : m.apiVersion.startsWith('argoproj.io/') ? 'gitops/argocd' : 'gitops/flux';
+    const fileName = manifestFileName(m);
+    tree.set(`${folder}/${fileName}`, renderManifest(m, 'sites/*.yaml (gitops sections)'));
+    const files = folders.get(folder) ?? [];
+    files.push(fileName);
+    folders.set(folder, files);
+  }
+  for (const [folder, files] of folders) tree.set(`${folder}/kustomization.yaml`, kustomization(undefined, files));
+  return tree;
+}
+
+/** The same tree sorted by path (code-unit order): output never depends on rendering order. */
+export function sortedTree(tree: OutputTree): OutputTree {
+  return new Map([...tree.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Synthesizes the charts into one file tree (see renderSiteChart), sorted by path. */
 export function renderCharts(charts: readonly SiteChart[], gitops?: Chart): OutputTree {
   const tree: OutputTree = new Map();
   for (const chart of charts) {
-    const { name, namespace, file } = chart.site;
-    const files: string[] = [];
-    let elsewhere = false;
-    for (const raw of chart.toJson() as Manifest[]) {
-      const m = withNamespace(raw, namespace);
-      if (m.metadata.namespace !== undefined && m.metadata.namespace !== namespace) elsewhere = true;
-      const fileName = manifestFileName(m);
-      const path = `${name}/${fileName}`;
+    for (const [path, content] of renderSiteChart(chart)) {
       if (tree.has(path)) throw new Error(`two objects would be written to dist/${path}: rename one of them`);
-      tree.set(path, renderManifest(m, join(basename(dirname(file)), basename(file))));
-      files.push(fileName);
+      tree.set(path, content);
     }
-    // kustomize's namespace field moves every object into it; when some object deliberately
-    // lives elsewhere (dashboards for a Grafana sidecar), the explicit namespaces must win.
-    tree.set(`${name}/kustomization.yaml`, kustomization(elsewhere ? undefined : namespace, files));
   }
-  if (gitops) {
-    const folders = new Map<string, string[]>();
-    for (const m of gitops.toJson() as Manifest[]) {
-      // The ApplicationSet is an alternative to the per-site Applications (same names), so it has a folder of its own.
-      const folder = m.kind === 'ApplicationSet' ? 'gitops/argocd-fleet' : m.apiVersion.startsWith('argoproj.io/') ? 'gitops/argocd' : 'gitops/flux';
-      const fileName = manifestFileName(m);
-      tree.set(`${folder}/${fileName}`, renderManifest(m, 'sites/*.yaml (gitops sections)'));
-      folders.set(folder, [...(folders.get(folder) ?? []), fileName]);
-    }
-    for (const [folder, files] of folders) tree.set(`${folder}/kustomization.yaml`, kustomization(undefined, files));
-  }
-  return new Map([...tree.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  if (gitops) for (const [path, content] of renderGitOpsChart(gitops)) tree.set(path, content);
+  return sortedTree(tree);
 }
 
 /** Reads a directory into an OutputTree (for --check and tests). */
@@ -106,24 +129,74 @@ export function diffTrees(expected: OutputTree, actual: OutputTree): string[] {
   return out;
 }
 
+/** Every file path under `dir`, relative to it, in readTree's order; nothing is read. */
+export function listTree(dir: string): string[] {
+  const paths: string[] = [];
+  if (!existsSync(dir)) return paths;
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else paths.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return paths;
+}
+
+/**
+ * A new `outdir`, written file by file into a sibling staging folder and swapped in
+ * whole by `commit()`; until then, and after `abandon()`, `outdir` is untouched. Memory
+ * holds no file once it is written, so a fleet of any size fits.
+ */
+export class StagedOutput {
+  private readonly staging: string;
+  private readonly previous: string;
+  private readonly folders = new Set<string>();
+
+  constructor(private readonly outdir: string) {
+    this.staging = join(dirname(outdir), `.${basenameOf(outdir)}.staging`);
+    this.previous = join(dirname(outdir), `.${basenameOf(outdir)}.previous`);
+    rmSync(this.staging, { recursive: true, force: true });
+    rmSync(this.previous, { recursive: true, force: true });
+    mkdirSync(this.staging, { recursive: true });
+  }
+
+  public write(path: string, content: string): void {
+    const target = join(this.staging, path);
+    const folder = dirname(target);
+    if (!this.folders.has(folder)) {
+      mkdirSync(folder, { recursive: true });
+      this.folders.add(folder);
+    }
+    writeFileSync(target, content);
+  }
+
+  /** Swaps the staging folder in with renames. */
+  public commit(): void {
+    if (existsSync(this.outdir)) renameSync(this.outdir, this.previous);
+    renameSync(this.staging, this.outdir);
+    rmSync(this.previous, { recursive: true, force: true });
+  }
+
+  public abandon(): void {
+    rmSync(this.staging, { recursive: true, force: true });
+  }
+}
+
 /**
  * Replaces `outdir` with `tree`: writes a sibling temporary folder, then swaps
  * it in with renames. If anything fails before the swap, `outdir` is untouched.
  */
 export function writeTreeAtomically(outdir: string, tree: OutputTree): void {
-  const staging = join(dirname(outdir), `.${basenameOf(outdir)}.staging`);
-  const previous = join(dirname(outdir), `.${basenameOf(outdir)}.previous`);
-  rmSync(staging, { recursive: true, force: true });
-  rmSync(previous, { recursive: true, force: true });
-  for (const [path, content] of tree) {
-    const target = join(staging, path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, content);
+  const staged = new StagedOutput(outdir);
+  try {
+    for (const [path, content] of tree) staged.write(path, content);
+  } catch (e) {
+    staged.abandon();
+    throw e;
   }
-  mkdirSync(staging, { recursive: true });
-  if (existsSync(outdir)) renameSync(outdir, previous);
-  renameSync(staging, outdir);
-  rmSync(previous, { recursive: true, force: true });
+  staged.commit();
 }
 
 function basenameOf(p: string): string {

@@ -1,12 +1,15 @@
 import { parseAllDocuments } from 'yaml';
 import { CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from '../lib/immutable-fields';
 import { Manifest } from '../lib/manifest';
-import { OutputTree, diffTrees, readTree, renderCharts, writeTreeAtomically } from './output';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { OutputTree, StagedOutput, listTree, renderGitOpsChart, renderSiteChart, sortedTree } from './output';
+import { GitOpsSite } from '../lib/gitops';
 import { formatProblems } from '../lib/problems';
 import { ResolvedSite, loadSite } from './resolve-site';
 import { siteFiles } from './site';
 import { SITE_FILE_NAMES } from './site-keys';
-import { buildApp } from './site-chart';
+import { buildGitOpsChart, buildSiteChart, gitOpsSite, sortedByName } from './site-chart';
 
 /** What `npm run synth` does. */
 export interface SynthOptions {
@@ -61,13 +64,31 @@ export function loadSites(sitesDir: string): { sites: ResolvedSite[]; errors: st
   return { sites, errors };
 }
 
-/** Renders all sites in `sitesDir` into an OutputTree, or returns the errors. */
+/**
+ * The files of each site, one site at a time in name order, then the GitOps folder: a
+ * site's chart is built, rendered and dropped before the next, so memory does not grow
+ * with the fleet.
+ */
+export function* renderEach(sites: readonly ResolvedSite[]): Generator<OutputTree> {
+  const gitops: GitOpsSite[] = [];
+  for (const site of sortedByName(sites)) {
+    const chart = buildSiteChart(site);
+    const g = gitOpsSite(chart);
+    if (g) gitops.push(g);
+    yield renderSiteChart(chart);
+  }
+  const chart = buildGitOpsChart(gitops);
+  if (chart) yield renderGitOpsChart(chart);
+}
+
+/** Renders all sites in `sitesDir` into one OutputTree (sorted by path), or returns the errors. */
 export function renderSites(sitesDir: string): { tree?: OutputTree; errors: string[] } {
   const { sites, errors } = loadSites(sitesDir);
   if (errors.length > 0) return { errors };
   if (sites.length === 0) return { errors: [`no site files (*.yaml) in ${sitesDir}`] };
-  const { charts, gitops } = buildApp(sites);
-  return { tree: renderCharts(charts, gitops), errors: [] };
+  const tree: OutputTree = new Map();
+  for (const files of renderEach(sites)) for (const [path, content] of files) tree.set(path, content);
+  return { tree: sortedTree(tree), errors: [] };
 }
 
 function manifestsOf(text: string): Manifest[] {
@@ -77,51 +98,80 @@ function manifestsOf(text: string): Manifest[] {
 }
 
 /**
- * What applying `next` over `previous` (the dist/ in Git, so what the cluster runs) would
- * meet: fields the API server refuses to change, and data that GitOps would prune. Only
- * files that changed or went away are read, so an unchanged dist/ costs nothing.
+ * What applying a file's `after` over its `before` (the dist/ in Git, so what the cluster
+ * runs) would meet: fields the API server refuses to change, and data that GitOps would
+ * prune when the file goes away (`after` undefined). Callers pass only files that changed.
  */
-export function transitionProblems(outdir: string, previous: OutputTree, next: OutputTree): string[] {
-  const problems: string[] = [];
-  for (const [path, before] of previous) {
-    const after = next.get(path);
-    if (after === before) continue;
-    const old = manifestsOf(before);
-    const findings = after === undefined ? unsafePrunes(old, []) : immutableFieldChanges(old, manifestsOf(after), [...KUBERNETES_RULES, ...CRD_RULES]);
-    for (const f of findings) problems.push(`${outdir}/${path}: ${f.object}: ${f.change}`);
-  }
-  return problems;
+export function transitionProblems(outdir: string, path: string, before: string, after: string | undefined): string[] {
+  const old = manifestsOf(before);
+  const findings = after === undefined ? unsafePrunes(old, []) : immutableFieldChanges(old, manifestsOf(after), [...KUBERNETES_RULES, ...CRD_RULES]);
+  return findings.map((f) => `${outdir}/${path}: ${f.object}: ${f.change}`);
 }
 
+function failed(outdir: string, messages: string[]): SynthResult {
+  return { exitCode: 1, messages: [...messages, `synth failed; ${outdir}/ was not changed.`] };
+}
+
+/**
+ * Validates every site, then renders them one by one, comparing each file with the one in
+ * `outdir` (read only when it exists) and, unless `check`, writing it to a staging folder
+ * that replaces `outdir` at the end; on any failure `outdir` is left as it was.
+ */
 export function synthesize(options: SynthOptions): SynthResult {
-  let rendered: { tree?: OutputTree; errors: string[] };
+  const { outdir } = options;
+  let sites: ResolvedSite[];
   try {
-    rendered = renderSites(options.sitesDir);
+    const loaded = loadSites(options.sitesDir);
+    if (loaded.errors.length > 0) return failed(outdir, loaded.errors);
+    sites = loaded.sites;
   } catch (e) {
-    rendered = { errors: [(e as Error).message] };
+    return failed(outdir, [(e as Error).message]);
   }
-  if (!rendered.tree) {
-    return { exitCode: 1, messages: [...rendered.errors, `synth failed; ${options.outdir}/ was not changed.`] };
-  }
-  if (options.check) {
-    const diff = diffTrees(rendered.tree, readTree(options.outdir));
-    if (diff.length > 0) {
-      return { exitCode: 1, messages: [`${options.outdir}/ is stale; run npm run synth and commit the result:`, ...diff.map((d) => `  ${d}`)] };
+  if (sites.length === 0) return failed(outdir, [`no site files (*.yaml) in ${options.sitesDir}`]);
+
+  const previousPaths = listTree(outdir);
+  const previous = new Set(previousPaths);
+  const rendered = new Set<string>();
+  const differences: [path: string, line: string][] = [];
+  const refusals = new Map<string, string[]>();
+  const staged = options.check ? undefined : new StagedOutput(outdir);
+  try {
+    for (const files of renderEach(sites)) {
+      for (const [path, content] of files) {
+        if (rendered.has(path)) throw new Error(`two objects would be written to dist/${path}: rename one of them`);
+        rendered.add(path);
+        const before = previous.has(path) ? readFileSync(join(outdir, path), 'utf8') : undefined;
+        if (before === undefined) differences.push([path, `missing: ${path}`]);
+        else if (before !== content) {
+          differences.push([path, `stale:   ${path}`]);
+          if (!options.check && !options.allowReplace) refusals.set(path, transitionProblems(outdir, path, before, content));
+        }
+        staged?.write(path, content);
+      }
     }
-    return { exitCode: 0, messages: [`${options.outdir}/ is up to date (${rendered.tree.size} files).`] };
+  } catch (e) {
+    staged?.abandon();
+    return failed(outdir, [(e as Error).message]);
   }
-  const refused = options.allowReplace ? [] : transitionProblems(options.outdir, readTree(options.outdir), rendered.tree);
+  const gone = previousPaths.filter((p) => !rendered.has(p));
+
+  if (options.check) {
+    const byPath = differences.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
+    const diff = [...byPath, ...gone.map((p) => `extra:   ${p}`)];
+    if (diff.length > 0) return { exitCode: 1, messages: [`${outdir}/ is stale; run npm run synth and commit the result:`, ...diff.map((d) => `  ${d}`)] };
+    return { exitCode: 0, messages: [`${outdir}/ is up to date (${rendered.size} files).`] };
+  }
+  if (!options.allowReplace) for (const p of gone) refusals.set(p, transitionProblems(outdir, p, readFileSync(join(outdir, p), 'utf8'), undefined));
+  // In dist/'s order, as before this rendered site by site.
+  const refused = previousPaths.flatMap((p) => refusals.get(p) ?? []);
   if (refused.length > 0) {
-    return {
-      exitCode: 1,
-      messages: [
-        'Kubernetes would refuse to apply this over what is in dist/ now:',
-        ...refused.map((r) => `  ${r}`),
-        'Fix: change the site back, or delete those objects in the cluster first and run npm run synth -- --allow-replace.',
-        `synth failed; ${options.outdir}/ was not changed.`,
-      ],
-    };
+    staged!.abandon();
+    return failed(outdir, [
+      'Kubernetes would refuse to apply this over what is in dist/ now:',
+      ...refused.map((r) => `  ${r}`),
+      'Fix: change the site back, or delete those objects in the cluster first and run npm run synth -- --allow-replace.',
+    ]);
   }
-  writeTreeAtomically(options.outdir, rendered.tree);
-  return { exitCode: 0, messages: [`wrote ${rendered.tree.size} files to ${options.outdir}/`] };
+  staged!.commit();
+  return { exitCode: 0, messages: [`wrote ${rendered.size} files to ${outdir}/`] };
 }

@@ -12,7 +12,8 @@ import { SITE_FILE_NAMES } from '../app/site-keys';
 import { FIXTURE_SITES } from './fixtures';
 import { parseSite } from '../app/site';
 import { buildApp } from '../app/site-chart';
-import { loadSites } from '../app/synth';
+import { loadSites, renderSites, synthesize } from '../app/synth';
+import { App } from 'cdk8s';
 
 const ROOT = join(__dirname, '..');
 const BASE = 'config:\n  external_hostname: forum.example.com\ndatabase:\n  cloudnativepg: { cluster: forum-db }\nredis:\n  host: forum-redis\n';
@@ -147,6 +148,24 @@ describe('a fleet of sites', () => {
     const b = renderCharts(backward.charts, backward.gitops);
     expect(diffTrees(a, b)).toEqual([]);
     expect([...a.entries()]).toEqual([...b.entries()]);
+    rmSync(dir, { recursive: true });
+  });
+
+  test('each site is built in an App of its own, so rendering one chart never resolves the others (synth stays linear in the fleet)', () => {
+    const dir = fleetDir({ 'a.yaml': `${BASE}gitops: { repo_url: https://g.example.com/x.git }\n`, 'b.yaml': BASE });
+    const { sites } = loadSites(dir);
+    const { charts, gitops } = buildApp(sites);
+    const apps = [...charts, gitops!].map((c) => App.of(c));
+    expect(new Set(apps).size).toBe(3);
+    expect(apps.map((app) => app.charts.length)).toEqual([1, 1, 1]);
+    rmSync(dir, { recursive: true });
+  });
+
+  test('synth renders site by site into the same files as the whole tree at once', () => {
+    const dir = fleetDir({ 'a.yaml': `${BASE}gitops: { repo_url: https://g.example.com/x.git }\n`, 'b.yaml': BASE });
+    const out = join(dir, 'out');
+    expect(synthesize({ sitesDir: dir, outdir: out }).exitCode).toBe(0);
+    expect(diffTrees(renderSites(dir).tree!, readTree(out))).toEqual([]);
     rmSync(dir, { recursive: true });
   });
 });

@@ -189,10 +189,10 @@ describe('objects in another namespace', () => {
 
 describe('npm run synth (the CLI)', () => {
   const run = (args: string[], cwd: string) =>
-    spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'main.ts'), ...args], {
+    spawnSync(process.execPath, ['-r', join(ROOT, 'scripts', 'swc-register.js'), join(ROOT, 'main.ts'), ...args], {
       cwd,
       encoding: 'utf8',
-      env: { ...process.env, CDK8S_OUTDIR: '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+      env: { ...process.env, CDK8S_OUTDIR: '' },
     });
 
   test('exits non-zero on a bad site and leaves dist/ byte-identical; --check passes on a fresh dist/', () => {

@@ -6,30 +6,40 @@
  * @swc/core, with a cache on disk so that a run transpiles only what changed.
  *
  * It can never run stale code: every time a .ts file is loaded its current text is
- * read and hashed together with the compiler version and options, and the cached
- * JavaScript is looked up by that hash. An edit, a checkout or a new @swc/core gives
- * a new hash, so a fresh transpile; nothing relies on modification times. A cache
- * entry is written to a temporary file and renamed, so a reader never sees half of
+ * read and hashed together with its path, the compiler version and options, and the
+ * cached JavaScript is looked up by that hash. An edit, a checkout or a new @swc/core
+ * gives a new hash, so a fresh transpile; nothing relies on modification times. Cache
+ * entries are written to a temporary file and renamed, so a reader never sees half of
  * one. The cache is .cache/swc/ (gitignored; delete it any time), or $SWC_REGISTER_CACHE.
  *
- * Stacks point into the .ts files (inline source maps). A .js file next to a .ts file
- * of this repository (tsc emit, say) is never loaded in its place: the .ts wins.
+ * Next to each entry, V8's code cache for it (what V8 compiled of it in the first run),
+ * so later runs skip parsing and compiling it too. V8 checks that data against the
+ * exact script text and its own version and flags and ignores it on any mismatch, and
+ * the text is fixed by the hash: it can only make a run faster, never different.
+ *
+ * Source maps are written beside the entries; run with `node --enable-source-maps` (or
+ * NODE_OPTIONS=--enable-source-maps npm run synth) for stacks with .ts lines. They are
+ * not on by default: Node would then read and parse the source map of every module it
+ * loads, cdk8s's too, which costs a third of synth's own time. A .js file next to a .ts
+ * file of this repository (tsc emit, say) is never loaded in its place: the .ts wins.
  */
 const { createHash } = require('crypto');
-const { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } = require('fs');
+const { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } = require('fs');
 const Module = require('module');
 const { dirname, join, relative, sep } = require('path');
+const { pathToFileURL } = require('url');
+const vm = require('vm');
 
 const ROOT = dirname(__dirname);
 const CACHE = process.env.SWC_REGISTER_CACHE || join(ROOT, '.cache', 'swc');
 /** Bump when this file changes what it writes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** Mirrors tsconfig.json (target ES2022, CommonJS, esModuleInterop); test/swc-register.test.ts holds them together. */
 const SWC_OPTIONS = {
   swcrc: false,
   configFile: false,
-  sourceMaps: 'inline',
+  sourceMaps: true,
   module: { type: 'commonjs', noInterop: false, strictMode: true },
   jsc: {
     target: 'es2022',
@@ -41,6 +51,7 @@ const SWC_OPTIONS = {
 
 /** @type {typeof import('@swc/core') | undefined} */
 let swc;
+/** @type {string | undefined} */
 let salt;
 
 /** The @swc/core version and our options: part of every key, so a new compiler never reuses old output. */
@@ -52,50 +63,93 @@ function compilerSalt() {
   return salt;
 }
 
+/** Writes `data` to `file` whole or not at all; a cache that cannot be written only makes runs slower. */
+function writeAtomically(file, data) {
+  try {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch {
+    // a read-only checkout still runs, it only transpiles every time
+  }
+}
+
 /**
- * The JavaScript for `filename` whose text is `source`: from the cache when this exact
- * text was transpiled before by this exact compiler, else transpiled now and cached.
+ * The JavaScript for `filename` whose text is `source`, and where its entry lives: from
+ * the cache when this exact text was transpiled before by this exact compiler, else
+ * transpiled now and cached.
  * @param {string} source
  * @param {string} filename
+ * @returns {{ code: string, entry: string }}
  */
 function transpile(source, filename) {
   const rel = relative(ROOT, filename);
   const hash = createHash('sha256').update(compilerSalt()).update(rel).update('\0').update(source).digest('hex').slice(0, 32);
   // One folder per source file: on a miss, older versions of the same file are removed, so the cache stays small.
   const dir = join(CACHE, rel.split(sep).join('+'));
-  const entry = join(dir, `${hash}.js`);
+  const entry = join(dir, hash);
   try {
-    return readFileSync(entry, 'utf8');
+    return { code: readFileSync(`${entry}.js`, 'utf8'), entry };
   } catch {
     // not cached yet
   }
   swc ??= require('@swc/core');
-  const { code } = swc.transformSync(source, { ...SWC_OPTIONS, filename });
+  const out = swc.transformSync(source, { ...SWC_OPTIONS, filename });
+  const code = `${out.code}\n//# sourceMappingURL=${pathToFileURL(`${entry}.js.map`)}`;
   try {
     mkdirSync(dir, { recursive: true });
-    for (const old of readdirSync(dir)) if (old !== `${hash}.js`) rmSync(join(dir, old), { force: true });
-    const tmp = `${entry}.${process.pid}.tmp`;
-    writeFileSync(tmp, code);
-    renameSync(tmp, entry);
+    for (const old of readdirSync(dir)) if (!old.startsWith(hash)) rmSync(join(dir, old), { force: true });
   } catch {
-    // a read-only checkout still runs, it only transpiles every time
+    // see writeAtomically
   }
-  return code;
+  if (out.map) writeAtomically(`${entry}.js.map`, out.map);
+  writeAtomically(`${entry}.js`, code);
+  return { code, entry };
 }
+
+/** Scripts compiled without accepted code cache: their cache is written when the process exits. */
+const uncached = new Map();
+
+/**
+ * Runs `code` as the CommonJS module `module`, as Module.prototype._compile does, but
+ * compiled with the V8 code cache of `entry` when there is one.
+ */
+function runModule(module, code, filename, entry) {
+  let cachedData;
+  try {
+    cachedData = readFileSync(`${entry}.v8`);
+  } catch {
+    // first run of this text
+  }
+  const script = new vm.Script(Module.wrap(code), { filename, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) uncached.set(entry, script);
+  const require = (id) => module.require(id);
+  require.resolve = (request, options) => Module._resolveFilename(request, module, false, options);
+  require.resolve.paths = (request) => Module._resolveLookupPaths(request, module);
+  require.main = process.mainModule;
+  require.extensions = Module._extensions;
+  require.cache = Module._cache;
+  const fn = script.runInThisContext({ displayErrors: true });
+  return fn.call(module.exports, module.exports, require, module, filename, dirname(filename));
+}
+
+process.on('exit', () => {
+  // After the run, so the data holds the functions that ran, not only the top level.
+  for (const [entry, script] of uncached) writeAtomically(`${entry}.v8`, script.createCachedData());
+});
 
 /** Files of this repository (not of a dependency), where .ts sources live. */
 const ours = (filename) => filename.startsWith(ROOT + sep) && !filename.includes(`${sep}node_modules${sep}`);
 
 const loadJs = Module._extensions['.js'];
 
-/** @param {NodeJS.Module & { _compile(code: string, filename: string): void }} module @param {string} filename */
 function loadTs(module, filename) {
   if (!ours(filename)) return loadJs(module, filename);
-  module._compile(transpile(readFileSync(filename, 'utf8'), filename), filename);
+  const { code, entry } = transpile(readFileSync(filename, 'utf8'), filename);
+  runModule(module, code, filename, entry);
 }
 
 if (!Module._extensions['.ts']) {
-  process.setSourceMapsEnabled(true);
   Module._extensions['.ts'] = loadTs;
   Module._extensions['.js'] = function loadJsUnlessShadowed(module, filename) {
     const ts = filename.slice(0, -3) + '.ts';

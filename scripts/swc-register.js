@@ -27,13 +27,12 @@ const { createHash } = require('crypto');
 const { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } = require('fs');
 const Module = require('module');
 const { dirname, join, relative, sep } = require('path');
-const { pathToFileURL } = require('url');
 const vm = require('vm');
 
 const ROOT = dirname(__dirname);
 const CACHE = process.env.SWC_REGISTER_CACHE || join(ROOT, '.cache', 'swc');
 /** Bump when this file changes what it writes. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 /** Mirrors tsconfig.json (target ES2022, CommonJS, esModuleInterop); test/swc-register.test.ts holds them together. */
 const SWC_OPTIONS = {
@@ -95,7 +94,7 @@ function transpile(source, filename) {
   }
   swc ??= require('@swc/core');
   const out = swc.transformSync(source, { ...SWC_OPTIONS, filename });
-  const code = `${out.code}\n//# sourceMappingURL=${pathToFileURL(`${entry}.js.map`)}`;
+  const code = out.code;
   try {
     mkdirSync(dir, { recursive: true });
     for (const old of readdirSync(dir)) if (!old.startsWith(hash)) rmSync(join(dir, old), { force: true });
@@ -146,7 +145,16 @@ const loadJs = Module._extensions['.js'];
 function loadTs(module, filename) {
   if (!ours(filename)) return loadJs(module, filename);
   const { code, entry } = transpile(readFileSync(filename, 'utf8'), filename);
-  runModule(module, code, filename, entry);
+  if (process.sourceMapsEnabled) {
+    // Node maps the stacks of what its own loader compiled, from an inline map: let it (and skip the code cache).
+    let map = '';
+    try {
+      map = readFileSync(`${entry}.js.map`, 'base64');
+    } catch {
+      // no map: stacks show the JavaScript's lines
+    }
+    module._compile(`${code}\n//# sourceMappingURL=data:application/json;base64,${map}`, filename);
+  } else runModule(module, code, filename, entry);
 }
 
 if (!Module._extensions['.ts']) {

@@ -23,7 +23,8 @@ describe('swc-register', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = (file: string) => spawnSync(process.execPath, ['-r', REGISTER, file], { encoding: 'utf8', env: { ...process.env, SWC_REGISTER_CACHE: cache } });
+  const run = (file: string, flags: string[] = []) =>
+    spawnSync(process.execPath, [...flags, '-r', REGISTER, file], { encoding: 'utf8', env: { ...process.env, SWC_REGISTER_CACHE: cache } });
 
   test('compiles as tsconfig.json says (ES2022, CommonJS with esModuleInterop)', () => {
     const tsconfig = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions;
@@ -54,10 +55,14 @@ describe('swc-register', () => {
   });
 
   test('with --enable-source-maps, stack traces point into the .ts source', () => {
-    writeFileSync(join(dir, 'main.ts'), 'interface X {\n  a: number;\n}\nconst x: X = { a: 1 };\nthrow new Error(`boom ${x.a}`);\n');
+    // Ten lines of types that the JavaScript does not have, then the throw on line 12.
+    const types = Array.from({ length: 10 }, (_, i) => `type T${i} = number;`).join('\n');
+    writeFileSync(join(dir, 'main.ts'), `${types}\nconst x: T0 = 1;\nthrow new Error(\`boom \${x}\`);\n`);
     const result = run(join(dir, 'main.ts'), ['--enable-source-maps']);
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toMatch(/main\.ts:5/);
+    expect(result.stderr).toMatch(/main\.ts:12/);
+    // without the flag the line is the JavaScript's (documented), but the file is still the .ts
+    expect(run(join(dir, 'main.ts')).stderr).toMatch(/main\.ts:\d+/);
   });
 
   test('a second run reads the transpiled code and V8 code cache instead of compiling', () => {

@@ -1,3 +1,4 @@
+import { parseArgs } from 'util';
 import { synthesize } from './app/synth';
 
 /**
@@ -5,28 +6,102 @@ import { synthesize } from './app/synth';
  * sites/ becomes dist/<site>/. Replaces `cdk8s synth`, which empties the output
  * folder before the app runs and so cannot keep dist/ intact on a failure.
  */
-function main(argv: readonly string[]): number {
-  const flag = (name: string, fallback: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
-  };
-  const unknown = argv.filter(
-    (a, i) => a.startsWith('--') && !['--check', '--allow-replace', '--sites', '--out'].includes(a) && argv[i - 1] !== '--sites' && argv[i - 1] !== '--out',
-  );
-  if (unknown.length > 0) {
-    process.stderr.write(`unknown option ${unknown.join(' ')}; use --check, --allow-replace, --sites DIR, --out DIR\n`);
-    return 2;
+
+/** The options, as data: parseArgs reads them and --help lists them. */
+const OPTIONS = [
+  { name: 'check', type: 'boolean', help: 'compare instead of write; exit 1 when the output folder is stale' },
+  { name: 'allow-replace', type: 'boolean', help: 'write even when Kubernetes would refuse to change an object in place' },
+  { name: 'sites', type: 'string', value: 'DIR', help: 'folder of site files (*.yaml); default: sites' },
+  { name: 'out', type: 'string', value: 'DIR', help: 'output folder, replaced as a whole; default: dist ($CDK8S_OUTDIR under cdk8s synth)' },
+  { name: 'help', type: 'boolean', short: 'h', help: 'print this help and exit' },
+] as const;
+
+type Name = (typeof OPTIONS)[number]['name'];
+
+export function usage(): string {
+  const left = (o: (typeof OPTIONS)[number]) => `${'short' in o ? `-${o.short}, ` : '    '}--${o.name}${'value' in o ? ` ${o.value}` : ''}`;
+  const width = Math.max(...OPTIONS.map((o) => left(o).length)) + 2;
+  return [
+    'Usage: npm run synth [-- OPTIONS]',
+    'Renders every site file into <out>/<site>/ (and <out>/gitops/); on any problem nothing is written.',
+    '',
+    'Options (after `--`: `npm run synth -- --check`):',
+    ...OPTIONS.map((o) => `  ${left(o).padEnd(width)}${o.help}`),
+    '',
+    'Exit status: 0 done, 1 a site or the output failed a check, 2 a usage error.',
+  ].join('\n');
+}
+
+/**
+ * Our options as npm hands them over when written before `--`: `npm run synth --check`
+ * reaches the script as npm_config_check=true and no argument, and ignoring it would
+ * rewrite dist/ and exit 0, a false pass in CI. They are honoured, with a note.
+ */
+export function npmConfigOptions(env: NodeJS.ProcessEnv): { args: string[]; notes: string[]; errors: string[] } {
+  const args: string[] = [];
+  const notes: string[] = [];
+  const errors: string[] = [];
+  for (const o of OPTIONS) {
+    if (o.name === 'help') continue;
+    const value = env[`npm_config_${o.name.replace(/-/g, '_')}`];
+    if (value === undefined || value === '') continue;
+    if (o.type === 'boolean') {
+      if (value !== 'true') continue;
+      args.push(`--${o.name}`);
+      notes.push(
+        `note: npm took --${o.name} as its own setting (npm_config_${o.name.replace(/-/g, '_')}); read as --${o.name}. Write: npm run synth -- --${o.name}`,
+      );
+    } else if (value === 'true') {
+      errors.push(`npm took --${o.name} as its own setting and the folder as an argument. Write: npm run synth -- --${o.name} ${o.value}`);
+    } else {
+      args.push(`--${o.name}`, value);
+      notes.push(`note: npm took --${o.name} as its own setting; read as --${o.name} ${value}. Write: npm run synth -- --${o.name} ${value}`);
+    }
   }
+  return { args, notes, errors };
+}
+
+export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { exitCode: number; stdout: string; stderr: string } {
+  const fromNpm = npmConfigOptions(env);
+  let values: Partial<Record<Name, string | boolean>>;
+  try {
+    ({ values } = parseArgs({
+      args: [...fromNpm.args, ...argv],
+      options: Object.fromEntries(OPTIONS.map((o) => [o.name, { type: o.type, ...('short' in o ? { short: o.short } : {}) }])),
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    return { exitCode: 2, stdout: '', stderr: `${(e as Error).message}\n\n${usage()}\n` };
+  }
+  if (values.help) return { exitCode: 0, stdout: `${usage()}\n`, stderr: '' };
+  if (fromNpm.errors.length > 0) return { exitCode: 2, stdout: '', stderr: `${fromNpm.errors.join('\n')}\n` };
+  const notes = fromNpm.notes.map((n) => `${n}\n`).join('');
+
+  // cdk8s synth (cdk8s.yaml `app:`) runs us with CDK8S_OUTDIR set, after it has deleted that folder.
+  const underCdk8s = !!env.CDK8S_OUTDIR;
+  const outdir = (values.out as string | undefined) ?? (env.CDK8S_OUTDIR || 'dist');
   const result = synthesize({
-    sitesDir: flag('--sites', 'sites'),
-    outdir: flag('--out', process.env.CDK8S_OUTDIR || 'dist'),
-    check: argv.includes('--check'),
-    allowReplace: argv.includes('--allow-replace'),
+    sitesDir: (values.sites as string | undefined) ?? 'sites',
+    outdir,
+    check: values.check === true,
+    allowReplace: values['allow-replace'] === true,
   });
-  (result.exitCode === 0 ? process.stdout : process.stderr).write(`${result.messages.join('\n')}\n`);
-  return result.exitCode;
+  let messages = result.messages;
+  if (result.exitCode !== 0 && underCdk8s && values.out === undefined) {
+    messages = messages.map((m) =>
+      m === `synth failed; ${outdir}/ was not changed.`
+        ? `synth failed. cdk8s synth deleted ${outdir}/ before running this app, so it is now empty: restore it with git checkout -- ${outdir}/ and use npm run synth, which leaves it as it was on a failure.`
+        : m,
+    );
+  }
+  const text = `${messages.join('\n')}\n`;
+  return result.exitCode === 0 ? { exitCode: 0, stdout: text, stderr: notes } : { exitCode: result.exitCode, stdout: '', stderr: notes + text };
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+  const { exitCode, stdout, stderr } = main(process.argv.slice(2));
+  process.stderr.write(stderr);
+  process.stdout.write(stdout);
+  process.exitCode = exitCode;
 }

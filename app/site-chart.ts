@@ -58,20 +58,41 @@ function inWave(scope: Construct, wave: number): void {
   }
 }
 
-/** Builds an App with one SiteChart per site, sorted by name, and a GitOps chart when any site has `gitops:`. */
-export function buildApp(sites: readonly ResolvedSite[]): { app: App; charts: SiteChart[]; gitops?: GitOpsChart } {
-  const app = new App({ outdir: 'cdk8s.out' });
-  // Sorted by name: the fleet ApplicationSet lists sites in this order, and output must not depend on the caller's.
-  const charts = [...sites].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((site) => new SiteChart(app, site));
-  const gitopsSites: GitOpsSite[] = charts
-    .filter((c) => c.site.gitops)
-    .map((c) => ({
-      name: c.site.name,
-      namespace: c.site.namespace,
-      deployment: c.discourse.names.deployment,
-      jobs: [c.discourse.migration?.job.name, c.discourse.postMigration?.job.name].filter((j): j is string => j !== undefined),
-      options: c.site.gitops!,
-    }));
-  const gitops = gitopsSites.length > 0 ? new GitOpsChart(app, 'gitops', gitopsSites) : undefined;
-  return { app, charts, gitops };
+/**
+ * One SiteChart in an App of its own. cdk8s resolves and validates the whole App at each
+ * chart's `toJson()`, so charts sharing an App make rendering quadratic in the number of
+ * sites; apart, a chart can also be rendered, written and dropped before the next is built.
+ */
+export function buildSiteChart(site: ResolvedSite): SiteChart {
+  return new SiteChart(new App({ outdir: 'cdk8s.out' }), site);
+}
+
+/** What the GitOps chart needs of a site (not the chart itself, which can be gone by then). */
+export function gitOpsSite(chart: SiteChart): GitOpsSite | undefined {
+  if (!chart.site.gitops) return undefined;
+  return {
+    name: chart.site.name,
+    namespace: chart.site.namespace,
+    deployment: chart.discourse.names.deployment,
+    jobs: [chart.discourse.migration?.job.name, chart.discourse.postMigration?.job.name].filter((j): j is string => j !== undefined),
+    options: chart.site.gitops,
+  };
+}
+
+/** The GitOps chart of the sites that have `gitops:` (in site-name order), if any has. */
+export function buildGitOpsChart(sites: readonly GitOpsSite[]): GitOpsChart | undefined {
+  if (sites.length === 0) return undefined;
+  return new GitOpsChart(new App({ outdir: 'cdk8s.out' }), 'gitops', sortedByName(sites));
+}
+
+/** Sorted by name: the fleet ApplicationSet lists sites in this order, and output must not depend on the caller's. */
+export function sortedByName<T extends { readonly name: string }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** One SiteChart per site, sorted by name, and a GitOps chart when any site has `gitops:`. */
+export function buildApp(sites: readonly ResolvedSite[]): { charts: SiteChart[]; gitops?: GitOpsChart } {
+  const charts = sortedByName(sites).map(buildSiteChart);
+  const gitops = buildGitOpsChart(charts.map(gitOpsSite).filter((g): g is GitOpsSite => g !== undefined));
+  return { charts, gitops };
 }

@@ -5,10 +5,8 @@ import type { DiscourseMonitoringProps } from '../lib/monitoring';
 import { formatProblems } from '../lib/problems';
 import type { DiscourseProps } from '../lib/props';
 import type { RedisServerProps } from '../lib/redis-server';
-import { renderCharts } from './output';
 import { ResolvedSite, resolveSite } from './resolve-site';
-import { buildApp } from './site-chart';
-import { SynthOptions, SynthResult, writeRendering } from './synth';
+import { SynthOptions, SynthResult, synthesizeResolved } from './synth';
 
 /**
  * The site-file pipeline for TypeScript users: a site described in code gets what a site
@@ -98,8 +96,6 @@ export function resolveSites(sites: readonly SiteProps[]): { resolved: ResolvedS
  */
 export function synthesizeSites(sites: readonly SiteProps[], options: Omit<SynthOptions, 'sitesDir'>): SynthResult {
   const { resolved, errors } = resolveSites(sites);
-  if (errors.length > 0) return writeRendering({ errors }, options);
-  const { charts, gitops } = buildApp(resolved);
-  const notes: string[] = [];
-  return writeRendering({ tree: renderCharts(charts, gitops, notes), errors: [], notes }, options);
+  if (errors.length > 0) return { exitCode: 1, messages: [...errors, `synth failed; ${options.outdir}/ was not changed.`] };
+  return synthesizeResolved(resolved, options);
 }

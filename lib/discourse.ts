@@ -13,7 +13,7 @@ import { OperationJob, OperationJobProps } from './operation-job';
 import { Operation, validateOperation } from './operations';
 import { PostMigrationJob } from './post-migration-job';
 import { S3AssetsJob } from './s3-assets-job';
-import { PebbleLayer, renderLayer, validateLayer, validateLayerYaml } from './pebble';
+import { PebbleLayer, layerDocument, renderLayer, validateLayer, validateLayerDocument } from './pebble';
 import { contentHash, sizeQuantity } from './units';
 import { ValidationError } from './problems';
 import { DiscourseProps, ResolvedDiscourse } from './props';
@@ -115,8 +115,8 @@ export class Discourse extends Construct {
       lokiLabels: resolved.lokiUrl ? { site: name } : undefined,
     });
     this.layerYaml = renderLayer(this.layer);
-    // Both the model (Pebble's rules) and the text (Pebble's keys) are checked, as Pebble would at boot.
-    const layerErrors = [...validateLayer(this.layer, LAYER_FILE), ...validateLayerYaml(this.layerYaml)];
+    // Both the model (Pebble's rules) and the written document (Pebble's keys) are checked, as Pebble would at boot.
+    const layerErrors = [...validateLayer(this.layer, LAYER_FILE), ...validateLayerDocument(layerDocument(this.layer))];
     if (layerErrors.length > 0) {
       throw new ValidationError(
         source,

@@ -38,3 +38,4 @@ export * from './rollout-wait';
 export * from './s3-assets-job';
 export * from './units';
 export * from './workload';
+export * from './yaml-emit';

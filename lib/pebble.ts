@@ -1,5 +1,6 @@
 import { parse, stringify } from 'yaml';
 import { parseGoDuration } from './units';
+import { emitYaml } from './yaml-emit';
 
 /**
  * A typed model of Pebble's layer format (canonical/pebble
@@ -308,7 +309,14 @@ function unknownKeys(value: unknown, kind: string, where: string): string[] {
  * through rendering, which Pebble would reject at boot).
  */
 export function validateLayerYaml(text: string): string[] {
-  const doc = parse(text) as unknown;
+  return validateLayerDocument(parse(text) as unknown);
+}
+
+/**
+ * validateLayerYaml without reading text back: checks the document the text is written
+ * from (layerDocument), whose keys YAML writes verbatim.
+ */
+export function validateLayerDocument(doc: unknown): string[] {
   const errors = unknownKeys(doc, 'layer', 'layer');
   if (errors.length > 0 && typeof doc !== 'object') return errors;
   const layer = doc as Record<string, Record<string, Record<string, unknown>> | undefined>;
@@ -326,5 +334,11 @@ export function validateLayerYaml(text: string): string[] {
 
 /** Renders the layer as Pebble reads it: kebab-case keys, keys sorted, strings quoted only where YAML needs it. */
 export function renderLayer(layer: PebbleLayer): string {
-  return stringify(toPebbleKeys(layer), { lineWidth: 0 });
+  const doc = layerDocument(layer);
+  return emitYaml(doc, 0) ?? stringify(doc, { lineWidth: 0 });
+}
+
+/** The layer as the document Pebble reads: kebab-case keys, keys sorted (renderLayer writes it as YAML). */
+export function layerDocument(layer: PebbleLayer): Record<string, unknown> {
+  return toPebbleKeys(layer) as Record<string, unknown>;
 }

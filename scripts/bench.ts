@@ -1,54 +1,151 @@
-import { execFileSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { cpus } from 'os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
-import { renderSites } from '../app/synth';
+import { dirname, join } from 'path';
+import { renderSites, synthesize } from '../app/synth';
 
 /**
- * `npm run bench`: synthesis is the hot path in CI and in GitOps plugins, so
- * time it the way they run it. Prints the median of several runs for
- * (1) rendering the example site in-process, (2) a 25-site fleet in-process,
- * (3) the whole `npm run synth -- --check` command, process start included.
+ * `npm run bench [-- --small]`: synthesis is the hot path in CI and in GitOps plugins, so
+ * time it the way they run it, as ratios to a floor that does not depend on the machine
+ * as much as milliseconds do. Prints and writes (bench/results.json; --small:
+ * .cache/bench/results-small.json):
+ * - floor: a Node process that only loads cdk8s-plus-28;
+ * - synth: the `npm run synth` script command on the example, with the transpile cache
+ *   warm and cold (a fresh clone), and stock `ts-node main.ts` (type-checking, as
+ *   `cdk8s init` projects run it);
+ * - in-process cost of one site;
+ * - fleets of 10, 100 and 1000 copies of the example as child processes: time, ratio,
+ *   peak RSS.
+ * Never reads sites/: everything is generated from test/fixtures/sites/example.yaml.
  */
 const ROOT = join(__dirname, '..');
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const REGISTER = join(ROOT, 'scripts', 'swc-register.js');
+const EXAMPLE = readFileSync(join(ROOT, 'test', 'fixtures', 'sites', 'example.yaml'), 'utf8');
+
+/** A fleet run in this process (the child side of `fleet()`): prints time and peak RSS as JSON. */
+function child(sitesDir: string, outdir: string): void {
+  const start = process.hrtime.bigint();
+  const result = synthesize({ sitesDir, outdir });
+  if (result.exitCode !== 0) throw new Error(result.messages.join('\n'));
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  process.stdout.write(JSON.stringify({ ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+}
 
 function median(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-function time(fn: () => void): number {
+function timeProcess(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   const start = process.hrtime.bigint();
-  fn();
+  const r = spawnSync(command, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${r.stderr}`);
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-function bench(name: string, fn: () => void): void {
-  fn(); // warm-up: module loading and JIT are measured in (3), not here
-  const samples = Array.from({ length: RUNS }, () => time(fn));
-  process.stdout.write(
-    `${name.padEnd(44)} median ${median(samples).toFixed(1).padStart(7)} ms  (min ${Math.min(...samples).toFixed(1)}, max ${Math.max(...samples).toFixed(1)}, n=${RUNS})\n`,
-  );
+/** Sites named site0000…, each the example with its own namespace and host. */
+function writeFleet(dir: string, n: number): void {
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const id = `site${String(i).padStart(4, '0')}`;
+    writeFileSync(join(dir, `${id}.yaml`), EXAMPLE.replace('namespace: discourse', `namespace: ${id}`).replace('discourse.example.com', `${id}.example.com`));
+  }
 }
 
-const example = readFileSync(join(ROOT, 'sites', 'example.yaml'), 'utf8');
-const fleet = mkdtempSync(join(tmpdir(), 'discourse-bench-'));
-for (let i = 0; i < 25; i++) {
-  writeFileSync(
-    join(fleet, `site${i}.yaml`),
-    example.replace('namespace: discourse', `namespace: site${i}`).replace('discourse.example.com', `site${i}.example.com`),
+function main(): void {
+  const small = process.argv.includes('--small') || process.env.BENCH_SMALL === '1';
+  const runs = small ? 3 : Number(process.env.BENCH_RUNS ?? 11);
+  const fleets = small ? [2, 10] : [10, 100, 1000];
+  const work = mkdtempSync(join(tmpdir(), 'discourse-bench-'));
+  const env = { ...process.env, CDK8S_OUTDIR: '', CDK8S_CHECK_UPGRADE: 'false' };
+  const lines: string[] = [];
+  const say = (line: string) => {
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  };
+
+  // The example as a repository: sites/ and a synthesized dist/, so `--check` does all of synth but the write.
+  const repo = join(work, 'repo');
+  writeFleet(join(repo, 'sites'), 0);
+  writeFileSync(join(repo, 'sites', 'example.yaml'), EXAMPLE);
+  const synthArgs = ['-r', REGISTER, join(ROOT, 'main.ts'), '--check', '--sites', join(repo, 'sites'), '--out', join(repo, 'dist')];
+  if (synthesize({ sitesDir: join(repo, 'sites'), outdir: join(repo, 'dist') }).exitCode !== 0) throw new Error('the example does not render');
+
+  // Interleaved, so load on the machine affects every command alike.
+  const floor: number[] = [];
+  const warm: number[] = [];
+  const cold: number[] = [];
+  timeProcess(process.execPath, synthArgs, env); // fills the cache for `warm`
+  for (let i = 0; i < runs; i++) {
+    floor.push(timeProcess(process.execPath, ['-e', "require('cdk8s-plus-28')"], env));
+    warm.push(timeProcess(process.execPath, synthArgs, env));
+    const cache = join(work, `cold-cache-${i}`);
+    cold.push(timeProcess(process.execPath, synthArgs, { ...env, SWC_REGISTER_CACHE: cache }));
+    rmSync(cache, { recursive: true, force: true });
+  }
+  const stockRuns = small ? 1 : 3;
+  const stock: number[] = [];
+  for (let i = 0; i < stockRuns; i++) stock.push(timeProcess(join(ROOT, 'node_modules', '.bin', 'ts-node'), synthArgs.slice(2), env));
+
+  const f = median(floor);
+  const results: Record<string, unknown> = {
+    machine: { nproc: cpus().length, cpu: cpus()[0]?.model.trim(), node: process.version, small },
+    floorMs: f,
+    synthWarmMs: median(warm),
+    synthWarmPerFloor: median(warm) / f,
+    synthColdCacheMs: median(cold),
+    synthColdCachePerFloor: median(cold) / f,
+    stockTsNodeMs: median(stock),
+    synthWarmPerStock: median(warm) / median(stock),
+  };
+  say(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}${small ? ' (small mode)' : ''}; medians of ${runs}`);
+  say(`floor (node -e "require('cdk8s-plus-28')")     ${f.toFixed(0).padStart(6)} ms`);
+  say(`synth --check, transpile cache warm             ${median(warm).toFixed(0).padStart(6)} ms  ${(median(warm) / f).toFixed(2)}× floor`);
+  say(`synth --check, cold cache (fresh clone)         ${median(cold).toFixed(0).padStart(6)} ms  ${(median(cold) / f).toFixed(2)}× floor`);
+  say(
+    `stock ts-node main.ts (type-checks), n=${stockRuns}          ${median(stock).toFixed(0).padStart(6)} ms  ours/stock ${(median(warm) / median(stock)).toFixed(2)}`,
   );
+
+  // One site in-process: parse, resolve, build, render (JIT warm).
+  const one = join(repo, 'sites');
+  renderSites(one);
+  const perSite: number[] = [];
+  for (let i = 0; i < Math.max(runs, 20); i++) {
+    const start = process.hrtime.bigint();
+    if (!renderSites(one).tree) throw new Error('example failed');
+    perSite.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  results.perSiteInProcessMs = median(perSite);
+  say(`one site in-process (parse → render)            ${median(perSite).toFixed(1).padStart(6)} ms`);
+
+  const fleetResults: { sites: number; ms: number; maxRssMiB: number }[] = [];
+  for (const n of fleets) {
+    const dir = join(work, `fleet${n}`);
+    writeFleet(dir, n);
+    const r = spawnSync(process.execPath, ['-r', REGISTER, __filename, '--child', dir, join(work, `out${n}`)], { cwd: ROOT, env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`fleet ${n} failed:\n${r.stderr}`);
+    const { ms, maxRssMiB } = JSON.parse(r.stdout) as { ms: number; maxRssMiB: number };
+    fleetResults.push({ sites: n, ms, maxRssMiB });
+    const prev = fleetResults.length > 1 ? fleetResults[fleetResults.length - 2] : undefined;
+    say(
+      `fleet of ${String(n).padEnd(5)} ${ms.toFixed(0).padStart(8)} ms  ${(ms / n).toFixed(1).padStart(5)} ms/site  peak RSS ${maxRssMiB.toFixed(0)} MiB` +
+        (prev ? `  ${(ms / prev.ms).toFixed(1)}× the ${prev.sites}` : ''),
+    );
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(work, `out${n}`), { recursive: true, force: true });
+  }
+  results.fleets = fleetResults;
+  rmSync(work, { recursive: true, force: true });
+
+  const file = small ? join(ROOT, '.cache', 'bench', 'results-small.json') : join(ROOT, 'bench', 'results.json');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
+  process.stdout.write(`wrote ${file.slice(ROOT.length + 1)}\n`);
 }
 
-bench('example site, in-process', () => {
-  if (!renderSites(join(ROOT, 'sites')).tree) throw new Error('example failed');
-});
-bench('25-site fleet, in-process', () => {
-  if (!renderSites(fleet).tree) throw new Error('fleet failed');
-});
-const cli = join(ROOT, 'node_modules', '.bin', 'ts-node');
-bench('npm run synth -- --check (new process)', () => {
-  execFileSync(cli, ['--swc', join(ROOT, 'main.ts'), '--check'], { cwd: ROOT, stdio: 'ignore' });
-});
-rmSync(fleet, { recursive: true });
+if (require.main === module) {
+  const i = process.argv.indexOf('--child');
+  if (i >= 0) child(process.argv[i + 1], process.argv[i + 2]);
+  else main();
+}

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { LAYER_FILE, LOG_FILES, discourseLayer } from '../lib/discourse-layer';
-import { PebbleLayer, renderLayer, validateLayer, validateLayerYaml } from '../lib/pebble';
+import { PebbleLayer, layerDocument, renderLayer, validateLayer, validateLayerDocument, validateLayerYaml } from '../lib/pebble';
 import { parseGoDuration } from '../lib/units';
 import { checkCadence, toleranceSeconds, worstCaseDetectionSeconds } from '../lib/pebble-timing';
 
@@ -95,6 +95,12 @@ describe('the Discourse layer', () => {
 
   test('the rendered YAML uses only keys Pebble knows', () => {
     expect(validateLayerYaml(renderLayer(layer))).toEqual([]);
+  });
+
+  test('the construct checks the document the YAML is written from: reading the YAML back gives that document', () => {
+    expect(parse(renderLayer(layer))).toEqual(layerDocument(layer));
+    expect(validateLayerDocument(layerDocument(layer))).toEqual([]);
+    expect(validateLayerDocument({ services: { discourse: { killDelay: '5s' } } })).toEqual(['service "discourse": unknown field "killDelay"']);
   });
 
   test('a Loki URL adds a loki log target for all services', () => {

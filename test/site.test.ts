@@ -12,7 +12,8 @@ import { SITE_FILE_NAMES } from '../app/site-keys';
 import { FIXTURE_SITES } from './fixtures';
 import { parseSite } from '../app/site';
 import { buildApp } from '../app/site-chart';
-import { loadSites } from '../app/synth';
+import { loadSites, renderSites, synthesize } from '../app/synth';
+import { App } from 'cdk8s';
 
 const ROOT = join(__dirname, '..');
 const BASE =
@@ -150,6 +151,24 @@ describe('a fleet of sites', () => {
     expect([...a.entries()]).toEqual([...b.entries()]);
     rmSync(dir, { recursive: true });
   });
+
+  test('each site is built in an App of its own, so rendering one chart never resolves the others (synth stays linear in the fleet)', () => {
+    const dir = fleetDir({ 'a.yaml': `${BASE}gitops: { repo_url: https://g.example.com/x.git }\n`, 'b.yaml': BASE });
+    const { sites } = loadSites(dir);
+    const { charts, gitops } = buildApp(sites);
+    const apps = [...charts, gitops!].map((c) => App.of(c));
+    expect(new Set(apps).size).toBe(3);
+    expect(apps.map((app) => app.charts.length)).toEqual([1, 1, 1]);
+    rmSync(dir, { recursive: true });
+  });
+
+  test('synth renders site by site into the same files as the whole tree at once', () => {
+    const dir = fleetDir({ 'a.yaml': `${BASE}gitops: { repo_url: https://g.example.com/x.git }\n`, 'b.yaml': BASE });
+    const out = join(dir, 'out');
+    expect(synthesize({ sitesDir: dir, outdir: out }).exitCode).toBe(0);
+    expect(diffTrees(renderSites(dir).tree!, readTree(out))).toEqual([]);
+    rmSync(dir, { recursive: true });
+  });
 });
 
 describe('objects in another namespace', () => {
@@ -171,10 +190,10 @@ describe('objects in another namespace', () => {
 
 describe('npm run synth (the CLI)', () => {
   const run = (args: string[], cwd: string) =>
-    spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'main.ts'), ...args], {
+    spawnSync(process.execPath, ['-r', join(ROOT, 'scripts', 'swc-register.js'), join(ROOT, 'main.ts'), ...args], {
       cwd,
       encoding: 'utf8',
-      env: { ...process.env, CDK8S_OUTDIR: '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+      env: { ...process.env, CDK8S_OUTDIR: '' },
     });
 
   test('exits non-zero on a bad site and leaves dist/ byte-identical; --check passes on a fresh dist/', () => {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { withOptionsReference } from '../app/docs';
 
-/** `npm run docs` writes the options reference into README.md; `-- --check` fails when it is stale. */
+/** `npm run docs` writes the options reference and the Bitnami mapping into README.md; `-- --check` fails when it is stale. */
 const current = readFileSync('README.md', 'utf8');
 const next = withOptionsReference(current);
 if (process.argv.includes('--check')) {
@@ -11,5 +11,5 @@ if (process.argv.includes('--check')) {
   }
 } else {
   writeFileSync('README.md', next);
-  process.stdout.write('wrote the options reference into README.md\n');
+  process.stdout.write('wrote the options reference and the Bitnami mapping into README.md\n');
 }

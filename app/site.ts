@@ -203,6 +203,39 @@ function autoscalingOptions(r: Reader, value: unknown): AutoscalingProps | undef
   });
 }
 
+/** `sidekiq:` (mode, replicas, autoscaling, resources, max_memory). */
+function sidekiqOptions(r: Reader, value: unknown): DiscourseProps['sidekiq'] {
+  const p = 'sidekiq';
+  const s = r.section(value, p, sectionKeys(p));
+  if (!s) return undefined;
+  const a = r.section(s.autoscaling, `${p}.autoscaling`, sectionKeys(`${p}.autoscaling`));
+  const maxReplicas = r.integer(a?.max_replicas, `${p}.autoscaling.max_replicas`);
+  if (a && maxReplicas === undefined)
+    r.problems.push({ path: `${p}.autoscaling.max_replicas`, message: 'is required', fix: 'write the most Sidekiq pods the autoscaler may run' });
+  const res = r.section(s.resources, `${p}.resources`, sectionKeys(`${p}.resources`));
+  return dropUndefined({
+    mode: r.oneOf(s.mode, `${p}.mode`, ['embedded', 'separate'] as const),
+    replicas: r.integer(s.replicas, `${p}.replicas`),
+    autoscaling:
+      a && maxReplicas !== undefined
+        ? dropUndefined({
+            maxReplicas,
+            minReplicas: r.integer(a.min_replicas, `${p}.autoscaling.min_replicas`),
+            cpuUtilization: r.integer(a.cpu_utilization, `${p}.autoscaling.cpu_utilization`),
+          })
+        : undefined,
+    resources: res
+      ? dropUndefined({
+          cpuRequest: cpu(r, res.cpu_request, `${p}.resources.cpu_request`),
+          cpuLimit: cpu(r, res.cpu_limit, `${p}.resources.cpu_limit`),
+          memoryRequest: r.size(res.memory_request, `${p}.resources.memory_request`),
+          memoryLimit: r.size(res.memory_limit, `${p}.resources.memory_limit`),
+        })
+      : undefined,
+    maxMemory: r.size(s.max_memory, `${p}.max_memory`),
+  });
+}
+
 function secretMap(r: Reader, value: unknown, path: string): Record<string, SecretKeyRef> | undefined {
   const s = r.section(value, path, Object.keys((value as object | undefined) ?? {}));
   if (!s) return undefined;
@@ -552,6 +585,7 @@ function readSiteDocument(js: unknown, file: string): { site?: SiteDescription; 
     operations: operations(r, raw.operations),
     databaseExtensions,
     prometheusTrustedIpAllowlistRegex: trustedIpRegex,
+    sidekiq: sidekiqOptions(r, raw.sidekiq),
   };
   const createNamespace = r.boolean(raw.create_namespace, 'create_namespace') ?? true;
   const dataServices = { postgresServer: postgresServer(r, raw.database), redisServer: redisServer(r, redis) };

@@ -41,6 +41,11 @@ export interface IngressMetricsOptions {
 
 /** Identifies the site the rules are for. */
 export interface AlertOptions {
+  /**
+   * Where Sidekiq runs: the Sidekiq alerts point at the web pods or at `<instance>-sidekiq`.
+   * @default 'embedded'
+   */
+  readonly sidekiqMode?: 'embedded' | 'separate';
   /** Prometheus `job` label of the Discourse pods' target (the Service name for a ServiceMonitor). */
   readonly job: string;
   /** Kubernetes namespace of the site. */
@@ -161,6 +166,12 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
   const kubectl = `kubectl -n ${namespace}`;
   const pebble = `${kubectl} exec deploy/${instance} -c ${CONTAINER} -- /bin/pebble`;
   const logs = `${kubectl} logs deploy/${instance} -c ${CONTAINER}`;
+  const separate = opts.sidekiqMode === 'separate';
+  const sidekiqPebble = separate ? `${kubectl} exec deploy/${instance}-sidekiq -c sidekiq -- /bin/pebble` : pebble;
+  const sidekiqLogs = separate ? `${kubectl} logs deploy/${instance}-sidekiq -c sidekiq` : logs;
+  const sidekiqWhere = separate
+    ? `Sidekiq runs in the ${instance}-sidekiq pods under Pebble, which restarts it when its Redis heartbeat stops (check sidekiq-up)`
+    : 'Sidekiq runs inside each pod (UNICORN_SIDEKIQS=1)';
   const where = `(job ${job}, namespace ${namespace})`;
   const startupText = promDuration(startup);
 
@@ -245,7 +256,7 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
         summary: 'Discourse Sidekiq queue {{ $labels.queue }} is {{ $value | humanizeDuration }} behind',
         description:
           'The oldest job in Sidekiq queue {{ $labels.queue }} has waited more than 5 minutes, for 10 minutes: emails, notifications and post processing run late. ' +
-          'Sidekiq runs inside each pod (UNICORN_SIDEKIQS=1). Check that it is alive (DiscourseSidekiqNoProcesses), stuck jobs, ' +
+          `${sidekiqWhere}. Check that it is alive (DiscourseSidekiqNoProcesses), stuck jobs, ` +
           'and whether one job class floods the queue: /sidekiq as an admin.',
       },
     },
@@ -258,7 +269,7 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
         summary: '{{ $value }} Discourse Sidekiq job(s) {{ $labels.job_name }} stuck for over 2 hours',
         description:
           'Jobs of class {{ $labels.job_name }} have been running for more than 120 minutes; each holds one of the few Sidekiq threads. ' +
-          `Check /sidekiq/busy as an admin and the logs for that job. Restarting Unicorn (\`${pebble} restart discourse\`) stops them, but Sidekiq puts them back on the queue, so a job that always hangs will hang again.`,
+          `Check /sidekiq/busy as an admin and the logs for that job. Restarting ${separate ? 'Sidekiq' : 'Unicorn'} (\`${sidekiqPebble} restart ${separate ? 'sidekiq' : 'discourse'}\`) stops them, but Sidekiq puts them back on the queue, so a job that always hangs will hang again.`,
       },
     },
     {
@@ -274,8 +285,10 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
         summary: `No Sidekiq process runs for Discourse ${namespace}/${job}`,
         description:
           'No pod of the site has had a Sidekiq process registered in Redis for 10 minutes: background jobs, scheduled jobs and all email (sign-up, password reset) have stopped. ' +
-          'Sidekiq is a child of the Unicorn master (UNICORN_SIDEKIQS=1), which restarts it, so staying at 0 means it keeps dying or cannot reach Redis. ' +
-          `Check \`${logs}\` for Sidekiq errors, \`${pebble} services\`, and Redis.`,
+          (separate
+            ? `Sidekiq runs in the ${instance}-sidekiq Deployment, where Pebble restarts it, so staying at 0 means it keeps dying, cannot reach Redis, or the Deployment has no pods. `
+            : 'Sidekiq is a child of the Unicorn master (UNICORN_SIDEKIQS=1), which restarts it, so staying at 0 means it keeps dying or cannot reach Redis. ') +
+          `Check \`${sidekiqLogs}\` for Sidekiq errors, \`${sidekiqPebble} services\`, and Redis.`,
       },
     },
     {

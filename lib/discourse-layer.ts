@@ -38,6 +38,11 @@ export interface DiscourseLayerOptions {
   readonly bootSeconds: number;
   /** Copy the log files to stdout with a `discourse-logs` service. */
   readonly tailLogs: boolean;
+  /**
+   * Unicorn forks no Sidekiq (`UNICORN_SIDEKIQS=0`): Sidekiq runs in its own pods.
+   * @default false
+   */
+  readonly withoutSidekiq?: boolean;
   /** Loki push URL for a Pebble log target. @default - no log target */
   readonly lokiUrl?: string;
   /** Labels for the Loki log target. @default {} */
@@ -54,6 +59,14 @@ export interface DiscourseLayerOptions {
 export function restartStretchSeconds(bootSeconds: number, backoffLimitSeconds: number = PEBBLE_TIMINGS.backoffLimit): number {
   return 2 * bootSeconds + backoffLimitSeconds;
 }
+
+/**
+ * The rock's /srv/scripts/app_launch.sh with `UNICORN_SIDEKIQS=0`: the script exports
+ * `UNICORN_SIDEKIQS=1` itself, so the layer's environment cannot override it
+ * (discourse-k8s-operator discourse_rock/scripts/app_launch.sh). Unicorn's
+ * config/unicorn.conf.rb starts Demon::Sidekiq only when UNICORN_SIDEKIQS > 0.
+ */
+export const WEB_ONLY_COMMAND = `bash -c 'export UNICORN_BIND_ALL=0.0.0.0 UNICORN_SIDEKIQS=0; cd ${APP_DIR} && exec bin/unicorn -c config/unicorn.conf.rb'`;
 
 /**
  * HOME and USER as Pebble would set them for `user: _daemon_`. The layer names no user:
@@ -73,7 +86,7 @@ export function discourseLayer(options: DiscourseLayerOptions): PebbleLayer {
     discourse: {
       override: 'replace',
       summary: 'Discourse web application',
-      command: '/srv/scripts/app_launch.sh',
+      command: options.withoutSidekiq ? WEB_ONLY_COMMAND : '/srv/scripts/app_launch.sh',
       startup: 'enabled',
       killDelay: `${options.killDelaySeconds}s`,
       environment: { ...options.environment, ...SERVICE_IDENTITY },

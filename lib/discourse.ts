@@ -13,6 +13,7 @@ import { OperationJob, OperationJobProps } from './operation-job';
 import { Operation, validateOperation } from './operations';
 import { PostMigrationJob } from './post-migration-job';
 import { S3AssetsJob } from './s3-assets-job';
+import { DiscourseSidekiq } from './sidekiq';
 import { PebbleLayer, layerDocument, renderLayer, validateLayer, validateLayerDocument } from './pebble';
 import { contentHash, sizeQuantity } from './units';
 import { ValidationError } from './problems';
@@ -81,6 +82,8 @@ export class Discourse extends Construct {
   public readonly migration?: MigrationJob;
   /** The post-deploy migration Job (after the rollout), unless migrations are off. */
   public readonly postMigration?: PostMigrationJob;
+  /** Sidekiq's own Deployment, in `sidekiq.mode: separate`. */
+  public readonly sidekiq?: DiscourseSidekiq;
 
   /**
    * @param props the site's props, validated here with every problem reported at once; or
@@ -110,6 +113,7 @@ export class Discourse extends Construct {
       environment: resolved.environment,
       killDelaySeconds: resolved.killDelaySeconds,
       tailLogs: true,
+      withoutSidekiq: resolved.sidekiq.mode === 'separate',
       bootSeconds: resolved.startupTimeoutSeconds,
       lokiUrl: resolved.lokiUrl,
       lokiLabels: resolved.lokiUrl ? { site: name } : undefined,
@@ -190,6 +194,7 @@ export class Discourse extends Construct {
         spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.selectorLabels } },
       });
     }
+    this.sidekiq = resolved.sidekiq.mode === 'separate' ? new DiscourseSidekiq(this, 'Sidekiq', this) : undefined;
     if (resolved.networkPolicy.enabled) this.addNetworkPolicy(metadata(name));
     if (resolved.databaseExtensions?.via === 'superuser-job') new ExtensionsSetupJob(this, 'DatabaseExtensions', this, resolved.databaseExtensions.job!);
     if (resolved.databaseExtensions?.via === 'cloudnativepg') new CloudNativePgDatabase(this, 'Database', this);
@@ -214,25 +219,39 @@ export class Discourse extends Construct {
     const namespace = (ns: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
     const tcp = (port: string) => ({ protocol: 'TCP', port: k8s.IntOrString.fromString(port) });
     const metricsPort = r.metrics === 'exporter' ? 'metrics' : 'http';
+    const egress = r.networkPolicy.restrictEgress
+      ? {
+          egress: [
+            { ports: [53, 53].map((port, i) => ({ protocol: i === 0 ? 'UDP' : 'TCP', port: k8s.IntOrString.fromNumber(port) })) },
+            { ports: egressPorts(r).map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })) },
+          ],
+        }
+      : {};
+    const policyTypes = r.networkPolicy.restrictEgress ? ['Ingress', 'Egress'] : ['Ingress'];
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata,
       spec: {
         podSelector: { matchLabels: this.selectorLabels },
-        policyTypes: r.networkPolicy.restrictEgress ? ['Ingress', 'Egress'] : ['Ingress'],
+        policyTypes,
         ingress: [
           { from: [namespace(r.networkPolicy.ingressNamespace)], ports: [tcp('http')] },
           { from: [namespace(r.networkPolicy.monitoringNamespace)], ports: [tcp(metricsPort)] },
         ],
-        ...(r.networkPolicy.restrictEgress
-          ? {
-              egress: [
-                { ports: [53, 53].map((port, i) => ({ protocol: i === 0 ? 'UDP' : 'TCP', port: k8s.IntOrString.fromNumber(port) })) },
-                { ports: egressPorts(r).map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })) },
-              ],
-            }
-          : {}),
+        ...egress,
       },
     });
+    // Sidekiq pods: Prometheus only (the collector), and the web pods' egress: the same jobs talk to the same services.
+    if (this.sidekiq) {
+      new k8s.KubeNetworkPolicy(this, 'SidekiqNetworkPolicy', {
+        metadata: { ...metadata, name: this.sidekiq.name },
+        spec: {
+          podSelector: { matchLabels: this.sidekiq.selectorLabels },
+          policyTypes,
+          ingress: [{ from: [namespace(r.networkPolicy.monitoringNamespace)], ports: [tcp('metrics')] }],
+          ...egress,
+        },
+      });
+    }
   }
 
   /** The namespace objects land in: the chart's, else `default`. */

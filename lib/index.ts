@@ -36,6 +36,7 @@ export * from './redis-server';
 export * from './resolve-discourse';
 export * from './rollout-wait';
 export * from './s3-assets-job';
+export * from './sidekiq';
 export * from './units';
 export * from './workload';
 export * from './yaml-emit';

@@ -85,7 +85,7 @@ export interface ResolvedMonitoring {
 
 /** What the monitoring needs of its site: the Discourse construct has all of it. */
 export interface MonitoringTarget {
-  readonly resolved: Pick<ResolvedDiscourse, 'name' | 'metrics' | 'database' | 'startupTimeoutSeconds'>;
+  readonly resolved: Pick<ResolvedDiscourse, 'name' | 'metrics' | 'database' | 'startupTimeoutSeconds' | 'sidekiq'>;
   readonly names: { readonly service: string };
   readonly labels: Readonly<Record<string, string>>;
   readonly namespace: string;
@@ -186,19 +186,22 @@ export class DiscourseMonitoring extends Construct {
     // ServiceMonitor targets get job=<Service name> unless jobLabel says otherwise.
     this.job = site.names.service;
     const exporter = r.metrics === 'exporter';
+    const separate = r.sidekiq.mode === 'separate';
     this.serviceMonitor = new ServiceMonitor(this, 'Resource', {
       metadata: { name: r.name, labels: promLabels, annotations },
       spec: {
         selector: { matchLabels: { 'app.kubernetes.io/name': 'discourse', 'app.kubernetes.io/instance': r.name } },
-        endpoints: [
-          {
-            port: exporter ? 'metrics' : 'http',
-            path: '/metrics',
-            scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
-            interval: options.interval,
-            scrapeTimeout: options.scrapeTimeout,
-          },
-        ],
+        // Separate Sidekiq: its pods' collector (the <site>-sidekiq-metrics Service, port
+        // metrics in both modes) is scraped too, under the same job, so every alert and
+        // panel sees it (web Service name = instance label = the site name).
+        ...(separate ? { jobLabel: 'app.kubernetes.io/instance' } : {}),
+        endpoints: [...new Set([exporter ? 'metrics' : 'http', ...(separate ? ['metrics'] : [])])].map((port) => ({
+          port,
+          path: '/metrics',
+          scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
+          interval: options.interval,
+          scrapeTimeout: options.scrapeTimeout,
+        })),
       },
     });
     const intervalSeconds = options.intervalSeconds;
@@ -211,6 +214,7 @@ export class DiscourseMonitoring extends Construct {
         instance: r.name,
         scrapeIntervalSeconds: intervalSeconds,
         startupSeconds: r.startupTimeoutSeconds,
+        sidekiqMode: r.sidekiq.mode,
         cnpgCluster,
         ingress,
       });

@@ -114,6 +114,43 @@ export interface NetworkPolicyProps {
   readonly restrictEgress?: boolean;
 }
 
+/** How Sidekiq runs: in the web pods as the charm runs it, or as its own Deployment. */
+export type SidekiqMode = 'embedded' | 'separate';
+
+/** Sidekiq's own Deployment (`<site>-sidekiq`), for `mode: 'separate'`. */
+export interface SidekiqProps {
+  /**
+   * `embedded`: the Unicorn master of every web pod forks one Sidekiq (`UNICORN_SIDEKIQS=1`),
+   * as the charm runs it. `separate`: web pods run none (`UNICORN_SIDEKIQS=0`) and a
+   * `<site>-sidekiq` Deployment runs Sidekiq under Pebble, scaled on its own; needs S3 or a
+   * ReadWriteMany uploads volume (jobs read and write uploads).
+   * @default 'embedded'
+   */
+  readonly mode?: SidekiqMode;
+  /**
+   * Sidekiq pods (separate mode).
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * Scale the Sidekiq pods with a HorizontalPodAutoscaler on CPU (separate mode).
+   * @default - a fixed `replicas`
+   */
+  readonly autoscaling?: AutoscalingProps;
+  /**
+   * Requests and limits of the Sidekiq container (separate mode).
+   * @default - 250m/1 CPU, 1Gi/2Gi memory
+   */
+  readonly resources?: DiscourseResources;
+  /**
+   * RSS above which Pebble restarts Sidekiq gracefully (separate mode): the role of the
+   * charm's `sidekiq_max_memory`, which the Unicorn master applies in embedded mode. Below
+   * the memory limit, so that the restart is a TERM (jobs pushed back), not an OOM kill.
+   * @default - the charm option sidekiq_max_memory (1000 MB)
+   */
+  readonly maxMemory?: Size;
+}
+
 /** Props of a Discourse site: every charm option plus how the pod runs. */
 export interface DiscourseProps extends DiscourseConfig {
   /**
@@ -292,6 +329,23 @@ export interface DiscourseProps extends DiscourseConfig {
    * @default []
    */
   readonly operations?: readonly Operation[];
+  /**
+   * Sidekiq in the web pods (as the charm) or as its own Deployment.
+   * @default - embedded
+   */
+  readonly sidekiq?: SidekiqProps;
+}
+
+/** Sidekiq with defaults applied. */
+export interface ResolvedSidekiq {
+  readonly mode: SidekiqMode;
+  readonly replicas: number;
+  readonly autoscaling?: Required<AutoscalingProps>;
+  /** The most Sidekiq pods that can run at once. */
+  readonly maxPods: number;
+  readonly resources: Required<DiscourseResources>;
+  /** RSS limit of the Sidekiq process, MiB. */
+  readonly maxMemoryMebibytes: number;
 }
 
 /** Props with defaults applied and everything derived that the constructs need. */
@@ -329,6 +383,7 @@ export interface ResolvedDiscourse {
   readonly writablePaths: readonly string[];
   readonly databaseExtensions?: DatabaseExtensions;
   readonly operations: readonly Operation[];
+  readonly sidekiq: ResolvedSidekiq;
   readonly database: PostgresConnection;
   readonly redis: RedisConnection;
   /** Non-secret env of the Discourse service (the Pebble layer's `environment`). */

@@ -17,6 +17,8 @@ import {
   NetworkPolicyProps,
   PebbleSource,
   ResolvedDiscourse,
+  ResolvedSidekiq,
+  SidekiqProps,
   UploadsVolume,
 } from './props';
 import { RedisConnection, validateRedis } from './redis';
@@ -228,10 +230,16 @@ function checkDataTasks(
 }
 
 /** Requests and limits, with their defaults. */
-function resolveResources(resources: DiscourseResources, uploadsSize: Size | undefined, problems: Problem[]): Required<DiscourseResources> {
+function resolveResources(
+  resources: DiscourseResources,
+  uploadsSize: Size | undefined,
+  problems: Problem[],
+  prefix = '',
+  defaults: Required<DiscourseResources> = DEFAULTS,
+): Required<DiscourseResources> {
   const sizes: Array<[string, Size | undefined]> = [
-    ['resources.memoryRequest', resources.memoryRequest],
-    ['resources.memoryLimit', resources.memoryLimit],
+    [`${prefix}resources.memoryRequest`, resources.memoryRequest],
+    [`${prefix}resources.memoryLimit`, resources.memoryLimit],
     ['uploads.size', uploadsSize],
   ];
   for (const [path, size] of sizes) {
@@ -240,22 +248,22 @@ function resolveResources(resources: DiscourseResources, uploadsSize: Size | und
   }
   const millicores = (cpu: Cpu) => (cpu.amount.endsWith('m') ? Number(cpu.amount.slice(0, -1)) : Number(cpu.amount) * 1000);
   const out = {
-    cpuRequest: resources.cpuRequest ?? DEFAULTS.cpuRequest,
-    cpuLimit: resources.cpuLimit ?? DEFAULTS.cpuLimit,
-    memoryRequest: resources.memoryRequest ?? DEFAULTS.memoryRequest,
-    memoryLimit: resources.memoryLimit ?? DEFAULTS.memoryLimit,
+    cpuRequest: resources.cpuRequest ?? defaults.cpuRequest,
+    cpuLimit: resources.cpuLimit ?? defaults.cpuLimit,
+    memoryRequest: resources.memoryRequest ?? defaults.memoryRequest,
+    memoryLimit: resources.memoryLimit ?? defaults.memoryLimit,
   };
   if (!(millicores(out.cpuRequest) > 0) || !(millicores(out.cpuLimit) > 0)) {
-    problems.push({ path: 'resources.cpuRequest', message: 'CPU amounts must be positive', fix: 'use e.g. 500m or 2' });
+    problems.push({ path: `${prefix}resources.cpuRequest`, message: 'CPU amounts must be positive', fix: 'use e.g. 500m or 2' });
   } else if (millicores(out.cpuRequest) > millicores(out.cpuLimit)) {
     problems.push({
-      path: 'resources.cpuRequest',
+      path: `${prefix}resources.cpuRequest`,
       message: `${out.cpuRequest.amount} is larger than the CPU limit ${out.cpuLimit.amount}`,
       fix: 'raise the limit or lower the request',
     });
   }
   if ((wholeMebibytes(out.memoryRequest) ?? 0) > (wholeMebibytes(out.memoryLimit) ?? Infinity))
-    problems.push({ path: 'resources.memoryRequest', message: 'is larger than the memory limit', fix: 'raise the limit or lower the request' });
+    problems.push({ path: `${prefix}resources.memoryRequest`, message: 'is larger than the memory limit', fix: 'raise the limit or lower the request' });
   return out;
 }
 
@@ -303,6 +311,83 @@ function resolveScaling(
     });
   }
   return { scaling, maxPods, accessMode };
+}
+
+/**
+ * Sidekiq's mode, pods and memory cap. Separate mode needs uploads every pod can mount
+ * (Sidekiq jobs read and write them) and a cap below the container's memory limit.
+ */
+function resolveSidekiq(props: SidekiqProps, r: { s3Enabled: boolean; accessMode: string; sidekiqMaxMemory: number }, problems: Problem[]): ResolvedSidekiq {
+  const mode = props.mode ?? DEFAULTS.sidekiqMode;
+  if (mode !== 'embedded' && mode !== 'separate')
+    problems.push({ path: 'sidekiq.mode', message: `${show(mode)} is not one of embedded, separate`, fix: 'use embedded (in the web pods) or separate' });
+  const replicas = props.replicas ?? DEFAULTS.sidekiqReplicas;
+  const a = props.autoscaling;
+  const autoscaling = a
+    ? {
+        minReplicas: a.minReplicas ?? DEFAULTS.sidekiqAutoscalingMinReplicas,
+        maxReplicas: a.maxReplicas,
+        cpuUtilization: a.cpuUtilization ?? DEFAULTS.autoscalingCpuUtilization,
+      }
+    : undefined;
+  const resources = resolveResources(props.resources ?? {}, undefined, problems, 'sidekiq.', DEFAULTS.sidekiqResources);
+  const maxMemoryMebibytes = props.maxMemory !== undefined ? (wholeMebibytes(props.maxMemory) ?? 0) : r.sidekiqMaxMemory;
+  if (mode !== 'separate') {
+    for (const key of ['replicas', 'autoscaling', 'resources', 'maxMemory'] as const) {
+      if (props[key] !== undefined)
+        problems.push({
+          path: `sidekiq.${key}`,
+          message: `only applies with ${opt('sidekiq.mode')}: separate`,
+          fix: `remove it, or set ${opt('sidekiq.mode')}: separate`,
+        });
+    }
+  } else {
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100)
+      problems.push({ path: 'sidekiq.replicas', message: `${show(replicas)} is not a replica count`, fix: 'use a whole number from 0 to 100' });
+    if (autoscaling) {
+      if (props.replicas !== undefined)
+        problems.push({
+          path: 'sidekiq.replicas',
+          message: `is set together with ${opt('sidekiq.autoscaling')}`,
+          fix: `remove ${opt('sidekiq.replicas')}: the autoscaler owns the count`,
+        });
+      if (!(Number.isInteger(autoscaling.minReplicas) && autoscaling.minReplicas >= 1))
+        problems.push({
+          path: 'sidekiq.autoscaling.minReplicas',
+          message: `${show(autoscaling.minReplicas)} is not a positive replica count`,
+          fix: 'use 1 or more',
+        });
+      else if (!(Number.isInteger(autoscaling.maxReplicas) && autoscaling.maxReplicas >= autoscaling.minReplicas && autoscaling.maxReplicas <= 100))
+        problems.push({
+          path: 'sidekiq.autoscaling.maxReplicas',
+          message: `${show(autoscaling.maxReplicas)} is not between minReplicas (${autoscaling.minReplicas}) and 100`,
+          fix: `raise it to at least ${opt('sidekiq.autoscaling.minReplicas')}`,
+        });
+      if (!(Number.isInteger(autoscaling.cpuUtilization) && autoscaling.cpuUtilization >= 10 && autoscaling.cpuUtilization <= 100))
+        problems.push({
+          path: 'sidekiq.autoscaling.cpuUtilization',
+          message: `${show(autoscaling.cpuUtilization)} is not a percentage from 10 to 100`,
+          fix: 'use e.g. 70',
+        });
+    }
+    if (!r.s3Enabled && r.accessMode === 'ReadWriteOnce')
+      problems.push({
+        path: 'sidekiq.mode',
+        message: 'separate Sidekiq pods would share the ReadWriteOnce uploads volume with the web pods',
+        fix: `set ${opt('s3Enabled')} (uploads in S3) or ${opt('uploads.accessMode')}: ReadWriteMany, or keep ${opt('sidekiq.mode')}: embedded`,
+      });
+    const limit = wholeMebibytes(resources.memoryLimit);
+    if (props.maxMemory !== undefined && maxMemoryMebibytes === 0)
+      problems.push({ path: 'sidekiq.maxMemory', message: 'is not a whole number of Mi', fix: 'use Mi or Gi, e.g. 1000Mi' });
+    else if (limit !== undefined && maxMemoryMebibytes >= limit)
+      problems.push({
+        path: props.maxMemory !== undefined ? 'sidekiq.maxMemory' : 'sidekiqMaxMemory',
+        message: `${maxMemoryMebibytes} MiB is not below the Sidekiq memory limit (${limit} MiB): the OOM killer would act first and lose the running jobs`,
+        fix: `lower it or raise ${opt('sidekiq.resources.memoryLimit')}`,
+      });
+  }
+  const maxPods = mode !== 'separate' ? 0 : autoscaling ? autoscaling.maxReplicas : replicas;
+  return { mode, replicas, autoscaling, maxPods, resources, maxMemoryMebibytes };
 }
 
 /** The NetworkPolicy settings, with their defaults. */
@@ -384,6 +469,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     writablePaths = [],
     databaseExtensions,
     operations = [],
+    sidekiq = {},
     ...config
   } = props;
 
@@ -403,6 +489,11 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     problems,
   );
   const netpol = resolveNetworkPolicy(networkPolicy, problems);
+  const resolvedSidekiq = resolveSidekiq(
+    sidekiq,
+    { s3Enabled: resolvedConfig.s3Enabled, accessMode, sidekiqMaxMemory: resolvedConfig.sidekiqMaxMemory },
+    problems,
+  );
   checkExtraEnv(extraEnv, extraSecretEnv, problems);
 
   // The env is computed only from valid inputs; a site with problems is never built.
@@ -449,6 +540,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     writablePaths,
     databaseExtensions,
     operations,
+    sidekiq: resolvedSidekiq,
     database,
     redis,
     environment: env.environment,

@@ -136,6 +136,20 @@ const CHANGES: readonly Change[] = [
     },
     reruns: [],
   },
+  // Sidekiq as its own workload: a new Deployment, the web layer's command; no Job reruns.
+  { name: 'sidekiq embedded → separate (and back)', from: withS3, change: (s) => (s.sidekiq = { mode: 'separate' }), reruns: [] },
+  {
+    name: 'separate sidekiq replicas 1 → 3',
+    from: (s) => (withS3(s), (s.sidekiq = { mode: 'separate' })),
+    change: (s) => (s.sidekiq.replicas = 3),
+    reruns: [],
+  },
+  {
+    name: 'separate sidekiq autoscaling on (and off)',
+    from: (s) => (withS3(s), (s.sidekiq = { mode: 'separate' })),
+    change: (s) => (s.sidekiq = { mode: 'separate', autoscaling: { max_replicas: 4 } }),
+    reruns: [],
+  },
   {
     name: 'uploads volume grows 20Gi → 30Gi',
     change: (s) => (s.uploads.size = '30Gi'),

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { basename, dirname, join, relative } from 'path';
 import { Chart } from 'cdk8s';
 import { stringify } from 'yaml';
+import { renderDockerfile, renderRecipeReadme } from '../lib/image-recipe';
 import { Manifest } from '../lib/manifest';
 import { checklistSummary, renderChecklist } from './checklist';
 import { SiteChart } from './site-chart';
@@ -46,7 +47,7 @@ export type OutputTree = Map<string, string>;
  * Synthesizes the charts into a file tree (headers name the site file as
  * `<folder>/<file>`, never an absolute path, so output is the same on every machine):
  * `<site>/<kind>-<name>.yaml` plus `<site>/kustomization.yaml` and `<site>/README.md` (the
- * checklist); `notes` gets a one-line summary per site.
+ * checklist), `images/<site>/` for a site that bakes plugins; `notes` gets a one-line summary per site.
  */
 export function renderCharts(charts: readonly SiteChart[], gitops?: Chart, notes: string[] = []): OutputTree {
   const tree: OutputTree = new Map();
@@ -71,6 +72,12 @@ export function renderCharts(charts: readonly SiteChart[], gitops?: Chart, notes
     // What the cluster needs before the first sync, for people: not listed in the kustomization.
     tree.set(`${name}/README.md`, renderChecklist(manifests, chart.site, join(basename(dirname(file)), basename(file))));
     notes.push(checklistSummary(manifests, chart.site, `dist/${name}/README.md`));
+    // The image build recipe: outside the site folder GitOps applies, next to it in Git.
+    const recipe = chart.site.discourse.imageRecipe;
+    if (recipe) {
+      tree.set(`images/${name}/Dockerfile`, renderDockerfile(recipe, join(basename(dirname(file)), basename(file))));
+      tree.set(`images/${name}/README.md`, renderRecipeReadme(recipe, name, join(basename(dirname(file)), basename(file))));
+    }
   }
   if (gitops) {
     const folders = new Map<string, string[]>();

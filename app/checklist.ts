@@ -152,6 +152,15 @@ export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite
       turnOff: '—',
     },
   ];
+  if (site.discourse.imageRecipe)
+    out.push({
+      name: `the image with its plugins, built from \`dist/images/${site.name}/\` and pushed`,
+      required: true,
+      version: '—',
+      option: 'image.plugins',
+      without: 'pods and Jobs stay in ImagePullBackOff: no registry has the pinned digest yet',
+      turnOff: 'remove image.plugins',
+    });
   const db = site.discourse.database;
   if (db.preset === 'cloudnativepg' || kinds.has('Database') || kinds.has('Cluster')) {
     // Database objects with extensions came in 1.26; our Cluster fields are 1.27's.

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { basename, dirname, join, relative } from 'path';
 import { Chart } from 'cdk8s';
 import { stringify } from 'yaml';
+import { renderDockerfile, renderRecipeReadme } from '../lib/image-recipe';
 import { Manifest } from '../lib/manifest';
 import { checklistSummary, renderChecklist } from './checklist';
 import { SiteChart } from './site-chart';
@@ -45,8 +46,8 @@ export type OutputTree = Map<string, string>;
 
 /**
  * The files of one site: `<site>/<kind>-<name>.yaml`, `<site>/kustomization.yaml` and
- * `<site>/README.md` (the checklist, not listed in the kustomization); `notes` gets a
- * one-line summary of the checklist.
+ * `<site>/README.md` (the checklist, not listed in the kustomization), and `images/<site>/`
+ * for a site that bakes plugins; `notes` gets a one-line summary of the checklist.
  * Headers name the site file as `<folder>/<file>`, never an absolute path, so output is
  * the same on every machine.
  */
@@ -73,6 +74,12 @@ export function renderSiteChart(chart: SiteChart, notes: string[] = []): OutputT
   // What the cluster needs before the first sync, for people: not listed in the kustomization.
   tree.set(`${name}/README.md`, renderChecklist(manifests, chart.site, source));
   notes.push(checklistSummary(manifests, chart.site, `dist/${name}/README.md`));
+  // The image build recipe: outside the site folder GitOps applies, next to it in Git.
+  const recipe = chart.site.discourse.imageRecipe;
+  if (recipe) {
+    tree.set(`images/${name}/Dockerfile`, renderDockerfile(recipe, source));
+    tree.set(`images/${name}/README.md`, renderRecipeReadme(recipe, name, source));
+  }
   return tree;
 }
 

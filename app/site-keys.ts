@@ -74,6 +74,22 @@ export const SITE_KEYS: readonly SiteKeySpec[] = [
   { key: 'image.digest', prop: 'image.digest', type: 'string', doc: 'sha256 digest that pins the exact image.' },
   { key: 'image.pull_secrets', prop: 'imagePullSecrets', type: 'strings', default: '[]', doc: 'Secrets for pulling from a private registry.' },
   {
+    key: 'image.plugins',
+    prop: 'image.plugins',
+    type: 'list',
+    default: '[]',
+    doc: 'Plugins baked into this image at pinned commits (README "Plugins"): synth writes the recipe to dist/images/<site>/; needs base and digest.',
+  },
+  {
+    key: 'image.plugins.repo',
+    prop: 'image.plugins.repo',
+    type: 'string',
+    required: true,
+    doc: 'https URL of its Git repository; not one Discourse or the rock bundles.',
+  },
+  { key: 'image.plugins.commit', prop: 'image.plugins.commit', type: 'string', required: true, doc: 'Full 40-hex commit (no branch, tag or short hash).' },
+  { key: 'image.base', prop: 'image.base', type: 'string', doc: 'With plugins: the rock they are baked onto, repository:tag@sha256:<digest>.' },
+  {
     key: 'replicas',
     prop: 'replicas',
     type: 'integer',

@@ -7,6 +7,7 @@ import { SecretKeyRef, isDnsLabel } from '../lib/checks';
 import { OidcProps, samlCertFingerprint } from '../lib/environment';
 import { PostgresConnection } from '../lib/database';
 import { GitOpsProps } from '../lib/gitops';
+import { DiscoursePlugin } from '../lib/image-recipe';
 import { DiscourseIngressProps, IngressTls } from '../lib/ingress';
 import { DiscourseMonitoringProps } from '../lib/monitoring';
 import { DatabaseExtensions } from '../lib/database-extensions';
@@ -286,6 +287,22 @@ function gitopsOptions(r: Reader, value: unknown): GitOpsProps | undefined {
   return options;
 }
 
+/** `image.plugins`: a list of { repo, commit }; the rules are checkImagePlugins'. */
+function imagePlugins(r: Reader, value: unknown): DiscoursePlugin[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) {
+    r.problems.push({ path: 'image.plugins', message: `${show(value)} is not a list`, fix: 'write a YAML list of { repo: https://..., commit: <40 hex> }' });
+    return undefined;
+  }
+  return value.map((item, i) => {
+    const p = `image.plugins[${i}]`;
+    const s = r.section(item, p, sectionKeys('image.plugins')) ?? {};
+    for (const key of ['repo', 'commit'].filter((k) => s[k] === undefined || s[k] === null))
+      r.problems.push({ path: `${p}.${key}`, message: 'is required', fix: 'write { repo: https://host/owner/name, commit: <40 hex> }' });
+    return { repo: r.string(s.repo, `${p}.repo`) ?? '', commit: r.string(s.commit, `${p}.commit`) ?? '' };
+  });
+}
+
 /** The keys each action takes in a site file. */
 const OPERATION_FIELDS: Record<string, readonly string[]> = {
   'create-user': ['email', 'admin', 'active', 'password'],
@@ -523,6 +540,7 @@ function readSiteDocument(js: unknown, file: string): { site?: SiteDescription; 
           repository: r.string(image.repository, 'image.repository') ?? '',
           tag: r.string(image.tag, 'image.tag') ?? '',
           digest: r.string(image.digest, 'image.digest'),
+          ...dropUndefined({ plugins: imagePlugins(r, image.plugins), base: r.string(image.base, 'image.base') }),
         }
       : // A missing image is reported once, by resolveDiscourse, with the way to get one.
         undefined!,

@@ -52,6 +52,13 @@ export function loadSites(sitesDir: string): { sites: ResolvedSite[]; errors: st
       const other = seen.get(site.name);
       if (other) problems.push({ path: 'name', message: `${JSON.stringify(site.name)} is also the name of ${other}`, fix: 'give each site a unique name' });
       seen.set(site.name, file);
+      // dist/images/ and dist/gitops/ are synth's own folders next to the sites'.
+      if (site.name === 'images' || site.name === 'gitops')
+        problems.push({
+          path: 'name',
+          message: `${JSON.stringify(site.name)} is the name of a folder synth writes in dist/`,
+          fix: 'give the site another name',
+        });
       const owner = namespaces.get(site.namespace);
       if (site.createNamespace && owner) {
         problems.push({

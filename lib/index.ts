@@ -15,6 +15,7 @@ export * from './environment';
 export * from './extensions-job';
 export * from './force-https-job';
 export * from './gitops';
+export * from './image-recipe';
 export * from './immutable-fields';
 export * from './ingress';
 export * from './job-environment';

@@ -4,6 +4,7 @@ import { SecretKeyRef, SecretEnv } from './checks';
 import { DiscourseConfig, ResolvedConfig } from './config';
 import { PostgresConnection } from './database';
 import { DatabaseExtensions } from './database-extensions';
+import { DiscoursePlugin, ImageRecipe } from './image-recipe';
 import { MetricsMode, OidcProps, ProxyProps, SamlProps } from './environment';
 import { Operation } from './operations';
 import { RedisConnection } from './redis';
@@ -24,6 +25,19 @@ export interface DiscourseImage {
    * @default - tag only
    */
   readonly digest?: string;
+  /**
+   * Plugins baked into this image at pinned commits, never installed at run time: synth
+   * writes the recipe (`dist/images/<site>/`) that builds this image from `base`; the
+   * digest is then required.
+   * @default - the rock's own plugins only
+   * @see https://meta.discourse.org/t/install-plugins-on-a-self-hosted-site/19157
+   */
+  readonly plugins?: readonly DiscoursePlugin[];
+  /**
+   * The rock the plugins are baked onto, `repository:tag@sha256:…` (required with `plugins`).
+   * @default - none: only used with plugins
+   */
+  readonly base?: string;
 }
 
 /** Where the Pebble binary comes from. */
@@ -355,6 +369,8 @@ export interface ResolvedDiscourse {
   readonly name: string;
   readonly image: string;
   readonly version: string;
+  /** How to build the image, when it bakes plugins. */
+  readonly imageRecipe?: ImageRecipe;
   readonly replicas: number;
   readonly autoscaling?: Required<AutoscalingProps>;
   /** The most pods that can run at once: `replicas`, or the autoscaler's maximum. */

@@ -5,6 +5,7 @@ import { ResolvedConfig, resolveConfig } from './config';
 import { PostgresConnection } from './database';
 import { DatabaseExtensions } from './database-extensions';
 import { DEFAULTS } from './defaults';
+import { checkImagePlugins } from './image-recipe';
 import { MANAGED_ENV_PATTERNS, MetricsMode, OidcProps, ProxyProps, SECRET_ENV_NAME, SamlProps, siteEnvironment } from './environment';
 import { Operation, validateOperation } from './operations';
 import { MOUNTED_PATHS } from './paths';
@@ -79,6 +80,7 @@ function checkIdentity(name: unknown, image: DiscourseImage | undefined, problem
     problems.push({ path: 'image.tag', message: `${show(image.tag)} is not a pinned tag`, fix: 'use an explicit version tag (not "latest")' });
   if (image.digest !== undefined && !DIGEST.test(image.digest))
     problems.push({ path: 'image.digest', message: `${show(image.digest)} is not a sha256 digest`, fix: 'write sha256: followed by 64 hex digits' });
+  checkImagePlugins(image, problems);
   return true;
 }
 
@@ -519,6 +521,9 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     name,
     image: hasImage ? imageReference(image) : '',
     version: hasImage ? image.tag : '',
+    ...(hasImage && image.plugins?.length && image.base
+      ? { imageRecipe: { base: image.base, plugins: image.plugins, target: `${image.repository}:${image.tag}` } }
+      : {}),
     replicas,
     autoscaling: scaling,
     maxPods,

@@ -78,6 +78,12 @@ const withDataServices = (s: Site): void => {
   s.database = { cloudnativepg: { cluster: 'forum-db', create: { instances: 2, storage_size: '20Gi' } } };
   s.redis = { create: { password: { secret: 'forum-redis', key: 'password' } } };
 };
+/** The site runs an image built from a recipe: the rock plus one plugin, pinned. */
+const withPlugins = (s: Site): void => {
+  s.image.base = `registry.example.com/discourse:charmhub-r200@sha256:${'1'.repeat(64)}`;
+  s.image.plugins = [{ repo: 'https://github.com/discourse/discourse-follow', commit: 'a'.repeat(40) }];
+  s.image.digest = `sha256:${'2'.repeat(64)}`;
+};
 const withS3 = (s: Site): void => {
   Object.assign(s.config, S3);
   delete s.uploads;
@@ -118,6 +124,17 @@ const CHANGES: readonly Change[] = [
   // The image.
   { name: 'image tag 3.4.1 → 3.4.2', change: (s) => (s.image.tag = '3.4.2'), reruns: ALL_RAILS_JOBS },
   { name: 'image pinned by digest', change: (s) => (s.image.digest = `sha256:${'a'.repeat(64)}`), reruns: ALL_RAILS_JOBS },
+  // A plugin is a new image: its migrations must run before the new pods serve.
+  { name: 'plugins baked into a built image (digest of the build)', change: withPlugins, reruns: ALL_RAILS_JOBS },
+  {
+    name: 'a plugin added (image rebuilt, new digest)',
+    from: withPlugins,
+    change: (s) => {
+      s.image.plugins.push({ repo: 'https://github.com/discourse/discourse-bbcode', commit: 'b'.repeat(40) });
+      s.image.digest = `sha256:${'3'.repeat(64)}`;
+    },
+    reruns: ALL_RAILS_JOBS,
+  },
   // Data services.
   { name: 'redis host', change: (s) => (s.redis.host = 'forum-redis-2'), reruns: ALL_RAILS_JOBS },
   { name: 'secret key base in another Secret', change: (s) => (s.secret_key_base = { secret: 'forum-skb-2', key: 'secret-key-base' }), reruns: ALL_RAILS_JOBS },

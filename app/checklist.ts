@@ -240,6 +240,15 @@ export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite
       without: 'the policies are accepted and silently not enforced',
       turnOff: 'network_policy: { enabled: false }',
     });
+  if (kinds.has('ScaledObject'))
+    out.push({
+      name: 'KEDA',
+      required: true,
+      version: '2.10',
+      option: 'sidekiq.autoscaling.queue_latency',
+      without: 'the ScaledObject cannot be applied (Argo CD sync error, Flux Kustomization not ready) and Sidekiq keeps its current pod count',
+      turnOff: 'leave out queue_latency (an HPA on CPU then)',
+    });
   if (kinds.has('HorizontalPodAutoscaler'))
     out.push({
       name: 'metrics-server',

@@ -137,6 +137,26 @@ export const SITE_KEYS: readonly SiteKeySpec[] = [
     default: String(d.autoscalingCpuUtilization),
     doc: 'Target average CPU, percent of the request.',
   },
+  {
+    key: 'sidekiq.autoscaling.queue_latency',
+    prop: 'sidekiq.queueLatencyScaling',
+    type: 'section',
+    doc: 'Also scale on queue latency with a KEDA ScaledObject (KEDA owns the HPA then).',
+  },
+  {
+    key: 'sidekiq.autoscaling.queue_latency.prometheus_url',
+    prop: 'sidekiq.queueLatencyScaling.prometheusUrl',
+    type: 'string',
+    default: d.kedaPrometheusUrl,
+    doc: 'Prometheus that scrapes the site.',
+  },
+  {
+    key: 'sidekiq.autoscaling.queue_latency.threshold_seconds',
+    prop: 'sidekiq.queueLatencyScaling.thresholdSeconds',
+    type: 'integer',
+    default: String(d.sidekiqQueueLatencyThresholdSeconds),
+    doc: "Seconds a queue's oldest job may wait before KEDA adds a pod.",
+  },
   { key: 'sidekiq.resources', prop: 'sidekiq.resources', type: 'section', doc: 'Requests and limits of the Sidekiq container (separate).' },
   {
     key: 'sidekiq.resources.cpu_request',

@@ -214,8 +214,15 @@ function sidekiqOptions(r: Reader, value: unknown): DiscourseProps['sidekiq'] {
   if (a && maxReplicas === undefined)
     r.problems.push({ path: `${p}.autoscaling.max_replicas`, message: 'is required', fix: 'write the most Sidekiq pods the autoscaler may run' });
   const res = r.section(s.resources, `${p}.resources`, sectionKeys(`${p}.resources`));
+  const q = r.section(a?.queue_latency, `${p}.autoscaling.queue_latency`, sectionKeys(`${p}.autoscaling.queue_latency`));
   return dropUndefined({
     mode: r.oneOf(s.mode, `${p}.mode`, ['embedded', 'separate'] as const),
+    queueLatencyScaling: q
+      ? dropUndefined({
+          prometheusUrl: r.string(q.prometheus_url, `${p}.autoscaling.queue_latency.prometheus_url`),
+          thresholdSeconds: r.integer(q.threshold_seconds, `${p}.autoscaling.queue_latency.threshold_seconds`),
+        })
+      : undefined,
     replicas: r.integer(s.replicas, `${p}.replicas`),
     autoscaling:
       a && maxReplicas !== undefined

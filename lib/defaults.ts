@@ -22,6 +22,9 @@ export const DEFAULTS = {
   uploadsSize: Size.gibibytes(20),
   sidekiqMode: 'embedded' as 'embedded' | 'separate',
   sidekiqReplicas: 1,
+  // kube-prometheus-stack's Prometheus Service; KEDA asks it for the queue latency.
+  kedaPrometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
+  sidekiqQueueLatencyThresholdSeconds: 30,
   sidekiqAutoscalingMinReplicas: 1,
   sidekiqResources: { cpuRequest: Cpu.millis(250), cpuLimit: Cpu.units(1), memoryRequest: Size.gibibytes(1), memoryLimit: Size.gibibytes(2) },
   uploadsAccessMode: 'ReadWriteOnce' as const,

@@ -163,6 +163,28 @@ export interface SidekiqProps {
    * @default - the charm option sidekiq_max_memory (1000 MB)
    */
   readonly maxMemory?: Size;
+  /**
+   * Scale on queue latency too, with a KEDA ScaledObject in place of the
+   * HorizontalPodAutoscaler (separate mode, with `autoscaling`): KEDA owns the HPA and
+   * adds pods when the oldest job of any queue has waited longer than the threshold, or
+   * CPU passes `autoscaling.cpuUtilization`.
+   * @default - CPU only, with a HorizontalPodAutoscaler (no KEDA needed)
+   */
+  readonly queueLatencyScaling?: QueueLatencyScalingProps;
+}
+
+/** Scaling Sidekiq on the plugin's `discourse_sidekiq_queue_latency_seconds` through KEDA. */
+export interface QueueLatencyScalingProps {
+  /**
+   * Prometheus that scrapes the site.
+   * @default 'http://prometheus-operated.monitoring.svc:9090' (kube-prometheus-stack)
+   */
+  readonly prometheusUrl?: string;
+  /**
+   * Seconds a queue's oldest job may wait before KEDA adds a pod.
+   * @default 30
+   */
+  readonly thresholdSeconds?: number;
 }
 
 /** Props of a Discourse site: every charm option plus how the pod runs. */
@@ -360,6 +382,8 @@ export interface ResolvedSidekiq {
   readonly resources: Required<DiscourseResources>;
   /** RSS limit of the Sidekiq process, MiB. */
   readonly maxMemoryMebibytes: number;
+  /** KEDA scaling on queue latency, when asked for. */
+  readonly queueLatencyScaling?: Required<QueueLatencyScalingProps>;
 }
 
 /** Props with defaults applied and everything derived that the constructs need. */

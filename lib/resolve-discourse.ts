@@ -333,9 +333,34 @@ function resolveSidekiq(props: SidekiqProps, r: { s3Enabled: boolean; accessMode
       }
     : undefined;
   const resources = resolveResources(props.resources ?? {}, undefined, problems, 'sidekiq.', DEFAULTS.sidekiqResources);
+  const q = props.queueLatencyScaling;
+  const queueLatencyScaling = q
+    ? { prometheusUrl: q.prometheusUrl ?? DEFAULTS.kedaPrometheusUrl, thresholdSeconds: q.thresholdSeconds ?? DEFAULTS.sidekiqQueueLatencyThresholdSeconds }
+    : undefined;
+  if (queueLatencyScaling) {
+    if (!autoscaling)
+      problems.push({
+        path: 'sidekiq.queueLatencyScaling',
+        message: `needs ${opt('sidekiq.autoscaling')}: KEDA scales between its minReplicas and maxReplicas`,
+        fix: `add ${opt('sidekiq.autoscaling.maxReplicas')}`,
+      });
+    if (!isHttpUrl(queueLatencyScaling.prometheusUrl))
+      problems.push({
+        path: 'sidekiq.queueLatencyScaling.prometheusUrl',
+        message: `${show(queueLatencyScaling.prometheusUrl)} is not an http(s) URL`,
+        fix: 'write e.g. http://prometheus-operated.monitoring.svc:9090',
+      });
+    const t = queueLatencyScaling.thresholdSeconds;
+    if (!(Number.isInteger(t) && t >= 1 && t <= 3600))
+      problems.push({
+        path: 'sidekiq.queueLatencyScaling.thresholdSeconds',
+        message: `${show(t)} is not a number of seconds from 1 to 3600`,
+        fix: 'use e.g. 30',
+      });
+  }
   const maxMemoryMebibytes = props.maxMemory !== undefined ? (wholeMebibytes(props.maxMemory) ?? 0) : r.sidekiqMaxMemory;
   if (mode !== 'separate') {
-    for (const key of ['replicas', 'autoscaling', 'resources', 'maxMemory'] as const) {
+    for (const key of ['replicas', 'autoscaling', 'resources', 'maxMemory', 'queueLatencyScaling'] as const) {
       if (props[key] !== undefined)
         problems.push({
           path: `sidekiq.${key}`,
@@ -389,7 +414,7 @@ function resolveSidekiq(props: SidekiqProps, r: { s3Enabled: boolean; accessMode
       });
   }
   const maxPods = mode !== 'separate' ? 0 : autoscaling ? autoscaling.maxReplicas : replicas;
-  return { mode, replicas, autoscaling, maxPods, resources, maxMemoryMebibytes };
+  return { mode, replicas, autoscaling, maxPods, resources, maxMemoryMebibytes, ...(queueLatencyScaling ? { queueLatencyScaling } : {}) };
 }
 
 /** The NetworkPolicy settings, with their defaults. */

@@ -1,3 +1,7 @@
+import { Chart } from 'cdk8s';
+import { ScaledObject, ScaledObjectSpec } from '../imports/keda.sh';
+import { SKIP_DRY_RUN_ON_MISSING_CRD } from './annotations';
+import type { AutoscalingProps, QueueLatencyScalingProps } from './props';
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { LAYER_FILE, LOG_TRIM_BYTES, SERVICE_IDENTITY, TAIL_LINGER_SECONDS, restartStretchSeconds } from './discourse-layer';
@@ -224,6 +228,38 @@ export interface SidekiqSite extends OneShotSite {
 }
 
 /**
+ * KEDA's scaling of the Sidekiq Deployment: the oldest job of the slowest queue
+ * (`discourse_sidekiq_queue_latency_seconds`, which the web pods' global reporter reads
+ * from Redis, so it is there in both modes) against the threshold, and CPU as the HPA would.
+ * The site's job label is its name in both modes (the ServiceMonitor's jobLabel).
+ */
+export function sidekiqScaledObjectSpec(
+  deployment: string,
+  site: string,
+  namespace: string,
+  autoscaling: Required<AutoscalingProps>,
+  q: Required<QueueLatencyScalingProps>,
+): ScaledObjectSpec {
+  return {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment },
+    minReplicaCount: autoscaling.minReplicas,
+    maxReplicaCount: autoscaling.maxReplicas,
+    triggers: [
+      {
+        type: 'prometheus',
+        name: 'queue-latency',
+        metadata: {
+          serverAddress: q.prometheusUrl,
+          query: `max(discourse_sidekiq_queue_latency_seconds{namespace=${JSON.stringify(namespace)},job=${JSON.stringify(site)}})`,
+          threshold: String(q.thresholdSeconds),
+        },
+      },
+      { type: 'cpu', name: 'cpu', metricType: 'Utilization', metadata: { value: String(autoscaling.cpuUtilization) } },
+    ],
+  };
+}
+
+/**
  * `<site>-sidekiq`: Deployment, layer ConfigMap (layer and boot file), an autoscaler or a
  * PodDisruptionBudget when it can run several pods. No Service: Sidekiq takes no traffic;
  * Prometheus finds its collector through the ServiceMonitor's `sidekiq-metrics` Service.
@@ -297,7 +333,13 @@ export class DiscourseSidekiq extends Construct {
         },
       },
     });
-    if (s.autoscaling) {
+    if (s.autoscaling && s.queueLatencyScaling) {
+      // KEDA creates and owns the HPA: an HPA of ours would fight it.
+      new ScaledObject(this, 'Autoscaler', {
+        metadata: { ...metadata(this.name), annotations: { ...SKIP_DRY_RUN_ON_MISSING_CRD } },
+        spec: sidekiqScaledObjectSpec(this.name, r.name, Chart.of(this).namespace ?? 'default', s.autoscaling, s.queueLatencyScaling),
+      });
+    } else if (s.autoscaling) {
       new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
         metadata: metadata(this.name),
         spec: {

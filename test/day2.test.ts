@@ -219,6 +219,15 @@ const CHANGES: readonly Change[] = [
   },
   { name: 'Valkey resources', from: withDataServices, change: (s) => (s.redis.create.resources = { memory_limit: '2Gi' }), reruns: [] },
   { name: 'Valkey image bump', from: withDataServices, change: (s) => (s.redis.create.image = 'docker.io/valkey/valkey:9.0.5'), reruns: [] },
+  {
+    name: 'Sidekiq scaled by KEDA on queue latency (from an HPA on CPU)',
+    from: (s) => {
+      withS3(s);
+      s.sidekiq = { mode: 'separate', autoscaling: { min_replicas: 1, max_replicas: 4 } };
+    },
+    change: (s) => (s.sidekiq.autoscaling.queue_latency = { threshold_seconds: 20 }),
+    reruns: [],
+  },
   // Operations.
   {
     name: 'an operation added',

@@ -9,6 +9,7 @@ import { Discourse } from '../lib/discourse';
 import { Json, MINIMAL, S3, find, synth } from './fixtures';
 import { restrictedViolations } from './pod-security';
 import { expectValidManifests } from './schema';
+import { checkQuery } from './promql';
 
 const SEPARATE = { ...S3, sidekiq: { mode: 'separate' as const } };
 
@@ -123,5 +124,61 @@ describe('sidekiq.mode', () => {
     const { problems } = resolveDiscourse({ ...MINIMAL, ...props }, 'forum');
     // THEN
     expect(problems.map((p) => p.path)).toEqual([path]);
+  });
+});
+
+describe('Sidekiq scaled by KEDA on queue latency', () => {
+  const props = {
+    ...S3,
+    sidekiq: { mode: 'separate' as const, autoscaling: { minReplicas: 1, maxReplicas: 6 }, queueLatencyScaling: { thresholdSeconds: 20 } },
+  };
+
+  test('a ScaledObject replaces the HPA, with a Prometheus trigger on the queue latency and a CPU trigger', () => {
+    const { manifests } = synth(props);
+    expectValidManifests(manifests);
+    const so = find(manifests, 'ScaledObject', 'forum-sidekiq');
+    expect(so.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'forum-sidekiq' });
+    expect([so.spec.minReplicaCount, so.spec.maxReplicaCount]).toEqual([1, 6]);
+    expect(so.spec.triggers).toEqual([
+      {
+        type: 'prometheus',
+        name: 'queue-latency',
+        metadata: {
+          serverAddress: 'http://prometheus-operated.monitoring.svc:9090',
+          query: 'max(discourse_sidekiq_queue_latency_seconds{namespace="default",job="forum"})',
+          threshold: '20',
+        },
+      },
+      { type: 'cpu', name: 'cpu', metricType: 'Utilization', metadata: { value: '70' } },
+    ]);
+    // KEDA owns the HPA: ours would fight it.
+    expect(manifests.filter((m) => m.kind === 'HorizontalPodAutoscaler' && m.metadata.name === 'forum-sidekiq')).toEqual([]);
+    expect(find(manifests, 'Deployment', 'forum-sidekiq').spec.replicas).toBeUndefined();
+  });
+
+  test('the query names a metric of the catalogue, scoped to the site', () => {
+    const { manifests } = synth(props);
+    const query: string = find(manifests, 'ScaledObject', 'forum-sidekiq').spec.triggers[0].metadata.query;
+    expect(checkQuery(query, { job: 'forum', namespace: 'default', instance: 'forum' })).toEqual([]);
+  });
+
+  test.each([
+    [
+      'fails if queue-latency scaling has no autoscaling bounds',
+      { ...S3, sidekiq: { mode: 'separate' as const, queueLatencyScaling: {} } },
+      /sidekiq\.queueLatencyScaling: needs sidekiq\.autoscaling/,
+    ],
+    [
+      'fails if the Prometheus URL is not one',
+      { ...props, sidekiq: { ...props.sidekiq, queueLatencyScaling: { prometheusUrl: 'prometheus:9090' } } },
+      /sidekiq\.queueLatencyScaling\.prometheusUrl: "prometheus:9090" is not an http\(s\) URL/,
+    ],
+    [
+      'fails if it is asked for in embedded mode',
+      { sidekiq: { queueLatencyScaling: {} } },
+      /sidekiq\.queueLatencyScaling: only applies with sidekiq\.mode: separate/,
+    ],
+  ])('%s', (_name, p, expected) => {
+    expect(() => synth(p)).toThrow(expected);
   });
 });

@@ -28,7 +28,9 @@
 // caught. Many optional fields also accept `null` (the schemas are nullable).
 // Only the hand-written kustomize.config.k8s.io check below rejects unknown
 // (top-level) keys.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const SELF_PATH = fileURLToPath(import.meta.url);
@@ -235,6 +237,29 @@ function validateKustomizeConfig(manifest) {
   return errors;
 }
 
+// Groups no @kubernetes-models package covers (KEDA): validated against the committed
+// CRD subset's openAPIV3Schema in crds/, with ajv (already in node_modules for
+// @kubernetes-models/validate). Like the models, it does not reject unknown fields.
+const CRD_ONLY_GROUPS = new Set(['keda.sh']);
+const require = createRequire(import.meta.url);
+let crdValidators;
+function crdValidator(apiVersion, kind) {
+  if (crdValidators === undefined) {
+    const Ajv = require('ajv');
+    const { parse } = require('yaml');
+    const ajv = new (Ajv.default ?? Ajv)({ strict: false, validateFormats: false, allErrors: true });
+    crdValidators = new Map();
+    const dir = join(dirname(SELF_PATH), '..', '..', 'crds');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+      const crd = parse(readFileSync(join(dir, file), 'utf8'));
+      for (const v of crd.spec.versions) {
+        crdValidators.set(`${crd.spec.group}/${v.name}|${crd.spec.names.kind}`, ajv.compile(v.schema.openAPIV3Schema));
+      }
+    }
+  }
+  return crdValidators.get(`${apiVersion}|${kind}`);
+}
+
 async function validateManifest(manifest) {
   if (!isRecord(manifest)) {
     return { kind: '', name: '', errors: ['(root) manifest must be object'] };
@@ -248,6 +273,11 @@ async function validateManifest(manifest) {
   }
   if (apiVersion === 'kustomize.config.k8s.io/v1beta1' && kind === 'Kustomization') {
     return { kind, name, errors: validateKustomizeConfig(manifest) };
+  }
+  if (CRD_ONLY_GROUPS.has(apiVersion.split('/')[0])) {
+    const validate = crdValidator(apiVersion, kind);
+    if (validate === undefined) return { kind, name, errors: [`(root) no committed CRD for ${apiVersion} ${kind}`] };
+    return { kind, name, errors: validate(manifest) ? [] : validate.errors.map((e) => `${e.instancePath || '(root)'} ${e.message}`) };
   }
   const loaded = await loadModel(apiVersion, kind);
   if (loaded.model === undefined) {

@@ -1,12 +1,13 @@
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
+import { resolveBackups } from './backups';
 import { SecretKeyRef, checkSecretRef, isDnsLabel, isDnsSubdomain, isHttpUrl, isLabelKey, isLabelValue } from './checks';
 import { ResolvedConfig, resolveConfig } from './config';
 import { PostgresConnection } from './database';
 import { DatabaseExtensions } from './database-extensions';
 import { DEFAULTS } from './defaults';
 import { MANAGED_ENV_PATTERNS, MetricsMode, OidcProps, ProxyProps, SECRET_ENV_NAME, SamlProps, siteEnvironment } from './environment';
-import { Operation, validateOperation } from './operations';
+import { Operation, operationSubject, validateOperation } from './operations';
 import { MOUNTED_PATHS } from './paths';
 import { Problem, opt, show } from './problems';
 import {
@@ -221,7 +222,14 @@ function checkDataTasks(
   const subjects = new Set<string>();
   r.operations.forEach((op, i) => {
     problems.push(...validateOperation(op, `operations[${i}]`));
-    const subject = `${op.action} ${'email' in op ? op.email : op.username}`;
+    // A restore replaces the forum's data: a one-off, never state that every sync applies again.
+    if (op.action === 'restore')
+      problems.push({
+        path: `operations[${i}].action`,
+        message: 'restore is not something to sync',
+        fix: 'run it once: npm run op -- <site> restore --backup <file>',
+      });
+    const subject = `${op.action} ${operationSubject(op)}`;
     if (subjects.has(subject)) problems.push({ path: `operations[${i}]`, message: `repeats ${subject}`, fix: 'list each operation once' });
     subjects.add(subject);
   });
@@ -384,6 +392,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     writablePaths = [],
     databaseExtensions,
     operations = [],
+    backups,
     ...config
   } = props;
 
@@ -394,7 +403,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
   checkDataTasks({ databaseExtensions, database, operations }, problems);
   const resolvedConfig: ResolvedConfig = resolveConfig(
     config,
-    { siteName: name, samlConfigured: saml !== undefined, oidcConfigured: oidc !== undefined },
+    { siteName: name, samlConfigured: saml !== undefined, oidcConfigured: oidc !== undefined, backupVolume: backups?.to === 'volume' },
     problems,
   );
   const resolvedResources = resolveResources(resources, uploads.size, problems);
@@ -402,6 +411,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     { replicas, replicasGiven: props.replicas !== undefined, autoscaling, uploads, s3Enabled: resolvedConfig.s3Enabled },
     problems,
   );
+  const resolvedBackups = backups && resolveBackups(backups, { s3BackupBucket: resolvedConfig.s3BackupBucket, maxPods }, problems);
   const netpol = resolveNetworkPolicy(networkPolicy, problems);
   checkExtraEnv(extraEnv, extraSecretEnv, problems);
 
@@ -449,6 +459,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     writablePaths,
     databaseExtensions,
     operations,
+    ...(resolvedBackups ? { backups: resolvedBackups } : {}),
     database,
     redis,
     environment: env.environment,

@@ -21,7 +21,7 @@ function siteKeyType(spec: SiteKeySpec): string {
     case 'enum':
       return (spec.values ?? []).map((v) => `\`${v}\``).join(' \\| ');
     case 'duration':
-      return 'duration (`20s`, `10m`, `1h`)';
+      return 'duration (`20s`, `10m`, `1h`, `7d`)';
     case 'size':
       return 'size (`512Mi`, `20Gi`)';
     case 'cpu':

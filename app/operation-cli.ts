@@ -12,17 +12,18 @@ const ACTION_FLAGS: Record<string, readonly string[]> = {
   'add-admin-user': ['--email', '--password-secret', '--inactive'],
   'promote-user': ['--email'],
   'anonymize-user': ['--username'],
+  restore: ['--backup'],
 };
-const VALUE_FLAGS = ['--email', '--username', '--password-secret'];
+const VALUE_FLAGS = ['--email', '--username', '--password-secret', '--backup'];
 
 /**
- * `npm run op -- <site> create-user|add-admin-user|promote-user|anonymize-user [--email E] [--username U] [--password-secret NAME/KEY] [--admin] [--inactive]`:
+ * `npm run op -- <site> create-user|add-admin-user|promote-user|anonymize-user|restore [--email E] [--username U] [--password-secret NAME/KEY] [--admin] [--inactive] [--backup FILE]`:
  * one of the charm's actions as a Job manifest on stdout, for `kubectl apply -f -`,
  * built from the site's own settings (image, env, Secrets).
  */
 export function operationManifest(sitesDir: string, argv: readonly string[]): { output?: string; error?: string } {
   const [siteName, action, ...rest] = argv;
-  const usage = `usage: npm run op -- <site> ${Object.keys(ACTION_FLAGS).join('|')} [--email E] [--username U] [--password-secret NAME/KEY] [--admin] [--inactive]`;
+  const usage = `usage: npm run op -- <site> ${Object.keys(ACTION_FLAGS).join('|')} [--email E] [--username U] [--password-secret NAME/KEY] [--admin] [--inactive] [--backup FILE]`;
   if (!siteName || !action) return { error: usage };
   const allowed = ACTION_FLAGS[action];
   if (!allowed) return { error: `unknown action ${JSON.stringify(action)}; ${usage}` };
@@ -56,6 +57,9 @@ export function operationManifest(sitesDir: string, argv: readonly string[]): { 
     };
   } else if (action === 'promote-user') {
     op = { action, email: text('--email') };
+  } else if (action === 'restore') {
+    if (text('--backup') === '') return { error: `--backup FILE is required: the backup's file name, as /admin/backups lists it; ${usage}` };
+    op = { action, backup: text('--backup') };
   } else {
     op = { action: 'anonymize-user', username: text('--username') };
   }
@@ -79,7 +83,9 @@ export function operationManifest(sitesDir: string, argv: readonly string[]): { 
         renderManifest(
           withNamespace(m, site.namespace),
           `${site.file} by npm run op`,
-          'A one-off Job: apply it with kubectl apply -f -; to run an action with every deployment, list it under operations: in the site.',
+          op.action === 'restore'
+            ? "A one-off Job: apply it with kubectl apply -f -; it replaces the forum's database (and local uploads) with the backup's, and is never part of the site."
+            : 'A one-off Job: apply it with kubectl apply -f -; to run an action with every deployment, list it under operations: in the site.',
         ),
       )
       .join('---\n'),

@@ -101,17 +101,17 @@ export class Reader {
     return checkSecretRef(value, path, this.problems);
   }
 
-  /** A duration written as `20s`, `5m`, `1h` or a number of seconds. */
+  /** A duration written as `20s`, `5m`, `1h`, `7d` or a number of seconds. */
   public duration(value: unknown, path: string): Duration | undefined {
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return Duration.seconds(value);
-    const m = typeof value === 'string' ? /^(\d+)(s|m|h)$/.exec(value) : null;
+    const m = typeof value === 'string' ? /^(\d+)(s|m|h|d)$/.exec(value) : null;
     if (!m) {
-      this.problems.push({ path, message: `${show(value)} is not a duration`, fix: 'write e.g. 20s, 10m or 1h' });
+      this.problems.push({ path, message: `${show(value)} is not a duration`, fix: 'write e.g. 20s, 10m, 1h or 7d' });
       return undefined;
     }
     const amount = Number(m[1]);
-    return m[2] === 's' ? Duration.seconds(amount) : m[2] === 'm' ? Duration.minutes(amount) : Duration.hours(amount);
+    return { s: Duration.seconds, m: Duration.minutes, h: Duration.hours, d: Duration.days }[m[2] as 's' | 'm' | 'h' | 'd'](amount);
   }
 
   /** A storage size written as `512Mi` or `20Gi`. */

@@ -1,4 +1,11 @@
-import { CloudNativePgClusterProps, validateCnpgClusterProps } from '../lib/cnpg-cluster';
+import {
+  CNPG_CLUSTER_DEFAULTS,
+  CNPG_POSTGRES_IMAGE,
+  CloudNativePgClusterProps,
+  cnpgScheduleProblem,
+  postgresMajorVersion,
+  validateCnpgClusterProps,
+} from '../lib/cnpg-cluster';
 import { GitOpsProps, ResolvedGitOps, resolveGitOps } from '../lib/gitops';
 import { RedisServerProps, redisConnectionOf, validateRedisServerProps } from '../lib/redis-server';
 import { ResolvedIngress, resolveIngress } from '../lib/ingress';
@@ -10,6 +17,9 @@ import { resolveDiscourse } from '../lib/resolve-discourse';
 import { SiteDescription, parseSite } from './site';
 import { SITE_FILE_NAMES } from './site-keys';
 import { withPositions } from './source-positions';
+
+/** The PostgreSQL client of the charm's rock: Ubuntu 22.04's postgresql-client (discourse_rock/rockcraft.yaml). */
+export const ROCK_PG_DUMP_MAJOR = 14;
 
 /** A site with every value checked and defaulted: what SiteChart builds from, trusting it. */
 export interface ResolvedSite {
@@ -46,6 +56,15 @@ export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; p
         message: `is not needed with ${opt('postgresServer')}: its bootstrap creates hstore and pg_trgm in the discourse database`,
         fix: `remove ${opt('databaseExtensions')}`,
       });
+    // Discourse's backups run pg_dump from the image: the charm's rock (Ubuntu 22.04) has the
+    // PostgreSQL 14 client, and pg_dump refuses to dump a server of a newer major version.
+    const major = postgresMajorVersion(postgresServer.imageName ?? CNPG_POSTGRES_IMAGE);
+    if (site.props.backups !== undefined && major !== undefined && major > ROCK_PG_DUMP_MAJOR)
+      dataProblems.push({
+        path: 'backups',
+        message: `would fail: Discourse runs pg_dump ${ROCK_PG_DUMP_MAJOR} from the charm's rock, which refuses the PostgreSQL ${major} server of ${opt('postgresServer.imageName')}`,
+        fix: `rely on the cluster's own backups (${opt('postgresServer.backup')}) and remove ${opt('backups')}, or run a PostgreSQL ${ROCK_PG_DUMP_MAJOR} image`,
+      });
   }
   const redisServer = site.redisServer ? { ...site.redisServer, site: site.name } : undefined;
   if (redisServer) dataProblems.push(...validateRedisServerProps(redisServer, 'redisServer'));
@@ -55,7 +74,10 @@ export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; p
   // ingress-nginx counts the site's requests by Ingress (named as the site): the monitoring
   // uses that to see outages the app cannot report.
   const nginx = ingress && ingress.resolved.controller === 'ingress-nginx' ? discourse.resolved.name : undefined;
-  const monitoring = site.monitoring ? resolveMonitoring({ ingressName: nginx, ...site.monitoring }) : undefined;
+  // A cluster the site creates with backups gets alerts on them, on its schedule.
+  const schedule = postgresServer?.backup ? (postgresServer.backup.schedule ?? CNPG_CLUSTER_DEFAULTS.schedule) : undefined;
+  const databaseBackupSchedule = schedule !== undefined && cnpgScheduleProblem(schedule) === undefined ? schedule : undefined;
+  const monitoring = site.monitoring ? resolveMonitoring({ ingressName: nginx, databaseBackupSchedule, ...site.monitoring }) : undefined;
   const gitops = site.gitops ? resolveGitOps(site.gitops as GitOpsProps) : undefined;
   const problems = [...dataProblems, ...discourse.problems, ...(ingress?.problems ?? []), ...(monitoring?.problems ?? []), ...(gitops?.problems ?? [])];
   if (problems.length > 0) return { problems };

@@ -46,7 +46,7 @@ function valueSchema(spec: SiteKeySpec): JsonSchema {
     case 'duration':
       return {
         anyOf: [
-          { type: 'string', pattern: '^\\d+(s|m|h)$' },
+          { type: 'string', pattern: '^\\d+(s|m|h|d)$' },
           { type: 'integer', minimum: 0 },
         ],
       };

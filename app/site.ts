@@ -14,6 +14,7 @@ import { DatabaseExtensions } from '../lib/database-extensions';
 import { Operation } from '../lib/operations';
 import { Problem, show } from '../lib/problems';
 import { AutoscalingProps, DiscourseProps, PebbleSource } from '../lib/props';
+import { BackupProps } from '../lib/backups';
 import { CloudNativePgClusterProps } from '../lib/cnpg-cluster';
 import { DataServiceResources } from '../lib/data-resources';
 import { RedisServerProps } from '../lib/redis-server';
@@ -104,6 +105,31 @@ function redisServer(r: Reader, redis: Record<string, unknown> | undefined): Sit
     storageClass: r.string(s.storage_class, `${p}.storage_class`),
     resources: dataResources(r, s.resources, `${p}.resources`),
   });
+}
+
+/** `backups:`: Discourse's automatic backups. */
+function backupOptions(r: Reader, value: unknown): BackupProps | undefined {
+  const p = 'backups';
+  const s = r.section(value, p, sectionKeys(p));
+  if (!s) return undefined;
+  const to = r.oneOf(s.to, `${p}.to`, ['s3', 'volume'] as const);
+  if (s.to === undefined || s.to === null) r.problems.push({ path: `${p}.to`, message: 'is required', fix: 'write to: s3 (the backup bucket) or to: volume' });
+  const v = r.section(s.volume, `${p}.volume`, sectionKeys(`${p}.volume`));
+  const volume = v
+    ? dropUndefined({
+        size: r.size(v.size, `${p}.volume.size`),
+        storageClassName: r.string(v.storage_class, `${p}.volume.storage_class`),
+        accessMode: r.oneOf(v.access_mode, `${p}.volume.access_mode`, ['ReadWriteOnce', 'ReadWriteMany'] as const),
+      })
+    : undefined;
+  const options = {
+    enabled: r.boolean(s.enabled, `${p}.enabled`),
+    frequency: r.duration(s.frequency, `${p}.frequency`),
+    timeOfDay: r.string(s.time_of_day, `${p}.time_of_day`),
+    keep: r.integer(s.keep, `${p}.keep`),
+    volume,
+  };
+  return to === undefined ? undefined : dropUndefined({ to, ...options });
 }
 
 function ingressOptions(r: Reader, value: unknown): DiscourseIngressProps | false {
@@ -608,6 +634,7 @@ function readSiteDocument(js: unknown, file: string): { site?: SiteDescription; 
     ...props,
     imagePullSecrets: r.stringList(image?.pull_secrets, 'image.pull_secrets'),
     operations: operations(r, raw.operations),
+    backups: backupOptions(r, raw.backups),
     databaseExtensions,
     prometheusTrustedIpAllowlistRegex: trustedIpRegex,
     sidekiq: sidekiqOptions(r, raw.sidekiq),

@@ -71,6 +71,13 @@ export interface AlertOptions {
    */
   readonly cnpgCluster?: string;
   /**
+   * How old the newest base backup of `cnpgCluster` may get, in seconds: its schedule's
+   * longest gap. Adds DiscourseDatabaseBackupTooOld (an hour later than that, for the
+   * backup's own run) and DiscourseDatabaseBackupFailed.
+   * @default - no backup alerts (the cluster may not back up at all)
+   */
+  readonly cnpgBackupMaxAgeSeconds?: number;
+  /**
    * The site's Ingress, when ingress-nginx serves it and its metrics are
    * scraped: availability and 5xx as clients see them, independent of the app.
    * @default - no ingress alerts
@@ -137,6 +144,9 @@ function validateOptions(opts: AlertOptions): void {
     if (v !== undefined && !(Number.isFinite(v) && v > 0)) problems.push(`${key} ${v} is not a positive number of seconds`);
   }
   if (opts.cnpgCluster !== undefined && !isDnsLabel(opts.cnpgCluster)) problems.push(`cnpgCluster ${q(opts.cnpgCluster)} is not a Cluster name`);
+  const maxAge = opts.cnpgBackupMaxAgeSeconds;
+  if (maxAge !== undefined && (opts.cnpgCluster === undefined || !(Number.isFinite(maxAge) && maxAge > 0)))
+    problems.push(`cnpgBackupMaxAgeSeconds ${maxAge} needs cnpgCluster and a positive number of seconds`);
   if (opts.ingress && !isDnsSubdomain(opts.ingress.name)) problems.push(`ingress name ${q(opts.ingress.name)} is not an Ingress name`);
   if (opts.ingress && !['exported_namespace', 'namespace'].includes(opts.ingress.namespaceLabel))
     problems.push(`ingress namespaceLabel ${q(opts.ingress.namespaceLabel)} is not one of exported_namespace, namespace`);
@@ -349,6 +359,9 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
           `Check: ${kubectl} describe pod {{ $labels.pod }} (Last State, e.g. OOMKilled); ${kubectl} logs {{ $labels.pod }} -c ${CONTAINER} --previous.`,
       },
     },
+    ...(opts.cnpgCluster !== undefined && opts.cnpgBackupMaxAgeSeconds !== undefined
+      ? cnpgBackupRules(namespace, opts.cnpgCluster, opts.cnpgBackupMaxAgeSeconds)
+      : []),
     ...(opts.ingress ? ingressRules(opts.ingress, namespace, window) : []),
   ];
   return rules.map(({ severity, ...rule }) => ({
@@ -384,6 +397,48 @@ function cnpgRule(namespace: string, cluster: string): RuleBody {
         `Check: kubectl -n ${namespace} get cluster ${cluster}; kubectl cnpg status ${cluster} -n ${namespace}; kubectl -n ${namespace} get pods -l cnpg.io/cluster=${cluster}; the Prometheus targets page.`,
     },
   };
+}
+
+/**
+ * The CloudNativePG cluster's backups, from its exporter: the primary reports the Cluster
+ * status' last successful and last failed backup as Unix times (0: none yet; replicas
+ * report 0, so only the primary's series count). These gauges are set for the in-tree barmanObjectStore this
+ * project configures; CloudNativePG marks them deprecated because the Barman Cloud plugin
+ * does not fill them. Discourse's own backups have no metric (the discourse-prometheus
+ * plugin exports none), so they have no alert.
+ */
+function cnpgBackupRules(namespace: string, cluster: string, maxAgeSeconds: number): RuleBody[] {
+  const scope = `{namespace=${q(namespace)},pod=~${q(cnpgPodRegex(cluster))}}`;
+  // The primary's word only: replicas report 0, and an instance demoted by a failover its last value.
+  const primary = `and on (namespace, pod) cnpg_pg_replication_in_recovery${scope} == 0`;
+  const last = `max(cnpg_collector_last_available_backup_timestamp${scope} ${primary})`;
+  const failed = `max(cnpg_collector_last_failed_backup_timestamp${scope} ${primary})`;
+  const limit = Math.ceil(maxAgeSeconds) + 3600;
+  const check = `Check: kubectl -n ${namespace} get backups -l cnpg.io/cluster=${cluster}; kubectl -n ${namespace} describe scheduledbackup ${cluster}-backup; kubectl cnpg status ${cluster} -n ${namespace} (Continuous Backup status); the object store's credentials and reachability.`;
+  return [
+    {
+      alert: 'DiscourseDatabaseBackupTooOld',
+      expr: `time() - ${last} > ${limit}`,
+      for: '15m',
+      severity: 'warning',
+      annotations: {
+        summary: `The newest base backup of CloudNativePG cluster ${cluster} (namespace ${namespace}) is {{ $value | humanizeDuration }} old`,
+        description:
+          `The newest successful base backup of cluster ${cluster} (cnpg_collector_last_available_backup_timestamp) is older than its schedule allows (${promDuration(Math.ceil(maxAgeSeconds))} between runs, plus 1h for the backup to finish), or there is none yet: a point-in-time recovery would have to replay more WAL than planned, or has no base to start from. ` +
+          check,
+      },
+    },
+    {
+      alert: 'DiscourseDatabaseBackupFailed',
+      expr: `${failed} > ${last}`,
+      for: '5m',
+      severity: 'warning',
+      annotations: {
+        summary: `The last base backup of CloudNativePG cluster ${cluster} (namespace ${namespace}) failed`,
+        description: `The last failed backup of cluster ${cluster} (cnpg_collector_last_failed_backup_timestamp) is newer than its last successful one. ${check}`,
+      },
+    },
+  ];
 }
 
 /**

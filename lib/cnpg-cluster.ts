@@ -25,7 +25,7 @@ import {
 } from './data-resources';
 import { ImmutabilityRule } from './immutable-fields';
 import { DEFAULTS } from './defaults';
-import { quantityBytes } from './units';
+import { parseGoDuration, quantityBytes } from './units';
 import { Problem, show } from './problems';
 import { sizeQuantity } from './units';
 
@@ -292,7 +292,71 @@ export function cnpgScheduleProblem(schedule: string): string | undefined {
   if (fields.length === 5) return 'has five fields; CloudNativePG schedules have six, seconds first (e.g. "0 0 3 * * *" for 03:00 daily)';
   if (fields.length !== 6) return `has ${fields.length} fields; CloudNativePG schedules have six, seconds first`;
   const bad = fields.map((f, i) => (cronFieldOk(f, i) ? undefined : `${CRON_RANGES[i][0]} ${show(f)}`)).filter((x) => x !== undefined);
-  return bad.length > 0 ? `has an invalid ${bad.join(', ')}` : undefined;
+  if (bad.length > 0) return `has an invalid ${bad.join(', ')}`;
+  return cnpgScheduleMaxGapSeconds(s) === undefined ? 'never runs (no day matches)' : undefined;
+}
+
+/** The values one valid cron field matches (see cronFieldOk). */
+function cronFieldValues(field: string, index: number): Set<number> {
+  const [, min, max] = CRON_RANGES[index];
+  const names = index === 4 ? MONTHS : index === 5 ? DAYS : [];
+  const value = (v: string): number => {
+    const named = names.indexOf(v.toLowerCase());
+    return named >= 0 ? (index === 4 ? named + 1 : named) : Number(v);
+  };
+  const out = new Set<number>();
+  for (const part of field.split(',')) {
+    const [range, step] = part.split('/');
+    const [lo, hi] = range === '*' || range === '?' ? [min, max] : range.split('-').map(value);
+    // robfig/cron: "a/n" runs from a to the end of the range.
+    const end = hi ?? (step === undefined ? lo : max);
+    for (let v = lo; v <= end; v += Number(step ?? 1)) out.add(v);
+  }
+  return out;
+}
+
+const DESCRIPTOR_SECONDS: Readonly<Record<string, number>> = {
+  '@yearly': 366 * 86_400,
+  '@annually': 366 * 86_400,
+  '@monthly': 31 * 86_400,
+  '@weekly': 7 * 86_400,
+  '@daily': 86_400,
+  '@midnight': 86_400,
+  '@hourly': 3_600,
+};
+
+/**
+ * The longest time between two runs of a valid CloudNativePG schedule, in seconds: how old
+ * the newest backup may get before one is missing. Six-field schedules are run over eight
+ * years of UTC days (leap days included) with robfig/cron's day rule (day of month and day
+ * of week must both match when either is `*`, else either does). Undefined when the
+ * schedule never runs (e.g. February 30th).
+ */
+export function cnpgScheduleMaxGapSeconds(schedule: string): number | undefined {
+  const s = schedule.trim();
+  if (s.startsWith('@every ')) return (parseGoDuration(s.slice('@every '.length)) ?? NaN) / 1000;
+  if (s.startsWith('@')) return DESCRIPTOR_SECONDS[s];
+  const fields = s.split(/\s+/);
+  const [seconds, minutes, hours, dom, months, dow] = fields.map((f, i) => cronFieldValues(f, i));
+  const times = [...hours].flatMap((h) => [...minutes].flatMap((m) => [...seconds].map((sec) => h * 3600 + m * 60 + sec))).sort((a, b) => a - b);
+  const anyDay = /^[*?]/.test(fields[3]) || /^[*?]/.test(fields[5]);
+  const start = Date.UTC(2024, 0, 1);
+  const days: number[] = [];
+  for (let d = 0; d < 8 * 366; d++) {
+    const date = new Date(start + d * 86_400_000);
+    const [domOk, dowOk] = [dom.has(date.getUTCDate()), dow.has(date.getUTCDay())];
+    if (months.has(date.getUTCMonth() + 1) && (anyDay ? domOk && dowOk : domOk || dowOk)) days.push(d);
+  }
+  if (days.length === 0 || times.length === 0) return undefined;
+  let gap = times.length > 1 ? Math.max(...times.slice(1).map((t, i) => t - times[i])) : 0;
+  for (let i = 1; i < days.length; i++) gap = Math.max(gap, (days[i] - days[i - 1]) * 86_400 - times[times.length - 1] + times[0]);
+  return gap;
+}
+
+/** The PostgreSQL major version of an image, from its tag (as CloudNativePG reads it), or undefined. */
+export function postgresMajorVersion(imageName: string): number | undefined {
+  const m = IMAGE.exec(imageName);
+  return m ? Number(m[2]) : undefined;
 }
 
 /** Image tags CloudNativePG can read a major version from (pkg/postgres/version.go: a number first). */

@@ -326,6 +326,8 @@ export interface RuleContext {
   readonly samlConfigured: boolean;
   /** Whether OpenID Connect is configured (the charm's oauth relation). */
   readonly oidcConfigured?: boolean;
+  /** Whether backups have a volume of their own (`backups.to: volume`), so public/backups has one without uploads. */
+  readonly backupVolume?: boolean;
 }
 
 /**
@@ -413,11 +415,11 @@ export function resolveConfig(config: DiscourseConfig, context: RuleContext, pro
     }
     // Without a backup bucket Discourse writes backups to public/backups, which only the
     // uploads volume provides, and there is no uploads volume when uploads are in S3.
-    if (resolved.s3BackupBucket === '') {
+    if (resolved.s3BackupBucket === '' && !context.backupVolume) {
       problems.push({
         path: 's3BackupBucket',
         message: `is required when ${at('s3Enabled')} is true: backups would go to public/backups on the read-only root, which has no volume when uploads are in S3`,
-        fix: `set ${at('s3BackupBucket')} to a bucket for backups (Discourse then sets backup_location to s3), or set ${at('s3Enabled')} to false to keep uploads and backups on the volume`,
+        fix: `set ${at('s3BackupBucket')} to a bucket for backups (Discourse then sets backup_location to s3), give backups a volume (${opt('backups')}: { to: volume }), or set ${at('s3Enabled')} to false to keep uploads and backups on the volume`,
       });
     }
   } else if (resolved.s3BackupBucket !== '') {

@@ -70,6 +70,14 @@ export const DEFAULTS = {
     storageSize: Size.gibibytes(2),
     resources: { cpuRequest: Cpu.millis(100), cpuLimit: Cpu.units(1), memoryRequest: Size.mebibytes(256), memoryLimit: Size.gibibytes(1) },
   },
+  // Discourse's automatic backups (`backups:`); Discourse's own defaults are 7 days, 3:30 and 5.
+  backups: {
+    frequency: Duration.days(1),
+    timeOfDay: '3:30',
+    keep: 5,
+    volumeSize: Size.gibibytes(50),
+    volumeAccessMode: 'ReadWriteOnce' as 'ReadWriteOnce' | 'ReadWriteMany',
+  },
   // GitOps.
   gitRevision: 'main',
   argocdNamespace: 'argocd',

@@ -5,12 +5,13 @@ import { LAYER_FILE, discourseLayer } from './discourse-layer';
 import { HTTP_PORT, METRICS_PORT } from './environment';
 import { KEEP_ON_PRUNE } from './annotations';
 import { CloudNativePgDatabase } from './cnpg-database';
+import { BackupSettingsJob } from './backup-settings-job';
 import { ExtensionsSetupJob } from './extensions-job';
 import { ForceHttpsJob } from './force-https-job';
 import { MigrationJob } from './migration-job';
 import { waitForMigrationsContainer } from './one-shot';
 import { OperationJob, OperationJobProps } from './operation-job';
-import { Operation, validateOperation } from './operations';
+import { Operation, operationSubject, validateOperation } from './operations';
 import { PostMigrationJob } from './post-migration-job';
 import { S3AssetsJob } from './s3-assets-job';
 import { DiscourseSidekiq } from './sidekiq';
@@ -19,7 +20,7 @@ import { contentHash, sizeQuantity } from './units';
 import { ValidationError } from './problems';
 import { DiscourseProps, ResolvedDiscourse } from './props';
 import { resolveDiscourse } from './resolve-discourse';
-import { commonLabels, discoursePodSpec, egressPorts, selectorLabels } from './workload';
+import { claimNames, commonLabels, discoursePodSpec, egressPorts, holdsReadWriteOnce, selectorLabels } from './workload';
 
 /** Pod-template annotation whose change rolls the pods (the charm's config_changed restart). */
 export const CONFIG_HASH_ANNOTATION = 'discourse-cdk8s.io/config-hash';
@@ -35,7 +36,7 @@ export interface DiscourseValidationOptions {
 
 /** The construct id of an operation's Job: one per action and subject. */
 function operationId(op: Operation): string {
-  return `Operation-${op.action}-${'email' in op ? op.email : op.username}`;
+  return `Operation-${op.action}-${operationSubject(op)}`;
 }
 
 function isResolved(props: DiscourseProps | ResolvedDiscourse): props is ResolvedDiscourse {
@@ -68,6 +69,7 @@ export class Discourse extends Construct {
     readonly service: string;
     readonly layerConfigMap: string;
     readonly uploadsClaim: string;
+    readonly backupsClaim: string;
     readonly serviceAccount: string;
   };
   /** Labels that select the web pods (also the Service selector). */
@@ -103,7 +105,8 @@ export class Discourse extends Construct {
       deployment: name,
       service: name,
       layerConfigMap: `${name}-pebble`,
-      uploadsClaim: `${name}-uploads`,
+      uploadsClaim: claimNames(name).uploads,
+      backupsClaim: claimNames(name).backups,
       serviceAccount: name,
     };
     this.selectorLabels = selectorLabels(name);
@@ -143,9 +146,22 @@ export class Discourse extends Construct {
       });
     }
 
+    const backupVolume = resolved.backups?.volume;
+    if (backupVolume) {
+      new k8s.KubePersistentVolumeClaim(this, 'Backups', {
+        // Backups are data too: never pruned, also when backups move to S3 or the site goes.
+        metadata: { ...metadata(this.names.backupsClaim, { 'app.kubernetes.io/component': 'backups' }), annotations: KEEP_ON_PRUNE },
+        spec: {
+          accessModes: [backupVolume.accessMode],
+          resources: { requests: { storage: k8s.Quantity.fromString(sizeQuantity(backupVolume.size)) } },
+          ...(backupVolume.storageClassName ? { storageClassName: backupVolume.storageClassName } : {}),
+        },
+      });
+    }
+
     // Secret names and keys (not values) are part of the hash: pointing at another Secret rolls the pods.
     const hash = contentHash(this.layerYaml, JSON.stringify(resolved.secretEnvironment), resolved.image);
-    const singleWriter = resolved.uploads.enabled && resolved.uploads.accessMode === 'ReadWriteOnce';
+    const singleWriter = holdsReadWriteOnce(resolved);
     const secretNames = [...new Set(resolved.secretEnvironment.map((s) => s.from.secret))].sort();
     this.deployment = new k8s.KubeDeployment(this, 'Resource', {
       metadata: {
@@ -158,7 +174,7 @@ export class Discourse extends Construct {
         ...(resolved.autoscaling ? {} : { replicas: resolved.replicas }),
         revisionHistoryLimit: 5,
         selector: { matchLabels: this.selectorLabels },
-        // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
+        // A ReadWriteOnce volume (uploads or backups) cannot be attached to the old and the new pod at once.
         strategy: singleWriter
           ? { type: 'Recreate' }
           : { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
@@ -202,6 +218,7 @@ export class Discourse extends Construct {
     this.postMigration = resolved.migrations ? new PostMigrationJob(this, 'PostMigrate', this, { deployment: this.names.deployment }) : undefined;
     if (resolved.config.s3Enabled) new S3AssetsJob(this, 'S3Assets', this);
     new ForceHttpsJob(this, 'ForceHttps', this);
+    if (resolved.backups) new BackupSettingsJob(this, 'BackupSettings', this, resolved.backups);
     // Checked in resolveDiscourse, duplicates included.
     resolved.operations.forEach((op) => new OperationJob(this, operationId(op), this, op));
   }
@@ -210,7 +227,7 @@ export class Discourse extends Construct {
   public addOperation(op: Operation, options: OperationJobProps = {}): OperationJob {
     const problems = validateOperation(op, 'operation');
     if (problems.length > 0) throw new ValidationError(`Discourse ${this.node.path} addOperation`, problems);
-    if (this.node.tryFindChild(operationId(op))) throw new Error(`operation ${op.action} for ${'email' in op ? op.email : op.username} is already defined`);
+    if (this.node.tryFindChild(operationId(op))) throw new Error(`operation ${op.action} for ${operationSubject(op)} is already defined`);
     return new OperationJob(this, operationId(op), this, op, options);
   }
 

@@ -1,5 +1,7 @@
 export * from './alerts';
 export * from './annotations';
+export * from './backup-settings-job';
+export * from './backups';
 export * from './checks';
 export * from './cnpg-cluster';
 export * from './cnpg-database';

@@ -258,6 +258,23 @@ export const EXTERNAL_METRICS: Readonly<Record<string, ExternalMetricInfo>> = Ob
     source: 'cloudnative-pg',
     scope: 'cnpg-pod',
   },
+  // Set on the primary from the Cluster status (lastSuccessfulBackup, lastFailedBackup) as
+  // Unix times, 0 when there is none; replicas report 0. Filled for the in-tree
+  // barmanObjectStore (marked deprecated upstream: the Barman Cloud plugin leaves them empty).
+  cnpg_collector_last_available_backup_timestamp: {
+    type: 'gauge',
+    labels: [...POD_TARGET_LABELS],
+    help: 'The last available backup as a unix timestamp (Deprecated)',
+    source: 'cloudnative-pg',
+    scope: 'cnpg-pod',
+  },
+  cnpg_collector_last_failed_backup_timestamp: {
+    type: 'gauge',
+    labels: [...POD_TARGET_LABELS],
+    help: 'The last failed backup as a unix timestamp (Deprecated)',
+    source: 'cloudnative-pg',
+    scope: 'cnpg-pod',
+  },
   container_memory_working_set_bytes: {
     type: 'gauge',
     labels: ['namespace', 'pod', 'container', 'id', 'image', 'name', 'node', 'metrics_path', ...EXPORTER_TARGET_LABELS],

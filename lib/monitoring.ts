@@ -3,6 +3,7 @@ import * as k8s from '../imports/k8s';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr, ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../imports/monitoring.coreos.com';
 import { discourseAlertRules, promDuration, rateWindowSeconds } from './alerts';
 import { SKIP_DRY_RUN_ON_MISSING_CRD } from './annotations';
+import { cnpgScheduleMaxGapSeconds, cnpgScheduleProblem } from './cnpg-cluster';
 import { isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from './checks';
 import { appDashboard, serviceHealthDashboard } from './dashboards';
 import { DEFAULTS } from './defaults';
@@ -49,6 +50,14 @@ export interface DiscourseMonitoringProps {
    */
   readonly ingressNamespaceLabel?: 'exported_namespace' | 'namespace';
   /**
+   * The ScheduledBackup schedule of the site's CloudNativePG cluster, when it backs up:
+   * adds DiscourseDatabaseBackupTooOld (the newest base backup is older than the
+   * schedule's longest gap plus an hour) and DiscourseDatabaseBackupFailed. `SiteChart`
+   * sets it for a cluster the site creates with `backup`.
+   * @default - no database backup alerts
+   */
+  readonly databaseBackupSchedule?: string;
+  /**
    * Emit the two Grafana dashboard ConfigMaps.
    * @default true
    */
@@ -78,6 +87,8 @@ export interface ResolvedMonitoring {
   readonly alerts: boolean;
   readonly ingressName?: string;
   readonly ingressNamespaceLabel: 'exported_namespace' | 'namespace';
+  /** The longest gap of `databaseBackupSchedule`. */
+  readonly databaseBackupMaxAgeSeconds?: number;
   readonly dashboards: boolean;
   readonly dashboardLabels: Readonly<Record<string, string>>;
   readonly dashboardNamespace?: string;
@@ -105,6 +116,7 @@ export function resolveMonitoring(o: DiscourseMonitoringProps, path = 'monitorin
       alerts: o.alerts ?? true,
       ingressName: o.ingressName,
       ingressNamespaceLabel: o.ingressNamespaceLabel ?? DEFAULTS.ingressNamespaceLabel,
+      ...(o.databaseBackupSchedule !== undefined ? { databaseBackupMaxAgeSeconds: cnpgScheduleMaxGapSeconds(o.databaseBackupSchedule) } : {}),
       dashboards: o.dashboards ?? true,
       dashboardLabels: o.dashboardLabels ?? DEFAULTS.dashboardLabels,
       dashboardNamespace: o.dashboardNamespace,
@@ -144,6 +156,11 @@ function validateMonitoring(o: DiscourseMonitoringProps, path: string): Problem[
       message: `${show(o.ingressNamespaceLabel)} is not one of exported_namespace, namespace`,
       fix: 'use namespace if the ingress-nginx ServiceMonitor sets honorLabels: true, else exported_namespace',
     });
+  if (o.databaseBackupSchedule !== undefined) {
+    const why = cnpgScheduleProblem(o.databaseBackupSchedule);
+    if (why !== undefined)
+      problems.push({ path: `${path}.databaseBackupSchedule`, message: `${show(o.databaseBackupSchedule)} ${why}`, fix: 'write six fields, seconds first' });
+  }
   if (o.dashboardNamespace !== undefined && !isDnsLabel(o.dashboardNamespace))
     problems.push({ path: `${path}.dashboardNamespace`, message: `${show(o.dashboardNamespace)} is not a namespace name`, fix: 'use a DNS label' });
   for (const [key, labels] of [
@@ -216,6 +233,7 @@ export class DiscourseMonitoring extends Construct {
         startupSeconds: r.startupTimeoutSeconds,
         sidekiqMode: r.sidekiq.mode,
         cnpgCluster,
+        cnpgBackupMaxAgeSeconds: cnpgCluster !== undefined ? options.databaseBackupMaxAgeSeconds : undefined,
         ingress,
       });
       new PrometheusRule(this, 'Alerts', {

@@ -4,7 +4,18 @@ import { APP_DIR, BUNDLE } from './paths';
 import { JobNeed, jobEnvironment } from './job-environment';
 import { contentHash } from './units';
 import type { ResolvedDiscourse } from './props';
-import { containerResources, containerSecurityContext, podSecurityContext, schedulingFields, scratchMounts, secretEnvVars } from './workload';
+import {
+  containerResources,
+  containerSecurityContext,
+  dataMounts,
+  dataVolumes,
+  holdsReadWriteOnce,
+  podSecurityContext,
+  schedulingFields,
+  scratchMounts,
+  secretEnvVars,
+  selectorLabels,
+} from './workload';
 
 /**
  * Discourse's switch for its two-phase migrations (`Discourse.skip_post_deployment_migrations?`
@@ -121,11 +132,19 @@ export interface OneShot {
   readonly initContainers?: readonly k8s.Container[];
   /** A ServiceAccount whose token the pod needs. @default - none, and no token */
   readonly serviceAccountName?: string;
+  /**
+   * Mount the site's uploads and backups volumes as the web pods do (a restore reads the
+   * backup and writes the uploads). A ReadWriteOnce volume can only be used on the node it
+   * is attached to: the pod then runs next to a web pod.
+   * @default false
+   */
+  readonly dataVolumes?: boolean;
 }
 
 /** The spec of a one-shot Job; pure, so that names and tests can be computed without a chart. */
 export function oneShotSpec(site: OneShotSite, job: OneShot): k8s.JobSpec {
-  const pod = discourseJobPod(site, job.command, job.needs, job.env);
+  const shell = discourseJobPod(site, job.command, job.needs, job.env);
+  const pod = job.dataVolumes ? withDataVolumes(shell, site.resolved) : shell;
   const init = [...(job.afterMigrations && site.resolved.migrations ? [waitForMigrationsContainer(site)] : []), ...(job.initContainers ?? [])];
   return {
     backoffLimit: job.backoffLimit ?? 3,
@@ -137,6 +156,18 @@ export function oneShotSpec(site: OneShotSite, job: OneShot): k8s.JobSpec {
         ...(init.length > 0 ? { initContainers: init } : {}),
       },
     },
+  };
+}
+
+/** A one-shot pod with the site's data volumes, next to a web pod when one of them is ReadWriteOnce. */
+function withDataVolumes(pod: k8s.PodSpec, r: ResolvedDiscourse): k8s.PodSpec {
+  const [container, ...others] = pod.containers;
+  const term = { labelSelector: { matchLabels: selectorLabels(r.name) }, topologyKey: 'kubernetes.io/hostname' };
+  return {
+    ...pod,
+    ...(holdsReadWriteOnce(r) ? { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } } : {}),
+    containers: [{ ...container, volumeMounts: [...(container.volumeMounts ?? []), ...dataMounts(r)] }, ...others],
+    volumes: [...(pod.volumes ?? []), ...dataVolumes(r)],
   };
 }
 

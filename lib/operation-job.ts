@@ -19,6 +19,7 @@ const JOB_WHAT: Readonly<Record<Operation['action'], string>> = {
   'create-user': 'op-create',
   'promote-user': 'op-promote',
   'anonymize-user': 'op-anonymize',
+  restore: 'op-restore',
 };
 
 /**
@@ -40,15 +41,24 @@ export class OperationJob extends Construct {
           ]
         : op.action === 'promote-user'
           ? [{ name: 'OP_EMAIL', value: op.email }]
-          : [{ name: 'OP_USERNAME', value: op.username }];
+          : op.action === 'restore'
+            ? [
+                { name: 'OP_BACKUP', value: op.backup },
+                // Where the site's backups are: the S3 backup bucket when it has one (DISCOURSE_BACKUP_LOCATION), else public/backups.
+                { name: 'OP_LOCATION', value: site.resolved.environment.DISCOURSE_BACKUP_LOCATION === 's3' ? 's3' : 'local' },
+              ]
+            : [{ name: 'OP_USERNAME', value: op.username }];
     if (once) env.push({ name: 'OP_KEY', value: operationKey(op) });
     oneShotJob(this, site, {
       id: 'Resource',
       what: JOB_WHAT[op.action],
       command: ['sh', '-c', once ? runOnce(OPERATION_SCRIPTS[op.action]) : OPERATION_SCRIPTS[op.action]],
       env,
-      backoffLimit: 1,
+      // A restore is never retried on its own: a second run would restore over the first.
+      backoffLimit: op.action === 'restore' ? 0 : 1,
       afterMigrations: true,
+      // A restore downloads the backup (S3, or the backups volume) and writes the uploads (S3, or the uploads volume).
+      ...(op.action === 'restore' ? { needs: site.resolved.config.s3Enabled ? (['s3'] as const) : [], dataVolumes: true } : {}),
       // Last in Argo CD's order: a failing operation can hold nothing back, not even the
       // post-deploy migration (wave 1). Flux does not health-check them, kubectl does not wait.
       annotations: argoWave(WAVES.operations),

@@ -11,7 +11,17 @@ import { Problem, show } from './problems';
 export type Operation =
   | { readonly action: 'create-user'; readonly email: string; readonly admin?: boolean; readonly active?: boolean; readonly password: SecretKeyRef }
   | { readonly action: 'promote-user'; readonly email: string }
-  | { readonly action: 'anonymize-user'; readonly username: string };
+  | { readonly action: 'anonymize-user'; readonly username: string }
+  /** Restores a Discourse backup (a file name in the site's backup location); `npm run op` only, never synced. */
+  | { readonly action: 'restore'; readonly backup: string };
+
+/** Who or what an operation is about: the e-mail, the username or the backup file. */
+export function operationSubject(op: Operation): string {
+  return op.action === 'anonymize-user' ? op.username : op.action === 'restore' ? op.backup : op.email;
+}
+
+/** A Discourse backup's file name (BackupRestore takes `.tar.gz`, `.tgz` and `.sql.gz`), with no directory. */
+const BACKUP_FILE = /^[\w][\w.-]{0,200}\.(tar\.gz|t?gz)$/;
 
 /** Problems with an operation, naming `path`. */
 export function validateOperation(op: Operation, path: string): Problem[] {
@@ -23,8 +33,17 @@ export function validateOperation(op: Operation, path: string): Problem[] {
   if (op.action === 'create-user') checkSecretRef(op.password, `${path}.password`, problems);
   if (op.action === 'anonymize-user' && !/^[\w.-]{1,60}$/.test(op.username ?? ''))
     problems.push({ path: `${path}.username`, message: `${show(op.username)} is not a Discourse username`, fix: 'write the username, not the e-mail' });
+  if (op.action === 'restore' && !BACKUP_FILE.test(op.backup ?? ''))
+    problems.push({
+      path: `${path}.backup`,
+      message: `${show(op.backup)} is not a backup file name`,
+      fix: 'write the name as /admin/backups lists it, e.g. forum-2026-01-31-033000-v20260101000000.tar.gz (no directory)',
+    });
   return problems;
 }
+
+/** Discourse's command line (`script/discourse`: backup, restore, enable_restore, ...), through the rock's bundler. */
+const DISCOURSE_CLI = `${BUNDLE} exec ${APP_DIR}/script/discourse`;
 
 /**
  * The charm's own mechanics for its actions, as shell scripts: the rock's rake tasks
@@ -49,6 +68,14 @@ export const OPERATION_SCRIPTS: Readonly<Record<Operation['action'], string>> = 
     `printf '%s\\nn\\nY\\n' "$OP_EMAIL" | ${BUNDLE} exec rake admin:create`,
   ].join('\n'),
   'anonymize-user': ['set -eu', `${BUNDLE} exec rake "users:anonymize[$OP_USERNAME]"`].join('\n'),
+  // Discourse's own CLI, as the charm's docs run it: restores need allow_restore, which is
+  // turned off again whatever happens (in the restored database, when it worked).
+  restore: [
+    'set -eu',
+    `trap '${DISCOURSE_CLI} disable_restore' EXIT`,
+    `${DISCOURSE_CLI} enable_restore`,
+    `${DISCOURSE_CLI} restore "$OP_BACKUP" --location "$OP_LOCATION"`,
+  ].join('\n'),
 };
 
 /** Where the run-once record of an operation lives: Discourse core's key-value table, under our own plugin name. */
@@ -56,7 +83,7 @@ export const OPERATION_RECORD_PLUGIN = 'discourse-cdk8s';
 
 /** What identifies an operation across renders: action and subject, never the image or a setting. */
 export function operationKey(op: Operation): string {
-  return `operation:${op.action}:${op.action === 'anonymize-user' ? op.username : op.email}`;
+  return `operation:${op.action}:${operationSubject(op)}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
+import { BackupProps, ResolvedBackups } from './backups';
 import { SecretKeyRef, SecretEnv } from './checks';
 import { DiscourseConfig, ResolvedConfig } from './config';
 import { PostgresConnection } from './database';
@@ -370,6 +371,11 @@ export interface DiscourseProps extends DiscourseConfig {
    * @default - embedded
    */
   readonly sidekiq?: SidekiqProps;
+  /**
+   * Discourse's automatic backups, set by a site-setting Job (schedule, how many, where).
+   * @default - the site settings are left as they are (Discourse's default: weekly, 5 kept, local or the S3 backup bucket)
+   */
+  readonly backups?: BackupProps;
 }
 
 /** Sidekiq with defaults applied. */
@@ -424,6 +430,7 @@ export interface ResolvedDiscourse {
   readonly databaseExtensions?: DatabaseExtensions;
   readonly operations: readonly Operation[];
   readonly sidekiq: ResolvedSidekiq;
+  readonly backups?: ResolvedBackups;
   readonly database: PostgresConnection;
   readonly redis: RedisConnection;
   /** Non-secret env of the Discourse service (the Pebble layer's `environment`). */

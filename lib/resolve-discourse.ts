@@ -1,5 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
+import { resolveBackups } from './backups';
 import { SecretKeyRef, checkSecretRef, isDnsLabel, isDnsSubdomain, isHttpUrl, isLabelKey, isLabelValue } from './checks';
 import { ResolvedConfig, resolveConfig } from './config';
 import { PostgresConnection } from './database';
@@ -7,7 +8,7 @@ import { DatabaseExtensions } from './database-extensions';
 import { DEFAULTS } from './defaults';
 import { checkImagePlugins } from './image-recipe';
 import { MANAGED_ENV_PATTERNS, MetricsMode, OidcProps, ProxyProps, SECRET_ENV_NAME, SamlProps, siteEnvironment } from './environment';
-import { Operation, validateOperation } from './operations';
+import { Operation, operationSubject, validateOperation } from './operations';
 import { MOUNTED_PATHS } from './paths';
 import { Problem, opt, show } from './problems';
 import {
@@ -225,7 +226,14 @@ function checkDataTasks(
   const subjects = new Set<string>();
   r.operations.forEach((op, i) => {
     problems.push(...validateOperation(op, `operations[${i}]`));
-    const subject = `${op.action} ${'email' in op ? op.email : op.username}`;
+    // A restore replaces the forum's data: a one-off, never state that every sync applies again.
+    if (op.action === 'restore')
+      problems.push({
+        path: `operations[${i}].action`,
+        message: 'restore is not something to sync',
+        fix: 'run it once: npm run op -- <site> restore --backup <file>',
+      });
+    const subject = `${op.action} ${operationSubject(op)}`;
     if (subjects.has(subject)) problems.push({ path: `operations[${i}]`, message: `repeats ${subject}`, fix: 'list each operation once' });
     subjects.add(subject);
   });
@@ -497,6 +505,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     databaseExtensions,
     operations = [],
     sidekiq = {},
+    backups,
     ...config
   } = props;
 
@@ -507,7 +516,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
   checkDataTasks({ databaseExtensions, database, operations }, problems);
   const resolvedConfig: ResolvedConfig = resolveConfig(
     config,
-    { siteName: name, samlConfigured: saml !== undefined, oidcConfigured: oidc !== undefined },
+    { siteName: name, samlConfigured: saml !== undefined, oidcConfigured: oidc !== undefined, backupVolume: backups?.to === 'volume' },
     problems,
   );
   const resolvedResources = resolveResources(resources, uploads.size, problems);
@@ -515,12 +524,21 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     { replicas, replicasGiven: props.replicas !== undefined, autoscaling, uploads, s3Enabled: resolvedConfig.s3Enabled },
     problems,
   );
+  const resolvedBackups = backups && resolveBackups(backups, { s3BackupBucket: resolvedConfig.s3BackupBucket, maxPods }, problems);
   const netpol = resolveNetworkPolicy(networkPolicy, problems);
   const resolvedSidekiq = resolveSidekiq(
     sidekiq,
     { s3Enabled: resolvedConfig.s3Enabled, accessMode, sidekiqMaxMemory: resolvedConfig.sidekiqMaxMemory },
     problems,
   );
+  // Discourse makes its backups in a Sidekiq job: separate Sidekiq pods write the backups
+  // volume too, which a ReadWriteOnce claim cannot give them next to the web pods.
+  if (resolvedSidekiq.mode === 'separate' && resolvedBackups?.volume?.accessMode === 'ReadWriteOnce')
+    problems.push({
+      path: 'backups.volume.accessMode',
+      message: `ReadWriteOnce cannot be shared by the web pods and the separate Sidekiq pods, which make the backups`,
+      fix: `use ReadWriteMany, or ${opt('backups.to')}: s3, or ${opt('sidekiq.mode')}: embedded`,
+    });
   checkExtraEnv(extraEnv, extraSecretEnv, problems);
 
   // The env is computed only from valid inputs; a site with problems is never built.
@@ -571,6 +589,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     databaseExtensions,
     operations,
     sidekiq: resolvedSidekiq,
+    ...(resolvedBackups ? { backups: resolvedBackups } : {}),
     database,
     redis,
     environment: env.environment,

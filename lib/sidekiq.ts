@@ -292,11 +292,7 @@ export class DiscourseSidekiq extends Construct {
       data: { [LAYER_FILE]: this.layerYaml, [SIDEKIQ_BOOT_FILE]: SIDEKIQ_BOOT_RB },
     });
 
-    const web = discoursePodSpec(
-      r,
-      { layerConfigMap, uploadsClaim: site.names.uploadsClaim, serviceAccount: site.names.serviceAccount },
-      r.migrations ? [waitForMigrationsContainer(site)] : [],
-    );
+    const web = discoursePodSpec(r, { layerConfigMap, serviceAccount: site.names.serviceAccount }, r.migrations ? [waitForMigrationsContainer(site)] : []);
     // The web pods' spread names the web selector; Sidekiq gets its own below.
     const podSpec = Object.fromEntries(Object.entries(web).filter(([key]) => key !== 'topologySpreadConstraints')) as k8s.PodSpec;
     const volumes = [

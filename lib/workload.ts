@@ -132,9 +132,7 @@ export function discourseContainer(r: ResolvedDiscourse): k8s.Container {
     { name: 'pebble-layers', mountPath: `${PEBBLE_DIR}/layers`, readOnly: true },
   ];
   if (r.pebble.init) mounts.push({ name: 'pebble-bin', mountPath: INJECTED_PEBBLE, subPath: 'pebble', readOnly: true });
-  if (r.uploads.enabled) {
-    for (const [subPath, mountPath] of Object.entries(UPLOAD_MOUNTS)) mounts.push({ name: 'uploads', mountPath, subPath });
-  }
+  mounts.push(...dataMounts(r));
   return {
     name: CONTAINER_NAME,
     image: r.image,
@@ -189,10 +187,44 @@ export function schedulingFields(r: ResolvedDiscourse): Pick<k8s.PodSpec, 'image
   };
 }
 
-/** The pod spec; `layerConfigMap` and `uploadsClaim` name the objects the construct creates. */
+/** The claims of a site's data: uploads (S3 off) and backups (on a volume of their own). */
+export function claimNames(site: string): { readonly uploads: string; readonly backups: string } {
+  return { uploads: `${site}-uploads`, backups: `${site}-backups` };
+}
+
+/**
+ * Where the site's data is mounted: uploads, and backups unless they have a volume of
+ * their own, on the uploads claim (sub-paths); backups on theirs. The web pods and the
+ * Jobs that read or write that data (a restore) mount the same.
+ */
+export function dataMounts(r: ResolvedDiscourse): k8s.VolumeMount[] {
+  const ownVolume = r.backups?.volume !== undefined;
+  const mounts: k8s.VolumeMount[] = [];
+  for (const [subPath, mountPath] of Object.entries(UPLOAD_MOUNTS)) {
+    if (subPath === 'backups' && ownVolume) mounts.push({ name: 'backups', mountPath });
+    else if (r.uploads.enabled) mounts.push({ name: 'uploads', mountPath, subPath });
+  }
+  return mounts;
+}
+
+/** The volumes of {@link dataMounts}. */
+export function dataVolumes(r: ResolvedDiscourse): k8s.Volume[] {
+  const claims = claimNames(r.name);
+  return [
+    ...(r.uploads.enabled ? [{ name: 'uploads', persistentVolumeClaim: { claimName: claims.uploads } }] : []),
+    ...(r.backups?.volume ? [{ name: 'backups', persistentVolumeClaim: { claimName: claims.backups } }] : []),
+  ];
+}
+
+/** Whether a data volume is ReadWriteOnce: every pod that mounts it must run on the node it is attached to. */
+export function holdsReadWriteOnce(r: ResolvedDiscourse): boolean {
+  return (r.uploads.enabled && r.uploads.accessMode === 'ReadWriteOnce') || r.backups?.volume?.accessMode === 'ReadWriteOnce';
+}
+
+/** The pod spec; `layerConfigMap` names the layer's ConfigMap the construct creates. */
 export function discoursePodSpec(
   r: ResolvedDiscourse,
-  names: { readonly layerConfigMap: string; readonly uploadsClaim: string; readonly serviceAccount: string },
+  names: { readonly layerConfigMap: string; readonly serviceAccount: string },
   extraInitContainers: readonly k8s.Container[] = [],
 ): k8s.PodSpec {
   const volumes: k8s.Volume[] = [
@@ -201,7 +233,7 @@ export function discoursePodSpec(
     { name: 'pebble-layers', configMap: { name: names.layerConfigMap, items: [{ key: LAYER_FILE, path: LAYER_FILE }] } },
   ];
   if (r.pebble.init) volumes.push({ name: 'pebble-bin', emptyDir: {} });
-  if (r.uploads.enabled) volumes.push({ name: 'uploads', persistentVolumeClaim: { claimName: names.uploadsClaim } });
+  volumes.push(...dataVolumes(r));
   const init = pebbleInitContainer(r);
   return {
     serviceAccountName: names.serviceAccount,

@@ -70,7 +70,7 @@ describe('the metric catalogue', () => {
     expect(DISCOURSE_METRICS.discourse_job_failures.labels).toEqual(['type', 'pid', 'exported_job', 'family']);
   });
 
-  test('the non-Discourse metrics we allow ourselves are exactly up, kube-state-metrics pod state, cAdvisor, ingress-nginx requests and CloudNativePG availability', () => {
+  test('the non-Discourse metrics we allow ourselves are exactly up, kube-state-metrics pod state, cAdvisor, ingress-nginx requests and CloudNativePG availability and backups', () => {
     expect(Object.entries(EXTERNAL_METRICS).map(([name, info]) => `${info.source} ${name} ${info.scope}`)).toEqual([
       'prometheus up target',
       'kube-state-metrics kube_pod_container_status_restarts_total pod',
@@ -80,6 +80,8 @@ describe('the metric catalogue', () => {
       'ingress-nginx nginx_ingress_controller_requests ingress',
       'cloudnative-pg cnpg_collector_up cnpg-cluster',
       'cloudnative-pg cnpg_pg_replication_in_recovery cnpg-pod',
+      'cloudnative-pg cnpg_collector_last_available_backup_timestamp cnpg-pod',
+      'cloudnative-pg cnpg_collector_last_failed_backup_timestamp cnpg-pod',
       'cadvisor container_memory_working_set_bytes pod',
       'cadvisor container_cpu_usage_seconds_total pod',
     ]);

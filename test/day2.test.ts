@@ -88,9 +88,13 @@ const withS3 = (s: Site): void => {
   Object.assign(s.config, S3);
   delete s.uploads;
 };
+/** Discourse's backups on a claim of their own. */
+const withBackupVolume = (s: Site): void => {
+  s.backups = { to: 'volume', volume: { size: '40Gi' } };
+};
 
 /** Job kinds by what they do (the middle of their names). */
-type JobKind = 'migrate' | 'post-migrate' | 'force-https' | 's3-assets' | 'op-create' | 'op-promote' | 'op-anonymize';
+type JobKind = 'migrate' | 'post-migrate' | 'force-https' | 's3-assets' | 'backup-config' | 'op-create' | 'op-promote' | 'op-anonymize';
 const ALL_RAILS_JOBS: JobKind[] = ['migrate', 'post-migrate', 'force-https', 'op-create'];
 
 interface Change {
@@ -228,6 +232,33 @@ const CHANGES: readonly Change[] = [
     change: (s) => (s.sidekiq.autoscaling.queue_latency = { threshold_seconds: 20 }),
     reruns: [],
   },
+  // Discourse's backups.
+  { name: 'backups on, to a volume of their own', change: withBackupVolume, reruns: ['backup-config'] },
+  { name: 'backups on, to the S3 backup bucket', from: withS3, change: (s) => (s.backups = { to: 's3' }), reruns: ['backup-config'] },
+  {
+    name: 'backup schedule daily → weekly at 1:00',
+    from: withBackupVolume,
+    change: (s) => Object.assign(s.backups, { frequency: '7d', time_of_day: '1:00' }),
+    reruns: ['backup-config'],
+  },
+  { name: 'backups kept 5 → 10', from: withBackupVolume, change: (s) => (s.backups.keep = 10), reruns: ['backup-config'] },
+  { name: 'automatic backups off', from: withBackupVolume, change: (s) => (s.backups.enabled = false), reruns: ['backup-config'] },
+  {
+    name: 'backups volume → S3 (with S3 for uploads)',
+    from: withBackupVolume,
+    change: (s) => {
+      withS3(s);
+      s.backups = { to: 's3' };
+    },
+    reruns: ['s3-assets', 'backup-config'],
+  },
+  {
+    name: 'backups volume grows 40Gi → 80Gi',
+    from: withBackupVolume,
+    change: (s) => (s.backups.volume.size = '80Gi'),
+    reruns: [],
+    revertRefused: { field: 'spec.resources.requests.storage', because: 'a claim cannot shrink: Kubernetes refuses it and so must the harness' },
+  },
   // Operations.
   {
     name: 'an operation added',
@@ -311,10 +342,17 @@ describe('day 2: every change applies cleanly under kubectl, Flux and Argo CD', 
 });
 
 describe('data is never pruned', () => {
-  test('every data object of a rendering carries prune protection for both Argo CD and Flux', () => {
-    const all = [...render(BASE).values()];
+  test.each([
+    ['the base site', BASE, ['Database/forum-db', 'Namespace/forum', 'PersistentVolumeClaim/forum-uploads']],
+    [
+      'with a backups volume',
+      ((s) => (withBackupVolume(s), s))(copy(BASE)),
+      ['Database/forum-db', 'Namespace/forum', 'PersistentVolumeClaim/forum-backups', 'PersistentVolumeClaim/forum-uploads'],
+    ],
+  ])('every data object of %s carries prune protection for both Argo CD and Flux', (_n, site, expected) => {
+    const all = [...render(site).values()];
     const data = all.filter((m) => ['PersistentVolumeClaim', 'Namespace', 'Database'].includes(m.kind));
-    expect(data.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual(['Database/forum-db', 'Namespace/forum', 'PersistentVolumeClaim/forum-uploads']);
+    expect(data.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual(expected);
     expect(data.filter((m) => !keptOnPrune(m)).map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([]);
   });
 });

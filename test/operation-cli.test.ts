@@ -36,13 +36,73 @@ describe('npm run op', () => {
     expect(output).not.toMatch(/run npm run synth/);
   });
 
+  test('restores a backup from the example site volume: data volumes mounted, next to the web pod, never retried, no run-once record', () => {
+    // WHEN
+    const { output, error } = operationManifest(SITES, ['example', 'restore', '--backup', 'example-2026-01-31-033000-v20260101000000.tar.gz']);
+    // THEN
+    expect(error).toBeUndefined();
+    const docs = parseAllDocuments(output!).map((d) => d.toJS());
+    expect(docs).toHaveLength(1);
+    expectValidManifests(docs);
+    const [job] = docs;
+    expect(job.metadata.name).toMatch(/^example-op-restore-[0-9a-f]{8}$/);
+    expect(job.spec.backoffLimit).toBe(0);
+    const pod = job.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.command[2]).toContain('script/discourse restore "$OP_BACKUP" --location "$OP_LOCATION"');
+    expect(c.command[2]).not.toContain('PluginStore');
+    expect(c.env).toEqual(
+      expect.arrayContaining([
+        { name: 'OP_BACKUP', value: 'example-2026-01-31-033000-v20260101000000.tar.gz' },
+        { name: 'OP_LOCATION', value: 'local' },
+      ]),
+    );
+    expect(c.volumeMounts).toEqual(
+      expect.arrayContaining([
+        { name: 'backups', mountPath: '/srv/discourse/app/public/backups' },
+        { name: 'uploads', mountPath: '/srv/discourse/app/public/uploads', subPath: 'uploads' },
+      ]),
+    );
+    expect(pod.volumes).toEqual(
+      expect.arrayContaining([
+        { name: 'backups', persistentVolumeClaim: { claimName: 'example-backups' } },
+        { name: 'uploads', persistentVolumeClaim: { claimName: 'example-uploads' } },
+      ]),
+    );
+    // ReadWriteOnce claims: on the node of the web pod that holds them.
+    expect(pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
+      {
+        labelSelector: {
+          matchLabels: { 'app.kubernetes.io/name': 'discourse', 'app.kubernetes.io/instance': 'example', 'app.kubernetes.io/component': 'web' },
+        },
+        topologyKey: 'kubernetes.io/hostname',
+      },
+    ]);
+    expect(output!.split('\n')[0]).toMatch(/A one-off Job: apply it with kubectl apply -f -; it replaces the forum's database .* never part of the site\.$/);
+  });
+
+  test('restores from the S3 backup bucket, with the S3 credentials from their Secret and no volume', () => {
+    const { output } = operationManifest(SITES, ['full', 'restore', '--backup', 'full-2026-01-31-021500-v20260101000000.tar.gz']);
+    const [job] = parseAllDocuments(output!).map((d) => d.toJS());
+    const pod = job.spec.template.spec;
+    expect(pod.containers[0].env).toContainEqual({ name: 'OP_LOCATION', value: 's3' });
+    expect(pod.containers[0].env).toContainEqual({
+      name: 'DISCOURSE_S3_SECRET_ACCESS_KEY',
+      valueFrom: { secretKeyRef: { name: 'full-s3', key: 'secret-access-key' } },
+    });
+    expect(pod.volumes.filter((v: { persistentVolumeClaim?: unknown }) => v.persistentVolumeClaim)).toEqual([]);
+    expect(pod.affinity).toBeUndefined();
+  });
+
   test.each([
+    ['a restore without a backup', ['example', 'restore'], /^--backup FILE is required/],
+    ['a restore of a path', ['example', 'restore', '--backup', '/tmp/x.tar.gz'], /restore\.backup: "\/tmp\/x\.tar\.gz" is not a backup file name/],
     ['a password on the command line', ['example', 'create-user', '--email', 'a@example.com', '--password', 'x'], /unknown or incomplete option --password/],
     ['no password Secret', ['example', 'create-user', '--email', 'a@example.com'], /--password-secret NAME\/KEY is required/],
     ['an unknown site', ['nope', 'promote-user', '--email', 'a@example.com'], /no site named "nope"/],
     ['an unknown action', ['example', 'delete-forum'], /unknown action "delete-forum"/],
     ['a bad e-mail', ['example', 'promote-user', '--email', 'nobody'], /promote-user\.email: "nobody" is not an e-mail address/],
-    ['no arguments', [], /^usage: npm run op -- <site> create-user\|add-admin-user\|promote-user\|anonymize-user /],
+    ['no arguments', [], /^usage: npm run op -- <site> create-user\|add-admin-user\|promote-user\|anonymize-user\|restore /],
     [
       'a password Secret without a key',
       ['example', 'add-admin-user', '--email', 'a@example.com', '--password-secret', 'admin-pw'],

@@ -24,11 +24,17 @@ const describeWithPromtool = HAVE_PROMTOOL || IN_CI ? describe : describe.skip;
 const NS = 'community';
 const JOB = 'forum';
 const SITE: AlertOptions = { job: JOB, namespace: NS, instance: 'forum', startupSeconds: 600 };
-const FULL: AlertOptions = { ...SITE, cnpgCluster: 'forum-db', ingress: { name: 'forum', namespaceLabel: 'exported_namespace' } };
+const FULL: AlertOptions = {
+  ...SITE,
+  cnpgCluster: 'forum-db',
+  cnpgBackupMaxAgeSeconds: 86_400,
+  ingress: { name: 'forum', namespaceLabel: 'exported_namespace' },
+};
 const POD_A = 'forum-6d4f8b7c9-aaaaa';
 const POD_B = 'forum-6d4f8b7c9-bbbbb';
 const POD_NEW = 'forum-7c8d9e6f5-nnnnn';
 const MIN = 60;
+const HOUR = 60 * MIN;
 /** Length of every synthetic history. */
 const HISTORY = 90 * MIN;
 
@@ -88,6 +94,11 @@ function healthy(): Series {
     [cnpg('cnpg_collector_up', 'forum-db-2')]: constant(1),
     [cnpg('cnpg_pg_replication_in_recovery', 'forum-db-1')]: constant(0),
     [cnpg('cnpg_pg_replication_in_recovery', 'forum-db-2')]: constant(1),
+    // The primary reports the last base backup (2h before the history starts) and an older failure; replicas report 0.
+    [cnpg('cnpg_collector_last_available_backup_timestamp', 'forum-db-1')]: constant(-2 * HOUR),
+    [cnpg('cnpg_collector_last_failed_backup_timestamp', 'forum-db-1')]: constant(-72 * HOUR),
+    [cnpg('cnpg_collector_last_available_backup_timestamp', 'forum-db-2')]: constant(0),
+    [cnpg('cnpg_collector_last_failed_backup_timestamp', 'forum-db-2')]: constant(0),
     [nginx('200')]: counter(100),
     [nginx('503')]: counter(0.01),
   };
@@ -235,6 +246,20 @@ const FIRING_FULL: readonly Firing[] = [
     labels: {},
   },
   {
+    alert: 'DiscourseDatabaseBackupTooOld',
+    why: 'the newest base backup is 30h old on a daily schedule',
+    series: (s) => ({ ...s, [cnpg('cnpg_collector_last_available_backup_timestamp', 'forum-db-1')]: constant(-30 * HOUR) }),
+    at: 20 * MIN,
+    labels: {},
+  },
+  {
+    alert: 'DiscourseDatabaseBackupFailed',
+    why: 'a backup fails at 10m, after the last successful one',
+    series: (s) => ({ ...s, [cnpg('cnpg_collector_last_failed_backup_timestamp', 'forum-db-1')]: (t: number) => (t < 10 * MIN ? -72 * HOUR : 10 * MIN) }),
+    at: 20 * MIN,
+    labels: {},
+  },
+  {
     alert: 'DiscourseUnavailable',
     why: 'nginx answers 9 requests in 10 with 503',
     series: (s) => ({ ...s, [nginx('200')]: counter(10), [nginx('503')]: counter(90) }),
@@ -372,6 +397,21 @@ describeWithPromtool('alert rules under promtool', () => {
     test('every alert fires on its condition, with the labels it routes by', () => {
       const groups = [...FIRING, ...FIRING_FULL].map((c) => firing(c, interval, full));
       expect(passed(runScenarios(dir, `firing-${interval}`, full, groups))).toEqual(OK);
+    });
+
+    test('a cluster without any base backup (the gauge is 0) is too old once its schedule has passed', () => {
+      // Synthetic time starts at 0, so a schedule shorter than the history stands in for a day.
+      const hourly = discourseAlertRules({ ...FULL, cnpgBackupMaxAgeSeconds: 60, scrapeIntervalSeconds: interval });
+      const none: Firing = {
+        alert: 'DiscourseDatabaseBackupTooOld',
+        why: 'no base backup exists',
+        series: (s) => ({ ...s, [cnpg('cnpg_collector_last_available_backup_timestamp', 'forum-db-1')]: constant(0) }),
+        at: 80 * MIN,
+        labels: {},
+      };
+      const fresh = { ...healthy(), [cnpg('cnpg_collector_last_available_backup_timestamp', 'forum-db-1')]: (t: number) => t - 5 * MIN };
+      const groups = [firing(none, interval, hourly), silent('a backup every few minutes', fresh, interval, hourly, [80 * MIN])];
+      expect(passed(runScenarios(dir, `no-backup-${interval}`, hourly, groups))).toEqual(OK);
     });
 
     test('without CloudNativePG, the plugin check fires for a pod that cannot connect', () => {

@@ -96,6 +96,16 @@ describe('architecture', () => {
     expect(readers).toEqual([]);
   });
 
+  test("the README's layout table names every file of lib/ and app/ (the overview stays current)", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const files = FOLDERS.flatMap((folder) =>
+      readdirSync(join(ROOT, folder))
+        .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
+        .map((f) => `${folder}/${f}`),
+    );
+    expect(files.filter((f) => !readme.includes(`\`${f}\``))).toEqual([]);
+  });
+
   test('lib/index.ts exports every library module and nothing of the app', () => {
     const index = readFileSync(join(ROOT, 'lib', 'index.ts'), 'utf8');
     const exported = [...index.matchAll(/export \* from '\.\/([^']+)'/g)].map((m) => m[1]).sort();

@@ -194,6 +194,24 @@ export function sidekiqLayer(options: SidekiqLayerOptions): PebbleLayer {
   };
 }
 
+/**
+ * Holds readiness (and liveness) until this pod's Sidekiq has beaten in Redis: Pebble
+ * counts `sidekiq-up` as up until it has failed `threshold` times, so without this a new pod
+ * would be ready, and a rollout would stop an old one, before its Sidekiq works a job.
+ * The same heartbeat test, run by the kubelet with the Redis address the layer has (the
+ * container's own env holds only the Secret references).
+ */
+export function sidekiqStartupProbe(r: ResolvedDiscourse): k8s.Probe {
+  const env = ['DISCOURSE_REDIS_HOST', 'DISCOURSE_REDIS_PORT'].map((k) => `${k}=${r.environment[k] ?? ''}`).join(' ');
+  return {
+    exec: { command: ['sh', '-c', `${env} ${HEARTBEAT_SCRIPT}`] },
+    periodSeconds: 10,
+    timeoutSeconds: 10,
+    successThreshold: 1,
+    failureThreshold: Math.ceil(r.startupTimeoutSeconds / 10) + 1,
+  };
+}
+
 /** The Sidekiq container: the web container's image, env, mounts and security, its own ports, probes and resources. */
 export function sidekiqContainer(r: ResolvedDiscourse): k8s.Container {
   const web = discourseContainer(r);
@@ -214,7 +232,7 @@ export function sidekiqContainer(r: ResolvedDiscourse): k8s.Container {
     // No HTTP in Sidekiq: liveness asks for Pebble itself, readiness for sidekiq-up (level ready).
     livenessProbe: pebble('/v1/health?level=alive', 5),
     readinessProbe: pebble('/v1/health?level=ready', 10),
-    startupProbe: undefined,
+    startupProbe: sidekiqStartupProbe(r),
     resources: containerResources({ ...r, resources: r.sidekiq.resources }),
     volumeMounts: [...(web.volumeMounts ?? []), { name: 'sidekiq-boot', mountPath: SIDEKIQ_BOOT_DIR, readOnly: true }].sort((a, b) =>
       a.mountPath < b.mountPath ? -1 : 1,

@@ -182,3 +182,15 @@ describe('Sidekiq scaled by KEDA on queue latency', () => {
     expect(() => synth(p)).toThrow(expected);
   });
 });
+
+describe('a new Sidekiq pod is ready only once it works', () => {
+  test('a startup probe runs the heartbeat test with the Redis address, for the whole boot budget', () => {
+    const { manifests } = synth({ ...S3, sidekiq: { mode: 'separate' } });
+    const c = find(manifests, 'Deployment', 'forum-sidekiq').spec.template.spec.containers[0];
+    expect(c.startupProbe.exec.command[0]).toBe('sh');
+    expect(c.startupProbe.exec.command[2]).toMatch(/^DISCOURSE_REDIS_HOST=forum-redis DISCOURSE_REDIS_PORT=6379 bash -c '/);
+    expect(c.startupProbe.exec.command[2]).toContain(HEARTBEAT_SCRIPT);
+    // 10 min of boot at a 10 s period, plus one.
+    expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBeGreaterThan(600);
+  });
+});

@@ -32,6 +32,7 @@ redis:
 # secret_key_base: { secret: ${name}-secret-key-base, key: secret-key-base }
 # resources: { cpu_request: 500m, cpu_limit: "2", memory_request: 2Gi, memory_limit: 4Gi }
 # uploads: { size: 20Gi }
+# backups: { to: volume, frequency: 1d, keep: 5 }   ## Discourse's own backups (README "Backups and restore")
 # ingress:
 #   class_name: nginx
 #   tls: { cert_manager_cluster_issuer: letsencrypt }

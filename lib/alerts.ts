@@ -104,8 +104,10 @@ function escapeRegex(value: string): string {
  * the same namespace. (Kubernetes truncates the names of pods of very long
  * Deployment names, about 47 characters and more; those would not match.)
  */
-export function sitePodRegex(instance: string): string {
-  return `${escapeRegex(instance)}-[a-z0-9]+-[a-z0-9]+`;
+export function sitePodRegex(instance: string, sidekiqMode: 'embedded' | 'separate' = 'embedded'): string {
+  const web = `${escapeRegex(instance)}-[a-z0-9]+-[a-z0-9]+`;
+  // Separate Sidekiq pods (`<instance>-sidekiq-<hash>-<suffix>`) are scraped under the same job.
+  return sidekiqMode === 'separate' ? `${web}|${escapeRegex(instance)}-sidekiq-[a-z0-9]+-[a-z0-9]+` : web;
 }
 
 /** RE2 pattern matching the instance pods of a CloudNativePG cluster: `<cluster>-<serial>`. */
@@ -170,8 +172,10 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
   const startup = Math.ceil(opts.startupSeconds ?? 600);
   const site = `job=${q(job)},namespace=${q(namespace)}`;
   const sel = (metric: string, extra?: string): string => `${metric}{${site}${extra ? `,${extra}` : ''}}`;
-  const podScope = `namespace=${q(namespace)},pod=~${q(sitePodRegex(instance))}`;
-  const pod = (metric: string): string => `${metric}{${podScope},container=${q(CONTAINER)}}`;
+  const podScope = `namespace=${q(namespace)},pod=~${q(sitePodRegex(instance, opts.sidekiqMode))}`;
+  // In separate mode the Sidekiq pods' container is `sidekiq`: starting, ready and restarts count for both.
+  const containers = opts.sidekiqMode === 'separate' ? `container=~${q(`${CONTAINER}|sidekiq`)}` : `container=${q(CONTAINER)}`;
+  const pod = (metric: string): string => `${metric}{${podScope},${containers}}`;
   const by = 'job, namespace';
   const kubectl = `kubectl -n ${namespace}`;
   const pebble = `${kubectl} exec deploy/${instance} -c ${CONTAINER} -- /bin/pebble`;

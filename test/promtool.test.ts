@@ -443,6 +443,61 @@ describeWithPromtool('alert rules under promtool', () => {
     expect(unknown).toEqual([]);
   });
 
+  describe('with Sidekiq in pods of its own (separate mode)', () => {
+    const SIDEKIQ_POD = 'forum-sidekiq-5b6c7d8e9-sssss';
+    const NEW_SIDEKIQ = 'forum-sidekiq-6c7d8e9f0-ttttt';
+    const separate = discourseAlertRules({ ...FULL, sidekiqMode: 'separate' });
+    /** A serving Sidekiq pod: its collector is scraped under the site's job; its container is `sidekiq`. */
+    const sidekiqPod = (pod: string): Series => ({
+      [target('up', pod)]: constant(1),
+      [ksm('kube_pod_container_status_ready', pod, 'sidekiq')]: constant(1),
+      [ksm('kube_pod_container_state_started', pod, 'sidekiq')]: constant(-86_400),
+      [ksm('kube_pod_init_container_status_running', pod, 'wait-for-migrations')]: constant(0),
+      [ksm('kube_pod_container_status_restarts_total', pod, 'sidekiq')]: constant(0),
+    });
+    const withSidekiq = (): Series => ({ ...healthy(), ...sidekiqPod(SIDEKIQ_POD) });
+
+    test('a new Sidekiq pod waiting for migrations and booting pages nobody', () => {
+      const appear = 20 * MIN;
+      const started = 22 * MIN;
+      const ready = 32 * MIN;
+      const after =
+        (from: number, v: Value): Value =>
+        (t) =>
+          t < from ? undefined : v(t);
+      const series: Series = {
+        ...withSidekiq(),
+        [target('up', NEW_SIDEKIQ)]: after(appear, (t) => (t < ready ? 0 : 1)),
+        [ksm('kube_pod_init_container_status_running', NEW_SIDEKIQ, 'wait-for-migrations')]: after(appear, (t) => (t < started ? 1 : 0)),
+        [ksm('kube_pod_container_state_started', NEW_SIDEKIQ, 'sidekiq')]: after(started, constant(started)),
+        [ksm('kube_pod_container_status_ready', NEW_SIDEKIQ, 'sidekiq')]: after(appear, (t) => (t < ready ? 0 : 1)),
+      };
+      const minutes = [24, 26, 28, 30, 32, 34, 40].map((m) => m * MIN);
+      expect(passed(runScenarios(dir, 'sidekiq-rollout', separate, [silent('sidekiq rollout', series, 30, separate, minutes)]))).toEqual(OK);
+      // The web pods' rules alone would page here: the Sidekiq pods' names and container are not theirs.
+      const web = discourseAlertRules(FULL);
+      expect(passed(runScenarios(dir, 'sidekiq-rollout-web-rules', web, [silent('sidekiq rollout', series, 30, web, minutes)]))).not.toEqual(OK);
+    });
+
+    test('a started Sidekiq pod that stops answering fires DiscourseTargetMissing', () => {
+      const rule = separate.find((r) => r.alert === 'DiscourseTargetMissing')!;
+      const series: Series = {
+        ...withSidekiq(),
+        [target('up', SIDEKIQ_POD)]: (t) => (t < 30 * MIN ? 1 : 0),
+        [ksm('kube_pod_container_status_ready', SIDEKIQ_POD, 'sidekiq')]: (t) => (t < 31 * MIN ? 1 : 0),
+      };
+      const group = {
+        name: 'sidekiq pod down',
+        interval: duration(30),
+        input_series: inputSeries(series, 30),
+        alert_rule_test: [
+          { eval_time: duration(42 * MIN), alertname: rule.alert, exp_alerts: [{ exp_labels: { ...rule.labels, job: JOB, pod: SIDEKIQ_POD } }] },
+        ],
+      };
+      expect(passed(runScenarios(dir, 'sidekiq-down', separate, [group]))).toEqual(OK);
+    });
+  });
+
   describe('the scenarios catch the faults they are for', () => {
     test("a bare `up == 0` (the charm's rule) fires during the rollout", () => {
       const naive = discourseAlertRules(FULL).map((r) =>

@@ -215,7 +215,11 @@ export class Discourse extends Construct {
     if (resolved.databaseExtensions?.via === 'superuser-job') new ExtensionsSetupJob(this, 'DatabaseExtensions', this, resolved.databaseExtensions.job!);
     if (resolved.databaseExtensions?.via === 'cloudnativepg') new CloudNativePgDatabase(this, 'Database', this);
     this.migration = resolved.migrations ? new MigrationJob(this, 'Migrate', this) : undefined;
-    this.postMigration = resolved.migrations ? new PostMigrationJob(this, 'PostMigrate', this, { deployment: this.names.deployment }) : undefined;
+    this.postMigration = resolved.migrations
+      ? new PostMigrationJob(this, 'PostMigrate', this, {
+          deployments: [this.names.deployment, ...(this.sidekiq ? [this.sidekiq.name] : [])],
+        })
+      : undefined;
     if (resolved.config.s3Enabled) new S3AssetsJob(this, 'S3Assets', this);
     new ForceHttpsJob(this, 'ForceHttps', this);
     if (resolved.backups) new BackupSettingsJob(this, 'BackupSettings', this, resolved.backups);

@@ -8,8 +8,12 @@ import { rolloutWaitContainer } from './rollout-wait';
 
 /** What the post-deploy migration needs of its site beyond the one-shot basics. */
 export interface PostMigrationProps {
-  /** The web Deployment whose rollout must finish first. */
-  readonly deployment: string;
+  /**
+   * The Deployments whose rollout must finish first: every one that runs Discourse code
+   * (the web pods, and the Sidekiq pods when separate), since old code may still read what
+   * the post-deploy migrations drop.
+   */
+  readonly deployments: readonly string[];
 }
 
 /**
@@ -34,7 +38,7 @@ export class PostMigrationJob extends Construct {
     new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata, automountServiceAccountToken: false });
     new k8s.KubeRole(this, 'Role', {
       metadata,
-      rules: [{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: [props.deployment], verbs: ['get'] }],
+      rules: [{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: [...props.deployments], verbs: ['get'] }],
     });
     new k8s.KubeRoleBinding(this, 'RoleBinding', {
       metadata,
@@ -47,7 +51,10 @@ export class PostMigrationJob extends Construct {
       command: [...MIGRATE_COMMAND],
       annotations: argoWave(WAVES.postDeploy),
       backoffLimit: 6,
-      initContainers: [rolloutWaitContainer(props.deployment, r.image, r.readOnlyRootFilesystem)],
+      // One after the other: each waits until its Deployment runs the new image everywhere.
+      initContainers: props.deployments.map((d, i) =>
+        rolloutWaitContainer(d, r.image, r.readOnlyRootFilesystem, i === 0 ? 'wait-for-rollout' : `wait-for-rollout-${d.slice(r.name.length + 1)}`),
+      ),
       serviceAccountName: this.serviceAccountName,
     });
   }

@@ -50,9 +50,9 @@ end
 `;
 
 /** The init container that holds a Job until `deployment` runs `image` on every replica. */
-export function rolloutWaitContainer(deployment: string, image: string, readOnlyRootFilesystem: boolean): k8s.Container {
+export function rolloutWaitContainer(deployment: string, image: string, readOnlyRootFilesystem: boolean, name = 'wait-for-rollout'): k8s.Container {
   return {
-    name: 'wait-for-rollout',
+    name,
     image,
     imagePullPolicy: 'IfNotPresent',
     command: ['ruby', '-e', ROLLOUT_WAIT_SCRIPT],

@@ -158,7 +158,8 @@ const CHANGES: readonly Change[] = [
     reruns: [],
   },
   // Sidekiq as its own workload: a new Deployment, the web layer's command; no Job reruns.
-  { name: 'sidekiq embedded → separate (and back)', from: withS3, change: (s) => (s.sidekiq = { mode: 'separate' }), reruns: [] },
+  // The post-deploy migration then also waits for the Sidekiq rollout: a new spec, a new Job (a no-op run).
+  { name: 'sidekiq embedded → separate (and back)', from: withS3, change: (s) => (s.sidekiq = { mode: 'separate' }), reruns: ['post-migrate'] },
   {
     name: 'separate sidekiq replicas 1 → 3',
     from: (s) => (withS3(s), (s.sidekiq = { mode: 'separate' })),

@@ -194,3 +194,17 @@ describe('a new Sidekiq pod is ready only once it works', () => {
     expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBeGreaterThan(600);
   });
 });
+
+describe('post-deploy migrations wait for every Deployment that runs Discourse code', () => {
+  test('with separate Sidekiq, the Job waits for the web and the Sidekiq rollouts, and may read both Deployments only', () => {
+    const { manifests } = synth({ ...S3, sidekiq: { mode: 'separate' } });
+    const job = manifests.find((m) => m.kind === 'Job' && m.metadata.name.startsWith('forum-post-migrate-')) as Json;
+    expect(job.spec.template.spec.initContainers.map((c: Json) => [c.name, c.env.find((e: Json) => e.name === 'ROLLOUT_DEPLOYMENT').value])).toEqual([
+      ['wait-for-rollout', 'forum'],
+      ['wait-for-rollout-sidekiq', 'forum-sidekiq'],
+    ]);
+    expect(find(manifests, 'Role', 'forum-rollout-reader').rules).toEqual([
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['forum', 'forum-sidekiq'], verbs: ['get'] },
+    ]);
+  });
+});

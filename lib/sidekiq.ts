@@ -7,7 +7,7 @@ import * as k8s from '../imports/k8s';
 import { LAYER_FILE, LOG_TRIM_BYTES, SERVICE_IDENTITY, TAIL_LINGER_SECONDS, restartStretchSeconds } from './discourse-layer';
 import { METRICS_PORT } from './environment';
 import { OneShotSite, waitForMigrationsContainer } from './one-shot';
-import { PebbleCheck, PebbleLayer, PebbleService, renderLayer } from './pebble';
+import { PebbleCheck, PebbleLayer, PebbleService, layerDocument, renderLayer, validateLayer, validateLayerDocument } from './pebble';
 import { thresholdToTolerate } from './pebble-timing';
 import { APP_DIR } from './paths';
 import { ResolvedDiscourse } from './props';
@@ -297,14 +297,16 @@ export class DiscourseSidekiq extends Construct {
     const labels = { ...commonLabels(r.name, r.version), 'app.kubernetes.io/component': 'sidekiq' };
     const metadata = (name: string) => ({ name, labels });
     const layerConfigMap = `${this.name}-pebble`;
-    this.layerYaml = renderLayer(
-      sidekiqLayer({
-        environment: r.environment,
-        killDelaySeconds: r.killDelaySeconds,
-        bootSeconds: r.startupTimeoutSeconds,
-        maxMemoryMebibytes: s.maxMemoryMebibytes,
-      }),
-    );
+    const layer = sidekiqLayer({
+      environment: r.environment,
+      killDelaySeconds: r.killDelaySeconds,
+      bootSeconds: r.startupTimeoutSeconds,
+      maxMemoryMebibytes: s.maxMemoryMebibytes,
+    });
+    // Checked as Pebble would at boot, like the web layer: a layer Pebble refuses is a pod that never starts.
+    const layerErrors = [...validateLayer(layer, LAYER_FILE), ...validateLayerDocument(layerDocument(layer))];
+    if (layerErrors.length > 0) throw new Error(`the Sidekiq Pebble layer of ${r.name} is invalid:\n${layerErrors.join('\n')}`);
+    this.layerYaml = renderLayer(layer);
     new k8s.KubeConfigMap(this, 'PebbleLayer', {
       metadata: metadata(layerConfigMap),
       data: { [LAYER_FILE]: this.layerYaml, [SIDEKIQ_BOOT_FILE]: SIDEKIQ_BOOT_RB },

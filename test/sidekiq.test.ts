@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { LAYER_FILE, WEB_ONLY_COMMAND } from '../lib/discourse-layer';
 import { resolveDiscourse } from '../lib/resolve-discourse';
 import { HEARTBEAT_SCRIPT, SIDEKIQ_BOOT_FILE, SIDEKIQ_COMMAND, memoryScript, sidekiqLayer } from '../lib/sidekiq';
+import { renderLayer, validateLayer, validateLayerYaml } from '../lib/pebble';
 import { DiscourseMonitoring } from '../lib/monitoring';
 import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
@@ -206,5 +207,16 @@ describe('post-deploy migrations wait for every Deployment that runs Discourse c
     expect(find(manifests, 'Role', 'forum-rollout-reader').rules).toEqual([
       { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['forum', 'forum-sidekiq'], verbs: ['get'] },
     ]);
+  });
+});
+
+describe("the Sidekiq layer passes Pebble's own rules", () => {
+  test.each([
+    ['defaults', { killDelaySeconds: 20, bootSeconds: 600, maxMemoryMebibytes: 1000 }],
+    ['a short boot and a long kill delay', { killDelaySeconds: 300, bootSeconds: 30, maxMemoryMebibytes: 512 }],
+  ])('%s', (_name, o) => {
+    const layer = sidekiqLayer({ environment: { RAILS_ENV: 'production', DISCOURSE_REDIS_HOST: 'r', DISCOURSE_REDIS_PORT: '6379' }, ...o });
+    expect(validateLayer(layer, LAYER_FILE)).toEqual([]);
+    expect(validateLayerYaml(renderLayer(layer))).toEqual([]);
   });
 });

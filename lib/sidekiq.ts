@@ -7,6 +7,7 @@ import * as k8s from '../imports/k8s';
 import { LAYER_FILE, LOG_TRIM_BYTES, SERVICE_IDENTITY, TAIL_LINGER_SECONDS, restartStretchSeconds } from './discourse-layer';
 import { METRICS_PORT } from './environment';
 import { OneShotSite, waitForMigrationsContainer } from './one-shot';
+import { pebbleStopBoundSeconds } from './pebble-timing';
 import { PebbleCheck, PebbleLayer, PebbleService, layerDocument, renderLayer, validateLayer, validateLayerDocument } from './pebble';
 import { thresholdToTolerate } from './pebble-timing';
 import { APP_DIR } from './paths';
@@ -331,6 +332,9 @@ export class DiscourseSidekiq extends Construct {
           metadata: { labels: { ...labels, ...this.selectorLabels }, annotations: { 'discourse-cdk8s.io/config-hash': configHash(this.layerYaml, r) } },
           spec: {
             ...podSpec,
+            // Pebble may take its layer's whole stop bound (Sidekiq's kill-delay is at least its own
+            // shutdown time, which can exceed the site's kill-delay): the kubelet waits longer.
+            terminationGracePeriodSeconds: Math.max(podSpec.terminationGracePeriodSeconds ?? 0, Math.ceil(pebbleStopBoundSeconds(layer)) + 1),
             ...(s.maxPods > 1
               ? {
                   topologySpreadConstraints: [

@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import { parse } from 'yaml';
 import { LAYER_FILE, WEB_ONLY_COMMAND } from '../lib/discourse-layer';
 import { resolveDiscourse } from '../lib/resolve-discourse';
@@ -218,5 +218,19 @@ describe("the Sidekiq layer passes Pebble's own rules", () => {
     const layer = sidekiqLayer({ environment: { RAILS_ENV: 'production', DISCOURSE_REDIS_HOST: 'r', DISCOURSE_REDIS_PORT: '6379' }, ...o });
     expect(validateLayer(layer, LAYER_FILE)).toEqual([]);
     expect(validateLayerYaml(renderLayer(layer))).toEqual([]);
+  });
+});
+
+describe('the Sidekiq pod gives Pebble time to stop it', () => {
+  test.each([1, 5, 20, 120])('kill_delay %ss: the grace period covers the Sidekiq layer’s stop bound', (seconds) => {
+    const { manifests } = synth({ ...S3, killDelay: Duration.seconds(seconds), sidekiq: { mode: 'separate' } });
+    const d = find(manifests, 'Deployment', 'forum-sidekiq');
+    const layer = parse(find(manifests, 'ConfigMap', 'forum-sidekiq-pebble').data[LAYER_FILE]);
+    const longest = Math.max(
+      5,
+      ...Object.values(layer.services as Record<string, { 'kill-delay'?: string }>).map((s) => Number.parseInt(s['kill-delay'] ?? '5s', 10)),
+    );
+    // Pebble waits the longest kill-delay, 5 s fail delay, 0.1 s and 1 s for its API.
+    expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(longest + 6.1);
   });
 });

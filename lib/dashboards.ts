@@ -137,6 +137,12 @@ export interface DashboardOptions {
    */
   readonly instance?: string;
   /**
+   * Where Sidekiq runs: in separate mode the `<instance>-sidekiq` pods (container `sidekiq`)
+   * are shown with the web pods in the pod panels.
+   * @default 'embedded'
+   */
+  readonly sidekiqMode?: 'embedded' | 'separate';
+  /**
    * Range of rate() windows (Prometheus duration), at least 4 scrape intervals.
    * @default '5m'
    */
@@ -199,7 +205,8 @@ class Builder {
     const q = JSON.stringify;
     this.w = opts.rateWindow ?? '5m';
     this.site = `job=${q(opts.job)},namespace=${q(opts.namespace)}`;
-    this.pod = `namespace=${q(opts.namespace)},pod=~${q(sitePodRegex(opts.instance ?? opts.job))},container="discourse"`;
+    const containers = opts.sidekiqMode === 'separate' ? 'container=~"discourse|sidekiq"' : 'container="discourse"';
+    this.pod = `namespace=${q(opts.namespace)},pod=~${q(sitePodRegex(opts.instance ?? opts.job, opts.sidekiqMode))},${containers}`;
   }
 
   /** `series{job=...,namespace=...[,extra]}`, or the pod-scoped form for kube-state-metrics/cAdvisor series; throws for an unknown series. */

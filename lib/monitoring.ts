@@ -250,7 +250,14 @@ export class DiscourseMonitoring extends Construct {
     }
     if (options.dashboards) {
       const dashboardLabels = { ...discourse.labels, ...options.dashboardLabels };
-      const common = { job: this.job, namespace, rateWindow: promDuration(rateWindowSeconds(intervalSeconds)), cnpgCluster, ingress };
+      const common = {
+        job: this.job,
+        namespace,
+        rateWindow: promDuration(rateWindowSeconds(intervalSeconds)),
+        cnpgCluster,
+        ingress,
+        sidekiqMode: r.sidekiq.mode,
+      };
       const boards = [
         [
           'AppDashboard',

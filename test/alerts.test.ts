@@ -141,6 +141,11 @@ describe('discourseAlertRules', () => {
     expect(checkQuery(rule.expr, FULL)).toEqual([]);
   });
 
+  test.each(eachRule)('%s, with Sidekiq separate, is scoped to the web and the Sidekiq pods and passes every query check', (_, original) => {
+    const rule = discourseAlertRules({ ...FULL, sidekiqMode: 'separate' }).find((r) => r.alert === original.alert)!;
+    expect(checkQuery(rule.expr, { ...FULL, sidekiqMode: 'separate' })).toEqual([]);
+  });
+
   test.each(eachRule)('%s carries the static site and namespace labels, so Alertmanager routes and silences it per site', (_, rule) => {
     expect(rule.labels).toEqual({ severity: rule.labels.severity, site: 'forum', namespace: 'community' });
   });

@@ -224,3 +224,26 @@ describe('dashboard options', () => {
     expect(() => serviceHealthDashboard({ ...HEALTH, job: '' })).toThrow(/job must not be empty/);
   });
 });
+
+describe('dashboards with Sidekiq in pods of its own', () => {
+  const separate = serviceHealthDashboard({ ...HEALTH, sidekiqMode: 'separate' });
+  const queries = dashboardQueries(separate);
+
+  test('the pod panels take the Sidekiq pods and container too, and stay scoped to the site', () => {
+    const memory = queries.filter((q) => q.includes('container_memory_working_set_bytes'));
+    expect(memory.length).toBeGreaterThan(0);
+    for (const q of memory) {
+      expect(q).toContain(`pod=~"${sitePodRegex('forum', 'separate')}"`);
+      expect(q).toContain('container=~"discourse|sidekiq"');
+    }
+    expect(queries.flatMap((q) => checkQuery(q, { ...SCOPE, sidekiqMode: 'separate' }))).toEqual([]);
+  });
+
+  test('the pattern matches web and Sidekiq pod names, and not another site’s', () => {
+    const re = new RegExp(`^(?:${sitePodRegex('forum', 'separate')})$`);
+    expect(['forum-6d4f8b7c9-aaaaa', 'forum-sidekiq-5b6c7d8e9-sssss', 'forum-staging-6d4f8b7c9-aaaaa'].filter((p) => re.test(p))).toEqual([
+      'forum-6d4f8b7c9-aaaaa',
+      'forum-sidekiq-5b6c7d8e9-sssss',
+    ]);
+  });
+});

@@ -45,6 +45,8 @@ export interface QueryScope {
   readonly cnpgCluster?: string;
   /** The site's Ingress, for ingress-nginx series. */
   readonly ingress?: IngressMetricsOptions;
+  /** Where Sidekiq runs: separate Sidekiq pods are the site's pods too. */
+  readonly sidekiqMode?: 'embedded' | 'separate';
 }
 
 /** The matchers that scope a series of the given kind to the site; a string when the scope lacks what that needs. */
@@ -54,9 +56,13 @@ function requiredMatchers(kind: string, scope: QueryScope): [string, MatchOp, st
     case 'target':
       return [['job', '=', scope.job], ns];
     case 'pod':
-      return [ns, ['pod', '=~', sitePodRegex(scope.instance)], ['container', '=', CONTAINER]];
+      return [
+        ns,
+        ['pod', '=~', sitePodRegex(scope.instance, scope.sidekiqMode)],
+        scope.sidekiqMode === 'separate' ? ['container', '=~', `${CONTAINER}|sidekiq`] : ['container', '=', CONTAINER],
+      ];
     case 'pod-init':
-      return [ns, ['pod', '=~', sitePodRegex(scope.instance)]];
+      return [ns, ['pod', '=~', sitePodRegex(scope.instance, scope.sidekiqMode)]];
     case 'ingress':
       return scope.ingress
         ? [

@@ -1,0 +1,111 @@
+import { parseArgs } from 'util';
+import { fromBitnamiValues } from './bitnami-import';
+import { fromJujuConfig } from './juju-import';
+
+/** What a command line run returns: the caller writes the streams and sets the exit status. */
+export interface CommandResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The two importers, their options and where their notes go. */
+const IMPORTERS = {
+  'from-juju': {
+    input: 'the output of `juju config <app> --format=yaml`',
+    options: { namespace: 'namespace of the site; default: the Juju application name' },
+  },
+  'from-bitnami': {
+    input: 'the release values (`helm get values <release>`)',
+    options: {
+      release: 'the Helm release name the chart named its objects after; default: discourse',
+      namespace: "namespace of the site (the release's); default: the release name",
+    },
+  },
+} as const;
+
+export type ImporterName = keyof typeof IMPORTERS;
+
+export function importUsage(name: ImporterName): string {
+  const options = Object.entries(IMPORTERS[name].options);
+  const flag = (o: string) => `--${o} ${o.toUpperCase()}`;
+  const width = Math.max(...options.map(([o]) => flag(o).length), '-h, --help'.length) + 2;
+  return [
+    `Usage: npm run -s ${name} -- [OPTIONS] [FILE] > sites/<site>.yaml`,
+    `Reads ${IMPORTERS[name].input} from FILE or stdin and prints a draft site file.`,
+    '',
+    ...options.map(([o, help]) => `  ${flag(o).padEnd(width)}${help}`),
+    `  ${'-h, --help'.padEnd(width)}print this help and exit`,
+  ].join('\n');
+}
+
+/**
+ * `npm run from-juju --namespace forum` (no `--`) hands the option to npm, which passes
+ * it on only as npm_config_namespace: ignored, the draft would silently name the wrong
+ * namespace and the wrong `kubectl -n` lines. Read it, and say how to write it.
+ */
+function npmConfigOptions(name: ImporterName, env: NodeJS.ProcessEnv): { values: Record<string, string>; notes: string[]; errors: string[] } {
+  const values: Record<string, string> = {};
+  const notes: string[] = [];
+  const errors: string[] = [];
+  for (const option of Object.keys(IMPORTERS[name].options)) {
+    const value = env[`npm_config_${option}`];
+    if (value === undefined || value === '') continue;
+    if (value === 'true') {
+      errors.push(`npm took --${option} as its own setting and its value as an argument. Write: npm run -s ${name} -- --${option} ${option.toUpperCase()}`);
+    } else {
+      values[option] = value;
+      notes.push(`note: npm took --${option} as its own setting; read as --${option} ${value}. Write: npm run -s ${name} -- --${option} ${value}`);
+    }
+  }
+  return { values, notes, errors };
+}
+
+/**
+ * One run of an importer: the options parsed strictly (an unknown or incomplete option is
+ * a usage error, exit 2, never a file name), the input read by `read` (a path, or stdin
+ * when none), the draft on stdout. from-juju writes its notes into the draft as `# TODO`
+ * comments; from-bitnami's are longer (every value that does not map) and go to stderr.
+ */
+export function runImporter(name: ImporterName, argv: readonly string[], env: NodeJS.ProcessEnv, read: (file?: string) => string): CommandResult {
+  const fromNpm = npmConfigOptions(name, env);
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: {
+        ...Object.fromEntries(Object.keys(IMPORTERS[name].options).map((o) => [o, { type: 'string' as const }])),
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    }));
+  } catch (e) {
+    return { exitCode: 2, stdout: '', stderr: `${(e as Error).message}\n\n${importUsage(name)}\n` };
+  }
+  if (values.help) return { exitCode: 0, stdout: `${importUsage(name)}\n`, stderr: '' };
+  if (positionals.length > 1) return { exitCode: 2, stdout: '', stderr: `one input file at most, got ${positionals.join(' ')}\n\n${importUsage(name)}\n` };
+  if (fromNpm.errors.length > 0) return { exitCode: 2, stdout: '', stderr: `${fromNpm.errors.join('\n')}\n` };
+  const option = (o: string) => (values[o] as string | undefined) ?? fromNpm.values[o];
+  const notes = fromNpm.notes.map((n) => `${n}\n`).join('');
+  try {
+    const input = read(positionals[0]);
+    if (name === 'from-juju') {
+      const draft = fromJujuConfig(input, { namespace: option('namespace') });
+      // Every line of a note is commented: a note's second line must not become YAML.
+      const comments = draft.notes.map(
+        (n) =>
+          `${n
+            .split('\n')
+            .map((line, i) => (i === 0 ? `# TODO ${line}` : `#   ${line}`))
+            .join('\n')}\n`,
+      );
+      return { exitCode: 0, stdout: `${comments.join('')}${draft.yaml}`, stderr: notes };
+    }
+    const draft = fromBitnamiValues(input, { release: option('release'), namespace: option('namespace') });
+    return { exitCode: 0, stdout: draft.yaml, stderr: notes + draft.notes.map((n) => `TODO ${n}\n`).join('') };
+  } catch (e) {
+    return { exitCode: 1, stdout: '', stderr: `${notes}${(e as Error).message}\n` };
+  }
+}

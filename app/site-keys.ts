@@ -341,7 +341,12 @@ export const SITE_KEYS: readonly SiteKeySpec[] = [
   { key: 'redis.create.resources.cpu_request', prop: 'redisServer.resources.cpuRequest', type: 'cpu', doc: 'CPU request.' },
   { key: 'redis.create.resources.cpu_limit', prop: 'redisServer.resources.cpuLimit', type: 'cpu', doc: 'CPU limit.' },
   { key: 'redis.create.resources.memory_request', prop: 'redisServer.resources.memoryRequest', type: 'size', doc: 'Memory request.' },
-  { key: 'redis.create.resources.memory_limit', prop: 'redisServer.resources.memoryLimit', type: 'size', doc: 'Memory limit.' },
+  {
+    key: 'redis.create.resources.memory_limit',
+    prop: 'redisServer.resources.memoryLimit',
+    type: 'size',
+    doc: 'Memory limit; Valkey holds at most half of it (maxmemory, noeviction), the rest is room for AOF rewrites.',
+  },
 
   { key: 'redis.port', prop: 'redis.port', type: 'integer', default: String(d.redisPort), doc: 'Port.' },
   { key: 'redis.password', prop: 'redis.password', type: 'secret', doc: 'Password, from a Secret.' },

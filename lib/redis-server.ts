@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { SecretKeyRef, isDnsLabel } from './checks';
@@ -77,8 +77,9 @@ export interface RedisServerProps {
    */
   readonly storageClass?: string;
   /**
-   * Requests and limits of the Valkey container. The limit leaves room for the fork of an AOF
-   * rewrite, which can touch as much memory again as the data set.
+   * Requests and limits of the Valkey container. Valkey's `maxmemory` is half the memory limit
+   * (see {@link redisMaxMemoryBytes}): the other half is room for the fork of an AOF rewrite,
+   * which can touch as much memory again as the data set. Raising the limit restarts the pod.
    * @default - 100m and 256Mi requested, 1 CPU and 1Gi limit
    */
   readonly resources?: DataServiceResources;
@@ -134,10 +135,22 @@ export function redisClientLabels(site: string): Record<string, string> {
 }
 
 /**
+ * The memory Valkey may hold: half the container's limit, whole MiB. The other half is the
+ * room an AOF rewrite's fork can touch again (copy-on-write) plus client buffers, so the
+ * kernel never OOM-kills the server. A killed server reloads the same data set at restart and
+ * is killed again; at `maxmemory` it refuses writes instead (noeviction: Sidekiq's queues
+ * and Discourse's locks must never be evicted silently), which Discourse logs and survives.
+ */
+export function redisMaxMemoryBytes(r: ResolvedRedisServer): number {
+  const halfMiB = Math.floor(r.resources.memoryLimit.toMebibytes({ rounding: SizeRoundingBehavior.FLOOR }) / 2);
+  return Math.max(halfMiB, 1) * 1024 * 1024;
+}
+
+/**
  * The server's arguments. Append-only file on (every write logged, fsync every second), so a
  * restart loses at most a second of Sidekiq's queue; the default RDB snapshots stay as well.
  */
-export function redisServerArgs(): string[] {
+export function redisServerArgs(r: ResolvedRedisServer): string[] {
   return [
     'valkey-server',
     '--port',
@@ -148,6 +161,10 @@ export function redisServerArgs(): string[] {
     'yes',
     '--appendfsync',
     'everysec',
+    '--maxmemory',
+    String(redisMaxMemoryBytes(r)),
+    '--maxmemory-policy',
+    'noeviction',
     '--requirepass',
     `$(${PASSWORD_ENV})`,
   ];
@@ -176,7 +193,7 @@ export function redisPodTemplate(r: ResolvedRedisServer): k8s.PodTemplateSpec {
           name: 'valkey',
           image: r.image,
           // args, not command: the image's entrypoint still runs (it sets umask 0077 and checks /data).
-          args: redisServerArgs(),
+          args: redisServerArgs(r),
           env: [{ name: PASSWORD_ENV, valueFrom: { secretKeyRef: { name: r.password.secret, key: r.password.key } } }],
           ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
           resources: {

@@ -124,6 +124,32 @@ describe('validateRedisServerProps', () => {
   });
 });
 
+describe('RedisServer memory: Valkey refuses writes before the kernel kills it', () => {
+  const args = (props: Partial<RedisServerProps> = {}): string[] =>
+    find(render(props).manifests, 'StatefulSet', 'forum-redis').spec.template.spec.containers[0].args;
+  const flag = (a: string[], name: string) => a[a.indexOf(name) + 1];
+  const limitBytes = (props: Partial<RedisServerProps> = {}) => {
+    const limit: string = find(render(props).manifests, 'StatefulSet', 'forum-redis').spec.template.spec.containers[0].resources.limits.memory;
+    return Number(limit.slice(0, -2)) * (limit.endsWith('Gi') ? 1024 ** 3 : 1024 ** 2);
+  };
+
+  test.each([
+    ['the default 1Gi limit', {}],
+    ['a 768Mi limit', { resources: { memoryLimit: Size.mebibytes(768) } }],
+    ['a 3Gi limit', { resources: { memoryLimit: Size.gibibytes(3) } }],
+  ])('with %s, maxmemory is half the container limit and nothing is evicted', (_, props: Partial<RedisServerProps>) => {
+    const a = args(props);
+    expect(Number(flag(a, '--maxmemory'))).toBe(limitBytes(props) / 2);
+    expect(flag(a, '--maxmemory-policy')).toBe('noeviction');
+  });
+
+  test('raising the limit raises maxmemory in the same rollout (the pod template), so the two never disagree', () => {
+    const before = Number(flag(args(), '--maxmemory'));
+    const after = Number(flag(args({ resources: { memoryLimit: Size.gibibytes(2) } }), '--maxmemory'));
+    expect(after).toBe(2 * before);
+  });
+});
+
 describe('RedisServer on day 2: only the pod template changes', () => {
   const changes: Array<[string, Partial<RedisServerProps>]> = [
     [

@@ -1,9 +1,9 @@
 import { Json } from './fixtures';
 
 /**
- * Pod Security "restricted" (Kubernetes 1.28) plus our own rules, as a reusable check: the
- * same rules as test/security.test.ts, shared so that tests of other workloads (the Day 0
- * data services) hold their pods to them too.
+ * Pod Security "restricted" (Kubernetes 1.28) plus our own rules, as one check that
+ * test/security.test.ts applies to every rendered site and the tests of other workloads
+ * (the Day 0 data services) apply to theirs.
  */
 
 /** Every pod template in a set of manifests, with where it came from. */
@@ -22,7 +22,7 @@ export function restrictedViolations(where: string, pod: Json, tokenAllowed: Rea
   const podSc = pod.securityContext ?? {};
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) out.push(`${where}: host namespaces`);
   if (pod.automountServiceAccountToken !== false && !tokenAllowed.has(pod.serviceAccountName))
-    out.push(`${where}: service-account token mounted for ${pod.serviceAccountName ?? 'the default account'}`);
+    out.push(`${where}: service-account token mounted for ${pod.serviceAccountName ?? 'the default account'}, which may not have one`);
   for (const v of pod.volumes ?? []) {
     const types = Object.keys(v).filter((k) => k !== 'name');
     if (!types.every((t) => ['configMap', 'emptyDir', 'persistentVolumeClaim', 'secret', 'projected', 'downwardAPI', 'ephemeral', 'csi'].includes(t))) {

@@ -7,7 +7,7 @@ import {
   validateCnpgClusterProps,
 } from '../lib/cnpg-cluster';
 import { GitOpsProps, ResolvedGitOps, resolveGitOps } from '../lib/gitops';
-import { RedisServerProps, redisConnectionOf, validateRedisServerProps } from '../lib/redis-server';
+import { RedisServerProps, redisConnectionOf, resolveRedisServer, validateRedisServerProps } from '../lib/redis-server';
 import { ResolvedIngress, resolveIngress } from '../lib/ingress';
 import { ResolvedMonitoring, resolveMonitoring } from '../lib/monitoring';
 import { readFileSync } from 'fs';
@@ -77,7 +77,11 @@ export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; p
   // A cluster the site creates with backups gets alerts on them, on its schedule.
   const schedule = postgresServer?.backup ? (postgresServer.backup.schedule ?? CNPG_CLUSTER_DEFAULTS.schedule) : undefined;
   const databaseBackupSchedule = schedule !== undefined && cnpgScheduleProblem(schedule) === undefined ? schedule : undefined;
-  const monitoring = site.monitoring ? resolveMonitoring({ ingressName: nginx, databaseBackupSchedule, ...site.monitoring }) : undefined;
+  // A Valkey server the site runs is watched by the site's monitoring: an exporter beside it, alerts in the site's rules.
+  const redisServerName = redisServer && site.monitoring ? resolveRedisServer(redisServer).serviceName : undefined;
+  const monitoring = site.monitoring
+    ? resolveMonitoring({ ingressName: nginx, databaseBackupSchedule, redisServer: redisServerName, ...site.monitoring })
+    : undefined;
   const gitops = site.gitops ? resolveGitOps(site.gitops as GitOpsProps) : undefined;
   const problems = [...dataProblems, ...discourse.problems, ...(ingress?.problems ?? []), ...(monitoring?.problems ?? []), ...(gitops?.problems ?? [])];
   if (problems.length > 0) return { problems };
@@ -92,7 +96,18 @@ export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; p
       monitoring: monitoring ? monitoring.resolved : false,
       gitops: gitops?.resolved,
       postgresServer,
-      redisServer,
+      redisServer:
+        redisServer && monitoring
+          ? {
+              ...redisServer,
+              metrics: {
+                monitoringNamespace: discourse.resolved.networkPolicy.monitoringNamespace,
+                prometheusLabels: monitoring.resolved.prometheusLabels,
+                interval: monitoring.resolved.interval,
+                scrapeTimeout: monitoring.resolved.scrapeTimeout,
+              },
+            }
+          : redisServer,
     },
     problems: [],
   };

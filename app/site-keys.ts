@@ -329,6 +329,13 @@ export const SITE_KEYS: readonly SiteKeySpec[] = [
   { key: 'redis.create', prop: 'redisServer', type: 'section', doc: 'Run a Valkey server for the site (<site>-redis) instead of naming one.' },
   { key: 'redis.create.password', prop: 'redisServer.password', type: 'secret', required: true, doc: 'The password, from a Secret.' },
   { key: 'redis.create.image', prop: 'redisServer.image', type: 'string', default: d.redisServer.image, doc: 'Valkey image, pinned.' },
+  {
+    key: 'redis.create.exporter_image',
+    prop: 'redisServer.exporterImage',
+    type: 'string',
+    default: d.redisServer.exporterImage,
+    doc: 'redis_exporter image, pinned; runs beside Valkey when the site has monitoring.',
+  },
   { key: 'redis.create.storage_size', prop: 'redisServer.storageSize', type: 'size', default: '2Gi', doc: 'Data volume (fixed once created).' },
   {
     key: 'redis.create.storage_class',

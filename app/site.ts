@@ -101,6 +101,7 @@ function redisServer(r: Reader, redis: Record<string, unknown> | undefined): Sit
   return dropUndefined({
     password: r.secret(s.password, `${p}.password`)!,
     image: r.string(s.image, `${p}.image`),
+    exporterImage: r.string(s.exporter_image, `${p}.exporter_image`),
     storageSize: r.size(s.storage_size, `${p}.storage_size`),
     storageClass: r.string(s.storage_class, `${p}.storage_class`),
     resources: dataResources(r, s.resources, `${p}.resources`),

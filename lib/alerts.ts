@@ -1,4 +1,5 @@
 import { isDnsLabel, isDnsSubdomain } from './checks';
+import { redisMetricsJob } from './redis-server';
 
 /**
  * Prometheus alert rules for one Discourse site, as plain data (the shape of
@@ -78,6 +79,13 @@ export interface AlertOptions {
    */
   readonly cnpgBackupMaxAgeSeconds?: number;
   /**
+   * Service name of the Valkey server the site runs (`redis.create`), scraped through its
+   * exporter (job `<name>-metrics`): adds DiscourseRedisServerDown, DiscourseRedisMemoryFull
+   * and DiscourseRedisPersistenceFailing.
+   * @default - no alerts on a Redis server (an external one has its own monitoring)
+   */
+  readonly redisServer?: string;
+  /**
    * The site's Ingress, when ingress-nginx serves it and its metrics are
    * scraped: availability and 5xx as clients see them, independent of the app.
    * @default - no ingress alerts
@@ -149,6 +157,7 @@ function validateOptions(opts: AlertOptions): void {
   const maxAge = opts.cnpgBackupMaxAgeSeconds;
   if (maxAge !== undefined && (opts.cnpgCluster === undefined || !(Number.isFinite(maxAge) && maxAge > 0)))
     problems.push(`cnpgBackupMaxAgeSeconds ${maxAge} needs cnpgCluster and a positive number of seconds`);
+  if (opts.redisServer !== undefined && !isDnsLabel(opts.redisServer)) problems.push(`redisServer ${q(opts.redisServer)} is not a Service name`);
   if (opts.ingress && !isDnsSubdomain(opts.ingress.name)) problems.push(`ingress name ${q(opts.ingress.name)} is not an Ingress name`);
   if (opts.ingress && !['exported_namespace', 'namespace'].includes(opts.ingress.namespaceLabel))
     problems.push(`ingress namespaceLabel ${q(opts.ingress.namespaceLabel)} is not one of exported_namespace, namespace`);
@@ -344,8 +353,10 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
         description:
           `Pod {{ $labels.pod }} ${where} has failed to PING the primary Redis ({{ $labels.type }}: main or message-bus) for 2 minutes; sessions, caching, message bus and Sidekiq depend on it. ` +
           "This alert cannot see an outage of the main Redis: the plugin's report then fails before it is sent (its Sidekiq statistics need Redis) and the gauge keeps its last value, 1. " +
-          'It does see a message-bus Redis down while the main one works, and a pod that cannot reach Redis. No Redis exporter is assumed; ' +
-          'a main-Redis outage shows as DiscourseHighErrorRate and, with ingress-nginx metrics, DiscourseIngressErrors/DiscourseUnavailable. ' +
+          'It does see a message-bus Redis down while the main one works, and a pod that cannot reach Redis. ' +
+          (opts.redisServer !== undefined
+            ? `A main-Redis outage shows as DiscourseRedisServerDown, from the exporter beside Valkey ${opts.redisServer}. `
+            : 'No Redis exporter is assumed for a Redis the site does not run; a main-Redis outage shows as DiscourseHighErrorRate and, with ingress-nginx metrics, DiscourseIngressErrors/DiscourseUnavailable. ') +
           'Check the Redis server, the DISCOURSE_REDIS_* settings and network reachability from the pod.',
       },
     },
@@ -366,6 +377,7 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
     ...(opts.cnpgCluster !== undefined && opts.cnpgBackupMaxAgeSeconds !== undefined
       ? cnpgBackupRules(namespace, opts.cnpgCluster, opts.cnpgBackupMaxAgeSeconds)
       : []),
+    ...(opts.redisServer !== undefined ? redisServerRules(namespace, opts.redisServer) : []),
     ...(opts.ingress ? ingressRules(opts.ingress, namespace, window) : []),
   ];
   return rules.map(({ severity, ...rule }) => ({
@@ -440,6 +452,59 @@ function cnpgBackupRules(namespace: string, cluster: string, maxAgeSeconds: numb
       annotations: {
         summary: `The last base backup of CloudNativePG cluster ${cluster} (namespace ${namespace}) failed`,
         description: `The last failed backup of cluster ${cluster} (cnpg_collector_last_failed_backup_timestamp) is newer than its last successful one. ${check}`,
+      },
+    },
+  ];
+}
+
+/**
+ * The Valkey server the site runs, from redis_exporter beside it (job `<server>-metrics`).
+ * The plugin cannot see a main-Redis outage (see DiscourseRedisUnavailable); the exporter can,
+ * because it keeps answering with `redis_up 0`. Memory is measured against `maxmemory` (half
+ * the container limit, noeviction), where Valkey starts refusing writes; persistence errors
+ * refuse writes too (Valkey's stop-writes-on-bgsave-error, and a failed AOF write).
+ */
+function redisServerRules(namespace: string, server: string): RuleBody[] {
+  const scope = `{namespace=${q(namespace)},job=${q(redisMetricsJob(server))}}`;
+  const exec = `kubectl -n ${namespace} exec ${server}-0 -c valkey --`;
+  return [
+    {
+      alert: 'DiscourseRedisServerDown',
+      expr: `(max(redis_up${scope}) or on () vector(0)) < 1`,
+      for: '2m',
+      severity: 'critical',
+      annotations: {
+        summary: `Valkey server ${server} (namespace ${namespace}) is down`,
+        description:
+          `For 2 minutes the exporter beside Valkey ${server} has not reached it (redis_up 0), or there is no such series at all (the pod is gone, or Prometheus does not scrape the ${redisMetricsJob(server)} ServiceMonitor). ` +
+          'Discourse cannot serve requests or run Sidekiq without it: expect DiscourseHighErrorRate as well. ' +
+          `Check: kubectl -n ${namespace} get pod ${server}-0; kubectl -n ${namespace} logs ${server}-0 -c valkey (a long AOF replay after a restart shows as LOADING); kubectl -n ${namespace} describe pod ${server}-0 (OOMKilled, volume); the Prometheus targets page.`,
+      },
+    },
+    {
+      alert: 'DiscourseRedisMemoryFull',
+      expr: `redis_memory_used_bytes${scope} / (redis_memory_max_bytes${scope} > 0) > 0.9`,
+      for: '10m',
+      severity: 'warning',
+      annotations: {
+        summary: `Valkey server ${server} (namespace ${namespace}) uses {{ $value | humanizePercentage }} of its maxmemory`,
+        description:
+          `Valkey ${server} has used over 90% of maxmemory for 10 minutes. At 100% it refuses writes (noeviction: nothing Sidekiq queued is ever evicted), so jobs cannot be queued and requests that write to Redis fail. ` +
+          `Check: ${exec} sh -c 'valkey-cli info memory'; the Sidekiq queues and retry/dead sets (/sidekiq) for a backlog; ${exec} sh -c 'valkey-cli --bigkeys'. ` +
+          'Then raise redis.create.resources.memory_limit (maxmemory is half of it; the change restarts the pod).',
+      },
+    },
+    {
+      alert: 'DiscourseRedisPersistenceFailing',
+      expr: `redis_aof_last_write_status${scope} == 0 or redis_rdb_last_bgsave_status${scope} == 0`,
+      for: '5m',
+      severity: 'critical',
+      annotations: {
+        summary: `Valkey server ${server} (namespace ${namespace}) cannot write its append-only file or snapshot`,
+        description:
+          `Valkey ${server}'s last append-only file write or snapshot failed (redis_aof_last_write_status, redis_rdb_last_bgsave_status): it refuses writes until one succeeds, and a restart now would lose data. ` +
+          `Usually the data volume is full. Check: ${exec} df -h /data; kubectl -n ${namespace} logs ${server}-0 -c valkey. ` +
+          `Grow the claim data-${server}-0 by hand if its StorageClass allows expansion (the StatefulSet's claim template cannot change).`,
       },
     },
   ];

@@ -69,6 +69,8 @@ export const DEFAULTS = {
     image: 'docker.io/valkey/valkey:9.0.4',
     storageSize: Size.gibibytes(2),
     resources: { cpuRequest: Cpu.millis(100), cpuLimit: Cpu.units(1), memoryRequest: Size.mebibytes(256), memoryLimit: Size.gibibytes(1) },
+    // With monitoring: oliver006/redis_exporter (MIT; Valkey 7-9) beside the server.
+    exporterImage: 'docker.io/oliver006/redis_exporter:v1.88.0',
   },
   // Discourse's automatic backups (`backups:`); Discourse's own defaults are 7 days, 3:30 and 5.
   backups: {

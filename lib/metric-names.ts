@@ -158,18 +158,21 @@ export const DISCOURSE_METRICS: Readonly<Record<string, MetricInfo>> = Object.fr
  * controller's, about the site's Ingress (`ingress` + the namespace label);
  * `cnpg-cluster` and `cnpg-pod` ones come from the CloudNativePG instances of
  * the site's database (`namespace` + `cluster`, or `namespace` + the
- * instance pod pattern).
+ * instance pod pattern); `redis-server` ones come from the exporter beside the
+ * Valkey server the site runs (`namespace` + its job).
  */
-export type MetricScope = 'target' | 'pod' | 'pod-init' | 'ingress' | 'cnpg-cluster' | 'cnpg-pod';
+export type MetricScope = 'target' | 'pod' | 'pod-init' | 'ingress' | 'cnpg-cluster' | 'cnpg-pod' | 'redis-server';
 
 /** A non-Discourse metric we allow ourselves to reference. */
 export interface ExternalMetricInfo extends MetricInfo {
-  readonly source: 'prometheus' | 'kube-state-metrics' | 'cadvisor' | 'ingress-nginx' | 'cloudnative-pg';
+  readonly source: 'prometheus' | 'kube-state-metrics' | 'cadvisor' | 'ingress-nginx' | 'cloudnative-pg' | 'redis_exporter';
   readonly scope: MetricScope;
 }
 
 /** Labels a ServiceMonitor-scraped exporter (kube-state-metrics, the kubelet) adds about itself. */
 const EXPORTER_TARGET_LABELS = ['job', 'instance', 'service', 'endpoint'] as const;
+/** Labels a ServiceMonitor-scraped exporter in a site's own pod (redis_exporter) gets from its target. */
+const REDIS_EXPORTER_LABELS = ['job', 'instance', 'namespace', 'service', 'endpoint', 'pod', 'container'] as const;
 /** Labels a PodMonitor-scraped exporter (CloudNativePG instances) gets from its target. */
 const POD_TARGET_LABELS = ['job', 'instance', 'namespace', 'pod', 'container', 'endpoint'] as const;
 
@@ -274,6 +277,31 @@ export const EXTERNAL_METRICS: Readonly<Record<string, ExternalMetricInfo>> = Ob
     help: 'The last failed backup as a unix timestamp (Deprecated)',
     source: 'cloudnative-pg',
     scope: 'cnpg-pod',
+  },
+  // redis_exporter (exporter/exporter.go: INFO fields renamed with the `redis_` namespace;
+  // `ok`/`err` statuses as 1/0), scraped through a ServiceMonitor from the Valkey pod.
+  redis_up: {
+    type: 'gauge',
+    labels: [...REDIS_EXPORTER_LABELS],
+    help: 'Information about the Redis instance',
+    source: 'redis_exporter',
+    scope: 'redis-server',
+  },
+  redis_memory_used_bytes: { type: 'gauge', labels: [...REDIS_EXPORTER_LABELS], help: 'used_memory metric', source: 'redis_exporter', scope: 'redis-server' },
+  redis_memory_max_bytes: { type: 'gauge', labels: [...REDIS_EXPORTER_LABELS], help: 'maxmemory metric', source: 'redis_exporter', scope: 'redis-server' },
+  redis_aof_last_write_status: {
+    type: 'gauge',
+    labels: [...REDIS_EXPORTER_LABELS],
+    help: 'aof_last_write_status metric',
+    source: 'redis_exporter',
+    scope: 'redis-server',
+  },
+  redis_rdb_last_bgsave_status: {
+    type: 'gauge',
+    labels: [...REDIS_EXPORTER_LABELS],
+    help: 'rdb_last_bgsave_status metric',
+    source: 'redis_exporter',
+    scope: 'redis-server',
   },
   container_memory_working_set_bytes: {
     type: 'gauge',

@@ -58,6 +58,14 @@ export interface DiscourseMonitoringProps {
    */
   readonly databaseBackupSchedule?: string;
   /**
+   * Service name of a Valkey server the site runs with metrics (a RedisServer with
+   * `metrics`): the rules then alert on it (DiscourseRedisServerDown,
+   * DiscourseRedisMemoryFull, DiscourseRedisPersistenceFailing). `SiteChart` sets it for
+   * `redis.create`.
+   * @default - no alerts on a Redis server
+   */
+  readonly redisServer?: string;
+  /**
    * Emit the two Grafana dashboard ConfigMaps.
    * @default true
    */
@@ -89,6 +97,7 @@ export interface ResolvedMonitoring {
   readonly ingressNamespaceLabel: 'exported_namespace' | 'namespace';
   /** The longest gap of `databaseBackupSchedule`. */
   readonly databaseBackupMaxAgeSeconds?: number;
+  readonly redisServer?: string;
   readonly dashboards: boolean;
   readonly dashboardLabels: Readonly<Record<string, string>>;
   readonly dashboardNamespace?: string;
@@ -117,6 +126,7 @@ export function resolveMonitoring(o: DiscourseMonitoringProps, path = 'monitorin
       ingressName: o.ingressName,
       ingressNamespaceLabel: o.ingressNamespaceLabel ?? DEFAULTS.ingressNamespaceLabel,
       ...(o.databaseBackupSchedule !== undefined ? { databaseBackupMaxAgeSeconds: cnpgScheduleMaxGapSeconds(o.databaseBackupSchedule) } : {}),
+      ...(o.redisServer !== undefined ? { redisServer: o.redisServer } : {}),
       dashboards: o.dashboards ?? true,
       dashboardLabels: o.dashboardLabels ?? DEFAULTS.dashboardLabels,
       dashboardNamespace: o.dashboardNamespace,
@@ -234,6 +244,7 @@ export class DiscourseMonitoring extends Construct {
         sidekiqMode: r.sidekiq.mode,
         cnpgCluster,
         cnpgBackupMaxAgeSeconds: cnpgCluster !== undefined ? options.databaseBackupMaxAgeSeconds : undefined,
+        redisServer: options.redisServer,
         ingress,
       });
       new PrometheusRule(this, 'Alerts', {

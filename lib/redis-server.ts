@@ -1,6 +1,8 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
+import { ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../imports/monitoring.coreos.com';
+import { SKIP_DRY_RUN_ON_MISSING_CRD } from './annotations';
 import { SecretKeyRef, isDnsLabel } from './checks';
 import {
   DataServiceResources,
@@ -15,6 +17,7 @@ import {
 import { Problem, show } from './problems';
 import { DEFAULTS } from './defaults';
 import { sizeQuantity } from './units';
+import { containerSecurityContext } from './workload';
 import { RedisConnection } from './redis';
 
 /**
@@ -37,6 +40,38 @@ export const REDIS_PORT = 6379;
  * CLI_AUTH_ENV), which lets the readiness probe authenticate without the password in argv.
  */
 const PASSWORD_ENV = 'VALKEYCLI_AUTH';
+
+/** The exporter's port (its default listen address, :9121). */
+export const REDIS_EXPORTER_PORT = 9121;
+
+/** The user and group of the exporter image (`USER 59000:59000` in its Dockerfile). */
+export const REDIS_EXPORTER_UID = 59000;
+
+/** The exporter's Service (and so the Prometheus `job` of its series): `<serviceName>-metrics`. */
+export function redisMetricsJob(serviceName: string): string {
+  return `${serviceName}-metrics`;
+}
+
+/** Prometheus scraping the server through redis_exporter, beside it in the pod. */
+export interface RedisServerMetricsProps {
+  /** Namespace Prometheus scrapes from: the NetworkPolicy admits it to the exporter's port only. */
+  readonly monitoringNamespace: string;
+  /**
+   * Labels Prometheus selects ServiceMonitors by.
+   * @default {}
+   */
+  readonly prometheusLabels?: Readonly<Record<string, string>>;
+  /**
+   * Scrape interval.
+   * @default '30s'
+   */
+  readonly interval?: string;
+  /**
+   * Scrape timeout.
+   * @default '10s'
+   */
+  readonly scrapeTimeout?: string;
+}
 
 /** Defaults of {@link RedisServerProps}, in one place. */
 /** Defaults of the Valkey server (they live in DEFAULTS). */
@@ -88,6 +123,18 @@ export interface RedisServerProps {
    * @default {}
    */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * The redis_exporter image, pinned (used with `metrics`).
+   * @default 'docker.io/oliver006/redis_exporter:v1.88.0'
+   */
+  readonly exporterImage?: string;
+  /**
+   * Metrics for Prometheus: a redis_exporter container in the pod, a `<serviceName>-metrics`
+   * Service and a ServiceMonitor. The site sets it when it has `monitoring`, and its alerts
+   * then watch the server (up, memory against `maxmemory`, persistence).
+   * @default - no exporter
+   */
+  readonly metrics?: RedisServerMetricsProps;
 }
 
 /** Props with defaults applied. */
@@ -100,6 +147,8 @@ export interface ResolvedRedisServer {
   readonly storageClass: string | undefined;
   readonly resources: ResolvedResources;
   readonly labels: Readonly<Record<string, string>>;
+  readonly exporterImage: string;
+  readonly metrics: Required<RedisServerMetricsProps> | undefined;
 }
 
 /** Applies the defaults. */
@@ -113,6 +162,15 @@ export function resolveRedisServer(props: RedisServerProps): ResolvedRedisServer
     storageClass: props.storageClass,
     resources: { ...REDIS_SERVER_DEFAULTS.resources, ...props.resources },
     labels: props.labels ?? {},
+    exporterImage: props.exporterImage ?? REDIS_SERVER_DEFAULTS.exporterImage,
+    metrics: props.metrics
+      ? {
+          monitoringNamespace: props.metrics.monitoringNamespace,
+          prometheusLabels: props.metrics.prometheusLabels ?? {},
+          interval: props.metrics.interval ?? DEFAULTS.scrapeInterval,
+          scrapeTimeout: props.metrics.scrapeTimeout ?? DEFAULTS.scrapeTimeout,
+        }
+      : undefined,
   };
 }
 
@@ -173,6 +231,34 @@ export function redisServerArgs(r: ResolvedRedisServer): string[] {
 /** The pod template: restricted Pod Security, the image's own uid, nothing writable but /data and /tmp. */
 export function redisPodTemplate(r: ResolvedRedisServer): k8s.PodTemplateSpec {
   const q = resourceQuantities(r.resources);
+  const valkey: k8s.Container = {
+    name: 'valkey',
+    image: r.image,
+    // args, not command: the image's entrypoint still runs (it sets umask 0077 and checks /data).
+    args: redisServerArgs(r),
+    env: [{ name: PASSWORD_ENV, valueFrom: { secretKeyRef: { name: r.password.secret, key: r.password.key } } }],
+    ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
+    resources: {
+      requests: Object.fromEntries(Object.entries(q.requests).map(([k, v]) => [k, k8s.Quantity.fromString(v)])),
+      limits: Object.fromEntries(Object.entries(q.limits).map(([k, v]) => [k, k8s.Quantity.fromString(v)])),
+    },
+    securityContext: containerSecurityContext(true, VALKEY_UID),
+    // Ready only once it answers PONG to an authenticated PING: while it replays the AOF
+    // after a restart it answers -LOADING, and Discourse should not be sent there yet.
+    readinessProbe: {
+      exec: { command: ['sh', '-c', `valkey-cli -p ${REDIS_PORT} ping | grep -qx PONG`] },
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    },
+    // Alive while it accepts connections: a TCP check, so a long AOF replay (which
+    // fails PING) is not mistaken for a hang and restarted from the start again.
+    livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('redis') }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+    volumeMounts: [
+      { name: 'data', mountPath: '/data' },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+  };
   return {
     metadata: { labels: redisSelectorLabels(r.site) },
     spec: {
@@ -188,47 +274,33 @@ export function redisPodTemplate(r: ResolvedRedisServer): k8s.PodTemplateSpec {
         fsGroupChangePolicy: 'OnRootMismatch',
         seccompProfile: { type: 'RuntimeDefault' },
       },
-      containers: [
-        {
-          name: 'valkey',
-          image: r.image,
-          // args, not command: the image's entrypoint still runs (it sets umask 0077 and checks /data).
-          args: redisServerArgs(r),
-          env: [{ name: PASSWORD_ENV, valueFrom: { secretKeyRef: { name: r.password.secret, key: r.password.key } } }],
-          ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
-          resources: {
-            requests: Object.fromEntries(Object.entries(q.requests).map(([k, v]) => [k, k8s.Quantity.fromString(v)])),
-            limits: Object.fromEntries(Object.entries(q.limits).map(([k, v]) => [k, k8s.Quantity.fromString(v)])),
-          },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            capabilities: { drop: ['ALL'] },
-            privileged: false,
-            readOnlyRootFilesystem: true,
-            runAsNonRoot: true,
-            runAsUser: VALKEY_UID,
-            runAsGroup: VALKEY_UID,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          // Ready only once it answers PONG to an authenticated PING: while it replays the AOF
-          // after a restart it answers -LOADING, and Discourse should not be sent there yet.
-          readinessProbe: {
-            exec: { command: ['sh', '-c', `valkey-cli -p ${REDIS_PORT} ping | grep -qx PONG`] },
-            periodSeconds: 10,
-            timeoutSeconds: 5,
-            failureThreshold: 3,
-          },
-          // Alive while it accepts connections: a TCP check, so a long AOF replay (which
-          // fails PING) is not mistaken for a hang and restarted from the start again.
-          livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('redis') }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-          volumeMounts: [
-            { name: 'data', mountPath: '/data' },
-            { name: 'tmp', mountPath: '/tmp' },
-          ],
-        },
-      ],
+      containers: r.metrics ? [valkey, redisExporterContainer(r)] : [valkey],
       volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
     },
+  };
+}
+
+/**
+ * redis_exporter beside the server: it reaches Valkey on localhost with the same password
+ * Secret, and answers Prometheus on 9121. When Valkey stops answering, the exporter still
+ * does, with `redis_up 0`; when the pod is gone, the series are, and the alert counts that too.
+ */
+export function redisExporterContainer(r: ResolvedRedisServer): k8s.Container {
+  return {
+    name: 'metrics',
+    image: r.exporterImage,
+    env: [
+      { name: 'REDIS_ADDR', value: `redis://localhost:${REDIS_PORT}` },
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: r.password.secret, key: r.password.key } } },
+    ],
+    ports: [{ name: 'metrics', containerPort: REDIS_EXPORTER_PORT, protocol: 'TCP' }],
+    // A small Go binary: measured use is a few MiB; the limit keeps a misbehaving scrape from the server's memory.
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+      limits: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('64Mi') },
+    },
+    securityContext: containerSecurityContext(true, REDIS_EXPORTER_UID),
+    livenessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 30, timeoutSeconds: 5 },
   };
 }
 
@@ -249,6 +321,18 @@ export function validateRedisServerProps(props: RedisServerProps, path: string):
       fix: 'use at most 52 lowercase letters, digits and "-", starting with a letter',
     });
   if (!PINNED_IMAGE.test(r.image)) problems.push({ path: p('image'), message: `${show(r.image)} is not pinned by a tag`, fix: `use e.g. ${VALKEY_IMAGE}` });
+  if (!PINNED_IMAGE.test(r.exporterImage))
+    problems.push({
+      path: p('exporterImage'),
+      message: `${show(r.exporterImage)} is not pinned by a tag`,
+      fix: `use e.g. ${REDIS_SERVER_DEFAULTS.exporterImage}`,
+    });
+  if (r.metrics && !isDnsLabel(r.metrics.monitoringNamespace))
+    problems.push({
+      path: p('metrics.monitoringNamespace'),
+      message: `${show(r.metrics.monitoringNamespace)} is not a namespace name`,
+      fix: 'use a DNS label, e.g. monitoring',
+    });
   problems.push(...validateSecretRef(props.password, p('password')));
   problems.push(...validateStorageSize(r.storageSize, p('storageSize')), ...validateStorageClass(r.storageClass, p('storageClass')));
   problems.push(...validateResources(r.resources, p('resources')), ...validateLabels(r.labels, p('labels')));
@@ -323,10 +407,51 @@ export class RedisServer extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           { from: [{ podSelector: { matchLabels: redisClientLabels(r.site) } }], ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(REDIS_PORT) }] },
+          // Prometheus, to the exporter only: it never reaches Valkey itself.
+          ...(r.metrics
+            ? [
+                {
+                  from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': r.metrics.monitoringNamespace } } }],
+                  ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(REDIS_EXPORTER_PORT) }],
+                },
+              ]
+            : []),
         ],
         egress: [],
       },
     });
+    if (r.metrics) {
+      // A Service of its own: the two Services above carry the same labels, and a
+      // ServiceMonitor selecting them would scrape the pod twice.
+      const metricsLabels = { ...labels, 'app.kubernetes.io/component': 'redis-metrics' };
+      new k8s.KubeService(this, 'MetricsService', {
+        metadata: { name: redisMetricsJob(r.serviceName), labels: metricsLabels },
+        spec: {
+          clusterIp: 'None',
+          selector,
+          ports: [{ name: 'metrics', port: REDIS_EXPORTER_PORT, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
+        },
+      });
+      new ServiceMonitor(this, 'ServiceMonitor', {
+        metadata: {
+          name: redisMetricsJob(r.serviceName),
+          labels: { ...r.labels, ...r.metrics.prometheusLabels },
+          annotations: { ...SKIP_DRY_RUN_ON_MISSING_CRD },
+        },
+        spec: {
+          selector: { matchLabels: { 'app.kubernetes.io/instance': r.site, 'app.kubernetes.io/component': 'redis-metrics' } },
+          endpoints: [
+            {
+              port: 'metrics',
+              path: '/metrics',
+              scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
+              interval: r.metrics.interval,
+              scrapeTimeout: r.metrics.scrapeTimeout,
+            },
+          ],
+        },
+      });
+    }
     this.connection = redisConnectionOf(props);
   }
 }

@@ -59,16 +59,16 @@ export function egressPorts(r: ResolvedDiscourse): number[] {
   return [...new Set(ports)].sort((a, b) => a - b);
 }
 
-/** The restricted-profile container security context. */
-export function containerSecurityContext(readOnlyRootFilesystem = true): k8s.SecurityContext {
+/** The restricted-profile container security context, as `uid` (the rock's user unless said otherwise). */
+export function containerSecurityContext(readOnlyRootFilesystem = true, uid = APP_UID): k8s.SecurityContext {
   return {
     allowPrivilegeEscalation: false,
     capabilities: { drop: ['ALL'] },
     privileged: false,
     readOnlyRootFilesystem,
     runAsNonRoot: true,
-    runAsUser: APP_UID,
-    runAsGroup: APP_UID,
+    runAsUser: uid,
+    runAsGroup: uid,
     seccompProfile: { type: 'RuntimeDefault' },
   };
 }

@@ -3,8 +3,13 @@ import { checkQuery, metricsReferenced, promqlSelectors, promqlSyntaxErrors } fr
 import { ALLOWED_EXTERNAL_METRICS, DISCOURSE_METRICS, EXTERNAL_METRICS, lookupSeries, seriesNames } from '../lib/metric-names';
 
 const SITE = { job: 'forum', namespace: 'community', instance: 'forum' };
-/** A site with every optional signal: a CloudNativePG database and ingress-nginx metrics. */
-const FULL: AlertOptions = { ...SITE, cnpgCluster: 'forum-db', ingress: { name: 'forum', namespaceLabel: 'exported_namespace' } };
+/** A site with every optional signal: a CloudNativePG database, a Valkey server it runs and ingress-nginx metrics. */
+const FULL: AlertOptions = {
+  ...SITE,
+  cnpgCluster: 'forum-db',
+  redisServer: 'forum-redis',
+  ingress: { name: 'forum', namespaceLabel: 'exported_namespace' },
+};
 const rules = discourseAlertRules(SITE);
 const fullRules = discourseAlertRules(FULL);
 const byName = (name: string): AlertRule => {
@@ -14,7 +19,7 @@ const byName = (name: string): AlertRule => {
 };
 /** Prometheus' model.ParseDuration units. */
 const PROMETHEUS_DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
-const eachRule = [...rules.map((r) => [r.alert, r] as const), ...fullRules.map((r) => [`${r.alert} (CloudNativePG, ingress-nginx)`, r] as const)];
+const eachRule = [...rules.map((r) => [r.alert, r] as const), ...fullRules.map((r) => [`${r.alert} (CloudNativePG, Valkey, ingress-nginx)`, r] as const)];
 
 /** Every series the catalogue says the plugin exposes, plus the allowed external metrics. */
 const KNOWN_SERIES = new Set([...Object.keys(DISCOURSE_METRICS).flatMap(seriesNames), ...ALLOWED_EXTERNAL_METRICS.flatMap(seriesNames)]);
@@ -70,7 +75,7 @@ describe('the metric catalogue', () => {
     expect(DISCOURSE_METRICS.discourse_job_failures.labels).toEqual(['type', 'pid', 'exported_job', 'family']);
   });
 
-  test('the non-Discourse metrics we allow ourselves are exactly up, kube-state-metrics pod state, cAdvisor, ingress-nginx requests and CloudNativePG availability and backups', () => {
+  test('the non-Discourse metrics we allow ourselves are exactly up, kube-state-metrics pod state, cAdvisor, ingress-nginx requests, CloudNativePG availability and backups, and the Valkey exporter', () => {
     expect(Object.entries(EXTERNAL_METRICS).map(([name, info]) => `${info.source} ${name} ${info.scope}`)).toEqual([
       'prometheus up target',
       'kube-state-metrics kube_pod_container_status_restarts_total pod',
@@ -82,6 +87,11 @@ describe('the metric catalogue', () => {
       'cloudnative-pg cnpg_pg_replication_in_recovery cnpg-pod',
       'cloudnative-pg cnpg_collector_last_available_backup_timestamp cnpg-pod',
       'cloudnative-pg cnpg_collector_last_failed_backup_timestamp cnpg-pod',
+      'redis_exporter redis_up redis-server',
+      'redis_exporter redis_memory_used_bytes redis-server',
+      'redis_exporter redis_memory_max_bytes redis-server',
+      'redis_exporter redis_aof_last_write_status redis-server',
+      'redis_exporter redis_rdb_last_bgsave_status redis-server',
       'cadvisor container_memory_working_set_bytes pod',
       'cadvisor container_cpu_usage_seconds_total pod',
     ]);
@@ -131,6 +141,7 @@ describe('discourseAlertRules', () => {
         ingress: has('exported_namespace', '=', SITE.namespace) && has('ingress', '=', 'forum'),
         'cnpg-cluster': has('namespace', '=', SITE.namespace) && has('cluster', '=', 'forum-db'),
         'cnpg-pod': has('namespace', '=', SITE.namespace) && has('pod', '=~', 'forum-db-[0-9]+'),
+        'redis-server': has('namespace', '=', SITE.namespace) && has('job', '=', 'forum-redis-metrics'),
       };
       // THEN
       expect(scope === undefined ? `${selector.metric}: unknown` : missing[scope] ? 'scoped' : `${selector.metric}: not scoped`).toBe('scoped');
@@ -223,6 +234,7 @@ describe('discourseAlertRules', () => {
     expect(byName('DiscourseSidekiqQueueLatency').expr).toMatch(/> 300$/);
     expect(byName('DiscourseJobFailures').expr).toMatch(/> 0\.1$/);
     expect(byName('DiscoursePodRestarting').expr).toMatch(/\[1h\]\)\) > 3$/);
+    expect(fullRules.find((r) => r.alert === 'DiscourseRedisMemoryFull')?.expr).toMatch(/> 0\.9$/);
     expect(fullRules.map((r) => `${r.alert} ${r.for} ${r.labels.severity}`)).toEqual([
       'DiscourseTargetMissing 5m critical',
       'DiscourseTargetAbsent 10m critical',
@@ -235,6 +247,9 @@ describe('discourseAlertRules', () => {
       'DiscoursePostgresUnavailable 2m critical',
       'DiscourseRedisUnavailable 2m critical',
       'DiscoursePodRestarting 0m warning',
+      'DiscourseRedisServerDown 2m critical',
+      'DiscourseRedisMemoryFull 10m warning',
+      'DiscourseRedisPersistenceFailing 5m critical',
       'DiscourseUnavailable 5m critical',
       'DiscourseIngressErrors 10m warning',
     ]);

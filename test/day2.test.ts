@@ -191,6 +191,13 @@ const CHANGES: readonly Change[] = [
   { name: 'metrics exporter → plugin', change: (s) => (s.metrics = 'plugin'), reruns: [] },
   { name: 'monitoring interval 30s → 1m', change: (s) => (s.monitoring.interval = '1m'), reruns: [] },
   { name: 'monitoring off', change: (s) => (s.monitoring = { enabled: false }), reruns: [] },
+  // The Valkey exporter comes and goes with monitoring: a new container in the StatefulSet's template, a Service and a ServiceMonitor.
+  {
+    name: 'monitoring off with an in-cluster Valkey (its exporter leaves)',
+    from: withDataServices,
+    change: (s) => (s.monitoring = { enabled: false }),
+    reruns: [],
+  },
   { name: 'network policy restricts egress', change: (s) => (s.network_policy = { restrict_egress: true }), reruns: [] },
   { name: 'network policy off', change: (s) => (s.network_policy = { enabled: false }), reruns: [] },
   { name: 'gitops revision', change: (s) => (s.gitops.revision = 'release'), reruns: [] },

@@ -1,6 +1,7 @@
 import { parser } from '@prometheus-io/lezer-promql';
 import { CONTAINER, IngressMetricsOptions, cnpgPodRegex, q, sitePodRegex } from '../lib/alerts';
 import { lookupSeries } from '../lib/metric-names';
+import { redisMetricsJob } from '../lib/redis-server';
 
 /**
  * Test-only PromQL checks (the parser is a dev dependency; synthesis never loads it).
@@ -47,6 +48,8 @@ export interface QueryScope {
   readonly ingress?: IngressMetricsOptions;
   /** Where Sidekiq runs: separate Sidekiq pods are the site's pods too. */
   readonly sidekiqMode?: 'embedded' | 'separate';
+  /** The Valkey server the site runs, for redis_* series. */
+  readonly redisServer?: string;
 }
 
 /** The matchers that scope a series of the given kind to the site; a string when the scope lacks what that needs. */
@@ -72,6 +75,8 @@ function requiredMatchers(kind: string, scope: QueryScope): [string, MatchOp, st
         : 'the site has no ingress-nginx Ingress';
     case 'cnpg-cluster':
       return scope.cnpgCluster ? [ns, ['cluster', '=', scope.cnpgCluster]] : 'the site has no CloudNativePG cluster';
+    case 'redis-server':
+      return scope.redisServer ? [ns, ['job', '=', redisMetricsJob(scope.redisServer)]] : 'the site runs no Valkey server';
     default:
       return scope.cnpgCluster ? [ns, ['pod', '=~', cnpgPodRegex(scope.cnpgCluster)]] : 'the site has no CloudNativePG cluster';
   }

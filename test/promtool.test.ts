@@ -28,6 +28,7 @@ const FULL: AlertOptions = {
   ...SITE,
   cnpgCluster: 'forum-db',
   cnpgBackupMaxAgeSeconds: 86_400,
+  redisServer: 'forum-redis',
   ingress: { name: 'forum', namespaceLabel: 'exported_namespace' },
 };
 const POD_A = 'forum-6d4f8b7c9-aaaaa';
@@ -51,6 +52,11 @@ const ksm = (metric: string, pod: string, container = 'discourse'): string => `$
 const nginx = (status: string): string => `nginx_ingress_controller_requests${labels({ exported_namespace: NS, ingress: 'forum', status })}`;
 const cnpg = (metric: string, pod: string): string =>
   `${metric}${labels(metric === 'cnpg_collector_up' ? { namespace: NS, pod, cluster: 'forum-db' } : { namespace: NS, pod })}`;
+/** A series of the exporter beside the site's Valkey server (its ServiceMonitor's job). */
+const VALKEY_POD = 'forum-redis-0';
+const VALKEY_JOB = 'forum-redis-metrics';
+const valkey = (metric: string): string => `${metric}${labels({ job: VALKEY_JOB, namespace: NS, pod: VALKEY_POD })}`;
+const MIB = 1024 * 1024;
 const constant =
   (v: number): Value =>
   () =>
@@ -101,6 +107,12 @@ function healthy(): Series {
     [cnpg('cnpg_collector_last_failed_backup_timestamp', 'forum-db-2')]: constant(0),
     [nginx('200')]: counter(100),
     [nginx('503')]: counter(0.01),
+    // Valkey at a fifth of its maxmemory (512Mi: half the default 1Gi limit), persisting fine.
+    [valkey('redis_up')]: constant(1),
+    [valkey('redis_memory_used_bytes')]: constant(100 * MIB),
+    [valkey('redis_memory_max_bytes')]: constant(512 * MIB),
+    [valkey('redis_aof_last_write_status')]: constant(1),
+    [valkey('redis_rdb_last_bgsave_status')]: constant(1),
   };
 }
 
@@ -260,6 +272,41 @@ const FIRING_FULL: readonly Firing[] = [
     labels: {},
   },
   {
+    alert: 'DiscourseRedisServerDown',
+    why: 'the exporter cannot reach Valkey from 10m (redis_up 0), while the plugin gauge would keep its last value',
+    series: (s) => ({ ...s, [valkey('redis_up')]: (t: number) => (t < 10 * MIN ? 1 : 0) }),
+    at: 20 * MIN,
+    labels: {},
+  },
+  {
+    alert: 'DiscourseRedisServerDown',
+    why: 'the Valkey pod and its exporter are gone (no redis_* series at all)',
+    series: (s) => Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('redis_'))),
+    at: 20 * MIN,
+    labels: {},
+  },
+  {
+    alert: 'DiscourseRedisMemoryFull',
+    why: 'Valkey holds 95% of its maxmemory from 5m',
+    series: (s) => ({ ...s, [valkey('redis_memory_used_bytes')]: (t: number) => (t < 5 * MIN ? 100 * MIB : 0.95 * 512 * MIB) }),
+    at: 20 * MIN,
+    labels: { job: VALKEY_JOB, pod: VALKEY_POD },
+  },
+  {
+    alert: 'DiscourseRedisPersistenceFailing',
+    why: 'an append-only file write fails at 10m (a full volume)',
+    series: (s) => ({ ...s, [valkey('redis_aof_last_write_status')]: (t: number) => (t < 10 * MIN ? 1 : 0) }),
+    at: 20 * MIN,
+    labels: { job: VALKEY_JOB, pod: VALKEY_POD },
+  },
+  {
+    alert: 'DiscourseRedisPersistenceFailing',
+    why: 'a snapshot fails at 10m',
+    series: (s) => ({ ...s, [valkey('redis_rdb_last_bgsave_status')]: (t: number) => (t < 10 * MIN ? 1 : 0) }),
+    at: 20 * MIN,
+    labels: { job: VALKEY_JOB, pod: VALKEY_POD },
+  },
+  {
     alert: 'DiscourseUnavailable',
     why: 'nginx answers 9 requests in 10 with 503',
     series: (s) => ({ ...s, [nginx('200')]: counter(10), [nginx('503')]: counter(90) }),
@@ -412,6 +459,18 @@ describeWithPromtool('alert rules under promtool', () => {
       const fresh = { ...healthy(), [cnpg('cnpg_collector_last_available_backup_timestamp', 'forum-db-1')]: (t: number) => t - 5 * MIN };
       const groups = [firing(none, interval, hourly), silent('a backup every few minutes', fresh, interval, hourly, [80 * MIN])];
       expect(passed(runScenarios(dir, `no-backup-${interval}`, hourly, groups))).toEqual(OK);
+    });
+
+    test('Valkey restarting (a minute without its pod, then half a minute before Valkey answers) and filling to 85% page nobody', () => {
+      const restart: Series = {
+        ...healthy(),
+        // The pod is replaced at 30m: no sample for a minute; then the new exporter answers
+        // half a minute before Valkey listens (redis_up 0), as in a slow start.
+        [valkey('redis_up')]: (t) => (t < 30 * MIN ? 1 : t < 31 * MIN ? undefined : t < 31.5 * MIN ? 0 : 1),
+        [valkey('redis_memory_used_bytes')]: (t) => (t >= 30 * MIN && t < 31 * MIN ? undefined : 0.85 * 512 * MIB),
+      };
+      const groups = [silent('valkey restart', restart, interval, full, [31 * MIN, 32 * MIN, 34 * MIN, 40 * MIN, 60 * MIN])];
+      expect(passed(runScenarios(dir, `valkey-restart-${interval}`, full, groups))).toEqual(OK);
     });
 
     test('without CloudNativePG, the plugin check fires for a pod that cannot connect', () => {

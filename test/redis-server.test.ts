@@ -3,12 +3,17 @@ import { Cpu } from 'cdk8s-plus-28';
 import { KUBERNETES_RULES, immutableFieldChanges } from '../lib/immutable-fields';
 import { Manifest } from '../lib/manifest';
 import { validateRedis } from '../lib/redis';
-import { RedisServer, RedisServerProps, VALKEY_IMAGE, VALKEY_UID, validateRedisServerProps } from '../lib/redis-server';
+import { REDIS_EXPORTER_UID, RedisServer, RedisServerProps, VALKEY_IMAGE, VALKEY_UID, validateRedisServerProps } from '../lib/redis-server';
 import { Json, find } from './fixtures';
+import { siteFromText } from '../app/resolve-site';
+import { buildSiteChart } from '../app/site-chart';
+import { SITE_FILE_NAMES } from '../app/site-keys';
+import { formatProblems } from '../lib/problems';
 import { podSpecs, restrictedViolations } from './pod-security';
 import { expectValidManifests } from './schema';
 
 const PASSWORD = { secret: 'forum-redis', key: 'password' };
+const PASSWORD_REF = { name: 'forum-redis', key: 'password' };
 
 function render(props: Partial<RedisServerProps> = {}): { manifests: Manifest[]; redis: RedisServer } {
   const chart = Testing.chart();
@@ -150,6 +155,59 @@ describe('RedisServer memory: Valkey refuses writes before the kernel kills it',
   });
 });
 
+describe('RedisServer with metrics: redis_exporter beside Valkey, scraped once', () => {
+  const METRICS = { monitoringNamespace: 'monitoring', prometheusLabels: { release: 'kube-prometheus-stack' } };
+  const withMetrics = () => render({ metrics: METRICS }).manifests;
+
+  test('schema-valid, and the pod meets "restricted" with the exporter as its own user', () => {
+    const manifests = withMetrics();
+    expectValidManifests(manifests);
+    expect(podSpecs(manifests).flatMap(([w, p]) => restrictedViolations(w, p))).toEqual([]);
+    const containers = find(manifests, 'StatefulSet', 'forum-redis').spec.template.spec.containers;
+    expect(containers.map((c: Json) => c.name)).toEqual(['valkey', 'metrics']);
+    const exporter = containers[1];
+    expect(exporter.securityContext).toMatchObject({ runAsUser: REDIS_EXPORTER_UID, readOnlyRootFilesystem: true });
+    expect(exporter.env).toEqual([
+      { name: 'REDIS_ADDR', value: 'redis://localhost:6379' },
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: PASSWORD_REF } },
+    ]);
+  });
+
+  test('the ServiceMonitor selects exactly one Service, the metrics one, so the pod is scraped once', () => {
+    const manifests = withMetrics();
+    const monitor = find(manifests, 'ServiceMonitor', 'forum-redis-metrics');
+    expect(monitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+    const wanted = Object.entries(monitor.spec.selector.matchLabels as Record<string, string>);
+    const selected = manifests
+      .filter((m) => m.kind === 'Service' && wanted.every(([k, v]) => (m.metadata.labels as Record<string, string> | undefined)?.[k] === v))
+      .map((m) => m.metadata.name);
+    expect(selected).toEqual(['forum-redis-metrics']);
+    expect(find(manifests, 'Service', 'forum-redis-metrics').spec.ports).toEqual([{ name: 'metrics', port: 9121, targetPort: 'metrics', protocol: 'TCP' }]);
+  });
+
+  test('the NetworkPolicy lets the monitoring namespace reach the exporter, and only the exporter', () => {
+    const ingress = find(withMetrics(), 'NetworkPolicy', 'forum-redis').spec.ingress;
+    const fromMonitoring = ingress.filter((r: Json) =>
+      r.from.some((f: Json) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring'),
+    );
+    expect(fromMonitoring.map((r: Json) => r.ports)).toEqual([[{ protocol: 'TCP', port: 9121 }]]);
+  });
+
+  test('without metrics there is no exporter, no metrics Service and no ServiceMonitor', () => {
+    const manifests = render().manifests;
+    expect(find(manifests, 'StatefulSet', 'forum-redis').spec.template.spec.containers.map((c: Json) => c.name)).toEqual(['valkey']);
+    expect(manifests.filter((m) => m.kind === 'ServiceMonitor' || m.metadata.name === 'forum-redis-metrics')).toEqual([]);
+  });
+
+  test('an exporter image without a tag is refused, naming the prop', () => {
+    const problems = validateRedisServerProps(
+      { site: 'forum', password: PASSWORD, metrics: METRICS, exporterImage: 'oliver006/redis_exporter' },
+      'redisServer',
+    );
+    expect(problems.map((p) => p.path)).toEqual(['redisServer.exporterImage']);
+  });
+});
+
 describe('RedisServer on day 2: only the pod template changes', () => {
   const changes: Array<[string, Partial<RedisServerProps>]> = [
     [
@@ -159,6 +217,7 @@ describe('RedisServer on day 2: only the pod template changes', () => {
     ['an image bump', { image: 'docker.io/valkey/valkey:9.0.5' }],
     ['another password Secret', { password: { secret: 'forum-redis-v2', key: 'password' } }],
     ['new labels', { labels: { team: 'forum' } }],
+    ['metrics on (monitoring added to the site)', { metrics: { monitoringNamespace: 'monitoring' } }],
   ];
 
   test.each(changes)('%s changes nothing Kubernetes refuses', (_, after) => {
@@ -180,5 +239,49 @@ describe('RedisServer on day 2: only the pod template changes', () => {
     const findings = immutableFieldChanges(render().manifests, render({ storageSize: Size.gibibytes(4) }).manifests, KUBERNETES_RULES);
     expect(findings.map((f) => `${f.object} ${f.field}`)).toEqual(['StatefulSet//forum-redis spec']);
     expect(findings[0].change).toContain('volumeClaimTemplates');
+  });
+});
+
+describe('redis.create in a site: its monitoring watches the server', () => {
+  const SITE_FILE = [
+    'namespace: forum',
+    'image: { repository: registry.example.com/discourse, tag: "1.0" }',
+    'config: { external_hostname: forum.example.com }',
+    'database: { cloudnativepg: { cluster: forum-db } }',
+    'redis: { create: { password: { secret: forum-redis, key: password } } }',
+    'network_policy: { monitoring_namespace: prometheus }',
+  ].join('\n');
+
+  function site(extra: string): Manifest[] {
+    const { resolved, problems } = siteFromText(`${SITE_FILE}\n${extra}\n`, 'sites/forum.yaml');
+    if (!resolved) throw new Error(formatProblems('sites/forum.yaml', problems, SITE_FILE_NAMES));
+    return Testing.synth(buildSiteChart(resolved)) as Manifest[];
+  }
+
+  test('with monitoring: the exporter, a ServiceMonitor on its interval and labels, the NetworkPolicy for its namespace, and the alerts', () => {
+    const manifests = site('monitoring: { interval: 1m, prometheus_labels: { release: prom } }');
+    expect(find(manifests, 'StatefulSet', 'forum-redis').spec.template.spec.containers.map((c: Json) => c.name)).toEqual(['valkey', 'metrics']);
+    const monitor = find(manifests, 'ServiceMonitor', 'forum-redis-metrics');
+    expect(monitor.metadata.labels.release).toBe('prom');
+    expect(monitor.spec.endpoints[0].interval).toBe('1m');
+    const policy = find(manifests, 'NetworkPolicy', 'forum-redis').spec.ingress;
+    expect(policy.some((r: Json) => r.from[0].namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === 'prometheus')).toBe(true);
+    const alerts = find(manifests, 'PrometheusRule', 'forum').spec.groups[0].rules.map((r: Json) => r.alert);
+    expect(alerts).toEqual(expect.arrayContaining(['DiscourseRedisServerDown', 'DiscourseRedisMemoryFull', 'DiscourseRedisPersistenceFailing']));
+  });
+
+  test('without monitoring: no exporter and no ServiceMonitor', () => {
+    const manifests = site('monitoring: { enabled: false }');
+    expect(find(manifests, 'StatefulSet', 'forum-redis').spec.template.spec.containers.map((c: Json) => c.name)).toEqual(['valkey']);
+    expect(manifests.filter((m) => m.kind === 'ServiceMonitor' || m.kind === 'PrometheusRule')).toEqual([]);
+  });
+
+  test('a site with an external Redis gets no Valkey alerts', () => {
+    const external = SITE_FILE.replace('redis: { create: { password: { secret: forum-redis, key: password } } }', 'redis: { host: redis.example.com }');
+    const { resolved } = siteFromText(external, 'sites/forum.yaml');
+    const manifests = Testing.synth(buildSiteChart(resolved!)) as Manifest[];
+    const alerts = find(manifests, 'PrometheusRule', 'forum').spec.groups[0].rules.map((r: Json) => r.alert);
+    expect(alerts).toContain('DiscourseRedisUnavailable');
+    expect(alerts.filter((a: string) => a.startsWith('DiscourseRedisServer') || a.startsWith('DiscourseRedisMemory'))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { IngressMetricsOptions, cnpgPodRegex, sitePodRegex } from './alerts';
 import { lookupSeries } from './metric-names';
+import { redisMetricsJob } from './redis-server';
 
 /**
  * Grafana dashboards for one Discourse site, as plain JSON-able objects (for
@@ -153,6 +154,13 @@ export interface DashboardOptions {
    * @default - the plugin's check, labelled as its last report
    */
   readonly cnpgCluster?: string;
+  /**
+   * Service name of the Valkey server the site runs, scraped through its exporter: the Redis
+   * stat then reads the exporter, which stays true in an outage, and a panel shows memory
+   * against `maxmemory`.
+   * @default - the plugin's check, labelled as its last report
+   */
+  readonly redisServer?: string;
   /**
    * The site's ingress-nginx Ingress: adds a panel of 5xx as clients see them.
    * @default - no ingress panel
@@ -414,11 +422,15 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
     [[pg ?? `min(${b.sel('discourse_postgres_primary_available')})`, 'PostgreSQL']],
     { mappings: [upDown()], thresholds: thresholds('red', 'green') },
   );
+  const valkey =
+    opts.redisServer === undefined ? undefined : `{namespace=${JSON.stringify(opts.namespace)},job=${JSON.stringify(redisMetricsJob(opts.redisServer))}}`;
   b.stat(
-    'Redis (plugin, last report)',
-    "The plugin's last report of whether every pod can PING the primary Redis. When the main Redis is down the report aborts before it is sent, so this keeps showing UP: trust the error panels then.",
+    valkey ? 'Redis (Valkey exporter)' : 'Redis (plugin, last report)',
+    valkey
+      ? `Whether the exporter beside Valkey ${opts.redisServer} reaches it (redis_up); DOWN also when there are no series (the pod is gone, or nothing scrapes it).`
+      : "The plugin's last report of whether every pod can PING the primary Redis. When the main Redis is down the report aborts before it is sent, so this keeps showing UP: trust the error panels then.",
     'none',
-    [[`min(${b.sel('discourse_redis_primary_available')})`, 'Redis']],
+    [[valkey ? `max(redis_up${valkey}) or on () vector(0)` : `min(${b.sel('discourse_redis_primary_available')})`, 'Redis']],
     { mappings: [upDown()], thresholds: thresholds('red', 'green') },
   );
   b.stat(
@@ -480,6 +492,17 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
       ...(pg ? [[pg, 'PostgreSQL primary (CloudNativePG)'] as [string, string]] : []),
     ],
   );
+  if (valkey) {
+    b.timeseries(
+      'Valkey memory',
+      'Memory Valkey holds, and its maxmemory (half the container limit): at maxmemory it refuses writes (noeviction); DiscourseRedisMemoryFull fires above 90%.',
+      'bytes',
+      [
+        [`max(redis_memory_used_bytes${valkey})`, 'used'],
+        [`max(redis_memory_max_bytes${valkey})`, 'maxmemory'],
+      ],
+    );
+  }
   if (opts.ingress) {
     const ingress = opts.ingress;
     const sel = (extra: string): string =>

@@ -266,6 +266,7 @@ export class DiscourseMonitoring extends Construct {
         namespace,
         rateWindow: promDuration(rateWindowSeconds(intervalSeconds)),
         cnpgCluster,
+        redisServer: options.redisServer,
         ingress,
         sidekiqMode: r.sidekiq.mode,
       };

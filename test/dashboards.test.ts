@@ -161,6 +161,18 @@ describe('serviceHealthDashboard', () => {
     expect(dashboardQueries(cnpg).flatMap((q) => checkQuery(q, { ...SCOPE, cnpgCluster: 'forum-db' }))).toEqual([]);
   });
 
+  test('with a Valkey server the site runs, the Redis stat reads its exporter and a panel shows memory against maxmemory', () => {
+    // WHEN
+    const valkey = serviceHealthDashboard({ ...HEALTH, redisServer: 'forum-redis' });
+    // THEN
+    const stat = valkey.panels.find((p) => p.title === 'Redis (Valkey exporter)');
+    expect(stat?.targets.map((t) => t.expr)).toEqual(['max(redis_up{namespace="community",job="forum-redis-metrics"}) or on () vector(0)']);
+    expect(valkey.panels.find((p) => p.title === 'Valkey memory')?.targets.map((t) => t.legendFormat)).toEqual(['used', 'maxmemory']);
+    expect(valkey.panels.find((p) => p.title === 'Redis (plugin, last report)')).toBeUndefined();
+    expect(dashboardQueries(valkey).flatMap((q) => checkQuery(q, { ...SCOPE, redisServer: 'forum-redis' }))).toEqual([]);
+    expect(board.panels.find((p) => p.title === 'Valkey memory')).toBeUndefined();
+  });
+
   test('with ingress-nginx metrics a panel shows 5xx as clients see them', () => {
     // WHEN
     const nginx = serviceHealthDashboard({ ...HEALTH, ingress: { name: 'forum', namespaceLabel: 'exported_namespace' } });

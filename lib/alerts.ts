@@ -1,5 +1,5 @@
 import { isDnsLabel, isDnsSubdomain } from './checks';
-import { redisMetricsJob } from './redis-server';
+import { redisMetricsJob } from './redis';
 
 /**
  * Prometheus alert rules for one Discourse site, as plain data (the shape of

@@ -1,6 +1,6 @@
 import { IngressMetricsOptions, cnpgPodRegex, sitePodRegex } from './alerts';
 import { lookupSeries } from './metric-names';
-import { redisMetricsJob } from './redis-server';
+import { redisMetricsJob } from './redis';
 
 /**
  * Grafana dashboards for one Discourse site, as plain JSON-able objects (for

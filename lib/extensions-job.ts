@@ -5,7 +5,7 @@ import { DEFAULTS } from './defaults';
 import { OneShotSite, discourseJobPod, jobName } from './one-shot';
 import { DatabaseExtensions, SuperuserJobProps } from './database-extensions';
 import { ValidationError } from './problems';
-import { containerSecurityContext } from './workload';
+import { containerSecurityContext } from './security-context';
 
 /**
  * The charm's database_relation_joined: create `hstore` and `pg_trgm` with a
@@ -49,7 +49,7 @@ export class ExtensionsSetupJob extends Construct {
                 limits: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('128Mi') },
               },
               // The postgres image's default user is root; run psql as the image's postgres user.
-              securityContext: { ...containerSecurityContext(), runAsUser: 999, runAsGroup: 999 },
+              securityContext: containerSecurityContext(true, 999),
             },
           ],
           securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },

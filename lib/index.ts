@@ -36,6 +36,7 @@ export * from './problems';
 export * from './props';
 export * from './redis';
 export * from './redis-server';
+export * from './security-context';
 export * from './resolve-discourse';
 export * from './rollout-wait';
 export * from './s3-assets-job';

@@ -4,18 +4,8 @@ import { APP_DIR, BUNDLE } from './paths';
 import { JobNeed, jobEnvironment } from './job-environment';
 import { contentHash } from './units';
 import type { ResolvedDiscourse } from './props';
-import {
-  containerResources,
-  containerSecurityContext,
-  dataMounts,
-  dataVolumes,
-  holdsReadWriteOnce,
-  podSecurityContext,
-  schedulingFields,
-  scratchMounts,
-  secretEnvVars,
-  selectorLabels,
-} from './workload';
+import { containerSecurityContext, podSecurityContext } from './security-context';
+import { containerResources, dataMounts, dataVolumes, holdsReadWriteOnce, schedulingFields, scratchMounts, secretEnvVars, selectorLabels } from './workload';
 
 /**
  * Discourse's switch for its two-phase migrations (`Discourse.skip_post_deployment_migrations?`

@@ -17,8 +17,8 @@ import {
 import { Problem, show } from './problems';
 import { DEFAULTS } from './defaults';
 import { sizeQuantity } from './units';
-import { containerSecurityContext } from './workload';
-import { RedisConnection } from './redis';
+import { containerSecurityContext } from './security-context';
+import { RedisConnection, redisMetricsJob } from './redis';
 
 /**
  * The official Valkey image, pinned. Valkey is the Linux Foundation's BSD-3-Clause fork of
@@ -46,11 +46,6 @@ export const REDIS_EXPORTER_PORT = 9121;
 
 /** The user and group of the exporter image (`USER 59000:59000` in its Dockerfile). */
 export const REDIS_EXPORTER_UID = 59000;
-
-/** The exporter's Service (and so the Prometheus `job` of its series): `<serviceName>-metrics`. */
-export function redisMetricsJob(serviceName: string): string {
-  return `${serviceName}-metrics`;
-}
 
 /** Prometheus scraping the server through redis_exporter, beside it in the pod. */
 export interface RedisServerMetricsProps {

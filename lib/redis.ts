@@ -23,3 +23,8 @@ export function validateRedis(redis: RedisConnection, path: string): Problem[] {
   if (redis.password !== undefined) checkSecretRef(redis.password, `${path}.password`, problems);
   return problems;
 }
+
+/** The Service of the exporter beside a Valkey server the site runs (`redis.create`), and so the Prometheus `job` of its series. */
+export function redisMetricsJob(serviceName: string): string {
+  return `${serviceName}-metrics`;
+}

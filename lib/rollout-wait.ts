@@ -1,5 +1,5 @@
 import * as k8s from '../imports/k8s';
-import { containerSecurityContext } from './workload';
+import { containerSecurityContext } from './security-context';
 
 /**
  * Waits until a Deployment has rolled out `image` everywhere: the template runs the

@@ -1,9 +1,10 @@
 import { DEFAULTS } from './defaults';
+import { containerSecurityContext, podSecurityContext } from './security-context';
 import * as k8s from '../imports/k8s';
 import { LAYER_FILE, READY_CADENCE } from './discourse-layer';
 import { HTTP_PORT, METRICS_PORT } from './environment';
 import { SecretEnv } from './checks';
-import { PEBBLE_DIR, SCRATCH_MOUNTS, UPLOAD_MOUNTS, APP_UID } from './paths';
+import { PEBBLE_DIR, SCRATCH_MOUNTS, UPLOAD_MOUNTS } from './paths';
 import { PEBBLE_TIMINGS, thresholdToTolerate } from './pebble-timing';
 import { INJECTED_PEBBLE, ResolvedDiscourse } from './props';
 import { sizeQuantity } from './units';
@@ -57,20 +58,6 @@ export function egressPorts(r: ResolvedDiscourse): number[] {
   if (r.lokiUrl) ports.push(urlPort(r.lokiUrl));
   for (const proxy of [r.environment.HTTP_PROXY, r.environment.HTTPS_PROXY]) if (proxy) ports.push(urlPort(proxy));
   return [...new Set(ports)].sort((a, b) => a - b);
-}
-
-/** The restricted-profile container security context, as `uid` (the rock's user unless said otherwise). */
-export function containerSecurityContext(readOnlyRootFilesystem = true, uid = APP_UID): k8s.SecurityContext {
-  return {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ['ALL'] },
-    privileged: false,
-    readOnlyRootFilesystem,
-    runAsNonRoot: true,
-    runAsUser: uid,
-    runAsGroup: uid,
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
 }
 
 /** The scratch emptyDirs of a site: the fixed ones plus `writablePaths` (`writable-0`, ...), as [volume name, mount path]. */
@@ -163,18 +150,6 @@ export function pebbleInitContainer(r: ResolvedDiscourse): k8s.Container | undef
     },
     securityContext: containerSecurityContext(),
     volumeMounts: [{ name: 'pebble-bin', mountPath: '/pebble-bin' }],
-  };
-}
-
-/** The restricted-profile pod security context: everything runs as the rock's `_daemon_`. */
-export function podSecurityContext(): k8s.PodSecurityContext {
-  return {
-    runAsNonRoot: true,
-    runAsUser: APP_UID,
-    runAsGroup: APP_UID,
-    fsGroup: APP_UID,
-    fsGroupChangePolicy: 'OnRootMismatch',
-    seccompProfile: { type: 'RuntimeDefault' },
   };
 }
 

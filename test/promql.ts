@@ -1,7 +1,7 @@
 import { parser } from '@prometheus-io/lezer-promql';
 import { CONTAINER, IngressMetricsOptions, cnpgPodRegex, q, sitePodRegex } from '../lib/alerts';
 import { lookupSeries } from '../lib/metric-names';
-import { redisMetricsJob } from '../lib/redis-server';
+import { redisMetricsJob } from '../lib/redis';
 
 /**
  * Test-only PromQL checks (the parser is a dev dependency; synthesis never loads it).

@@ -277,31 +277,37 @@ function resolveResources(
   return out;
 }
 
+/** An autoscaler's bounds with their defaults (web and separate Sidekiq differ only in the minimum). */
+function autoscalingWithDefaults(a: AutoscalingProps, defaultMinReplicas: number): Required<AutoscalingProps> {
+  return {
+    minReplicas: a.minReplicas ?? defaultMinReplicas,
+    maxReplicas: a.maxReplicas,
+    cpuUtilization: a.cpuUtilization ?? DEFAULTS.autoscalingCpuUtilization,
+  };
+}
+
+/** One problem per bad bound of an autoscaler, under `path` (`autoscaling`, `sidekiq.autoscaling`). */
+function checkAutoscaling(scaling: Required<AutoscalingProps>, path: string, problems: Problem[]): void {
+  if (!(Number.isInteger(scaling.minReplicas) && scaling.minReplicas >= 1))
+    problems.push({ path: `${path}.minReplicas`, message: `${show(scaling.minReplicas)} is not a positive replica count`, fix: 'use 1 or more' });
+  if (!(Number.isInteger(scaling.maxReplicas) && scaling.maxReplicas >= scaling.minReplicas && scaling.maxReplicas <= 100))
+    problems.push({
+      path: `${path}.maxReplicas`,
+      message: `${show(scaling.maxReplicas)} is not between minReplicas (${scaling.minReplicas}) and 100`,
+      fix: `raise it to at least ${opt(`${path}.minReplicas`)}`,
+    });
+  if (!(Number.isInteger(scaling.cpuUtilization) && scaling.cpuUtilization >= 10 && scaling.cpuUtilization <= 100))
+    problems.push({ path: `${path}.cpuUtilization`, message: `${show(scaling.cpuUtilization)} is not a percentage from 10 to 100`, fix: 'use e.g. 70' });
+}
+
 /** Replicas or an autoscaler, and whether the uploads volume allows that many pods. */
 function resolveScaling(
   r: { replicas: number; replicasGiven: boolean; autoscaling?: AutoscalingProps; uploads: UploadsVolume; s3Enabled: boolean },
   problems: Problem[],
 ): { scaling?: Required<AutoscalingProps>; maxPods: number; accessMode: 'ReadWriteOnce' | 'ReadWriteMany' } {
-  const a = r.autoscaling;
-  const scaling = a
-    ? {
-        minReplicas: a.minReplicas ?? DEFAULTS.autoscalingMinReplicas,
-        maxReplicas: a.maxReplicas,
-        cpuUtilization: a.cpuUtilization ?? DEFAULTS.autoscalingCpuUtilization,
-      }
-    : undefined;
+  const scaling = r.autoscaling ? autoscalingWithDefaults(r.autoscaling, DEFAULTS.autoscalingMinReplicas) : undefined;
   if (scaling) {
-    if (!(Number.isInteger(scaling.minReplicas) && scaling.minReplicas >= 1))
-      problems.push({ path: 'autoscaling.minReplicas', message: `${show(scaling.minReplicas)} is not a positive replica count`, fix: 'use 1 or more' });
-    if (!(Number.isInteger(scaling.maxReplicas) && scaling.maxReplicas >= scaling.minReplicas && scaling.maxReplicas <= 100)) {
-      problems.push({
-        path: 'autoscaling.maxReplicas',
-        message: `${show(scaling.maxReplicas)} is not between minReplicas (${scaling.minReplicas}) and 100`,
-        fix: `raise it to at least ${opt('autoscaling.minReplicas')}`,
-      });
-    }
-    if (!(Number.isInteger(scaling.cpuUtilization) && scaling.cpuUtilization >= 10 && scaling.cpuUtilization <= 100))
-      problems.push({ path: 'autoscaling.cpuUtilization', message: `${show(scaling.cpuUtilization)} is not a percentage from 10 to 100`, fix: 'use e.g. 70' });
+    checkAutoscaling(scaling, 'autoscaling', problems);
     if (r.replicasGiven)
       problems.push({
         path: 'replicas',
@@ -332,14 +338,7 @@ function resolveSidekiq(props: SidekiqProps, r: { s3Enabled: boolean; accessMode
   if (mode !== 'embedded' && mode !== 'separate')
     problems.push({ path: 'sidekiq.mode', message: `${show(mode)} is not one of embedded, separate`, fix: 'use embedded (in the web pods) or separate' });
   const replicas = props.replicas ?? DEFAULTS.sidekiqReplicas;
-  const a = props.autoscaling;
-  const autoscaling = a
-    ? {
-        minReplicas: a.minReplicas ?? DEFAULTS.sidekiqAutoscalingMinReplicas,
-        maxReplicas: a.maxReplicas,
-        cpuUtilization: a.cpuUtilization ?? DEFAULTS.autoscalingCpuUtilization,
-      }
-    : undefined;
+  const autoscaling = props.autoscaling ? autoscalingWithDefaults(props.autoscaling, DEFAULTS.sidekiqAutoscalingMinReplicas) : undefined;
   const resources = resolveResources(props.resources ?? {}, undefined, problems, 'sidekiq.', DEFAULTS.sidekiqResources);
   const q = props.queueLatencyScaling;
   const queueLatencyScaling = q
@@ -386,24 +385,7 @@ function resolveSidekiq(props: SidekiqProps, r: { s3Enabled: boolean; accessMode
           message: `is set together with ${opt('sidekiq.autoscaling')}`,
           fix: `remove ${opt('sidekiq.replicas')}: the autoscaler owns the count`,
         });
-      if (!(Number.isInteger(autoscaling.minReplicas) && autoscaling.minReplicas >= 1))
-        problems.push({
-          path: 'sidekiq.autoscaling.minReplicas',
-          message: `${show(autoscaling.minReplicas)} is not a positive replica count`,
-          fix: 'use 1 or more',
-        });
-      else if (!(Number.isInteger(autoscaling.maxReplicas) && autoscaling.maxReplicas >= autoscaling.minReplicas && autoscaling.maxReplicas <= 100))
-        problems.push({
-          path: 'sidekiq.autoscaling.maxReplicas',
-          message: `${show(autoscaling.maxReplicas)} is not between minReplicas (${autoscaling.minReplicas}) and 100`,
-          fix: `raise it to at least ${opt('sidekiq.autoscaling.minReplicas')}`,
-        });
-      if (!(Number.isInteger(autoscaling.cpuUtilization) && autoscaling.cpuUtilization >= 10 && autoscaling.cpuUtilization <= 100))
-        problems.push({
-          path: 'sidekiq.autoscaling.cpuUtilization',
-          message: `${show(autoscaling.cpuUtilization)} is not a percentage from 10 to 100`,
-          fix: 'use e.g. 70',
-        });
+      checkAutoscaling(autoscaling, 'sidekiq.autoscaling', problems);
     }
     if (!r.s3Enabled && r.accessMode === 'ReadWriteOnce')
       problems.push({

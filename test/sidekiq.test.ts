@@ -120,6 +120,21 @@ describe('sidekiq.mode', () => {
     ['a cap at the memory limit', { ...SEPARATE, sidekiq: { mode: 'separate' as const, maxMemory: Size.gibibytes(2) } }, 'sidekiq.maxMemory'],
     ['replicas in embedded mode', { sidekiq: { replicas: 2 } }, 'sidekiq.replicas'],
     ['replicas with autoscaling', { ...S3, sidekiq: { mode: 'separate' as const, replicas: 2, autoscaling: { maxReplicas: 3 } } }, 'sidekiq.replicas'],
+    [
+      'a maximum below the minimum',
+      { ...S3, sidekiq: { mode: 'separate' as const, autoscaling: { minReplicas: 4, maxReplicas: 3 } } },
+      'sidekiq.autoscaling.maxReplicas',
+    ],
+    [
+      'no autoscaler minimum',
+      { ...S3, sidekiq: { mode: 'separate' as const, autoscaling: { minReplicas: 0, maxReplicas: 3 } } },
+      'sidekiq.autoscaling.minReplicas',
+    ],
+    [
+      'a CPU target above 100 %',
+      { ...S3, sidekiq: { mode: 'separate' as const, autoscaling: { maxReplicas: 3, cpuUtilization: 150 } } },
+      'sidekiq.autoscaling.cpuUtilization',
+    ],
   ])('fails with %s', (_name, props, path) => {
     // WHEN
     const { problems } = resolveDiscourse({ ...MINIMAL, ...props }, 'forum');

@@ -1,4 +1,5 @@
 import { parseArgs } from 'util';
+import { npmConfigOptions } from './app/npm-config';
 import { synthesize } from './app/synth';
 
 /**
@@ -32,37 +33,8 @@ export function usage(): string {
   ].join('\n');
 }
 
-/**
- * Our options as npm hands them over when written before `--`: `npm run synth --check`
- * reaches the script as npm_config_check=true and no argument, and ignoring it would
- * rewrite dist/ and exit 0, a false pass in CI. They are honoured, with a note.
- */
-export function npmConfigOptions(env: NodeJS.ProcessEnv): { args: string[]; notes: string[]; errors: string[] } {
-  const args: string[] = [];
-  const notes: string[] = [];
-  const errors: string[] = [];
-  for (const o of OPTIONS) {
-    if (o.name === 'help') continue;
-    const value = env[`npm_config_${o.name.replace(/-/g, '_')}`];
-    if (value === undefined || value === '') continue;
-    if (o.type === 'boolean') {
-      if (value !== 'true') continue;
-      args.push(`--${o.name}`);
-      notes.push(
-        `note: npm took --${o.name} as its own setting (npm_config_${o.name.replace(/-/g, '_')}); read as --${o.name}. Write: npm run synth -- --${o.name}`,
-      );
-    } else if (value === 'true') {
-      errors.push(`npm took --${o.name} as its own setting and the folder as an argument. Write: npm run synth -- --${o.name} ${o.value}`);
-    } else {
-      args.push(`--${o.name}`, value);
-      notes.push(`note: npm took --${o.name} as its own setting; read as --${o.name} ${value}. Write: npm run synth -- --${o.name} ${value}`);
-    }
-  }
-  return { args, notes, errors };
-}
-
 export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { exitCode: number; stdout: string; stderr: string } {
-  const fromNpm = npmConfigOptions(env);
+  const fromNpm = npmConfigOptions(OPTIONS, env, 'npm run synth');
   let values: Partial<Record<Name, string | boolean>>;
   try {
     ({ values } = parseArgs({

@@ -1,5 +1,6 @@
 import { parseArgs } from 'util';
 import { fromBitnamiValues } from './bitnami-import';
+import { npmConfigOptions } from './npm-config';
 import { fromJujuConfig } from './juju-import';
 
 /** What a command line run returns: the caller writes the streams and sets the exit status. */
@@ -40,42 +41,26 @@ export function importUsage(name: ImporterName): string {
 }
 
 /**
- * `npm run from-juju --namespace forum` (no `--`) hands the option to npm, which passes
- * it on only as npm_config_namespace: ignored, the draft would silently name the wrong
- * namespace and the wrong `kubectl -n` lines. Read it, and say how to write it.
- */
-function npmConfigOptions(name: ImporterName, env: NodeJS.ProcessEnv): { values: Record<string, string>; notes: string[]; errors: string[] } {
-  const values: Record<string, string> = {};
-  const notes: string[] = [];
-  const errors: string[] = [];
-  for (const option of Object.keys(IMPORTERS[name].options)) {
-    const value = env[`npm_config_${option}`];
-    if (value === undefined || value === '') continue;
-    if (value === 'true') {
-      errors.push(`npm took --${option} as its own setting and its value as an argument. Write: npm run -s ${name} -- --${option} ${option.toUpperCase()}`);
-    } else {
-      values[option] = value;
-      notes.push(`note: npm took --${option} as its own setting; read as --${option} ${value}. Write: npm run -s ${name} -- --${option} ${value}`);
-    }
-  }
-  return { values, notes, errors };
-}
-
-/**
  * One run of an importer: the options parsed strictly (an unknown or incomplete option is
  * a usage error, exit 2, never a file name), the input read by `read` (a path, or stdin
  * when none), the draft on stdout. from-juju writes its notes into the draft as `# TODO`
  * comments; from-bitnami's are longer (every value that does not map) and go to stderr.
  */
 export function runImporter(name: ImporterName, argv: readonly string[], env: NodeJS.ProcessEnv, read: (file?: string) => string): CommandResult {
-  const fromNpm = npmConfigOptions(name, env);
+  const options = Object.keys(IMPORTERS[name].options);
+  // `npm run from-juju --namespace=forum` (no `--`) reaches us only as npm_config_namespace.
+  const fromNpm = npmConfigOptions(
+    options.map((o) => ({ name: o, type: 'string' as const, value: o.toUpperCase() })),
+    env,
+    `npm run -s ${name}`,
+  );
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
-      args: [...argv],
+      args: [...fromNpm.args, ...argv],
       options: {
-        ...Object.fromEntries(Object.keys(IMPORTERS[name].options).map((o) => [o, { type: 'string' as const }])),
+        ...Object.fromEntries(options.map((o) => [o, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -87,7 +72,7 @@ export function runImporter(name: ImporterName, argv: readonly string[], env: No
   if (values.help) return { exitCode: 0, stdout: `${importUsage(name)}\n`, stderr: '' };
   if (positionals.length > 1) return { exitCode: 2, stdout: '', stderr: `one input file at most, got ${positionals.join(' ')}\n\n${importUsage(name)}\n` };
   if (fromNpm.errors.length > 0) return { exitCode: 2, stdout: '', stderr: `${fromNpm.errors.join('\n')}\n` };
-  const option = (o: string) => (values[o] as string | undefined) ?? fromNpm.values[o];
+  const option = (o: string) => values[o] as string | undefined;
   const notes = fromNpm.notes.map((n) => `${n}\n`).join('');
   try {
     const input = read(positionals[0]);

@@ -5,12 +5,15 @@ import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { readTree, writeTreeAtomically } from '../app/output';
 import { fixtureTree } from './fixtures';
+import { haveTool, toolPath } from './cluster/tools';
 
-const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-// CI installs kubectl (.ci/run); on a laptop without it these tests say so instead of passing silently.
+// The kubectl (and its kustomize) built with the control plane (`npm run cluster -- tools`), else one on PATH.
+const KUBECTL = haveTool('kubectl') ? toolPath('kubectl') : 'kubectl';
+const kubectl = spawnSync(KUBECTL, ['version', '--client'], { encoding: 'utf8' });
+// On a laptop without it these tests say so instead of passing silently.
 const withKubectl = kubectl.status === 0 ? describe : describe.skip;
 if (kubectl.status !== 0) {
-  if (process.env.CI) throw new Error('kubectl is required in CI (.ci/run installs the Debian package kubernetes-client)');
+  if (process.env.CI) throw new Error('kubectl is required in CI (npm test builds it first: npm run cluster -- tools)');
   process.stderr.write('kustomize.test.ts: kubectl not found, skipping `kubectl kustomize` checks\n');
 }
 
@@ -26,7 +29,7 @@ withKubectl('kubectl kustomize accepts every generated folder as it is', () => {
 
   test.each(folders)('dist/%s', (folder) => {
     // WHEN
-    const result = spawnSync('kubectl', ['kustomize', join(out, folder)], { encoding: 'utf8' });
+    const result = spawnSync(KUBECTL, ['kustomize', join(out, folder)], { encoding: 'utf8' });
     // THEN
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
@@ -64,7 +67,7 @@ withKubectl("the README's overlays/<site>/ pattern: your own manifests and patch
       'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: example\n  namespace: discourse\nspec:\n  template:\n    spec:\n      containers:\n        - name: discourse\n          resources:\n            limits:\n              memory: 6Gi\n',
     );
     // WHEN
-    const result = spawnSync('kubectl', ['kustomize', overlay], { encoding: 'utf8' });
+    const result = spawnSync(KUBECTL, ['kustomize', overlay], { encoding: 'utf8' });
     // THEN
     expect(result.stderr).toBe('');
     const docs = parseAllDocuments(result.stdout).map((d) => d.toJS());

@@ -4,6 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { stringify } from 'yaml';
 import { AlertOptions, AlertRule, discourseAlertRules } from '../lib/alerts';
+import { IN_CI, haveTool, toolPath } from './cluster/tools';
 
 /**
  * Alert behaviour under Prometheus' own rule engine: rules generated from
@@ -13,11 +14,12 @@ import { AlertOptions, AlertRule, discourseAlertRules } from '../lib/alerts';
  * only when promtool is missing outside CI.
  */
 
-const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
-const HAVE_PROMTOOL = spawnSync(PROMTOOL, ['--version'], { encoding: 'utf8' }).status === 0;
-const IN_CI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
+// Prometheus 3.x's own promtool, built from its Go module (`npm run cluster -- tools`); $PROMTOOL overrides.
+const PROMTOOL = process.env.PROMTOOL ?? (haveTool('promtool') ? toolPath('promtool') : 'promtool');
+const VERSION = spawnSync(PROMTOOL, ['--version'], { encoding: 'utf8' });
+const HAVE_PROMTOOL = VERSION.status === 0;
 if (!HAVE_PROMTOOL && !IN_CI) {
-  console.warn(`test/promtool.test.ts: SKIPPED: ${PROMTOOL} not found (Debian/Ubuntu: apt-get install prometheus). CI fails instead of skipping.`);
+  console.warn(`test/promtool.test.ts: SKIPPED: ${PROMTOOL} not found (run npm run cluster -- tools). CI fails instead of skipping.`);
 }
 const describeWithPromtool = HAVE_PROMTOOL || IN_CI ? describe : describe.skip;
 
@@ -411,8 +413,11 @@ const passed = (r: Run): Run => (r.status === 0 ? OK : r);
 describeWithPromtool('alert rules under promtool', () => {
   let dir = '';
   beforeAll(() => {
-    if (!HAVE_PROMTOOL) throw new Error(`${PROMTOOL} is not installed, and CI is set: install the Debian package prometheus (see .ci/run)`);
+    if (!HAVE_PROMTOOL) throw new Error(`${PROMTOOL} is not there, and CI is set: npm test builds it first (npm run cluster -- tools)`);
     dir = mkdtempSync(join(tmpdir(), 'discourse-promtool-'));
+  });
+  test('the rule engine is Prometheus 3.x', () => {
+    expect(VERSION.stdout).toMatch(/^promtool, version 3\.\d+\.\d+/);
   });
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -6,8 +6,9 @@ import { synthesizeSites } from '../../app/typescript-sites';
 import { SITES } from '../../examples/sites';
 import { fixtureTree } from '../fixtures';
 import { cluster, describeCluster } from './cluster-env';
+import { FAKE_NODES } from './control-plane';
 import { KubeObject } from './kube-client';
-import { notSettled, syncFolder, warnings } from './sync';
+import { SyncError, kustomizeBuild, namespacesOf, notSettled, syncFolder, warnings } from './sync';
 
 /**
  * Every site the suite renders, sent to the real API server (server-side apply,
@@ -42,19 +43,42 @@ function priorityClasses(dirs: readonly string[]): string[] {
   return [...new Set(names)];
 }
 
+/** Every label the renderings' `nodeSelector`s ask for. */
+function nodeLabels(dirs: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const dir of dirs) {
+    for (const text of readTree(dir).values()) {
+      for (const m of text.matchAll(/\n(\s+)nodeSelector:\n((?:\1\s+\S.*\n)+)/g)) {
+        for (const line of m[2].trimEnd().split('\n')) {
+          const [k, v] = line.trim().split(/:\s+/);
+          labels[k] = v.replace(/^"|"$/g, '');
+        }
+      }
+    }
+  }
+  return labels;
+}
+
 describeCluster('every rendered site is accepted by a real API server and settled by real controllers', () => {
   const cases = renderings();
 
   beforeAll(async () => {
-    // Where Argo CD and Flux run: the GitOps objects land in their namespaces.
     const { client } = cluster();
-    for (const name of ['argocd', 'flux-system']) {
+    // Namespaces the sites put objects in without rendering them are the cluster's own
+    // (where Argo CD, Flux and Grafana's sidecar live): the cluster has them.
+    const built = cases.flatMap(([, dir]) => kustomizeBuild(dir));
+    const rendered = new Set(built.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
+    const theirs = new Set(built.map((o) => o.metadata.namespace).filter((n): n is string => n !== undefined && !rendered.has(n)));
+    for (const name of [...theirs].sort()) {
       await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, 'discourse-cdk8s-tests');
     }
     // What the per-site checklist tells the cluster's owner to provide: the PriorityClasses the sites name.
     for (const name of priorityClasses(cases.map(([, dir]) => dir))) {
       await client.apply({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value: 1000 } as KubeObject, 'discourse-cdk8s-tests');
     }
+    // ...and nodes that carry the labels the sites select.
+    const labels = nodeLabels(cases.map(([, dir]) => dir));
+    for (const name of FAKE_NODES) await client.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels } }, 'discourse-cdk8s-tests');
   });
 
   test('there are site and GitOps folders to apply', () => {
@@ -81,10 +105,10 @@ describeCluster('every rendered site is accepted by a real API server and settle
       .filter((o): o is KubeObject => o !== undefined && notSettled(o) !== undefined)
       .map((o) => `${o.kind}/${o.metadata.name}: ${notSettled(o)}`);
     expect(unsettled).toEqual([]);
-    const namespaces = [...new Set(objects.map((o) => o.metadata.namespace).filter((n): n is string => n !== undefined))];
-    expect(await warnings(client, namespaces)).toEqual([]);
-    // Each Deployment's pods exist and passed Pod Security admission (they were created).
-    for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+    expect(await warnings(client, namespacesOf(objects))).toEqual([]);
+    // Each Deployment's pods exist and passed Pod Security admission (they were created),
+    // as many as the live Deployment asks for (an HPA's minimum where one scales it).
+    for (const d of live.filter((o): o is KubeObject => o?.kind === 'Deployment')) {
       const selector = Object.entries((d.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels)
         .map(([k, v]) => `${k}=${v}`)
         .join(',');
@@ -94,5 +118,42 @@ describeCluster('every rendered site is accepted by a real API server and settle
         running: (d.spec as { replicas?: number }).replicas ?? 1,
       });
     }
+  });
+});
+
+describeCluster('the harness catches what a real cluster refuses', () => {
+  /** The example fixture in a namespace of its own, with one edit to its files. */
+  function exampleWith(namespace: string, edit: (file: string, text: string) => string): string {
+    const dir = join(mkdtempSync(join(tmpdir(), 'cluster-negative-')), 'example');
+    const tree = new Map([...fixtureTree()].filter(([p]) => p.startsWith('example/')).map(([p, t]) => [p.slice('example/'.length), t]));
+    for (const [file, text] of tree) {
+      const moved = text.replace(/^namespace: discourse$/m, `namespace: ${namespace}`).replace(/^ {2}name: discourse$/m, `  name: ${namespace}`);
+      tree.set(file, edit(file, moved));
+    }
+    writeTreeAtomically(dir, tree);
+    return dir;
+  }
+
+  test('fails if a pod template breaks Pod Security "restricted" (the ReplicaSet cannot create the pod)', async () => {
+    // GIVEN the web pod asks to run as root
+    const dir = exampleWith('psa-negative', (file, text) =>
+      file.startsWith('deployment-') ? text.replace(/runAsNonRoot: true/g, 'runAsNonRoot: false') : text,
+    );
+    // WHEN / THEN
+    const { client } = cluster();
+    const error = await syncFolder(client, dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SyncError);
+    expect((error as SyncError).message).toMatch(/FailedCreate: .*violates PodSecurity "restricted:latest".*runAsNonRoot/);
+  });
+
+  test('fails naming file, object and the server’s message if an object is invalid', async () => {
+    // GIVEN a Service port out of range
+    const dir = exampleWith('invalid-negative', (file, text) => (file.startsWith('service-') ? text.replace(/port: 3000/, 'port: 70000') : text));
+    // WHEN / THEN
+    const { client } = cluster();
+    await expect(syncFolder(client, dir)).rejects.toThrow(/service-example\.yaml: Service\/invalid-negative\/example: \(dry-run\) .*70000/);
   });
 });

@@ -166,6 +166,10 @@ async function provisionVolumes(client: KubeClient): Promise<void> {
   }
 }
 
+export const namespacesOf = (objects: readonly KubeObject[]): string[] => [
+  ...new Set(objects.map((o) => o.metadata.namespace).filter((n): n is string => n !== undefined)),
+];
+
 const SETTLED_KINDS = ['Job', 'Deployment', 'StatefulSet', 'PersistentVolumeClaim'];
 
 async function settle(client: KubeClient, objects: readonly KubeObject[], seconds: number, fileOf: (o: KubeObject) => string): Promise<void> {
@@ -183,8 +187,12 @@ async function settle(client: KubeClient, objects: readonly KubeObject[], second
     if (waiting.length === 0) return;
     const failed = waiting.filter((w) => w.message.startsWith('failed'));
     if (failed.length > 0) throw new SyncError(failed);
+    // A controller that cannot create pods (Pod Security, a missing ServiceAccount, an
+    // invalid template) will not succeed by waiting: say so at once.
+    const refusedPods = (await warnings(client, namespacesOf(objects))).filter((e) => e.reason === 'FailedCreate');
+    if (refusedPods.length > 0) throw new SyncError(refusedPods.map((e) => ({ file: '(events)', object: e.object, message: `${e.reason}: ${e.message}` })));
     if (Date.now() > deadline) {
-      const events = await warnings(client, [...new Set(objects.map((o) => o.metadata.namespace).filter((n): n is string => !!n))]);
+      const events = await warnings(client, namespacesOf(objects));
       throw new SyncError([
         ...waiting.map((w) => ({ ...w, message: `not settled within ${seconds} s: ${w.message}` })),
         ...events.map((e) => ({ file: '(events)', object: e.object, message: `${e.reason}: ${e.message}` })),

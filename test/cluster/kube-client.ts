@@ -63,7 +63,11 @@ export class KubeClient {
         {
           method,
           ca: this.conn.ca,
-          headers: { Authorization: `Bearer ${this.conn.token}`, Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': contentType } : {}) },
+          headers: {
+            Authorization: `Bearer ${this.conn.token}`,
+            Accept: 'application/json',
+            ...(body !== undefined ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) } : {}),
+          },
           timeout: 60_000,
         },
         (res) => {

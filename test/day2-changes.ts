@@ -255,13 +255,17 @@ export const CHANGES: readonly Change[] = [
   { name: 'an operation removed', change: (s) => (s.operations = []), reruns: [] },
 ];
 
-export function render(site: Site): Map<string, Manifest> {
+/** The site's rendering as synth writes it: file path → text. */
+export function renderTree(site: Site): Map<string, string> {
   const { resolved: description, problems } = siteFromText(stringify(site), 'sites/forum.yaml');
   if (!description) throw new Error(formatProblems('sites/forum.yaml', problems, SITE_FILE_NAMES));
   const { charts, gitops } = buildApp([description]);
-  const tree = renderCharts(charts, gitops);
+  return renderCharts(charts, gitops);
+}
+
+export function render(site: Site): Map<string, Manifest> {
   const out = new Map<string, Manifest>();
-  for (const [path, text] of tree) {
+  for (const [path, text] of renderTree(site)) {
     if (!path.endsWith('.yaml') || path.endsWith('kustomization.yaml')) continue;
     for (const doc of parseAllDocuments(text)) {
       const m = doc.toJS() as Manifest;

@@ -235,6 +235,16 @@ export async function up(log: (line: string) => void = () => undefined, dir = RU
     ...stages.map((s) => `--config=${s}`),
   ]);
   for (const name of FAKE_NODES) await client.create(fakeNode(name));
+  // A default class that allows expansion, as a cloud's default does: claims get it by
+  // admission, and growing one is then allowed (without it the server refuses any resize).
+  await client.create({
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: 'kwok.x-k8s.io/hostpath',
+    allowVolumeExpansion: true,
+    volumeBindingMode: 'Immediate',
+  } as KubeObject);
   await waitFor(
     'the fake nodes to be Ready',
     state,

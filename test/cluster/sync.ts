@@ -142,7 +142,8 @@ export function notSettled(o: KubeObject): string | undefined {
 
 /**
  * No storage provisioner runs: a Pending claim gets a hostPath volume bound to it ahead
- * (the PV controller then binds the claim), as a dynamic provisioner would.
+ * (the PV controller then binds the claim), as a dynamic provisioner would, marked as its
+ * provisioner's so that the claim may grow.
  */
 async function provisionVolumes(client: KubeClient): Promise<void> {
   for (const pvc of await client.list('v1', 'PersistentVolumeClaim')) {
@@ -150,19 +151,24 @@ async function provisionVolumes(client: KubeClient): Promise<void> {
     const spec = pvc.spec as { resources?: { requests?: { storage?: string } }; accessModes?: string[]; storageClassName?: string };
     const name = `pv-${pvc.metadata.uid}`;
     if (await client.get('v1', 'PersistentVolume', name)) continue;
-    await client.create({
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name },
-      spec: {
-        capacity: { storage: spec.resources?.requests?.storage ?? '1Gi' },
-        accessModes: spec.accessModes ?? ['ReadWriteOnce'],
-        ...(spec.storageClassName ? { storageClassName: spec.storageClassName } : {}),
-        persistentVolumeReclaimPolicy: 'Delete',
-        hostPath: { path: `/tmp/${name}` },
-        claimRef: { namespace: pvc.metadata.namespace, name: pvc.metadata.name, uid: pvc.metadata.uid },
-      },
-    });
+    // Two syncs running side by side may both see the claim Pending: the first one's volume serves.
+    await client
+      .create({
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name },
+        spec: {
+          capacity: { storage: spec.resources?.requests?.storage ?? '1Gi' },
+          accessModes: spec.accessModes ?? ['ReadWriteOnce'],
+          ...(spec.storageClassName ? { storageClassName: spec.storageClassName } : {}),
+          persistentVolumeReclaimPolicy: 'Delete',
+          hostPath: { path: `/tmp/${name}` },
+          claimRef: { namespace: pvc.metadata.namespace, name: pvc.metadata.name, uid: pvc.metadata.uid },
+        },
+      })
+      .catch((e: unknown) => {
+        if (!(e instanceof KubeError && e.status === 409)) throw e;
+      });
   }
 }
 
@@ -172,7 +178,7 @@ export const namespacesOf = (objects: readonly KubeObject[]): string[] => [
 
 const SETTLED_KINDS = ['Job', 'Deployment', 'StatefulSet', 'PersistentVolumeClaim'];
 
-async function settle(client: KubeClient, objects: readonly KubeObject[], seconds: number, fileOf: (o: KubeObject) => string): Promise<void> {
+export async function settle(client: KubeClient, objects: readonly KubeObject[], seconds: number, fileOf: (o: KubeObject) => string): Promise<void> {
   const watched = objects.filter((o) => SETTLED_KINDS.includes(o.kind));
   if (watched.length === 0 && !objects.some((o) => o.kind === 'PersistentVolumeClaim')) return;
   const deadline = Date.now() + seconds * 1000;
@@ -214,7 +220,9 @@ export interface Warning {
  * scheduler's complaint in that moment is ours, not the rendering's.
  */
 const OUR_OWN = (e: { reason?: string; message?: string }) =>
-  e.reason === 'FailedScheduling' && /unbound immediate PersistentVolumeClaims/.test(e.message ?? '');
+  (e.reason === 'FailedScheduling' && /unbound immediate PersistentVolumeClaims/.test(e.message ?? '')) ||
+  // No metrics-server runs here: an HPA on CPU has no metrics to read.
+  (/^Failed(GetResourceMetric|ComputeMetricsReplicas)$/.test(e.reason ?? '') && /metrics\.k8s\.io/.test(e.message ?? ''));
 
 export async function warnings(client: KubeClient, namespaces: readonly string[]): Promise<Warning[]> {
   const out: Warning[] = [];

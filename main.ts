@@ -3,7 +3,7 @@ import { npmConfigOptions } from './app/npm-config';
 import { synthesize } from './app/synth';
 
 /**
- * `npm run synth [-- --check] [--allow-replace] [--sites DIR] [--out DIR]`: every site file in
+ * `npm run synth [-- --check] [--plan [--format markdown]] [--allow-replace] [--sites DIR] [--out DIR]`: every site file in
  * sites/ becomes dist/<site>/. Replaces `cdk8s synth`, which empties the output
  * folder before the app runs and so cannot keep dist/ intact on a failure.
  */
@@ -12,6 +12,8 @@ import { synthesize } from './app/synth';
 const OPTIONS = [
   { name: 'check', type: 'boolean', help: 'compare instead of write; exit 1 when the output folder is stale' },
   { name: 'allow-replace', type: 'boolean', help: 'write even when Kubernetes would refuse to change an object in place' },
+  { name: 'plan', type: 'boolean', help: 'print what a sync of the new rendering would do to each site, and write nothing' },
+  { name: 'format', type: 'string', value: 'text|markdown', help: 'how --plan prints the summary (markdown: for a pull-request comment); default: text' },
   { name: 'sites', type: 'string', value: 'DIR', help: 'folder of site files (*.yaml); default: sites' },
   { name: 'out', type: 'string', value: 'DIR', help: 'output folder, replaced as a whole; default: dist ($CDK8S_OUTDIR under cdk8s synth)' },
   { name: 'help', type: 'boolean', short: 'h', help: 'print this help and exit' },
@@ -53,11 +55,16 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
   // cdk8s synth (cdk8s.yaml `app:`) runs us with CDK8S_OUTDIR set, after it has deleted that folder.
   const underCdk8s = !!env.CDK8S_OUTDIR;
   const outdir = (values.out as string | undefined) ?? (env.CDK8S_OUTDIR || 'dist');
+  const format = (values.format as string | undefined) ?? 'text';
+  if (format !== 'text' && format !== 'markdown')
+    return { exitCode: 2, stdout: '', stderr: `--format ${format}: not a format; use text or markdown\n\n${usage()}\n` };
   const result = synthesize({
     sitesDir: (values.sites as string | undefined) ?? 'sites',
     outdir,
     check: values.check === true,
     allowReplace: values['allow-replace'] === true,
+    plan: values.plan === true,
+    format,
   });
   let messages = result.messages;
   if (result.exitCode !== 0 && underCdk8s && values.out === undefined) {

@@ -1,3 +1,4 @@
+import { kubectlFirstSync, kubectlSync } from './kubectl-sync';
 import type { Manifest } from '../lib/manifest';
 import type { ResolvedSite } from './resolve-site';
 
@@ -160,6 +161,16 @@ export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite
       option: 'image.plugins',
       without: 'pods and Jobs stay in ImagePullBackOff: no registry has the pinned digest yet',
       turnOff: 'remove image.plugins',
+    });
+  const claims = manifests.filter((m) => m.kind === 'PersistentVolumeClaim').map((m) => m.metadata.name);
+  if (claims.length > 0)
+    out.push({
+      name: 'a default StorageClass (or the one the site names) with `allowVolumeExpansion: true`',
+      required: false,
+      version: '—',
+      option: claims.map((c) => (c.endsWith('-backups') ? 'backups.volume.size' : 'uploads.size')).join(', '),
+      without: `the claims (${claims.join(', ')}) bind, but growing one later is refused by the API server ("only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize")`,
+      turnOff: 'uploads and backups in S3 (s3_enabled, backups.to: s3)',
     });
   const db = site.discourse.database;
   if (db.preset === 'cloudnativepg' || kinds.has('Database') || kinds.has('Cluster')) {
@@ -398,7 +409,19 @@ export function renderChecklist(manifests: readonly Manifest[], site: ResolvedSi
       : []),
     '## 3. Sync',
     '',
-    `\`kubectl apply -k dist/${c.site}\`, or let Argo CD or Flux apply it (\`dist/gitops/\`). The README's "Before the first sync" explains each row above.`,
+    `Let Argo CD or Flux apply it (\`dist/gitops/\`), or with kubectl the first time:`,
+    '',
+    '```sh',
+    kubectlFirstSync(`dist/${c.site}`),
+    '```',
+    '',
+    'and every later time (Jobs and objects that left this folder are pruned; the allowlist leaves out every kind that holds data, which kubectl would otherwise delete, and names a custom kind only while this folder has one: when the last ServiceMonitor, PrometheusRule, ScaledObject or ScheduledBackup leaves, delete it by hand):',
+    '',
+    '```sh',
+    kubectlSync(`dist/${c.site}`, c.site, manifests),
+    '```',
+    '',
+    'The README\'s "Before the first sync" explains each row above.',
     '',
   ];
   return out.join('\n');

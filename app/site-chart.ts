@@ -39,7 +39,7 @@ export class SiteChart extends Chart {
       });
     }
     // The data services first in Argo CD's order: the migrations need them.
-    const labels = commonLabels(site.name, site.discourse.version);
+    const labels = commonLabels(site.name);
     if (site.postgresServer) {
       const prometheus = site.monitoring ? site.monitoring.prometheusLabels : {};
       inWave(new CloudNativePgCluster(this, 'postgres', { ...site.postgresServer, labels, inheritedLabels: prometheus }), WAVES.dataServices);

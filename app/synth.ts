@@ -4,6 +4,7 @@ import { CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from
 import { Manifest } from '../lib/manifest';
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { FileChange, formatPlan, planChanges } from './change-summary';
 import { OutputTree, StagedOutput, listTree, renderGitOpsChart, renderSiteChart, sortedTree } from './output';
 import { GitOpsSite } from '../lib/gitops';
 import { formatProblems } from '../lib/problems';
@@ -29,6 +30,10 @@ export interface SynthOptions {
    * @default false
    */
   readonly allowReplace?: boolean;
+  /** Print what a sync would do (the change summary) and write nothing; exit 0 unless a site fails. @default false */
+  readonly plan?: boolean;
+  /** How the change summary is printed. @default 'text' */
+  readonly format?: 'text' | 'markdown';
 }
 
 /** The outcome: an exit code and lines for the user. */
@@ -158,16 +163,21 @@ export function synthesizeResolved(sites: readonly ResolvedSite[], options: Omit
   const differences: [path: string, line: string][] = [];
   const refusals = new Map<string, string[]>();
   const notes: string[] = [];
-  const staged = options.check ? undefined : new StagedOutput(outdir);
+  const dryRun = options.check === true || options.plan === true;
+  const staged = dryRun ? undefined : new StagedOutput(outdir);
+  const fileChanges: FileChange[] = [];
   try {
     for (const files of renderEach(sites, notes)) {
       for (const [path, content] of files) {
         if (rendered.has(path)) throw new Error(`two objects would be written to dist/${path}: rename one of them`);
         rendered.add(path);
         const before = previous.has(path) ? readFileSync(join(outdir, path), 'utf8') : undefined;
-        if (before === undefined) differences.push([path, `missing: ${path}`]);
-        else if (before !== content) {
+        if (before === undefined) {
+          differences.push([path, `missing: ${path}`]);
+          fileChanges.push({ path, after: content });
+        } else if (before !== content) {
           differences.push([path, `stale:   ${path}`]);
+          fileChanges.push({ path, before, after: content });
           if (!options.check && !options.allowReplace) refusals.set(path, transitionProblems(outdir, path, before, content));
         }
         staged?.write(path, content);
@@ -178,11 +188,16 @@ export function synthesizeResolved(sites: readonly ResolvedSite[], options: Omit
     return failed(outdir, [(e as Error).message]);
   }
   const gone = previousPaths.filter((p) => !rendered.has(p));
+  for (const path of gone) if (path.endsWith('.yaml')) fileChanges.push({ path, before: readFileSync(join(outdir, path), 'utf8') });
+  const sitesOf = (paths: Iterable<string>) => new Set([...paths].filter((p) => p.includes('/')).map((p) => p.split('/')[0]));
+  const summary = formatPlan(planChanges(fileChanges, sitesOf(previousPaths), sitesOf(rendered), outdir), options.format);
 
+  if (options.plan) return { exitCode: 0, messages: [...summary, ...(options.format === 'markdown' ? [] : notes)] };
   if (options.check) {
     const byPath = differences.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
     const diff = [...byPath, ...gone.map((p) => `extra:   ${p}`)];
-    if (diff.length > 0) return { exitCode: 1, messages: [`${outdir}/ is stale; run npm run synth and commit the result:`, ...diff.map((d) => `  ${d}`)] };
+    if (diff.length > 0)
+      return { exitCode: 1, messages: [`${outdir}/ is stale; run npm run synth and commit the result:`, ...diff.map((d) => `  ${d}`), ...summary] };
     return { exitCode: 0, messages: [`${outdir}/ is up to date (${rendered.size} files).`] };
   }
   if (!options.allowReplace) for (const p of gone) refusals.set(p, transitionProblems(outdir, p, readFileSync(join(outdir, p), 'utf8'), undefined));
@@ -206,5 +221,5 @@ export function synthesizeResolved(sites: readonly ResolvedSite[], options: Omit
           `removed ${removed.length} file${removed.length === 1 ? '' : 's'} synth does not write (${outdir}/ is generated; keep your own manifests in overlays/<site>/, see README "Your own repository"):`,
           ...removed.map((path) => `  ${outdir}/${path}`),
         ];
-  return { exitCode: 0, messages: [`wrote ${rendered.size} files to ${outdir}/`, ...notice, ...notes] };
+  return { exitCode: 0, messages: [`wrote ${rendered.size} files to ${outdir}/`, ...notice, ...notes, ...summary] };
 }

@@ -20,7 +20,7 @@ import { contentHash, sizeQuantity } from './units';
 import { ValidationError } from './problems';
 import { DiscourseProps, ResolvedDiscourse } from './props';
 import { resolveDiscourse } from './resolve-discourse';
-import { claimNames, commonLabels, discoursePodSpec, egressPorts, holdsReadWriteOnce, selectorLabels } from './workload';
+import { claimNames, commonLabels, discoursePodSpec, egressPorts, holdsReadWriteOnce, selectorLabels, withVersion } from './workload';
 
 /** Pod-template annotation whose change rolls the pods (the charm's config_changed restart). */
 export const CONFIG_HASH_ANNOTATION = 'discourse-cdk8s.io/config-hash';
@@ -110,7 +110,7 @@ export class Discourse extends Construct {
       serviceAccount: name,
     };
     this.selectorLabels = selectorLabels(name);
-    this.labels = commonLabels(name, resolved.version);
+    this.labels = commonLabels(name);
 
     this.layer = discourseLayer({
       environment: resolved.environment,
@@ -165,7 +165,8 @@ export class Discourse extends Construct {
     const secretNames = [...new Set(resolved.secretEnvironment.map((s) => s.from.secret))].sort();
     this.deployment = new k8s.KubeDeployment(this, 'Resource', {
       metadata: {
-        ...metadata(this.names.deployment, { 'app.kubernetes.io/component': 'web' }),
+        name: this.names.deployment,
+        labels: { ...withVersion(this.labels, resolved.version), 'app.kubernetes.io/component': 'web' },
         // Stakater Reloader rolls the pods when one of these Secrets changes; harmless without it.
         ...(resolved.reloadOnSecretChange && secretNames.length > 0 ? { annotations: { [RELOADER_ANNOTATION]: secretNames.join(',') } } : {}),
       },
@@ -179,7 +180,7 @@ export class Discourse extends Construct {
           ? { type: 'Recreate' }
           : { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
         template: {
-          metadata: { labels: { ...this.labels, ...this.selectorLabels }, annotations: { [CONFIG_HASH_ANNOTATION]: hash } },
+          metadata: { labels: { ...withVersion(this.labels, resolved.version), ...this.selectorLabels }, annotations: { [CONFIG_HASH_ANNOTATION]: hash } },
           spec: discoursePodSpec(resolved, this.names, resolved.migrations ? [waitForMigrationsContainer(this)] : []),
         },
       },

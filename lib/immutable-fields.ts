@@ -39,7 +39,13 @@ const isExternalOrHeadless = (spec: unknown): boolean => {
 
 /** Kubernetes' own rules (API validation of updates, Kubernetes 1.28). */
 export const KUBERNETES_RULES: readonly ImmutabilityRule[] = [
-  { kind: 'Job', path: 'spec', why: 'a Job cannot be changed once created (its pod template, selector and completions are immutable)' },
+  {
+    kind: 'Job',
+    path: 'spec',
+    // Measured on kube-apiserver 1.37 (test/cluster/immutable.test.ts): these may change.
+    except: ['suspend', 'parallelism', 'backoffLimit', 'ttlSecondsAfterFinished'],
+    why: 'a Job cannot be changed once created (its pod template, selector and completions are immutable)',
+  },
   { kind: 'Deployment', path: 'spec.selector', why: 'the selector of a Deployment is immutable' },
   { kind: 'ReplicaSet', path: 'spec.selector', why: 'the selector of a ReplicaSet is immutable' },
   { kind: 'DaemonSet', path: 'spec.selector', why: 'the selector of a DaemonSet is immutable' },
@@ -64,10 +70,13 @@ export const KUBERNETES_RULES: readonly ImmutabilityRule[] = [
   {
     kind: 'Service',
     path: 'spec.clusterIP',
-    refuses: (before, after) => before !== undefined && before !== after,
+    // Unset before means allocated by the server: setting one now is refused unless it
+    // happens to be the allocated one, which a rendering cannot know. Unsetting keeps it.
+    // ('None' is the headless rule's.)
+    refuses: (before, after) => after !== undefined && after !== 'None' && before !== after,
     why: 'the cluster IP of a Service is immutable',
   },
-  { kind: 'Service', path: 'spec.clusterIPs', refuses: (before, after) => before !== undefined && !sameJson(before, after), why: 'cluster IPs are immutable' },
+  { kind: 'Service', path: 'spec.clusterIPs', refuses: (before, after) => after !== undefined && !sameJson(before, after), why: 'cluster IPs are immutable' },
   {
     kind: 'Service',
     path: 'spec',
@@ -87,13 +96,31 @@ export const KUBERNETES_RULES: readonly ImmutabilityRule[] = [
 ];
 
 /**
- * The `self == oldSelf` rules of the CRDs in `crds/`, as data, so that synth need not read
- * the CRDs; a test derives them from the committed CRDs and compares.
+ * The `self == oldSelf` rules of the upstream CRDs (test/cluster/crds/, the release files
+ * the real API server gets), as data, so that synth need not read the CRDs; a test
+ * derives them from those files and compares, and the cluster suite meets them for real.
  */
+/** A CRD transition rule (`self == oldSelf`) is evaluated only where the old and the new object both have the field. */
+const transition = (before: unknown, after: unknown): boolean => before !== undefined && after !== undefined && !sameJson(before, after);
+
 export const CRD_RULES: readonly ImmutabilityRule[] = [
-  { kind: 'Database.postgresql.cnpg.io', path: 'spec.cluster', why: 'the cluster of a Database cannot change once it exists' },
-  { kind: 'Database.postgresql.cnpg.io', path: 'spec.name', why: 'the database name cannot change once it exists' },
-  { kind: 'ScheduledBackup.postgresql.cnpg.io', path: 'spec.cluster', why: 'cluster reference is immutable after creation' },
+  {
+    kind: 'Cluster.postgresql.cnpg.io',
+    path: 'spec.serviceAccountName',
+    refuses: transition,
+    why: 'the ServiceAccount of a CloudNativePG Cluster cannot change once it exists',
+  },
+  ...['builtinLocale', 'collationVersion', 'encoding', 'icuLocale', 'icuRules', 'locale', 'localeCType', 'localeCollate', 'localeProvider', 'template'].map(
+    (field): ImmutabilityRule => ({
+      kind: 'Database.postgresql.cnpg.io',
+      path: `spec.${field}`,
+      refuses: transition,
+      why: `the ${field} of a database cannot change once it exists`,
+    }),
+  ),
+  { kind: 'Database.postgresql.cnpg.io', path: 'spec.cluster', refuses: transition, why: 'the cluster of a Database cannot change once it exists' },
+  { kind: 'Database.postgresql.cnpg.io', path: 'spec.name', refuses: transition, why: 'the database name cannot change once it exists' },
+  { kind: 'ScheduledBackup.postgresql.cnpg.io', path: 'spec.cluster', refuses: transition, why: 'cluster reference is immutable after creation' },
 ];
 
 /** A JSON-schema node as far as this module reads it. */
@@ -119,7 +146,12 @@ export function crdImmutabilityRules(crd: CrdDocument): ImmutabilityRule[] {
   const walk = (node: SchemaNode, path: string[]) => {
     for (const v of node['x-kubernetes-validations'] ?? []) {
       if (v.rule.replace(/\s+/g, '') === 'self==oldSelf' && path.length > 0)
-        rules.set(path.join('.'), { kind, path: path.join('.'), why: v.message ?? `${path.join('.')} is immutable (CRD rule self == oldSelf)` });
+        rules.set(path.join('.'), {
+          kind,
+          path: path.join('.'),
+          refuses: transition,
+          why: v.message ?? `${path.join('.')} is immutable (CRD rule self == oldSelf)`,
+        });
     }
     for (const [name, child] of Object.entries(node.properties ?? {})) walk(child, [...path, name]);
   };

@@ -5,7 +5,17 @@ import { JobNeed, jobEnvironment } from './job-environment';
 import { contentHash } from './units';
 import type { ResolvedDiscourse } from './props';
 import { containerSecurityContext, podSecurityContext } from './security-context';
-import { containerResources, dataMounts, dataVolumes, holdsReadWriteOnce, schedulingFields, scratchMounts, secretEnvVars, selectorLabels } from './workload';
+import {
+  containerResources,
+  dataMounts,
+  dataVolumes,
+  holdsReadWriteOnce,
+  schedulingFields,
+  scratchMounts,
+  secretEnvVars,
+  selectorLabels,
+  withVersion,
+} from './workload';
 
 /**
  * Discourse's switch for its two-phase migrations (`Discourse.skip_post_deployment_migrations?`
@@ -139,7 +149,7 @@ export function oneShotSpec(site: OneShotSite, job: OneShot): k8s.JobSpec {
   return {
     backoffLimit: job.backoffLimit ?? 3,
     template: {
-      metadata: { labels: { ...site.labels } },
+      metadata: { labels: withVersion(site.labels, site.resolved.version) },
       spec: {
         ...pod,
         ...(job.serviceAccountName ? { serviceAccountName: job.serviceAccountName, automountServiceAccountToken: true } : {}),
@@ -166,7 +176,7 @@ export function oneShotJob(scope: Construct, site: OneShotSite, job: OneShot): k
   return new k8s.KubeJob(scope, job.id, {
     metadata: {
       name: jobName(site.resolved.name, job.what, spec),
-      labels: { ...site.labels, 'app.kubernetes.io/component': job.what },
+      labels: { ...withVersion(site.labels, site.resolved.version), 'app.kubernetes.io/component': job.what },
       ...(job.annotations && Object.keys(job.annotations).length > 0 ? { annotations: { ...job.annotations } } : {}),
     },
     spec,

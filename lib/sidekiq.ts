@@ -13,7 +13,7 @@ import { thresholdToTolerate } from './pebble-timing';
 import { APP_DIR } from './paths';
 import { ResolvedDiscourse } from './props';
 import { contentHash, sizeQuantity } from './units';
-import { commonLabels, containerResources, discourseContainer, discoursePodSpec } from './workload';
+import { commonLabels, containerResources, discourseContainer, discoursePodSpec, withVersion } from './workload';
 
 /**
  * Sidekiq as its own workload (`sidekiq.mode: separate`): a `<site>-sidekiq` Deployment
@@ -26,7 +26,7 @@ export const SIDEKIQ_BOOT_DIR = '/srv/sidekiq';
 export const SIDEKIQ_BOOT_FILE = 'boot.rb';
 
 /** Where the sidekiq service writes its pid, for the memory check. */
-const PID_FILE = '/tmp/sidekiq.pid';
+export const SIDEKIQ_PID_FILE = '/tmp/sidekiq.pid';
 
 /** Sidekiq's own shutdown timeout (`-t`), Discourse's Demon::Sidekiq::SIDEKIQ_SHUTDOWN_TIMEOUT_SECONDS. */
 export const SIDEKIQ_SHUTDOWN_SECONDS = 5;
@@ -68,7 +68,7 @@ export const SIDEKIQ_BOOT_RB = [
  * single `default` queue. The shell writes its pid and execs: bundle exec keeps the pid.
  */
 export const SIDEKIQ_COMMAND =
-  `bash -c 'echo $$ > ${PID_FILE}; cd ${APP_DIR} && exec bin/bundle exec sidekiq -r ${SIDEKIQ_BOOT_DIR}/${SIDEKIQ_BOOT_FILE} ` +
+  `bash -c 'echo $$ > ${SIDEKIQ_PID_FILE}; cd ${APP_DIR} && exec bin/bundle exec sidekiq -r ${SIDEKIQ_BOOT_DIR}/${SIDEKIQ_BOOT_FILE} ` +
   `-c "\${DISCOURSE_SIDEKIQ_WORKERS:-5}" -t ${SIDEKIQ_SHUTDOWN_SECONDS} -q critical,8 -q default,4 -q low,2 -q ultra_low,1'`;
 
 /**
@@ -102,7 +102,7 @@ export const HEARTBEAT_SCRIPT =
 /** Fails while Sidekiq's RSS is above `maxMebibytes`; passes before Sidekiq has started. */
 export function memoryScript(maxMebibytes: number): string {
   return (
-    `bash -c 'pid=$(cat ${PID_FILE} 2>/dev/null) || exit 0; rss=$(sed -n -e "s/^VmRSS:[^0-9]*\\([0-9]*\\).*/\\1/p" /proc/$pid/status 2>/dev/null); ` +
+    `bash -c 'pid=$(cat ${SIDEKIQ_PID_FILE} 2>/dev/null) || exit 0; rss=$(sed -n -e "s/^VmRSS:[^0-9]*\\([0-9]*\\).*/\\1/p" /proc/$pid/status 2>/dev/null); ` +
     `if [ -n "$rss" ] && [ "$rss" -gt ${maxMebibytes * 1024} ]; then echo "Sidekiq RSS $((rss / 1024)) MiB is above ${maxMebibytes} MiB"; exit 1; fi'`
   );
 }
@@ -295,7 +295,7 @@ export class DiscourseSidekiq extends Construct {
     const s = r.sidekiq;
     this.name = `${r.name}-sidekiq`;
     this.selectorLabels = sidekiqSelectorLabels(r.name);
-    const labels = { ...commonLabels(r.name, r.version), 'app.kubernetes.io/component': 'sidekiq' };
+    const labels = { ...commonLabels(r.name), 'app.kubernetes.io/component': 'sidekiq' };
     const metadata = (name: string) => ({ name, labels });
     const layerConfigMap = `${this.name}-pebble`;
     const layer = sidekiqLayer({
@@ -321,7 +321,7 @@ export class DiscourseSidekiq extends Construct {
       { name: 'sidekiq-boot', configMap: { name: layerConfigMap, items: [{ key: SIDEKIQ_BOOT_FILE, path: SIDEKIQ_BOOT_FILE }] } },
     ];
     this.deployment = new k8s.KubeDeployment(this, 'Resource', {
-      metadata: metadata(this.name),
+      metadata: { name: this.name, labels: withVersion(labels, r.version) },
       spec: {
         ...(s.autoscaling ? {} : { replicas: s.replicas }),
         revisionHistoryLimit: 5,
@@ -329,7 +329,10 @@ export class DiscourseSidekiq extends Construct {
         // A new pod boots before the old one stops: jobs keep running through a rollout.
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
         template: {
-          metadata: { labels: { ...labels, ...this.selectorLabels }, annotations: { 'discourse-cdk8s.io/config-hash': configHash(this.layerYaml, r) } },
+          metadata: {
+            labels: { ...withVersion(labels, r.version), ...this.selectorLabels },
+            annotations: { 'discourse-cdk8s.io/config-hash': configHash(this.layerYaml, r) },
+          },
           spec: {
             ...podSpec,
             // Pebble may take its layer's whole stop bound (Sidekiq's kill-delay is at least its own

@@ -26,13 +26,26 @@ export function selectorLabels(name: string): Record<string, string> {
 }
 
 /** Labels every object of a site carries. */
-export function commonLabels(name: string, version: string): Record<string, string> {
+export function commonLabels(name: string): Record<string, string> {
   return {
     'app.kubernetes.io/name': 'discourse',
     'app.kubernetes.io/instance': name,
-    'app.kubernetes.io/version': version,
     'app.kubernetes.io/managed-by': 'discourse-cdk8s',
   };
+}
+
+/**
+ * The version label, only on what runs the image (the Deployments, the Jobs and their
+ * pods): on every object it made an image bump touch every file of the site.
+ */
+export function withVersion(labels: Record<string, string>, version: string): Record<string, string> {
+  // In the order the labels always had: Job names hash the spec as written, key order included.
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    out[k] = v;
+    if (k === 'app.kubernetes.io/instance') out['app.kubernetes.io/version'] = version;
+  }
+  return out;
 }
 
 /** Container env entries for Secret-backed values. */

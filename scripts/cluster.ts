@@ -61,7 +61,12 @@ async function main(argv: string[]): Promise<number> {
           const { objects, waves } = await syncFolder(client, dir);
           process.stdout.write(`${dir}: ${objects.length} objects applied in ${waves.length} wave(s), settled\n`);
         } catch (e) {
-          const dead = crashed(state);
+          // A component that died takes a moment to be seen dead after its sockets close.
+          let dead = crashed(state);
+          for (let i = 0; i < 20 && dead.length === 0; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            dead = crashed(state);
+          }
           if (dead.length > 0) process.stderr.write(`cluster: a component died during the apply of ${dir}:\n${dead.join('\n\n')}\n`);
           if (e instanceof SyncError || dead.length > 0) {
             process.stderr.write(`cluster: ${dir} was refused or did not settle:\n${(e as Error).message}\n`);

@@ -18,9 +18,9 @@ import { Manifest } from '../lib/manifest';
 import { Json, find } from './fixtures';
 import { expectValidManifests } from './schema';
 
-const CRDS = readdirSync(join(__dirname, '..', 'crds'))
+const CRDS = readdirSync(join(__dirname, 'cluster', 'crds'))
   .filter((f) => f.endsWith('.yaml'))
-  .map((f) => parse(readFileSync(join(__dirname, '..', 'crds', f), 'utf8')) as CrdDocument);
+  .map((f) => parse(readFileSync(join(__dirname, 'cluster', 'crds', f), 'utf8')) as CrdDocument);
 /** What the API server refuses: Kubernetes' rules, the committed CRDs' rules, CloudNativePG's webhook. */
 const RULES: readonly ImmutabilityRule[] = [...KUBERNETES_RULES, ...CRDS.flatMap(crdImmutabilityRules), ...CNPG_WEBHOOK_RULES];
 

@@ -24,10 +24,10 @@ import { BASE, CHANGES, copy, jobKinds, render, withBackupVolume } from './day2-
 
 const ROOT = join(__dirname, '..');
 
-/** The rules: Kubernetes' own, plus every `self == oldSelf` rule of the committed CRDs. */
-const CRDS = readdirSync(join(ROOT, 'crds'))
+/** The rules: Kubernetes' own, plus every `self == oldSelf` rule of the upstream CRDs (test/cluster/crds/). */
+const CRDS = readdirSync(join(ROOT, 'test', 'cluster', 'crds'))
   .filter((f) => f.endsWith('.yaml'))
-  .map((f) => parse(readFileSync(join(ROOT, 'crds', f), 'utf8')) as CrdDocument);
+  .map((f) => parse(readFileSync(join(ROOT, 'test', 'cluster', 'crds', f), 'utf8')) as CrdDocument);
 const RULES: readonly ImmutabilityRule[] = [...KUBERNETES_RULES, ...CRDS.flatMap(crdImmutabilityRules), ...CNPG_WEBHOOK_RULES];
 
 describe('day 2: every change applies cleanly under kubectl, Flux and Argo CD', () => {
@@ -36,7 +36,7 @@ describe('day 2: every change applies cleanly under kubectl, Flux and Argo CD', 
     expect(CHANGES.length).toBeGreaterThan(50);
   });
 
-  test('synth’s copy of the CRD rules (it does not read crds/) is exactly what the committed CRDs say', () => {
+  test('synth’s copy of the CRD rules (it reads no CRD) is exactly what the upstream CRDs say', () => {
     const key = (r: ImmutabilityRule) => `${r.kind} ${r.path}`;
     expect(CRD_RULES.map(key).sort()).toEqual(CRDS.flatMap(crdImmutabilityRules).map(key).sort());
   });
@@ -201,6 +201,12 @@ describe('the rules themselves', () => {
       (j: Json): unknown => (j.spec.name = 'forum'),
       'spec.name',
     ],
+    [
+      'Service clusterIP set where the server allocated one',
+      { apiVersion: 'v1', kind: 'Service', spec: { type: 'ClusterIP' } },
+      (j: Json): unknown => (j.spec.clusterIP = '10.0.0.250'),
+      'spec.clusterIP',
+    ],
   ])('catches a change of %s', (_what, object, edit, field) => {
     const before = { metadata: { name: 'x', namespace: 'forum' }, ...object } as Manifest;
     expect(immutableFieldChanges([before], [changed(before, edit)], RULES).map((f) => f.field)).toEqual([field]);
@@ -222,6 +228,16 @@ describe('the rules themselves', () => {
       'a Deployment template',
       { apiVersion: 'apps/v1', kind: 'Deployment', spec: { selector: { a: 1 }, template: { a: 1 } } },
       (j: Json): unknown => (j.spec.template.a = 2),
+    ],
+    [
+      'Job suspend, parallelism, backoffLimit and ttlSecondsAfterFinished (mutable on kube-apiserver 1.37)',
+      { apiVersion: 'batch/v1', kind: 'Job', spec: { suspend: true, backoffLimit: 3, template: { a: 1 } } },
+      (j: Json): unknown => Object.assign(j.spec, { suspend: false, parallelism: 2, backoffLimit: 6, ttlSecondsAfterFinished: 600 }),
+    ],
+    [
+      'a CRD field that had no value (a transition rule needs an old one)',
+      { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Database', spec: { name: 'app' } },
+      (j: Json): unknown => (j.spec.template = 'template0'),
     ],
   ])('allows %s', (_what, object, edit) => {
     const before = { metadata: { name: 'x', namespace: 'forum' }, ...object } as Manifest;

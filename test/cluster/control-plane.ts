@@ -60,11 +60,18 @@ export function clientFor(state: ClusterState): KubeClient {
   return new KubeClient({ server: state.server, token: state.token, ca: readFileSync(join(state.dir, 'pki', 'apiserver.crt'), 'utf8') });
 }
 
-const alive = (pid: number | undefined): boolean => {
+/** Whether the process runs: a zombie (dead, not yet reaped by its new parent) does not. */
+export const alive = (pid: number | undefined): boolean => {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ...", the state after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

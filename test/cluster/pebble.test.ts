@@ -1,173 +1,430 @@
-import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
-import { get } from 'http';
-import { createServer } from 'net';
-import { tmpdir } from 'os';
-import { join } from 'path';
-import { parseAllDocuments } from 'yaml';
+import { spawnSync } from 'child_process';
+import { parse, parseAllDocuments } from 'yaml';
+import { LAYER_FILE, UP_PERIOD_SECONDS, WEB_ONLY_COMMAND } from '../../lib/discourse-layer';
+import { HTTP_PORT } from '../../lib/environment';
+import { COLLECTOR_COMMAND, SIDEKIQ_COMMAND, SIDEKIQ_PID_FILE } from '../../lib/sidekiq';
+import { APP_DIR } from '../../lib/paths';
+import { Cadence, PEBBLE_TIMINGS, toleranceSeconds, worstCaseDetectionSeconds } from '../../lib/pebble-timing';
+import { parseGoDuration } from '../../lib/units';
 import { fixtureTree } from '../fixtures';
+import { PebblePod, httpStatus, within } from './pebble-pod';
 import { IN_CI, ToolName, ensureTools, toolPath } from './tools';
 
 /**
- * The web layer as the pod runs it, under the real Pebble (the version the rock ships and
- * the oldest the README claims): the rendered container args and `$PEBBLE` with the
+ * The web layers as the pod runs them, under the real Pebble (the version the rock ships
+ * and the oldest the README claims): the rendered container args, `$PEBBLE` with the
  * ConfigMap's layout, the layer's services, checks, kill delays and log tail as rendered.
- * Only what cannot run here is moved: `app_launch.sh` becomes a stand-in that serves
- * `/srv/status` on a free port, and the app's log folder and ports move to temporary ones.
+ * Moved, by substitution in the rendered text (pebble-pod.ts `substitute`, which fails
+ * when a value is not there): the Discourse command becomes a stand-in serving
+ * `/srv/status`, Unicorn's port 3000 a free loopback port, the app's log folder a
+ * temporary one, the --http port a free loopback port. Only the hang test also shortens
+ * discourse-up (30 s x 62 in the layer, a half-hour budget) and says so.
  */
 
 const HAVE_GO = spawnSync('go', ['version']).status === 0;
-if (!HAVE_GO && !IN_CI) process.stderr.write('test/cluster/pebble.test.ts: SKIPPED: no Go toolchain to build Pebble (CI never skips)\n');
+if (!HAVE_GO && !IN_CI) process.stderr.write('test/cluster/pebble.test.ts: SKIPPED: no Go toolchain on PATH to build Pebble (under CI this fails instead)\n');
 const describePebble = HAVE_GO || IN_CI ? describe : describe.skip;
 
-const rendered = (path: string) => {
+interface Container {
+  readonly name: string;
+  readonly args: string[];
+  readonly startupProbe: { readonly periodSeconds: number; readonly failureThreshold: number };
+}
+interface Deployment {
+  readonly spec: { readonly template: { readonly spec: { readonly terminationGracePeriodSeconds: number; readonly containers: Container[] } } };
+}
+interface RenderedCheck {
+  readonly period: string;
+  readonly timeout: string;
+  readonly threshold: number;
+}
+
+function renderedDoc<T>(path: string): T {
   const text = fixtureTree().get(path);
-  if (!text) throw new Error(`the example fixture has no ${path}`);
-  return parseAllDocuments(text)[0].toJS() as {
-    data: Record<string, string>;
-    spec: {
-      template: { spec: { terminationGracePeriodSeconds: number; containers: { name: string; args: string[]; env: { name: string; value?: string }[] }[] } };
-    };
-  };
-};
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
+  if (!text) throw new Error(`the fixture sites render no ${path}`);
+  return parseAllDocuments(text)[0].toJS() as T;
 }
 
-const httpStatus = (url: string): Promise<number> =>
-  new Promise((resolve) => {
-    const req = get(url, { timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(0));
-    req.on('timeout', () => req.destroy());
-  });
-
-async function within(seconds: number, what: string, check: () => Promise<boolean> | boolean): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > seconds * 1000) throw new Error(`${what}: not within ${seconds} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return (Date.now() - started) / 1000;
+interface WebLayer {
+  /** What the describe says. */
+  readonly title: string;
+  readonly configMap: string;
+  readonly deployment: string;
+  /** The discourse service's command as lib/discourse-layer renders it. */
+  readonly command: string;
+  /** Pebble versions that refuse this layer, with the line they log (measured; the README's support table agrees). */
+  readonly refusedBy?: Partial<Record<ToolName, string>>;
 }
 
-/** The stand-in for app_launch.sh: serves /srv/status, logs to the app's log, and shuts down on TERM in a second. */
-const STAND_IN = `
-const http = require('http');
-const fs = require('fs');
-const [port, logDir, pidFile] = process.argv.slice(2);
-const log = (line) => fs.appendFileSync(logDir + '/production.log', line + '\\n');
-fs.writeFileSync(pidFile, String(process.pid));
-http.createServer((req, res) => { res.writeHead(req.url === '/srv/status' ? 200 : 404); res.end('ok'); }).listen(Number(port), '127.0.0.1', () => log('stand-in: serving'));
-process.on('SIGTERM', () => { log('stand-in: TERM received, shutting down'); setTimeout(() => process.exit(0), 1000); });
-`;
-
-interface Pod {
-  readonly proc: ChildProcess;
-  readonly output: () => string;
-  readonly appPort: number;
-  readonly healthPort: number;
-  readonly pidFile: string;
-  readonly grace: number;
-}
-
-function startPod(pebble: string, appPort: number, healthPort: number): Pod {
-  const dir = mkdtempSync(join(tmpdir(), 'pebble-pod-'));
-  const logDir = join(dir, 'log');
-  mkdirSync(logDir);
-  const standIn = join(dir, 'stand-in.js');
-  writeFileSync(standIn, STAND_IN);
-  const pidFile = join(dir, 'app.pid');
-  const layer = rendered('example/configmap-example-pebble.yaml')
-    .data['001-discourse.yaml'].replace('/srv/scripts/app_launch.sh', `${process.execPath} ${standIn} ${appPort} ${logDir} ${pidFile}`)
-    .replace(/\/srv\/discourse\/app\/log/g, logDir)
-    .replace(/localhost:3000/g, `localhost:${appPort}`);
-  const deployment = rendered('example/deployment-example.yaml');
-  const container = deployment.spec.template.spec.containers.find((c) => c.name === 'discourse');
-  if (!container) throw new Error('no discourse container in the rendered Deployment');
-  // $PEBBLE as the pod has it: the ConfigMap mounted at $PEBBLE/layers.
-  const pebbleDir = join(dir, 'pebble');
-  mkdirSync(join(pebbleDir, 'layers'), { recursive: true });
-  writeFileSync(join(pebbleDir, 'layers', '001-discourse.yaml'), layer);
-  const args = container.args.map((a) => (a.startsWith(':') ? `127.0.0.1:${healthPort}` : a));
-  let out = '';
-  const proc = spawn(pebble, args, { env: { PATH: process.env.PATH, PEBBLE: pebbleDir, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return { proc, output: () => out, appPort, healthPort, pidFile, grace: deployment.spec.template.spec.terminationGracePeriodSeconds };
-}
+const LAYERS: WebLayer[] = [
+  {
+    title: 'the web layer (Sidekiq inside Unicorn, site example)',
+    configMap: 'example/configmap-example-pebble.yaml',
+    deployment: 'example/deployment-example.yaml',
+    command: '/srv/scripts/app_launch.sh',
+  },
+  {
+    title: 'the web layer of a site with separate Sidekiq pods (site full)',
+    configMap: 'full/configmap-full-pebble.yaml',
+    deployment: 'full/deployment-full.yaml',
+    command: WEB_ONLY_COMMAND,
+    // The site ships logs to Loki: log-targets need Pebble v1.4, their labels v1.6 (the README's table).
+    refusedBy: { 'pebble-oldest': 'field log-targets not found in type plan.Layer' },
+  },
+];
 
 /**
- * Measured here: Pebble v1.1.1, run outside a container (not PID 1), neither notices the
- * app being killed (no exit logged, no restart) nor stops its services on SIGTERM (it
- * exits at once, so the app's last lines never reach the log tail). Those two tests are
- * `test.failing` for it: they pass while v1.1.1 still behaves so, and fail, to be
- * revisited, when it does not. The README's oldest supported version is in question.
+ * [title, tool, whether it notices a service's exit]. Measured: Pebble v1.1.1 here (run
+ * by jest, not as a container's PID 1) logs nothing when the app exits and never restarts
+ * it, so its crash test is `test.failing`: it passes while v1.1.1 behaves so and fails,
+ * to be revisited, when it does not. A restart on check failure (the hang test) works.
  */
 const VERSIONS: [string, ToolName, boolean][] = [
   ['Pebble v1.32.1 (the rock’s)', 'pebble', true],
   ['Pebble v1.1.1 (the oldest supported)', 'pebble-oldest', false],
 ];
 
-describePebble.each(VERSIONS)('the web layer under the real %s', (_version, tool, supervises) => {
-  const supervised = supervises ? test : test.failing;
-  let pod: Pod | undefined;
+/** What the pod is rendered with: the layer text, the container, the grace period. */
+function renderedPod(layer: WebLayer): { text: string; container: Container; grace: number } {
+  const text = renderedDoc<{ data: Record<string, string> }>(layer.configMap).data[LAYER_FILE];
+  const spec = renderedDoc<Deployment>(layer.deployment).spec.template.spec;
+  const container = spec.containers.find((c) => c.name === 'discourse');
+  if (!container) throw new Error(`no discourse container in ${layer.deployment}`);
+  return { text, container, grace: spec.terminationGracePeriodSeconds };
+}
 
-  beforeAll(async () => {
-    ensureTools([tool]);
-    pod = startPod(toolPath(tool), await freePort(), await freePort());
+const checksOf = (text: string) => (parse(text) as { checks: Record<string, RenderedCheck> }).checks;
+const secondsOf = (d: string) => (parseGoDuration(d) ?? NaN) / 1000;
+
+/**
+ * discourse-up for the hang test: restarts a frozen app in seconds instead of the layer's
+ * half hour, and still sits out longer than discourse-ready takes to report it, so the
+ * real readiness timing is seen before Pebble restarts the app.
+ */
+const FAST_UP: Cadence = { periodSeconds: 2, timeoutSeconds: 1, threshold: 5 };
+
+/** How the hang test rewrites discourse-up's rendered period, threshold and timeout (the keys are sorted, so adjacent). */
+function fastUpMapping(text: string): [string, string] {
+  const up = checksOf(text)['discourse-up'];
+  expect(up.period).toBe(`${UP_PERIOD_SECONDS}s`);
+  return [
+    `    period: ${up.period}\n    threshold: ${up.threshold}\n    timeout: ${up.timeout}\n`,
+    `    period: ${FAST_UP.periodSeconds}s\n    threshold: ${FAST_UP.threshold}\n    timeout: ${FAST_UP.timeoutSeconds}s\n`,
+  ];
+}
+
+describePebble.each(VERSIONS)('under the real %s', (_version, tool, noticesExits) => {
+  beforeAll(() => {
+    ensureTools([tool], (line) => process.stderr.write(`${line}\n`));
   }, 600_000);
 
-  afterAll(() => {
-    if (pod && pod.proc.exitCode === null) pod.proc.kill('SIGKILL');
-    if (pod && existsSync(pod.pidFile)) {
-      try {
-        process.kill(Number(readFileSync(pod.pidFile, 'utf8')), 'SIGKILL');
-      } catch {
-        // already gone
-      }
+  describe.each(LAYERS)('$title', (layer) => {
+    const { text, container, grace } = renderedPod(layer);
+    const ready = checksOf(text)['discourse-ready'];
+    const services = Object.keys((parse(text) as { services: Record<string, unknown> }).services);
+    const readyCadence: Cadence = { periodSeconds: secondsOf(ready.period), timeoutSeconds: secondsOf(ready.timeout), threshold: ready.threshold };
+    const pods: PebblePod[] = [];
+    let pod: PebblePod;
+
+    const newPod = async (extra: [string, string][] = []): Promise<PebblePod> => {
+      const p = await PebblePod.create({
+        pebble: toolPath(tool),
+        layer: text,
+        command: layer.command,
+        args: container.args,
+        appPortInLayer: HTTP_PORT,
+        logDirInLayer: `${APP_DIR}/log`,
+        extra,
+      });
+      pods.push(p);
+      p.start();
+      return p;
+    };
+    const status = (p: PebblePod) => httpStatus(`http://127.0.0.1:${p.appPort}/srv/status`);
+    const health = (p: PebblePod, level: string) => httpStatus(`http://127.0.0.1:${p.healthPort}/v1/health?level=${level}`);
+    const booted = async (p: PebblePod) => {
+      await within(
+        10,
+        () => `Pebble answering /v1/health?level=alive on --http. ${p.tail()}`,
+        async () => (await health(p, 'alive')) === 200,
+      );
+      await within(
+        10,
+        () => `discourse active in \`pebble services\` (now ${p.serviceState('discourse')}). ${p.tail()}`,
+        () => p.serviceState('discourse') === 'active',
+      );
+    };
+
+    beforeAll(async () => {
+      pod = await newPod();
+    });
+
+    afterAll(async () => {
+      const errors: string[] = [];
+      for (const p of pods) await p.stop().catch((e: Error) => errors.push(e.message));
+      expect(errors).toEqual([]);
+    });
+
+    const refusal = layer.refusedBy?.[tool];
+    if (refusal !== undefined) {
+      test('refuses the layer at start: no service runs, while Pebble itself stays up (liveness 200; only the startup probe on /srv/status restarts the container)', async () => {
+        // WHEN
+        await within(
+          10,
+          () => `Pebble logging that it cannot start the default services. ${pod.tail()}`,
+          () => pod.output().includes('Cannot start default services'),
+        );
+        // THEN
+        expect(pod.output()).toContain(refusal);
+        expect(pod.cli('services').stderr).toContain(refusal);
+        expect(await health(pod, 'alive')).toBe(200);
+        expect(await status(pod)).toBe(0);
+        expect(pod.exitCode).toBeNull();
+      });
+      return;
     }
+
+    test('boots as the pod does: discourse active, liveness answers, the app ready within the startup probe’s budget, its output in `pebble logs`', async () => {
+      // GIVEN
+      const budget = container.startupProbe.periodSeconds * container.startupProbe.failureThreshold;
+      // WHEN
+      await booted(pod);
+      const seconds = await within(
+        budget,
+        () => `the app answering /srv/status (the startup probe's path). ${pod.tail()}`,
+        async () => (await status(pod)) === 200,
+      );
+      // THEN
+      expect(seconds).toBeLessThan(budget);
+      expect(await health(pod, 'alive')).toBe(200);
+      await within(
+        5,
+        () => `the stand-in's first line in \`pebble logs discourse\`: ${JSON.stringify(pod.cli('logs', 'discourse'))}`,
+        () => pod.cli('logs', 'discourse').stdout.includes(': serving on '),
+      );
+      expect(pod.exitCode).toBeNull();
+    });
+
+    (noticesExits ? test : test.failing)('a crash is restarted by Pebble (on-failure: restart, first backoff 500 ms)', async () => {
+      // GIVEN
+      const first = pod.appPid();
+      expect(first).toBeDefined();
+      // WHEN
+      process.kill(first as number, 'SIGUSR2');
+      // THEN
+      await within(
+        10,
+        () => `a new app process after the crash of ${first}. ${pod.tail()}`,
+        () => pod.appPid() !== first,
+      );
+      await within(
+        10,
+        () => `the restarted app answering /srv/status. ${pod.tail()}`,
+        async () => (await status(pod)) === 200,
+      );
+      expect(pod.serviceState('discourse')).toBe('active');
+      expect(pod.output()).toContain(`stand-in ${first}: crashing`);
+    });
+
+    test('SIGTERM stops every service within the pod’s grace period, and lines the app prints on TERM reach Pebble’s output (stdout and the log tail)', async () => {
+      // GIVEN: a pod of its own, so that this does not depend on the crash test.
+      const p = await newPod();
+      await booted(p);
+      await within(
+        10,
+        () => `the app answering before SIGTERM. ${p.tail()}`,
+        async () => (await status(p)) === 200,
+      );
+      // Every service up, the log tailer too (Pebble v1.1.1 starts them one by one, a second apart).
+      await within(
+        10,
+        () => `all of ${services.join(', ')} active: ${p.cli('services').stdout}`,
+        () => services.every((s) => p.serviceState(s) === 'active'),
+      );
+      await new Promise((r) => setTimeout(r, 500)); // tail -F has opened the log file
+      const app = p.appPid();
+      // WHEN
+      const sent = Date.now();
+      p.signal('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const exit = await Promise.race([p.exited(), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), grace * 1000)))]);
+      clearTimeout(timer);
+      // THEN
+      expect(exit ? `Pebble exited (code ${exit.code}, signal ${exit.signal})` : `Pebble still running ${grace} s after SIGTERM. ${p.tail()}`).toBe(
+        'Pebble exited (code 0, signal null)',
+      );
+      expect(((exit?.at ?? Date.now()) - sent) / 1000).toBeLessThan(grace);
+      expect(p.output()).toContain(`stand-in ${app}: TERM received, shutting down\n`);
+      expect(p.output()).toContain(`stand-in ${app}: TERM received, shutting down (log file)`);
+      expect(p.processes()).toEqual([]);
+    });
+
+    test(`a hang: level=ready fails within discourse-ready’s promised ${worstCaseDetectionSeconds(readyCadence)} s while liveness stays up, and discourse-up (shortened here to ${FAST_UP.periodSeconds} s x ${FAST_UP.threshold}) restarts the app`, async () => {
+      // GIVEN: discourse-up sits out longer than discourse-ready takes to report.
+      expect(toleranceSeconds(FAST_UP)).toBeGreaterThan(worstCaseDetectionSeconds(readyCadence));
+      const p = await newPod([fastUpMapping(text)]);
+      await booted(p);
+      await within(
+        2 * readyCadence.periodSeconds + 2,
+        () => `level=ready answering 200 before the hang. ${p.tail()}`,
+        async () => (await health(p, 'ready')) === 200,
+      );
+      const hung = p.appPid();
+      const alive: number[] = [];
+      // WHEN
+      process.kill(hung as number, 'SIGUSR1');
+      // THEN: readiness within the promise (+0.5 s for this test's polling), liveness throughout.
+      const notReady = await within(
+        worstCaseDetectionSeconds(readyCadence) + 0.5,
+        () => `level=ready reporting the hung app (502). ${p.tail()}`,
+        async () => {
+          alive.push(await health(p, 'alive'));
+          return (await health(p, 'ready')) === 502;
+        },
+      );
+      expect(notReady).toBeLessThanOrEqual(worstCaseDetectionSeconds(readyCadence) + 0.5);
+      // Pebble restarts the service: SIGTERM to the hung app (which quits in 500 ms), then a new one.
+      await within(
+        worstCaseDetectionSeconds(FAST_UP) + 0.5 + PEBBLE_TIMINGS.failDelay,
+        () => `discourse-up restarting the hung app ${hung}. ${p.tail()}`,
+        () => p.appPid() !== hung,
+      );
+      await within(
+        readyCadence.periodSeconds + readyCadence.timeoutSeconds + 2,
+        () => `level=ready 200 again after the restart. ${p.tail()}`,
+        async () => {
+          alive.push(await health(p, 'alive'));
+          return (await health(p, 'ready')) === 200;
+        },
+      );
+      expect(alive.filter((s) => s !== 200)).toEqual([]);
+      expect(p.output()).toContain(`stand-in ${hung}: TERM received, shutting down`);
+    });
+  });
+});
+
+/**
+ * The separate Sidekiq pods' layer (site full, `sidekiq.mode: separate`) under the real
+ * Pebble. Moved, besides what the web tests move: Sidekiq's command becomes the stand-in
+ * (its pid file the one `sidekiq-memory` reads), the collector `sleep`, and `sidekiq-up`'s
+ * Redis heartbeat query a test of the stand-in's pid file, checked every 2 s (the
+ * kubelet's startup probe runs the real query; no Redis here). `sidekiq-memory` runs as
+ * rendered, reading the stand-in's VmRSS, with its limit lowered for the restart test.
+ */
+const SIDEKIQ = { configMap: 'full/configmap-full-sidekiq-pebble.yaml', deployment: 'full/deployment-full-sidekiq.yaml', container: 'sidekiq' };
+
+describePebble.each(VERSIONS)('the separate Sidekiq layer (site full) under the real %s', (_version, tool) => {
+  const text = renderedDoc<{ data: Record<string, string> }>(SIDEKIQ.configMap).data[LAYER_FILE];
+  const spec = renderedDoc<Deployment>(SIDEKIQ.deployment).spec.template.spec;
+  const container = spec.containers.find((c) => c.name === SIDEKIQ.container);
+  if (!container) throw new Error(`no ${SIDEKIQ.container} container in ${SIDEKIQ.deployment}`);
+  const grace = spec.terminationGracePeriodSeconds;
+  const layer = parse(text) as { services: Record<string, { after?: string[] }>; checks: Record<string, RenderedCheck & { exec: { command: string } }> };
+  const services = Object.keys(layer.services);
+  const heartbeatLine = /^ {6}command: "bash -c 'now=.*$/m.exec(text)?.[0];
+  const up = layer.checks['sidekiq-up'];
+  const pods: PebblePod[] = [];
+
+  beforeAll(() => {
+    ensureTools([tool], (line) => process.stderr.write(`${line}\n`));
+  }, 600_000);
+
+  afterAll(async () => {
+    const errors: string[] = [];
+    for (const p of pods) await p.stop().catch((e: Error) => errors.push(e.message));
+    expect(errors).toEqual([]);
   });
 
-  test('boots: liveness (`/v1/health?level=alive` on the --http port) and readiness (/srv/status) answer within the startup probe’s bound', async () => {
-    const p = pod as Pod;
-    await within(
-      30,
-      `Pebble's health endpoint (output so far:\n${p.output()})`,
-      async () => (await httpStatus(`http://127.0.0.1:${p.healthPort}/v1/health?level=alive`)) === 200,
-    );
-    await within(30, 'the app behind the layer answering /srv/status', async () => (await httpStatus(`http://127.0.0.1:${p.appPort}/srv/status`)) === 200);
-    expect(p.proc.exitCode).toBeNull();
-  });
-
-  supervised('a crash of the app is restarted by Pebble (the layer’s default on-failure: restart)', async () => {
-    const p = pod as Pod;
-    const first = Number(readFileSync(p.pidFile, 'utf8'));
-    process.kill(first, 'SIGKILL');
-    await within(
+  const newPod = async (extra: [string, string][] = []): Promise<PebblePod> => {
+    if (!heartbeatLine) throw new Error(`the Sidekiq layer has no sidekiq-up heartbeat command line:\n${text}`);
+    const p = await PebblePod.create({
+      pebble: toolPath(tool),
+      layer: text,
+      command: SIDEKIQ_COMMAND,
+      args: container.args,
+      logDirInLayer: `${APP_DIR}/log`,
+      extra: [
+        [COLLECTOR_COMMAND, 'sleep 100000'],
+        [heartbeatLine, `      command: bash -c 'test -s $POD_DIR/app.pid'`],
+        [`    period: ${up.period}\n    threshold: ${up.threshold}\n    timeout: ${up.timeout}\n`, '    period: 2s\n    threshold: 3\n    timeout: 1s\n'],
+        [SIDEKIQ_PID_FILE, '$POD_DIR/app.pid'],
+        ...extra,
+      ],
+    });
+    pods.push(p);
+    p.start();
+    return p;
+  };
+  const health = (p: PebblePod, level: string) => httpStatus(`http://127.0.0.1:${p.healthPort}/v1/health?level=${level}`);
+  const allActive = (p: PebblePod) =>
+    within(
       15,
-      `a new app process after the crash (Pebble's output:\n${p.output().slice(-3000)})`,
-      () => existsSync(p.pidFile) && Number(readFileSync(p.pidFile, 'utf8')) !== first,
+      () => `all of ${services.join(', ')} active: ${p.cli('services').stdout} ${p.tail()}`,
+      () => services.every((s) => p.serviceState(s) === 'active'),
     );
-    await within(15, 'the restarted app answering /srv/status', async () => (await httpStatus(`http://127.0.0.1:${p.appPort}/srv/status`)) === 200);
+
+  test('boots: every service active, the collector before Sidekiq (`after`), ready once sidekiq-up passes', async () => {
+    // GIVEN
+    expect(layer.services.sidekiq.after).toEqual(['prometheus-collector']);
+    // WHEN
+    const p = await newPod();
+    await allActive(p);
+    // THEN
+    await within(
+      10,
+      () => `level=ready 200. ${p.tail()}`,
+      async () => (await health(p, 'ready')) === 200,
+    );
+    const out = p.output();
+    const started = (s: string) => out.search(new RegExp(`Service "${s}" starting`));
+    expect(started('prometheus-collector')).toBeGreaterThanOrEqual(0);
+    expect(started('sidekiq')).toBeGreaterThan(started('prometheus-collector'));
   });
 
-  supervised('SIGTERM stops everything within the pod’s grace period, and the app’s last log lines reach Pebble’s output', async () => {
-    const p = pod as Pod;
-    const exited = new Promise<number>((resolve) => p.proc.once('exit', () => resolve(Date.now())));
-    const sent = Date.now();
-    p.proc.kill('SIGTERM');
-    const seconds = ((await exited) - sent) / 1000;
-    expect(seconds).toBeLessThan(p.grace);
-    expect(p.output()).toContain('stand-in: TERM received, shutting down');
+  test('sidekiq-memory, as rendered but for its limit (1500 MiB → 1 MiB), restarts Sidekiq once its RSS is above it', async () => {
+    // GIVEN the rendered check reads the stand-in’s VmRSS every 2 s
+    const memory = layer.checks['sidekiq-memory'];
+    expect(memory.exec.command).toContain('-gt 1536000');
+    const p = await newPod([
+      ['-gt 1536000', '-gt 1024'],
+      [
+        `    period: ${memory.period}\n    threshold: ${memory.threshold}\n    timeout: ${memory.timeout}\n`,
+        `    period: 2s\n    threshold: ${memory.threshold}\n    timeout: 1s\n`,
+      ],
+    ]);
+    await within(
+      10,
+      () => `the stand-in Sidekiq running. ${p.tail()}`,
+      () => p.appPid() !== undefined,
+    );
+    const first = p.appPid();
+    // WHEN / THEN: three failures 2 s apart, then a restart (TERM, a new process)
+    await within(
+      2 * memory.threshold + 1 + 10,
+      () => `sidekiq-memory restarting Sidekiq ${first}. ${p.tail()}`,
+      () => p.appPid() !== first,
+    );
+    expect(p.output()).toContain(`stand-in ${first}: TERM received, shutting down`);
   });
+
+  test('SIGTERM stops every service within the pod’s grace period, the app’s last lines copied by the log tailer', async () => {
+    // GIVEN
+    const p = await newPod();
+    await allActive(p);
+    await new Promise((r) => setTimeout(r, 500));
+    const app = p.appPid();
+    // WHEN
+    const sent = Date.now();
+    p.signal('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([p.exited(), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), grace * 1000)))]);
+    clearTimeout(timer);
+    // THEN
+    expect(exit ? `Pebble exited (code ${exit.code}, signal ${exit.signal})` : `Pebble still running ${grace} s after SIGTERM. ${p.tail()}`).toBe(
+      'Pebble exited (code 0, signal null)',
+    );
+    expect(((exit?.at ?? Date.now()) - sent) / 1000).toBeLessThan(grace);
+    expect(p.output()).toContain(`stand-in ${app}: TERM received, shutting down (log file)`);
+    expect(p.processes()).toEqual([]);
+  }, 120_000);
 });

@@ -6,8 +6,8 @@ import { synthesizeSites } from '../../app/typescript-sites';
 import { SITES } from '../../examples/sites';
 import { fixtureTree } from '../fixtures';
 import { cluster, describeCluster } from './cluster-env';
-import { FAKE_NODES } from './control-plane';
 import { KubeObject } from './kube-client';
+import { providePrerequisites } from './prerequisites';
 import { SyncError, kustomizeBuild, namespacesOf, notSettled, syncFolder, warnings } from './sync';
 
 /**
@@ -37,48 +37,17 @@ function renderings(): [string, string][] {
   ];
 }
 
-/** Every `priorityClassName` the renderings' pod templates name. */
-function priorityClasses(dirs: readonly string[]): string[] {
-  const names = dirs.flatMap((dir) => [...readTree(dir).values()].flatMap((text) => [...text.matchAll(/priorityClassName: (\S+)/g)].map((m) => m[1])));
-  return [...new Set(names)];
-}
-
-/** Every label the renderings' `nodeSelector`s ask for. */
-function nodeLabels(dirs: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const dir of dirs) {
-    for (const text of readTree(dir).values()) {
-      for (const m of text.matchAll(/\n(\s+)nodeSelector:\n((?:\1\s+\S.*\n)+)/g)) {
-        for (const line of m[2].trimEnd().split('\n')) {
-          const [k, v] = line.trim().split(/:\s+/);
-          labels[k] = v.replace(/^"|"$/g, '');
-        }
-      }
-    }
-  }
-  return labels;
-}
-
 describeCluster('every rendered site is accepted by a real API server and settled by real controllers', () => {
   const cases = renderings();
 
   beforeAll(async () => {
     const { client } = cluster();
-    // Namespaces the sites put objects in without rendering them are the cluster's own
-    // (where Argo CD, Flux and Grafana's sidecar live): the cluster has them.
-    const built = cases.flatMap(([, dir]) => kustomizeBuild(dir));
-    const rendered = new Set(built.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
-    const theirs = new Set(built.map((o) => o.metadata.namespace).filter((n): n is string => n !== undefined && !rendered.has(n)));
-    for (const name of [...theirs].sort()) {
-      await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, 'discourse-cdk8s-tests');
-    }
-    // What the per-site checklist tells the cluster's owner to provide: the PriorityClasses the sites name.
-    for (const name of priorityClasses(cases.map(([, dir]) => dir))) {
-      await client.apply({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value: 1000 } as KubeObject, 'discourse-cdk8s-tests');
-    }
-    // ...and nodes that carry the labels the sites select.
-    const labels = nodeLabels(cases.map(([, dir]) => dir));
-    for (const name of FAKE_NODES) await client.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels } }, 'discourse-cdk8s-tests');
+    const dirs = cases.map(([, dir]) => dir);
+    await providePrerequisites(
+      client,
+      dirs,
+      dirs.flatMap((dir) => kustomizeBuild(dir)),
+    );
   });
 
   test('there are site and GitOps folders to apply', () => {

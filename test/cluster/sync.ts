@@ -221,6 +221,11 @@ export interface Warning {
  */
 const OUR_OWN = (e: { reason?: string; message?: string }) =>
   (e.reason === 'FailedScheduling' && /unbound immediate PersistentVolumeClaims/.test(e.message ?? '')) ||
+  // ...or the scheduler's cache not holding the stand-in's volume yet (its pv-<claim uid> name).
+  (e.reason === 'FailedScheduling' && /persistentvolume "pv-[0-9a-f-]{36}" not found/.test(e.message ?? '')) ||
+  // The API server's ClusterIP repair loop racing a Service created a moment before under load:
+  // the control plane's own, not the rendering's (the Service is served all the same).
+  (e.reason === 'ClusterIPNotAllocated' && /is not allocated; repairing/.test(e.message ?? '')) ||
   // No metrics-server runs here: an HPA on CPU has no metrics to read.
   (/^Failed(GetResourceMetric|ComputeMetricsReplicas)$/.test(e.reason ?? '') && /metrics\.k8s\.io/.test(e.message ?? ''));
 

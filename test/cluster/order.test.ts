@@ -1,0 +1,148 @@
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { parseAllDocuments } from 'yaml';
+import { writeTreeAtomically } from '../../app/output';
+import { BASE, CHANGES, copy, renderTree } from '../day2-changes';
+import { cluster, describeCluster } from './cluster-env';
+import { KubeClient, KubeObject } from './kube-client';
+import { providePrerequisites } from './prerequisites';
+import { kustomizeBuild, settle, syncFolder } from './sync';
+
+/**
+ * The order a deploy happens in, as the real controllers carry it out: an image bump
+ * synced wave by wave as Argo CD does (each wave applied once the one before is healthy),
+ * watched by polling the API server. The migration must be complete before the web
+ * Deployment makes its new ReplicaSet, the post-deploy migration must start only after
+ * the rollout is done, and the operations come last. Flux has no waves: its Kustomization
+ * holds the same order by health checks on the same Jobs, checked here against the
+ * rendered Kustomization. (That the Jobs' init containers and the rollout-wait script hold
+ * the order under Flux and kubectl is tested where they run, in test/rollout-wait.test.ts:
+ * KWOK runs no container.)
+ */
+
+const SITE = 'forum';
+const NS = 'deploy-order';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Moment = 'migrate complete' | 'web ReplicaSet created' | 'web rolled out' | 'post-migrate created' | 'post-migrate complete' | 'operation created';
+
+const kindOf = (job: string) => job.replace(new RegExp(`^${SITE}-`), '').replace(/-[0-9a-f]{8}$/, '');
+const complete = (j: KubeObject) =>
+  ((j.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True');
+
+/** Polls the namespace and records, in the order first seen, when each moment of the deploy happened. */
+class Observer {
+  readonly seen: Moment[] = [];
+  private stopped = false;
+  private done?: Promise<void>;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly newJobs: ReadonlySet<string>,
+    private readonly oldReplicaSets: ReadonlySet<string>,
+  ) {}
+
+  private mark(m: Moment) {
+    if (!this.seen.includes(m)) this.seen.push(m);
+  }
+
+  start(): void {
+    this.done = (async () => {
+      while (!this.stopped) {
+        for (const j of await this.client.list('batch/v1', 'Job', NS)) {
+          if (!this.newJobs.has(j.metadata.name)) continue;
+          const kind = kindOf(j.metadata.name);
+          if (kind === 'migrate' && complete(j)) this.mark('migrate complete');
+          if (kind === 'post-migrate') this.mark('post-migrate created');
+          if (kind === 'post-migrate' && complete(j)) this.mark('post-migrate complete');
+          if (kind.startsWith('op-')) this.mark('operation created');
+        }
+        const web = (await this.client.list('apps/v1', 'ReplicaSet', NS)).filter(
+          (rs) => !this.oldReplicaSets.has(rs.metadata.name) && rs.metadata.ownerReferences?.some((o) => o.kind === 'Deployment' && o.name === SITE),
+        );
+        if (web.length > 0) this.mark('web ReplicaSet created');
+        const d = await this.client.get('apps/v1', 'Deployment', SITE, NS);
+        const st = (d?.status ?? {}) as { updatedReplicas?: number; readyReplicas?: number; replicas?: number; observedGeneration?: number };
+        if (
+          web.length > 0 &&
+          d &&
+          (st.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) &&
+          st.updatedReplicas === 1 &&
+          st.readyReplicas === 1 &&
+          st.replicas === 1
+        )
+          this.mark('web rolled out');
+        await sleep(25);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+}
+
+function written(site: ReturnType<typeof copy>): string {
+  const dist = join(mkdtempSync(join(tmpdir(), 'deploy-order-')), 'dist');
+  writeTreeAtomically(dist, new Map([...renderTree(site)].filter(([p]) => p.startsWith(`${SITE}/`))));
+  return join(dist, SITE);
+}
+
+describeCluster('deploy order under the real controllers', () => {
+  const bump = CHANGES.find((c) => c.name.startsWith('image tag'));
+  if (!bump) throw new Error('the day-2 matrix has no image tag change');
+  const before = copy(BASE);
+  before.namespace = NS;
+  const after = copy(before);
+  bump.change(after);
+  // An operation added with the bump, so that the last wave has something new in it.
+  after.operations.push({ action: 'promote-user', email: 'mod@example.com' });
+
+  test('Argo CD’s waves: migration complete → web ReplicaSet → rollout done → post-deploy migration → operations', async () => {
+    const { client } = cluster();
+    const dirA = written(before);
+    await providePrerequisites(client, [dirA], kustomizeBuild(dirA));
+    await syncFolder(client, dirA);
+    const oldJobs = new Set((await client.list('batch/v1', 'Job', NS)).map((j) => j.metadata.name));
+    const oldReplicaSets = new Set((await client.list('apps/v1', 'ReplicaSet', NS)).map((rs) => rs.metadata.name));
+    const dirB = written(after);
+    const newJobs = new Set(
+      kustomizeBuild(dirB)
+        .filter((o) => o.kind === 'Job' && !oldJobs.has(o.metadata.name))
+        .map((o) => o.metadata.name),
+    );
+    expect([...newJobs].map(kindOf).sort()).toEqual(['force-https', 'migrate', 'op-create', 'op-promote', 'post-migrate']);
+    // WHEN the image bump is synced wave by wave, watched
+    const observer = new Observer(client, newJobs, oldReplicaSets);
+    observer.start();
+    try {
+      await syncFolder(client, dirB);
+      await settle(client, kustomizeBuild(dirB), 60, (o) => o.metadata.name);
+      await sleep(200);
+    } finally {
+      await observer.stop();
+    }
+    // THEN
+    expect(observer.seen).toEqual([
+      'migrate complete',
+      'web ReplicaSet created',
+      'web rolled out',
+      'post-migrate created',
+      'post-migrate complete',
+      'operation created',
+    ]);
+  });
+
+  test('Flux: the Kustomization is Ready only once the current migrate and post-migrate Jobs and the web Deployment are', () => {
+    const tree = renderTree(after);
+    const file = [...tree.keys()].find((p) => p.startsWith('gitops/flux/kustomization-'));
+    const kustomization = parseAllDocuments(tree.get(file ?? '') ?? '')[0]?.toJS() as
+      { spec: { wait?: boolean; healthChecks?: { kind: string; name: string }[] } } | undefined;
+    expect(kustomization).toBeDefined();
+    const jobs = [...tree.keys()].filter((p) => p.startsWith(`${SITE}/job-${SITE}-`)).map((p) => p.replace(/^.*\/job-/, '').replace(/\.yaml$/, ''));
+    const checks = (kustomization?.spec.healthChecks ?? []).map((h) => `${h.kind}/${h.name}`);
+    expect(checks).toEqual(expect.arrayContaining([`Deployment/${SITE}`, ...jobs.filter((j) => /-(post-)?migrate-/.test(j)).map((j) => `Job/${j}`)]));
+  });
+});

@@ -49,7 +49,23 @@ export const instanceSelector = (site: string): string => `app.kubernetes.io/ins
 /** The first sync: everything, the Namespace too (it carries no instance label, so a selector would skip it). */
 export const kubectlFirstSync = (folder: string): string => `kubectl apply -k ${folder}`;
 
-/** Every later sync: apply, then prune what left the folder, by the allowlist. */
-export function kubectlSync(folder: string, site: string, manifests: readonly Manifest[]): string {
-  return [`kubectl apply -k ${folder} --prune -l ${instanceSelector(site)}`, ...pruneAllowlist(manifests).map((e) => `  --prune-allowlist=${e}`)].join(' \\\n');
+/**
+ * Every later sync: the pre-deploy migration first, waited for, while the old pods still
+ * serve (kubectl has no waves; with one replica and Recreate, applying everything at once
+ * stops the old pod at once and the forum is down for the migration as well as the boot),
+ * then everything, pruning what left the folder by the allowlist.
+ */
+export function kubectlSync(folder: string, site: string, namespace: string, manifests: readonly Manifest[]): string {
+  const migrate = manifests.some(
+    (m) => m.kind === 'Job' && (m.metadata.labels as Record<string, string> | undefined)?.['app.kubernetes.io/component'] === 'migrate',
+  );
+  return [
+    ...(migrate
+      ? [
+          `kubectl apply -k ${folder} -l app.kubernetes.io/component=migrate`,
+          `kubectl -n ${namespace} wait --for=condition=complete job -l ${instanceSelector(site)},app.kubernetes.io/component=migrate --timeout=30m`,
+        ]
+      : []),
+    [`kubectl apply -k ${folder} --prune -l ${instanceSelector(site)}`, ...pruneAllowlist(manifests).map((e) => `  --prune-allowlist=${e}`)].join(' \\\n'),
+  ].join('\n');
 }

@@ -62,7 +62,12 @@ describe('the kubectl prune allowlist', () => {
     const readme = renderTree(BASE).get('forum/README.md') ?? '';
     expect(readme).toContain('```sh\nkubectl apply -k dist/forum\n```');
     const later = /every later time[^\n]*\n\n```sh\n([\s\S]*?)\n```/.exec(readme)?.[1] ?? '';
-    expect(later.split(' \\\n')[0]).toBe('kubectl apply -k dist/forum --prune -l app.kubernetes.io/instance=forum');
+    const lines = later.split(/(?<! \\)\n/);
+    expect(lines.slice(0, 2)).toEqual([
+      'kubectl apply -k dist/forum -l app.kubernetes.io/component=migrate',
+      'kubectl -n forum wait --for=condition=complete job -l app.kubernetes.io/instance=forum,app.kubernetes.io/component=migrate --timeout=30m',
+    ]);
+    expect(lines[2].split(' \\\n')[0]).toBe('kubectl apply -k dist/forum --prune -l app.kubernetes.io/instance=forum');
     expect(later.match(/--prune-allowlist=(\S+)/g)?.map((a) => a.split('=')[1])).toEqual(pruneAllowlist(siteManifests(renderTree(BASE), 'forum')));
   });
 });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -12,7 +11,7 @@ import { ClusterState } from './control-plane';
 import { KubeClient, KubeObject } from './kube-client';
 import { providePrerequisites } from './prerequisites';
 import { SyncError, Warning, kustomizeBuild, objectKey, settle, syncFolder, warnings } from './sync';
-import { toolPath } from './tools';
+import { checklistSyncCommands, kubectl } from './kubectl';
 
 /**
  * The day-2 harness (test/day2-changes.ts) through the real API server and controllers:
@@ -94,23 +93,6 @@ async function revisions(client: KubeClient, namespace: string): Promise<Map<str
 const jobNames = async (client: KubeClient, namespace: string) => new Set((await client.list('batch/v1', 'Job', namespace)).map((j) => j.metadata.name));
 const kindOfJob = (name: string) => name.replace(new RegExp(`^${SITE}-`), '').replace(/-[0-9a-f]{8}$/, '');
 
-/** The later-sync command the checklist prints, as argv, for the folder at `dir`. */
-function checklistSyncCommand(checklist: string, dir: string): string[] {
-  const block = /every later time[^\n]*\n\n```sh\n([\s\S]*?)\n```/.exec(checklist);
-  if (!block) throw new Error(`the site's README.md prints no later-sync kubectl command:\n${checklist.slice(-1500)}`);
-  const argv = block[1]
-    .replace(/ \\\n\s*/g, ' ')
-    .trim()
-    .split(/\s+/);
-  if (argv[0] !== 'kubectl') throw new Error(`not a kubectl command: ${block[1]}`);
-  return argv.slice(1).map((a) => (a === `dist/${SITE}` ? dir : a));
-}
-
-function kubectl(state: ClusterState, args: readonly string[]): void {
-  const r = spawnSync(toolPath('kubectl'), [`--kubeconfig=${state.kubeconfig}`, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr.trim()}`);
-}
-
 const fileOf = (dir: string) => (o: KubeObject) => `${dir} ${objectKey(o)}`;
 
 /** Flux's prune: delete what the last sync applied and this one does not, unless marked to keep. */
@@ -124,7 +106,7 @@ async function fluxPrune(client: KubeClient, before: readonly KubeObject[], afte
 
 async function sync(state: ClusterState, client: KubeClient, mode: Mode, dir: string, checklist: string | undefined): Promise<KubeObject[]> {
   if (mode === 'flux') return [...(await syncFolder(client, dir)).objects];
-  kubectl(state, checklist === undefined ? ['apply', '-k', dir] : checklistSyncCommand(checklist, dir));
+  for (const argv of checklist === undefined ? [['apply', '-k', dir]] : checklistSyncCommands(checklist, dir)) kubectl(state, argv);
   const objects = kustomizeBuild(dir);
   await settle(client, objects, 180, fileOf(dir));
   return objects;
@@ -159,7 +141,9 @@ async function runChange(state: ClusterState, client: KubeClient, mode: Mode, c:
     const leftBehind: string[] = [];
     const lost: string[] = [];
     const allowlist = new Set(
-      checklistSyncCommand(checklist, dirB).flatMap((a) => (a.startsWith('--prune-allowlist=') ? [a.slice('--prune-allowlist='.length)] : [])),
+      checklistSyncCommands(checklist, dirB)
+        .flat()
+        .flatMap((a) => (a.startsWith('--prune-allowlist=') ? [a.slice('--prune-allowlist='.length)] : [])),
     );
     const notAllowlisted = leaving
       .filter((o) => !keptOnPrune(o as Manifest) && !allowlist.has(allowlistEntry(o)))

@@ -6,6 +6,7 @@ import { writeTreeAtomically } from '../../app/output';
 import { BASE, CHANGES, copy, renderTree } from '../day2-changes';
 import { cluster, describeCluster } from './cluster-env';
 import { KubeClient, KubeObject } from './kube-client';
+import { checklistSyncCommands, kubectlAsync } from './kubectl';
 import { providePrerequisites } from './prerequisites';
 import { kustomizeBuild, settle, syncFolder } from './sync';
 
@@ -22,7 +23,7 @@ import { kustomizeBuild, settle, syncFolder } from './sync';
  */
 
 const SITE = 'forum';
-const NS = 'deploy-order';
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Moment = 'migrate complete' | 'web ReplicaSet created' | 'web rolled out' | 'post-migrate created' | 'post-migrate complete' | 'operation created';
@@ -33,24 +34,28 @@ const complete = (j: KubeObject) =>
 
 /** Polls the namespace and records, in the order first seen, when each moment of the deploy happened. */
 class Observer {
-  readonly seen: Moment[] = [];
+  /** The poll in which each moment was first seen (moments of one poll happened between it and the one before). */
+  readonly seen = new Map<Moment, number>();
+  private polls = 0;
   private stopped = false;
   private done?: Promise<void>;
 
   constructor(
     private readonly client: KubeClient,
+    private readonly namespace: string,
     private readonly newJobs: ReadonlySet<string>,
     private readonly oldReplicaSets: ReadonlySet<string>,
   ) {}
 
   private mark(m: Moment) {
-    if (!this.seen.includes(m)) this.seen.push(m);
+    if (!this.seen.has(m)) this.seen.set(m, this.polls);
   }
 
   start(): void {
     this.done = (async () => {
       while (!this.stopped) {
-        for (const j of await this.client.list('batch/v1', 'Job', NS)) {
+        this.polls++;
+        for (const j of await this.client.list('batch/v1', 'Job', this.namespace)) {
           if (!this.newJobs.has(j.metadata.name)) continue;
           const kind = kindOf(j.metadata.name);
           if (kind === 'migrate' && complete(j)) this.mark('migrate complete');
@@ -58,11 +63,11 @@ class Observer {
           if (kind === 'post-migrate' && complete(j)) this.mark('post-migrate complete');
           if (kind.startsWith('op-')) this.mark('operation created');
         }
-        const web = (await this.client.list('apps/v1', 'ReplicaSet', NS)).filter(
+        const web = (await this.client.list('apps/v1', 'ReplicaSet', this.namespace)).filter(
           (rs) => !this.oldReplicaSets.has(rs.metadata.name) && rs.metadata.ownerReferences?.some((o) => o.kind === 'Deployment' && o.name === SITE),
         );
         if (web.length > 0) this.mark('web ReplicaSet created');
-        const d = await this.client.get('apps/v1', 'Deployment', SITE, NS);
+        const d = await this.client.get('apps/v1', 'Deployment', SITE, this.namespace);
         const st = (d?.status ?? {}) as { updatedReplicas?: number; readyReplicas?: number; replicas?: number; observedGeneration?: number };
         if (
           web.length > 0 &&
@@ -90,49 +95,80 @@ function written(site: ReturnType<typeof copy>): string {
   return join(dist, SITE);
 }
 
-describeCluster('deploy order under the real controllers', () => {
+const ORDER: Moment[] = ['migrate complete', 'web ReplicaSet created', 'web rolled out', 'post-migrate created', 'post-migrate complete', 'operation created'];
+
+/** The image bump (and an operation added with it) in `namespace`. */
+function bumpIn(namespace: string) {
   const bump = CHANGES.find((c) => c.name.startsWith('image tag'));
   if (!bump) throw new Error('the day-2 matrix has no image tag change');
   const before = copy(BASE);
-  before.namespace = NS;
+  before.namespace = namespace;
   const after = copy(before);
   bump.change(after);
-  // An operation added with the bump, so that the last wave has something new in it.
+  // So that the last wave has something new in it.
   after.operations.push({ action: 'promote-user', email: 'mod@example.com' });
+  return { before, after };
+}
+
+/**
+ * Pairs of moments seen out of order: `b` seen in an earlier poll than `a` (polls are 25 ms
+ * apart, so moments between two polls cannot be told apart, and are not out of order).
+ */
+function outOfOrder(seen: ReadonlyMap<Moment, number>, order: readonly Moment[]): string[] {
+  const missing = order.filter((m) => !seen.has(m)).map((m) => `never seen: ${m}`);
+  const swapped = order.slice(1).flatMap((b, i) => ((seen.get(b) ?? Infinity) < (seen.get(order[i]) ?? -Infinity) ? [`${b} before ${order[i]}`] : []));
+  return [...missing, ...swapped];
+}
+
+/** Syncs the site before, then watches `deploy` carry out the site after; returns what was seen, in order. */
+async function watchDeploy(namespace: string, deploy: (client: KubeClient, dirB: string) => Promise<void>): Promise<Map<Moment, number>> {
+  const { client } = cluster();
+  const { before, after } = bumpIn(namespace);
+  const dirA = written(before);
+  await providePrerequisites(client, [dirA], kustomizeBuild(dirA));
+  await syncFolder(client, dirA);
+  const oldJobs = new Set((await client.list('batch/v1', 'Job', namespace)).map((j) => j.metadata.name));
+  const oldReplicaSets = new Set((await client.list('apps/v1', 'ReplicaSet', namespace)).map((rs) => rs.metadata.name));
+  const dirB = written(after);
+  const newJobs = new Set(
+    kustomizeBuild(dirB)
+      .filter((o) => o.kind === 'Job' && !oldJobs.has(o.metadata.name))
+      .map((o) => o.metadata.name),
+  );
+  expect([...newJobs].map(kindOf).sort()).toEqual(['force-https', 'migrate', 'op-create', 'op-promote', 'post-migrate']);
+  const observer = new Observer(client, namespace, newJobs, oldReplicaSets);
+  observer.start();
+  try {
+    await deploy(client, dirB);
+    await settle(client, kustomizeBuild(dirB), 60, (o) => o.metadata.name);
+    await sleep(200);
+  } finally {
+    await observer.stop();
+  }
+  return observer.seen;
+}
+
+describeCluster('deploy order under the real controllers', () => {
+  const { after } = bumpIn('deploy-order');
 
   test('Argo CD’s waves: migration complete → web ReplicaSet → rollout done → post-deploy migration → operations', async () => {
-    const { client } = cluster();
-    const dirA = written(before);
-    await providePrerequisites(client, [dirA], kustomizeBuild(dirA));
-    await syncFolder(client, dirA);
-    const oldJobs = new Set((await client.list('batch/v1', 'Job', NS)).map((j) => j.metadata.name));
-    const oldReplicaSets = new Set((await client.list('apps/v1', 'ReplicaSet', NS)).map((rs) => rs.metadata.name));
-    const dirB = written(after);
-    const newJobs = new Set(
-      kustomizeBuild(dirB)
-        .filter((o) => o.kind === 'Job' && !oldJobs.has(o.metadata.name))
-        .map((o) => o.metadata.name),
-    );
-    expect([...newJobs].map(kindOf).sort()).toEqual(['force-https', 'migrate', 'op-create', 'op-promote', 'post-migrate']);
     // WHEN the image bump is synced wave by wave, watched
-    const observer = new Observer(client, newJobs, oldReplicaSets);
-    observer.start();
-    try {
+    const seen = await watchDeploy('deploy-order', async (client, dirB) => {
       await syncFolder(client, dirB);
-      await settle(client, kustomizeBuild(dirB), 60, (o) => o.metadata.name);
-      await sleep(200);
-    } finally {
-      await observer.stop();
-    }
+    });
     // THEN
-    expect(observer.seen).toEqual([
-      'migrate complete',
-      'web ReplicaSet created',
-      'web rolled out',
-      'post-migrate created',
-      'post-migrate complete',
-      'operation created',
-    ]);
+    expect(outOfOrder(seen, ORDER)).toEqual([]);
+  });
+
+  test('kubectl, with the checklist’s later-sync commands: the migration is complete before the web Deployment makes its new ReplicaSet', async () => {
+    const { state } = cluster();
+    const seen = await watchDeploy('deploy-order-kubectl', async (_client, dirB) => {
+      const checklist = renderTree(bumpIn('deploy-order-kubectl').after).get(`${SITE}/README.md`) ?? '';
+      for (const argv of checklistSyncCommands(checklist, dirB)) await kubectlAsync(state, argv);
+    });
+    // No waves: the operations and the post-deploy Job are created with the Deployment
+    // (they wait in init containers KWOK does not run), so only the first step is ordered.
+    expect(outOfOrder(seen, ['migrate complete', 'web ReplicaSet created'])).toEqual([]);
   });
 
   test('Flux: the Kustomization is Ready only once the current migrate and post-migrate Jobs and the web Deployment are', () => {

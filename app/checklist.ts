@@ -218,7 +218,8 @@ export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite
       required: false,
       version: '2.x',
       option: 'monitoring.alerts',
-      without: 'the alerts built on them stay silent (no data, no alert)',
+      without:
+        'the alerts built on them stay silent (no data, no alert; an unscraped CloudNativePG cluster too), except that without kube-state-metrics DiscourseTargetMissing cannot tell a starting pod, nor the ingress alerts a Recreate rollout, so those may page during rollouts',
       turnOff: 'monitoring.alerts: false',
     });
   const nginx = manifests.some(

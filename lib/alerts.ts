@@ -66,6 +66,16 @@ export interface AlertOptions {
    */
   readonly startupSeconds?: number;
   /**
+   * The downtime a planned rollout may take, in seconds, when the Deployment uses the
+   * Recreate strategy (one pod holding a ReadWriteOnce volume: the old pod stops before
+   * the new one boots). The ingress alerts then wait that long, plus one rate window
+   * (the ratio keeps counting the rollout's 5xx that long) and 2m, after a pod of the
+   * site is created before they count; an outage longer than that, or without a new pod,
+   * still pages.
+   * @default - no downtime expected: a RollingUpdate keeps a pod serving
+   */
+  readonly rolloutDowntimeSeconds?: number;
+  /**
    * Name of the CloudNativePG Cluster (in the site's namespace) when the
    * database is one: PostgreSQL availability then comes from its exporter.
    * @default - PostgreSQL availability from the plugin's check only
@@ -149,7 +159,7 @@ function validateOptions(opts: AlertOptions): void {
   if (opts.job === '') problems.push('job must not be empty');
   if (!isDnsLabel(opts.namespace)) problems.push(`namespace ${q(opts.namespace)} is not a DNS label`);
   if (!isDnsSubdomain(opts.instance)) problems.push(`instance ${q(opts.instance)} is not a Deployment name`);
-  for (const key of ['scrapeIntervalSeconds', 'startupSeconds'] as const) {
+  for (const key of ['scrapeIntervalSeconds', 'startupSeconds', 'rolloutDowntimeSeconds'] as const) {
     const v = opts[key];
     if (v !== undefined && !(Number.isFinite(v) && v > 0)) problems.push(`${key} ${v} is not a positive number of seconds`);
   }
@@ -162,6 +172,13 @@ function validateOptions(opts: AlertOptions): void {
   if (opts.ingress && !['exported_namespace', 'namespace'].includes(opts.ingress.namespaceLabel))
     problems.push(`ingress namespaceLabel ${q(opts.ingress.namespaceLabel)} is not one of exported_namespace, namespace`);
   if (problems.length > 0) throw new Error(`invalid alert options: ${problems.join('; ')}`);
+}
+
+/** A planned Recreate rollout, during which the ingress alerts wait: the condition and how it reads. */
+interface PlannedRollout {
+  readonly expr: string;
+  readonly downtime: string;
+  readonly quiet: string;
 }
 
 /** A rule before the static labels every rule carries. */
@@ -177,7 +194,8 @@ type RuleBody = Omit<AlertRule, 'labels'> & { severity: AlertRule['labels']['sev
 export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
   validateOptions(opts);
   const { job, namespace, instance } = opts;
-  const window = promDuration(rateWindowSeconds(opts.scrapeIntervalSeconds ?? 30));
+  const windowSeconds = rateWindowSeconds(opts.scrapeIntervalSeconds ?? 30);
+  const window = promDuration(windowSeconds);
   const startup = Math.ceil(opts.startupSeconds ?? 600);
   const site = `job=${q(job)},namespace=${q(namespace)}`;
   const sel = (metric: string, extra?: string): string => `${metric}{${site}${extra ? `,${extra}` : ''}}`;
@@ -197,6 +215,9 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
     : 'Sidekiq runs inside each pod (UNICORN_SIDEKIQS=1)';
   const where = `(job ${job}, namespace ${namespace})`;
   const startupText = promDuration(startup);
+  const restartWindow = promDuration(startup + windowSeconds);
+  const plannedRollout =
+    opts.rolloutDowntimeSeconds === undefined ? undefined : recreateRollout(podScope, Math.ceil(opts.rolloutDowntimeSeconds), windowSeconds);
 
   const rules: RuleBody[] = [
     {
@@ -206,19 +227,26 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
       // budget. Such a pod is "starting" (an init container runs, or its
       // container is younger than the budget and has not been ready since it
       // started); its failed scrapes are expected. A pod that has been ready
-      // and stops answering is not starting, whatever its age.
+      // and stops answering is not starting, whatever its age; nor is a
+      // restarted container: its predecessor died, and in a crash loop every
+      // new container is young and unready, so counting it as starting would
+      // silence the alert for as long as the loop lasts. The restart happened
+      // when the container started, within the startup budget, so a window of
+      // the budget plus a rate window sees it.
       expr:
         `${sel('up')} == 0 unless on (namespace, pod) (` +
         `max by (namespace, pod) (kube_pod_init_container_status_running{${podScope}}) == 1` +
         ` or on (namespace, pod) (time() - max by (namespace, pod) (${pod('kube_pod_container_state_started')}) < ${startup}` +
-        ` unless on (namespace, pod) max by (namespace, pod) (max_over_time(${pod('kube_pod_container_status_ready')}[${startupText}])) == 1))`,
+        ` unless on (namespace, pod) max by (namespace, pod) (max_over_time(${pod('kube_pod_container_status_ready')}[${startupText}])) == 1` +
+        ` unless on (namespace, pod) sum by (namespace, pod) (increase(${pod('kube_pod_container_status_restarts_total')}[${restartWindow}])) > 0))`,
       for: '5m',
       severity: 'critical',
       annotations: {
         summary: 'Discourse pod {{ $labels.pod }} does not answer metrics scrapes',
         description:
           `Prometheus has failed to scrape pod {{ $labels.pod }} ${where} for 5 minutes although it is not starting: Unicorn (which starts the metrics collector) is down or not answering. ` +
-          `Pods still starting are left out (an init container running, e.g. waiting for the migration Job, or a container younger than the ${startupText} startup budget that has not been ready yet; from kube-state-metrics). ` +
+          `Pods still starting are left out (an init container running, e.g. waiting for the migration Job, or a first container younger than the ${startupText} startup budget that has not been ready yet; from kube-state-metrics). ` +
+          'A restarted container is not starting, so a crash-looping pod keeps this alert firing until it serves. ' +
           'The charm alerts at once (for: 0m); 5m lets Pebble restart Unicorn in place without paging. ' +
           `Check: ${kubectl} get pods -l app.kubernetes.io/instance=${instance}; \`${pebble} checks\` and \`${pebble} changes\` ` +
           `(/charm/bin/pebble when an init container injects Pebble); \`${logs}\`.`,
@@ -378,7 +406,7 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
       ? cnpgBackupRules(namespace, opts.cnpgCluster, opts.cnpgBackupMaxAgeSeconds)
       : []),
     ...(opts.redisServer !== undefined ? redisServerRules(namespace, opts.redisServer) : []),
-    ...(opts.ingress ? ingressRules(opts.ingress, namespace, window) : []),
+    ...(opts.ingress ? ingressRules(opts.ingress, namespace, window, plannedRollout) : []),
   ];
   return rules.map(({ severity, ...rule }) => ({
     alert: rule.alert,
@@ -390,18 +418,27 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
 }
 
 /**
+ * How long after the last sample of a CloudNativePG cluster's exporter its absence still
+ * pages: series that were there and are gone mean the instances (or their scrapes) died.
+ */
+const CNPG_GONE_LOOKBACK = '1d';
+
+/**
  * PostgreSQL availability from CloudNativePG's exporter, which runs in the
  * database pods and so keeps answering when Discourse cannot: fires when no
  * instance of the Cluster is a primary (not in recovery) with PostgreSQL up.
- * No series at all (every instance gone, or no PodMonitor) also fires,
- * through `or on () vector(0)`.
+ * No series at all counts as down (`or on () vector(0)`) only when the
+ * cluster was scraped within the last day: every instance gone, or its
+ * scrapes failing (Prometheus marks a failed target's series stale at once).
+ * A cluster nobody scrapes (no PodMonitor: optional) is no outage, so no data
+ * gives no alert.
  */
 function cnpgRule(namespace: string, cluster: string): RuleBody {
   const up = `cnpg_collector_up{namespace=${q(namespace)},cluster=${q(cluster)}}`;
   const recovery = `cnpg_pg_replication_in_recovery{namespace=${q(namespace)},pod=~${q(cnpgPodRegex(cluster))}}`;
   return {
     alert: 'DiscoursePostgresUnavailable',
-    expr: `(sum(${up} == 1 and on (namespace, pod) ${recovery} == 0) or on () vector(0)) < 1`,
+    expr: `(sum(${up} == 1 and on (namespace, pod) ${recovery} == 0) or on () vector(0)) < 1 and on () count(present_over_time(${up}[${CNPG_GONE_LOOKBACK}]))`,
     for: '2m',
     severity: 'critical',
     annotations: {
@@ -409,7 +446,8 @@ function cnpgRule(namespace: string, cluster: string): RuleBody {
       description:
         `For 2 minutes no instance of CloudNativePG cluster ${cluster} has reported PostgreSQL up as a primary (cnpg_collector_up, cnpg_pg_replication_in_recovery): Discourse cannot write, requests fail. ` +
         'CloudNativePG fails over on its own; staying down means no healthy replica to promote, storage or the instance pods. ' +
-        `It also fires when no cnpg_* series exist at all: every instance gone, or no PodMonitor scrapes the cluster (Cluster spec.monitoring.enablePodMonitor, or a PodMonitor selecting cnpg.io/cluster=${cluster}). ` +
+        `It also fires when the cluster's cnpg_* series were there within the last ${CNPG_GONE_LOOKBACK} and are gone: every instance gone, or their scrapes failing (the Prometheus targets page shows why; a PodMonitor removed on purpose looks the same). ` +
+        `A cluster never scraped (no PodMonitor: Cluster spec.monitoring.enablePodMonitor, or a PodMonitor selecting cnpg.io/cluster=${cluster}) gives no data and no alert. ` +
         `Check: kubectl -n ${namespace} get cluster ${cluster}; kubectl cnpg status ${cluster} -n ${namespace}; kubectl -n ${namespace} get pods -l cnpg.io/cluster=${cluster}; the Prometheus targets page.`,
     },
   };
@@ -511,22 +549,38 @@ function redisServerRules(namespace: string, server: string): RuleBody[] {
 }
 
 /**
+ * A Recreate rollout, as kube-state-metrics shows it: a pod of the site created within
+ * the planned downtime, one rate window (the 5xx ratio keeps counting the downtime that
+ * long after the new pod serves) and 2m for the old pod's stop and the scrapes.
+ * A crash loop or an outage with the same pod creates none.
+ */
+function recreateRollout(podScope: string, downtimeSeconds: number, windowSeconds: number): PlannedRollout {
+  const quiet = downtimeSeconds + windowSeconds + 120;
+  return { expr: `time() - max(kube_pod_created{${podScope}}) < ${quiet}`, downtime: promDuration(downtimeSeconds), quiet: promDuration(quiet) };
+}
+
+/**
  * Availability and errors as clients see them, from ingress-nginx's request
  * counter: it keeps counting when Discourse, PostgreSQL or Redis is down
  * (502/503/504 from nginx, 500 from Discourse), which the plugin's own
  * metrics cannot show.
  */
-function ingressRules(ingress: IngressMetricsOptions, namespace: string, window: string): RuleBody[] {
+function ingressRules(ingress: IngressMetricsOptions, namespace: string, window: string, rollout?: PlannedRollout): RuleBody[] {
   const sel = (extra?: string): string =>
     `nginx_ingress_controller_requests{${ingress.namespaceLabel}=${q(namespace)},ingress=${q(ingress.name)}${extra ? `,${extra}` : ''}}`;
   const ratio = `sum by (ingress) (rate(${sel('status=~"5.."')}[${window}])) / sum by (ingress) (rate(${sel()}[${window}]))`;
+  // Dropped (and their `for` reset) while a planned Recreate rollout may still show.
+  const unlessRollout = rollout ? ` unless on () ${rollout.expr}` : '';
+  const rolloutText = rollout
+    ? `Not within ${rollout.quiet} of a pod of the site being created: with the Recreate strategy a rollout stops the old pod before the new one serves, a planned downtime of up to ${rollout.downtime}, which the ratio keeps counting for one rate window more. `
+    : '';
   const check =
     `Check: DiscourseTargetMissing and the pods (kubectl -n ${namespace} get pods -l app.kubernetes.io/instance=${ingress.name}); ` +
     'PostgreSQL and Redis (a full outage of either makes every request fail, and the plugin cannot report it); the ingress controller logs for upstream errors.';
   return [
     {
       alert: 'DiscourseUnavailable',
-      expr: `(${ratio}) > 0.5`,
+      expr: `(${ratio}) > 0.5${unlessRollout}`,
       for: '5m',
       severity: 'critical',
       annotations: {
@@ -534,18 +588,20 @@ function ingressRules(ingress: IngressMetricsOptions, namespace: string, window:
         description:
           `More than half of the requests to Ingress ${ingress.name} have got a 5xx answer for 5 minutes (nginx_ingress_controller_requests): the site is down for its users. ` +
           '502/503/504 come from nginx (no ready pod, or none answering), 500 from Discourse (often PostgreSQL or Redis down). ' +
+          rolloutText +
           check,
       },
     },
     {
       alert: 'DiscourseIngressErrors',
-      expr: `(${ratio}) > 0.05`,
+      expr: `(${ratio}) > 0.05${unlessRollout}`,
       for: '10m',
       severity: 'warning',
       annotations: {
         summary: `Discourse ${namespace}/${ingress.name} answers {{ $value | humanizePercentage }} of requests with 5xx at the ingress`,
         description:
           `More than 5% of the requests to Ingress ${ingress.name} have got a 5xx answer for 10 minutes, as the ingress controller counts them (so also when Discourse cannot report). ` +
+          rolloutText +
           check,
       },
     },

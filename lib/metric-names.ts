@@ -154,14 +154,15 @@ export const DISCOURSE_METRICS: Readonly<Record<string, MetricInfo>> = Object.fr
  * are scraped from the Discourse pods themselves (`job` + `namespace`);
  * `pod` metrics come from another exporter about the pods (`namespace` +
  * `pod` + `container`); `pod-init` ones are about any init container of the
- * site's pods (`namespace` + `pod`); `ingress` ones are the ingress
+ * site's pods (`namespace` + `pod`), `pod-object` ones about the pods
+ * themselves, without a container (`namespace` + `pod`); `ingress` ones are the ingress
  * controller's, about the site's Ingress (`ingress` + the namespace label);
  * `cnpg-cluster` and `cnpg-pod` ones come from the CloudNativePG instances of
  * the site's database (`namespace` + `cluster`, or `namespace` + the
  * instance pod pattern); `redis-server` ones come from the exporter beside the
  * Valkey server the site runs (`namespace` + its job).
  */
-export type MetricScope = 'target' | 'pod' | 'pod-init' | 'ingress' | 'cnpg-cluster' | 'cnpg-pod' | 'redis-server';
+export type MetricScope = 'target' | 'pod' | 'pod-init' | 'pod-object' | 'ingress' | 'cnpg-cluster' | 'cnpg-pod' | 'redis-server';
 
 /** A non-Discourse metric we allow ourselves to reference. */
 export interface ExternalMetricInfo extends MetricInfo {
@@ -212,6 +213,14 @@ export const EXTERNAL_METRICS: Readonly<Record<string, ExternalMetricInfo>> = Ob
     help: 'Start time in unix timestamp for a pod container.',
     source: 'kube-state-metrics',
     scope: 'pod',
+  },
+  // The pod's creation (STABLE): a new pod of a Recreate Deployment marks a rollout.
+  kube_pod_created: {
+    type: 'gauge',
+    labels: ['namespace', 'pod', 'uid', ...EXPORTER_TARGET_LABELS],
+    help: 'Unix creation timestamp',
+    source: 'kube-state-metrics',
+    scope: 'pod-object',
   },
   kube_pod_init_container_status_running: {
     type: 'gauge',

@@ -9,6 +9,7 @@ import { appDashboard, serviceHealthDashboard } from './dashboards';
 import { DEFAULTS } from './defaults';
 import type { ResolvedDiscourse } from './props';
 import { parseGoDuration } from './units';
+import { holdsReadWriteOnce } from './workload';
 import { Problem, ValidationError, show } from './problems';
 
 /** Options of the site's Prometheus and Grafana objects. */
@@ -105,7 +106,7 @@ export interface ResolvedMonitoring {
 
 /** What the monitoring needs of its site: the Discourse construct has all of it. */
 export interface MonitoringTarget {
-  readonly resolved: Pick<ResolvedDiscourse, 'name' | 'metrics' | 'database' | 'startupTimeoutSeconds' | 'sidekiq'>;
+  readonly resolved: Pick<ResolvedDiscourse, 'name' | 'metrics' | 'database' | 'startupTimeoutSeconds' | 'sidekiq' | 'uploads' | 'backups'>;
   readonly names: { readonly service: string };
   readonly labels: Readonly<Record<string, string>>;
   readonly namespace: string;
@@ -241,6 +242,7 @@ export class DiscourseMonitoring extends Construct {
         instance: r.name,
         scrapeIntervalSeconds: intervalSeconds,
         startupSeconds: r.startupTimeoutSeconds,
+        rolloutDowntimeSeconds: holdsReadWriteOnce(r) ? DEFAULTS.recreateRolloutDowntime.toSeconds() : undefined,
         sidekiqMode: r.sidekiq.mode,
         cnpgCluster,
         cnpgBackupMaxAgeSeconds: cnpgCluster !== undefined ? options.databaseBackupMaxAgeSeconds : undefined,

@@ -205,7 +205,7 @@ export function dataVolumes(r: ResolvedDiscourse): k8s.Volume[] {
 }
 
 /** Whether a data volume is ReadWriteOnce: every pod that mounts it must run on the node it is attached to. */
-export function holdsReadWriteOnce(r: ResolvedDiscourse): boolean {
+export function holdsReadWriteOnce(r: Pick<ResolvedDiscourse, 'uploads' | 'backups'>): boolean {
   return (r.uploads.enabled && r.uploads.accessMode === 'ReadWriteOnce') || r.backups?.volume?.accessMode === 'ReadWriteOnce';
 }
 

@@ -10,8 +10,11 @@ const FULL: AlertOptions = {
   redisServer: 'forum-redis',
   ingress: { name: 'forum', namespaceLabel: 'exported_namespace' },
 };
+/** FULL with one pod on a ReadWriteOnce volume: the Recreate strategy and its planned downtime. */
+const RECREATE: AlertOptions = { ...FULL, rolloutDowntimeSeconds: 180 };
 const rules = discourseAlertRules(SITE);
 const fullRules = discourseAlertRules(FULL);
+const recreateRules = discourseAlertRules(RECREATE);
 const byName = (name: string): AlertRule => {
   const rule = rules.find((r) => r.alert === name);
   if (!rule) throw new Error(`no rule ${name}`);
@@ -19,7 +22,11 @@ const byName = (name: string): AlertRule => {
 };
 /** Prometheus' model.ParseDuration units. */
 const PROMETHEUS_DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
-const eachRule = [...rules.map((r) => [r.alert, r] as const), ...fullRules.map((r) => [`${r.alert} (CloudNativePG, Valkey, ingress-nginx)`, r] as const)];
+const eachRule = [
+  ...rules.map((r) => [r.alert, r] as const),
+  ...fullRules.map((r) => [`${r.alert} (CloudNativePG, Valkey, ingress-nginx)`, r] as const),
+  ...recreateRules.filter((r) => !fullRules.some((f) => f.expr === r.expr)).map((r) => [`${r.alert} (Recreate)`, r] as const),
+];
 
 /** Every series the catalogue says the plugin exposes, plus the allowed external metrics. */
 const KNOWN_SERIES = new Set([...Object.keys(DISCOURSE_METRICS).flatMap(seriesNames), ...ALLOWED_EXTERNAL_METRICS.flatMap(seriesNames)]);
@@ -81,6 +88,7 @@ describe('the metric catalogue', () => {
       'kube-state-metrics kube_pod_container_status_restarts_total pod',
       'kube-state-metrics kube_pod_container_status_ready pod',
       'kube-state-metrics kube_pod_container_state_started pod',
+      'kube-state-metrics kube_pod_created pod-object',
       'kube-state-metrics kube_pod_init_container_status_running pod-init',
       'ingress-nginx nginx_ingress_controller_requests ingress',
       'cloudnative-pg cnpg_collector_up cnpg-cluster',
@@ -138,6 +146,7 @@ describe('discourseAlertRules', () => {
         target: has('job', '=', SITE.job) && has('namespace', '=', SITE.namespace),
         pod: has('namespace', '=', SITE.namespace) && has('pod', '=~', sitePodRegex(SITE.instance)) && has('container', '=', 'discourse'),
         'pod-init': has('namespace', '=', SITE.namespace) && has('pod', '=~', sitePodRegex(SITE.instance)),
+        'pod-object': has('namespace', '=', SITE.namespace) && has('pod', '=~', sitePodRegex(SITE.instance)),
         ingress: has('exported_namespace', '=', SITE.namespace) && has('ingress', '=', 'forum'),
         'cnpg-cluster': has('namespace', '=', SITE.namespace) && has('cluster', '=', 'forum-db'),
         'cnpg-pod': has('namespace', '=', SITE.namespace) && has('pod', '=~', 'forum-db-[0-9]+'),
@@ -216,6 +225,7 @@ describe('discourseAlertRules', () => {
       'kube_pod_init_container_status_running',
       'kube_pod_container_state_started',
       'kube_pod_container_status_ready',
+      'kube_pod_container_status_restarts_total',
     ]);
     expect(byName('DiscourseTargetAbsent').expr).toBe('absent(up{job="forum",namespace="community"})');
   });
@@ -282,10 +292,27 @@ describe('discourseAlertRules', () => {
     expect(byName('DiscourseRedisUnavailable').annotations.description).toMatch(/cannot see an outage of the main Redis/);
   });
 
-  test('with CloudNativePG, PostgreSQL availability comes from its exporter: a primary with PostgreSQL up, or nothing', () => {
+  test('with CloudNativePG, PostgreSQL availability comes from its exporter: a primary with PostgreSQL up, or nothing where there was something within a day', () => {
     const rule = fullRules.find((r) => r.alert === 'DiscoursePostgresUnavailable');
     expect(rule?.expr).toBe(
-      '(sum(cnpg_collector_up{namespace="community",cluster="forum-db"} == 1 and on (namespace, pod) cnpg_pg_replication_in_recovery{namespace="community",pod=~"forum-db-[0-9]+"} == 0) or on () vector(0)) < 1',
+      '(sum(cnpg_collector_up{namespace="community",cluster="forum-db"} == 1 and on (namespace, pod) cnpg_pg_replication_in_recovery{namespace="community",pod=~"forum-db-[0-9]+"} == 0) or on () vector(0)) < 1' +
+        ' and on () count(present_over_time(cnpg_collector_up{namespace="community",cluster="forum-db"}[1d]))',
+    );
+  });
+
+  test('with the Recreate strategy, the ingress alerts wait for the planned downtime, one rate window and 2m after a pod is created', () => {
+    // GIVEN: 3m of downtime, 5m windows at the default interval, 16m at 4m
+    const at4m = discourseAlertRules({ ...RECREATE, scrapeIntervalSeconds: 240 });
+    // THEN
+    for (const name of ['DiscourseUnavailable', 'DiscourseIngressErrors']) {
+      expect(recreateRules.find((r) => r.alert === name)?.expr).toMatch(
+        / unless on \(\) time\(\) - max\(kube_pod_created\{namespace="community",pod=~"forum-\[a-z0-9\]\+-\[a-z0-9\]\+"\}\) < 600$/,
+      );
+      expect(at4m.find((r) => r.alert === name)?.expr).toMatch(/< 1260$/);
+      expect(fullRules.find((r) => r.alert === name)?.expr).not.toContain('kube_pod_created');
+    }
+    expect(recreateRules.find((r) => r.alert === 'DiscourseUnavailable')?.annotations.description).toContain(
+      'Not within 10m of a pod of the site being created',
     );
   });
 
@@ -317,9 +344,10 @@ describe('discourseAlertRules', () => {
       ...new Set(discourseAlertRules(opts).flatMap((r) => [...r.expr.matchAll(/\b(?:rate|increase)\([^()]*?\[([0-9]+[smhdwy])\]\)/g)].map((m) => m[1]))),
     ];
     // THEN
-    expect(windows(FULL).sort()).toEqual(['1h', '5m']);
-    expect(windows({ ...FULL, scrapeIntervalSeconds: 600 }).sort()).toEqual(['1h', '40m']);
-    expect(windows({ ...FULL, scrapeIntervalSeconds: 1200 })).toEqual(['80m']);
+    // 1h: the restarts alert; 15m (startup budget + window): the restarts that make a container no longer "starting".
+    expect(windows(FULL).sort()).toEqual(['15m', '1h', '5m']);
+    expect(windows({ ...FULL, scrapeIntervalSeconds: 600 }).sort()).toEqual(['1h', '40m', '50m']);
+    expect(windows({ ...FULL, scrapeIntervalSeconds: 1200 }).sort()).toEqual(['80m', '90m']);
   });
 
   test("runbook steps name the site's namespace and Deployment", () => {
@@ -373,6 +401,7 @@ describe('discourseAlertRules', () => {
   test.each([
     ['the scrape interval is not positive', { scrapeIntervalSeconds: 0 }, /scrapeIntervalSeconds 0 is not a positive number of seconds/],
     ['the startup budget is not a number', { startupSeconds: Number.NaN }, /startupSeconds NaN is not a positive number/],
+    ['the planned rollout downtime is negative', { rolloutDowntimeSeconds: -1 }, /rolloutDowntimeSeconds -1 is not a positive number of seconds/],
     ['the CloudNativePG cluster name is invalid', { cnpgCluster: 'Forum_DB' }, /cnpgCluster "Forum_DB" is not a Cluster name/],
     ['the Ingress name is invalid', { ingress: { name: 'a b', namespaceLabel: 'namespace' as const } }, /ingress name "a b" is not an Ingress name/],
   ])('fails if %s', (_n, extra, expected) => {

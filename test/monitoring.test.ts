@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
 import { DiscourseMonitoring, resolveMonitoring } from '../lib/monitoring';
 import { Manifest } from '../lib/manifest';
-import { MINIMAL, find } from './fixtures';
+import { MINIMAL, S3, find } from './fixtures';
 import { PostgresConnection } from '../lib/database';
 import { expectValidManifests } from './schema';
 
@@ -39,6 +39,22 @@ describe('DiscourseMonitoring', () => {
     expect(rules.find((r) => r.alert === 'DiscoursePostgresUnavailable')?.expr).toContain('cluster="forum-db"');
     expect(rules.find((r) => r.alert === 'DiscourseUnavailable')?.expr).toContain('exported_namespace="default",ingress="forum"');
     expect(rules.filter((r) => r.labels.site !== 'forum').map((r) => r.alert)).toEqual([]);
+  });
+
+  test('one pod on a ReadWriteOnce uploads volume (Recreate) gets ingress alerts that wait out a planned rollout; S3 (RollingUpdate) does not', () => {
+    // WHEN
+    const ingressRules = (props: object): { alert: string; expr: string }[] =>
+      find(synthMonitoring({ ingressName: 'forum' }, props), 'PrometheusRule', 'forum').spec.groups[0].rules.filter(
+        (r: { alert: string }) => r.alert === 'DiscourseUnavailable' || r.alert === 'DiscourseIngressErrors',
+      );
+    const recreate = ingressRules({});
+    const rolling = ingressRules({ ...S3, replicas: 2 });
+    // THEN: 3m of downtime, the 5m window and 2m
+    expect(recreate.map((r) => r.expr.replace(/^.* unless on \(\) /, ''))).toEqual([
+      'time() - max(kube_pod_created{namespace="default",pod=~"forum-[a-z0-9]+-[a-z0-9]+"}) < 600',
+      'time() - max(kube_pod_created{namespace="default",pod=~"forum-[a-z0-9]+-[a-z0-9]+"}) < 600',
+    ]);
+    expect(rolling.filter((r) => r.expr.includes('kube_pod_created'))).toEqual([]);
   });
 
   test('plugin mode scrapes /metrics on the http port', () => {

@@ -65,6 +65,7 @@ function requiredMatchers(kind: string, scope: QueryScope): [string, MatchOp, st
         scope.sidekiqMode === 'separate' ? ['container', '=~', `${CONTAINER}|sidekiq`] : ['container', '=', CONTAINER],
       ];
     case 'pod-init':
+    case 'pod-object':
       return [ns, ['pod', '=~', sitePodRegex(scope.instance, scope.sidekiqMode)]];
     case 'ingress':
       return scope.ingress

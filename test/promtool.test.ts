@@ -41,8 +41,8 @@ const HOUR = 60 * MIN;
 /** Length of every synthetic history. */
 const HISTORY = 90 * MIN;
 
-/** A series' value at `t` seconds, or undefined for no sample. */
-type Value = (t: number) => number | undefined;
+/** A series' value at `t` seconds, undefined for no sample, or a staleness marker (what Prometheus writes when a target's scrape fails or the target is gone). */
+type Value = (t: number) => number | undefined | 'stale';
 type Series = Record<string, Value>;
 
 const labels = (l: Record<string, string>): string =>
@@ -51,6 +51,8 @@ const labels = (l: Record<string, string>): string =>
     .join(',')}}`;
 const target = (metric: string, pod: string, extra: Record<string, string> = {}): string => `${metric}${labels({ job: JOB, namespace: NS, pod, ...extra })}`;
 const ksm = (metric: string, pod: string, container = 'discourse'): string => `${metric}${labels({ namespace: NS, pod, container })}`;
+/** A kube-state-metrics series about the pod itself (no container label). */
+const kube = (metric: string, pod: string): string => `${metric}${labels({ namespace: NS, pod })}`;
 const nginx = (status: string): string => `nginx_ingress_controller_requests${labels({ exported_namespace: NS, ingress: 'forum', status })}`;
 const cnpg = (metric: string, pod: string): string =>
   `${metric}${labels(metric === 'cnpg_collector_up' ? { namespace: NS, pod, cluster: 'forum-db' } : { namespace: NS, pod })}`;
@@ -63,6 +65,24 @@ const constant =
   (v: number): Value =>
   () =>
     v;
+/** `v` from `from` seconds on, no sample before. */
+const after =
+  (from: number, v: Value): Value =>
+  (t) =>
+    t < from ? undefined : v(t);
+/** `v` before `until` seconds, then gone: stale, as Prometheus marks the series of a target that failed or left. */
+const before =
+  (until: number, v: Value): Value =>
+  (t) =>
+    t < until ? v(t) : 'stale';
+/** A counter whose rate steps: `[from seconds, per second]` pairs in order, the first from 0. */
+const steps =
+  (...rates: readonly [number, number][]): Value =>
+  (t) =>
+    rates.reduce((total, [from, perSecond], i) => {
+      const to = i + 1 < rates.length ? rates[i + 1][0] : Infinity;
+      return total + (t > from ? perSecond * (Math.min(t, to) - from) : 0);
+    }, 0);
 /** A counter growing at `perSecond` from `from` seconds on. */
 const counter =
   (perSecond: number, from = 0): Value =>
@@ -75,6 +95,7 @@ function servingPod(pod: string): Series {
     [target('up', pod)]: constant(1),
     [ksm('kube_pod_container_status_ready', pod)]: constant(1),
     [ksm('kube_pod_container_state_started', pod)]: constant(-86_400),
+    [kube('kube_pod_created', pod)]: constant(-86_400),
     [ksm('kube_pod_init_container_status_running', pod, 'wait-for-migrations')]: constant(0),
     [ksm('kube_pod_container_status_restarts_total', pod)]: constant(0),
     [target('discourse_http_requests', pod, { status: '200' })]: counter(50),
@@ -127,10 +148,6 @@ function rollout(): Series {
   const appear = 20 * MIN;
   const started = 22 * MIN;
   const ready = 32 * MIN;
-  const after =
-    (from: number, v: Value): Value =>
-    (t) =>
-      t < from ? undefined : v(t);
   const serving: Series = Object.fromEntries(
     Object.entries(servingPod(POD_NEW))
       .filter(([s]) => s.includes('job="forum"') && !s.startsWith('up{'))
@@ -140,6 +157,7 @@ function rollout(): Series {
     ...healthy(),
     ...serving,
     [target('up', POD_NEW)]: after(appear, (t) => (t < ready ? 0 : 1)),
+    [kube('kube_pod_created', POD_NEW)]: after(appear, constant(appear)),
     [ksm('kube_pod_init_container_status_running', POD_NEW, 'wait-for-migrations')]: after(appear, (t) => (t < started ? 1 : 0)),
     [ksm('kube_pod_container_state_started', POD_NEW)]: after(started, constant(started)),
     [ksm('kube_pod_container_status_ready', POD_NEW)]: after(appear, (t) => (t < ready ? 0 : 1)),
@@ -254,8 +272,8 @@ const FIRING_FULL: readonly Firing[] = [
   },
   {
     alert: 'DiscoursePostgresUnavailable',
-    why: 'every CloudNativePG instance is gone',
-    series: (s) => Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('cnpg_'))),
+    why: 'every CloudNativePG instance is gone from 10m (their series were there before)',
+    series: (s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k.startsWith('cnpg_') ? before(10 * MIN, v) : v])),
     at: 20 * MIN,
     labels: {},
   },
@@ -335,6 +353,88 @@ const FIRING_PLAIN: readonly Firing[] = [
   },
 ];
 
+/** A healthy site whose CloudNativePG cluster nobody scrapes: no cnpg_* series at all (its PodMonitor is optional). */
+function unscrapedCnpg(): Series {
+  return Object.fromEntries(Object.entries(healthy()).filter(([k]) => !k.startsWith('cnpg_')));
+}
+
+/** When POD_A's serving container dies. */
+const CRASH = 20 * MIN;
+
+/**
+ * POD_A served, and crash-loops from 20m to the end: each new container runs `run`
+ * seconds without getting ready (30s: it dies while booting; 10m: the startup probe's
+ * budget, after which the kubelet kills it), then waits out the kubelet's back-off
+ * (10s, doubling, at most 5m). kube-state-metrics reports a start time only while a
+ * container runs (not while it waits) and counts a restart at each start; the pod keeps
+ * its IP, so it stays a target that fails its scrapes.
+ */
+function crashLoop(run: number): Series {
+  const starts: number[] = [];
+  for (let t = CRASH, backoff = 10; t < HISTORY; backoff = Math.min(2 * backoff, 5 * MIN)) {
+    t += backoff;
+    starts.push(t);
+    t += run;
+  }
+  const running = (t: number): number | undefined => starts.find((start) => t >= start && t < start + run);
+  const base = healthy();
+  return {
+    ...Object.fromEntries(Object.entries(base).map(([k, v]) => [k, k.includes(`pod="${POD_A}"`) && k.includes('job="forum"') ? before(CRASH, v) : v])),
+    [target('up', POD_A)]: (t) => (t < CRASH ? 1 : 0),
+    [ksm('kube_pod_container_status_ready', POD_A)]: (t) => (t < CRASH ? 1 : 0),
+    [ksm('kube_pod_container_state_started', POD_A)]: (t) => (t < CRASH ? -86_400 : running(t)),
+    [ksm('kube_pod_container_status_restarts_total', POD_A)]: (t) => starts.filter((start) => start <= t).length,
+  };
+}
+
+/** When a Recreate rollout stops the old pod, creates the new one, starts its container, and the new pod serves. */
+const RECREATE = { stop: 20 * MIN, created: 20.5 * MIN, started: 21.5 * MIN, serving: 23 * MIN } as const;
+/** How many 503s a second nginx answers while no pod serves: at once, where a long poll was held, and retried. */
+const DOWN_503_PER_SECOND = 500;
+
+/**
+ * One pod on a ReadWriteOnce volume (Recreate): POD_A serves until 20m, stops (20s of
+ * failed scrapes) and is gone; POD_NEW is created at 20m30s, waits for migrations for a
+ * minute, boots and serves from `serving` (23m: the README's three minutes of planned
+ * downtime), or never. Meanwhile nginx answers every request with 503, faster than it
+ * answered 200s.
+ */
+function recreateRollout(serving: number = RECREATE.serving): Series {
+  const single = Object.fromEntries(Object.entries(healthy()).filter(([k]) => !k.includes(`pod="${POD_B}"`)));
+  const fresh: Series = Object.fromEntries(
+    Object.entries(servingPod(POD_NEW))
+      .filter(([k]) => k.includes('job="forum"') && !k.startsWith('up{'))
+      .map(([k, v]) => [k, after(serving, (t) => v(t - serving))]),
+  );
+  return {
+    ...Object.fromEntries(Object.entries(single).map(([k, v]) => [k, k.includes(`pod="${POD_A}"`) ? before(RECREATE.stop + 30, v) : v])),
+    [target('up', POD_A)]: before(RECREATE.stop + 30, (t) => (t < RECREATE.stop ? 1 : 0)),
+    [ksm('kube_pod_container_status_ready', POD_A)]: before(RECREATE.stop + 30, (t) => (t < RECREATE.stop ? 1 : 0)),
+    ...fresh,
+    [target('up', POD_NEW)]: after(RECREATE.created, (t) => (t < serving ? 0 : 1)),
+    [kube('kube_pod_created', POD_NEW)]: after(RECREATE.created, constant(RECREATE.created)),
+    [ksm('kube_pod_init_container_status_running', POD_NEW, 'wait-for-migrations')]: after(RECREATE.created, (t) => (t < RECREATE.started ? 1 : 0)),
+    [ksm('kube_pod_container_state_started', POD_NEW)]: after(RECREATE.started, constant(RECREATE.started)),
+    [ksm('kube_pod_container_status_ready', POD_NEW)]: after(RECREATE.created, (t) => (t < serving ? 0 : 1)),
+    [ksm('kube_pod_container_status_restarts_total', POD_NEW)]: after(RECREATE.created, constant(0)),
+    [nginx('200')]: steps([0, 100], [RECREATE.stop, 0], [serving, 100]),
+    [nginx('503')]: steps([0, 0.01], [RECREATE.stop, DOWN_503_PER_SECOND], [serving, 0.01]),
+  };
+}
+
+/** A promtool test group asserting that `alert` fires, with `labels`, at each of `at`. */
+function firingThroughout(name: string, series: Series, interval: number, rule: AlertRule, labels: Record<string, string>, at: number[]) {
+  return {
+    name,
+    interval: duration(interval),
+    input_series: inputSeries(series, interval),
+    alert_rule_test: at.map((t) => ({ eval_time: duration(t), alertname: rule.alert, exp_alerts: [{ exp_labels: { ...rule.labels, ...labels } }] })),
+  };
+}
+
+/** Every minute from `from` to `to` minutes. */
+const minutes = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => (from + i) * MIN);
+
 function inputSeries(series: Series, interval: number): { series: string; values: string }[] {
   const times = Array.from({ length: Math.floor(HISTORY / interval) + 1 }, (_, i) => i * interval);
   return Object.entries(series)
@@ -343,7 +443,7 @@ function inputSeries(series: Series, interval: number): { series: string; values
       series: name,
       values: times
         .map((t) => f(t))
-        .map((v) => (v === undefined ? '_' : String(Number(v.toFixed(6)))))
+        .map((v) => (v === undefined ? '_' : v === 'stale' ? 'stale' : String(Number(v.toFixed(6)))))
         .join(' '),
     }));
 }
@@ -482,6 +582,61 @@ describeWithPromtool('alert rules under promtool', () => {
       const groups = FIRING_PLAIN.map((c) => firing(c, interval, plain));
       expect(passed(runScenarios(dir, `plain-${interval}`, plain, groups))).toEqual(OK);
     });
+
+    describe('CloudNativePG: no data is no outage, data gone is', () => {
+      const postgres = full.find((r) => r.alert === 'DiscoursePostgresUnavailable')!;
+
+      test('a healthy site whose cluster nobody scrapes pages nobody', () => {
+        const groups = [silent('cnpg not scraped', unscrapedCnpg(), interval, full, [15 * MIN, 30 * MIN, 60 * MIN, 85 * MIN])];
+        expect(passed(runScenarios(dir, `cnpg-unscraped-${interval}`, full, groups))).toEqual(OK);
+      });
+
+      test('a scraped cluster whose series are gone from 10m pages, and keeps paging', () => {
+        const gone = Object.fromEntries(Object.entries(healthy()).map(([k, v]) => [k, k.startsWith('cnpg_') ? before(10 * MIN, v) : v]));
+        const groups = [firingThroughout('cnpg gone', gone, interval, postgres, {}, [...minutes(15, 20), 50 * MIN, 85 * MIN])];
+        expect(passed(runScenarios(dir, `cnpg-gone-${interval}`, full, groups))).toEqual(OK);
+      });
+
+      test('a scraped, healthy cluster pages nobody', () => {
+        const groups = [silent('cnpg healthy', healthy(), interval, [postgres], [15 * MIN, 50 * MIN, 85 * MIN])];
+        expect(passed(runScenarios(dir, `cnpg-healthy-${interval}`, full, groups))).toEqual(OK);
+      });
+    });
+
+    test.each([
+      ['dies 30s into each boot', 30],
+      ['is killed by the startup probe after its 10m budget', 10 * MIN],
+    ])('a pod that served and then crash-loops for 70 minutes (each container %s) keeps DiscourseTargetMissing firing', (_n, run) => {
+      const rule = full.find((r) => r.alert === 'DiscourseTargetMissing')!;
+      const groups = [firingThroughout('crash loop', crashLoop(run), interval, rule, { job: JOB, pod: POD_A }, minutes(27, 88))];
+      expect(passed(runScenarios(dir, `crash-loop-${run}-${interval}`, full, groups))).toEqual(OK);
+    });
+
+    describe('one pod with the Recreate strategy', () => {
+      const recreate = discourseAlertRules({ ...FULL, rolloutDowntimeSeconds: 180, scrapeIntervalSeconds: interval });
+      const unavailable = recreate.find((r) => r.alert === 'DiscourseUnavailable')!;
+
+      test("a planned rollout with the README's three minutes of downtime pages nobody", () => {
+        const groups = [silent('recreate rollout', recreateRollout(), interval, recreate, minutes(20, 70))];
+        expect(passed(runScenarios(dir, `recreate-${interval}`, recreate, groups))).toEqual(OK);
+      });
+
+      test('a rollout whose new pod never serves pages DiscourseUnavailable', () => {
+        const groups = [firingThroughout('recreate stuck', recreateRollout(Infinity), interval, unavailable, { ingress: 'forum' }, [60 * MIN, 85 * MIN])];
+        expect(passed(runScenarios(dir, `recreate-stuck-${interval}`, recreate, groups))).toEqual(OK);
+      });
+
+      test('an outage without a rollout pages DiscourseUnavailable as soon as without Recreate', () => {
+        const single = Object.fromEntries(Object.entries(healthy()).filter(([k]) => !k.includes(`pod="${POD_B}"`)));
+        const outage: Series = {
+          ...single,
+          [nginx('200')]: steps([0, 100], [RECREATE.stop, 0]),
+          [nginx('503')]: steps([0, 0.01], [RECREATE.stop, DOWN_503_PER_SECOND]),
+        };
+        const groups = [firingThroughout('outage', outage, interval, unavailable, { ingress: 'forum' }, [40 * MIN, 60 * MIN])];
+        expect(passed(runScenarios(dir, `recreate-outage-${interval}`, recreate, groups))).toEqual(OK);
+      });
+    });
   });
 
   test('every alert of the full rule set has a firing case', () => {
@@ -525,10 +680,6 @@ describeWithPromtool('alert rules under promtool', () => {
       const appear = 20 * MIN;
       const started = 22 * MIN;
       const ready = 32 * MIN;
-      const after =
-        (from: number, v: Value): Value =>
-        (t) =>
-          t < from ? undefined : v(t);
       const series: Series = {
         ...withSidekiq(),
         [target('up', NEW_SIDEKIQ)]: after(appear, (t) => (t < ready ? 0 : 1)),
@@ -570,6 +721,36 @@ describeWithPromtool('alert rules under promtool', () => {
       const run = runScenarios(dir, 'naive-rollout', naive, [silent('rollout', rollout(), 30, naive, [26 * MIN, 30 * MIN])]);
       expect(run.status).not.toBe(0);
       expect(run.output).toMatch(/DiscourseTargetMissing/);
+    });
+
+    test('counting no cnpg_* series as an outage (without "were there within a day") pages a healthy site nobody scrapes', () => {
+      const strict = discourseAlertRules(FULL).map((r) => ({ ...r, expr: r.expr.replace(/ and on \(\) count\(present_over_time\(.*\)\)$/, '') }));
+      expect(strict.find((r) => r.alert === 'DiscoursePostgresUnavailable')?.expr).toMatch(/vector\(0\)\) < 1$/);
+      const run = runScenarios(dir, 'naive-cnpg', strict, [silent('cnpg not scraped', unscrapedCnpg(), 30, strict, [30 * MIN])]);
+      expect(run.output).toMatch(/DiscoursePostgresUnavailable/);
+    });
+
+    test('counting a restarted container as starting silences a crash loop', () => {
+      const lenient = discourseAlertRules(FULL).map((r) => ({
+        ...r,
+        expr: r.expr.replace(/ unless on \(namespace, pod\) sum by \(namespace, pod\) \(increase\(.*\) > 0\)\)$/, '))'),
+      }));
+      const rule = lenient.find((r) => r.alert === 'DiscourseTargetMissing')!;
+      expect(rule.expr).not.toContain('restarts_total');
+      const run = runScenarios(dir, 'naive-crash-loop', lenient, [
+        firingThroughout('crash loop', crashLoop(10 * MIN), 30, rule, { job: JOB, pod: POD_A }, minutes(27, 88)),
+      ]);
+      expect(run.status).not.toBe(0);
+    });
+
+    test('without the rollout condition, a planned Recreate rollout pages DiscourseUnavailable', () => {
+      const always = discourseAlertRules({ ...FULL, rolloutDowntimeSeconds: 180 }).map((r) => ({
+        ...r,
+        expr: r.expr.replace(/ unless on \(\) time\(\) - .*$/, ''),
+      }));
+      expect(always.filter((r) => r.expr.includes('kube_pod_created'))).toEqual([]);
+      const run = runScenarios(dir, 'naive-recreate', always, [silent('recreate rollout', recreateRollout(), 30, always, minutes(20, 70))]);
+      expect(run.output).toMatch(/DiscourseUnavailable/);
     });
 
     test('fixed [5m] windows at a 4m interval leave the rate alerts silent', () => {

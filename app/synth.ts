@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { CNPG_WEBHOOK_RULES } from '../lib/cnpg-cluster';
 import { CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from '../lib/immutable-fields';
 import { Manifest } from '../lib/manifest';
-import { readFileSync } from 'fs';
+import { existsSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { OutputTree, StagedOutput, listTree, renderGitOpsChart, renderSiteChart, sortedTree } from './output';
 import { GitOpsSite } from '../lib/gitops';
@@ -80,13 +80,13 @@ export function loadSites(sitesDir: string): { sites: ResolvedSite[]; errors: st
  * site's chart is built, rendered and dropped before the next, so memory does not grow
  * with the fleet.
  */
-export function* renderEach(sites: readonly ResolvedSite[], notes: string[] = []): Generator<OutputTree> {
+export function* renderEach(sites: readonly ResolvedSite[], notes: string[] = [], outdir = 'dist'): Generator<OutputTree> {
   const gitops: GitOpsSite[] = [];
   for (const site of sortedByName(sites)) {
     const chart = buildSiteChart(site);
     const g = gitOpsSite(chart);
     if (g) gitops.push(g);
-    yield renderSiteChart(chart, notes);
+    yield renderSiteChart(chart, notes, outdir);
   }
   const chart = buildGitOpsChart(gitops);
   if (chart) yield renderGitOpsChart(chart);
@@ -127,6 +127,17 @@ function failed(outdir: string, messages: string[]): SynthResult {
   return { exitCode: 1, messages: [...messages, `synth failed; ${outdir}/ was not changed.`] };
 }
 
+/** Why `sitesDir` cannot be read as the folder of site files, in words (not the system's ENOENT). */
+function sitesFolderProblem(sitesDir: string): string | undefined {
+  const kind = existsSync(sitesDir) ? (statSync(sitesDir).isDirectory() ? undefined : 'is not a folder') : 'does not exist';
+  if (!kind) return undefined;
+  const newSite = sitesDir === 'sites' ? 'npm run new-site NAME' : `SITES_DIR=${sitesDir} npm run new-site NAME`;
+  return (
+    `--sites ${sitesDir}: the folder of site files ${kind}. ` +
+    `Fix: run synth from the repository's root (where sites/ is), pass the folder that holds the *.yaml site files (npm run synth -- --sites DIR), or start a site there with ${newSite}`
+  );
+}
+
 /**
  * Validates every site, then renders them one by one, comparing each file with the one in
  * `outdir` (read only when it exists) and, unless `check`, writing it to a staging folder
@@ -134,6 +145,8 @@ function failed(outdir: string, messages: string[]): SynthResult {
  */
 export function synthesize(options: SynthOptions): SynthResult {
   const { outdir } = options;
+  const missing = sitesFolderProblem(options.sitesDir);
+  if (missing) return failed(outdir, [missing]);
   let sites: ResolvedSite[];
   try {
     const loaded = loadSites(options.sitesDir);
@@ -160,9 +173,9 @@ export function synthesizeResolved(sites: readonly ResolvedSite[], options: Omit
   const notes: string[] = [];
   const staged = options.check ? undefined : new StagedOutput(outdir);
   try {
-    for (const files of renderEach(sites, notes)) {
+    for (const files of renderEach(sites, notes, outdir)) {
       for (const [path, content] of files) {
-        if (rendered.has(path)) throw new Error(`two objects would be written to dist/${path}: rename one of them`);
+        if (rendered.has(path)) throw new Error(`two objects would be written to ${outdir}/${path}: rename one of them`);
         rendered.add(path);
         const before = previous.has(path) ? readFileSync(join(outdir, path), 'utf8') : undefined;
         if (before === undefined) differences.push([path, `missing: ${path}`]);

@@ -18,6 +18,7 @@ import { BackupProps } from '../lib/backups';
 import { CloudNativePgClusterProps } from '../lib/cnpg-cluster';
 import { DataServiceResources } from '../lib/data-resources';
 import { RedisServerProps } from '../lib/redis-server';
+import { movedOption, movedOptionProblem } from './charm-history';
 import { Reader } from './reader';
 import { IMAGE_REFERENCE, SITE_KEYS, SiteKeySpec, sectionKeys } from './site-keys';
 import { syntaxProblems, withPositions } from './source-positions';
@@ -581,7 +582,7 @@ function readSiteDocument(js: unknown, file: string): { site?: SiteDescription; 
   }
 
   const props: DiscourseProps = {
-    ...configFromCharmOptions(config ?? {}, problems),
+    ...configFromCharmOptions(currentOptions(config ?? {}, problems), problems),
     ...topLevelScalars(r, raw),
     name,
     image: image
@@ -661,6 +662,17 @@ function readSiteDocument(js: unknown, file: string): { site?: SiteDescription; 
     site: dropUndefined({ file, name, namespace, createNamespace, props: dropUndefined(fullProps), ingress, monitoring, gitops, ...dataServices }),
     problems,
   };
+}
+
+/** The `config:` section without the options that live elsewhere now, each reported with where it goes. */
+function currentOptions(config: Record<string, unknown>, problems: Problem[]): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).filter(([option, value]) => {
+      const moved = movedOption(option);
+      if (moved) problems.push(movedOptionProblem(option, value, moved));
+      return moved === undefined;
+    }),
+  );
 }
 
 /** Top-level keys whose value fills one prop as it is: read by their type in SITE_KEYS. */

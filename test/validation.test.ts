@@ -170,6 +170,14 @@ describe('bad site files fail with the file, the option, the value and the fix',
     expect(problemsOf(withLines('config', '  smtp_password: hunter2'))).not.toContain('hunter2');
   });
 
+  test('an older credential option says where it goes as a Secret reference, never echoing the value', () => {
+    const text = problemsOf(withLines('config', '  db_password: hunter2'));
+    expect(text).toMatch(
+      /config\.db_password: .*it is now database\.password\. Fix: move it .* as database: \{ password: \{ secret: <secret-name>, key: <key> \} \}/,
+    );
+    expect(text).not.toContain('hunter2');
+  });
+
   test('all problems are reported at once', () => {
     const yaml = withLines('config', '  throttle_level: extreme\n  max_category_nesting: 5\n  smtp_adress: x');
     const text = problemsOf(yaml);
@@ -365,6 +373,31 @@ describe('a mistake gets one message, at its line, naming the form that works', 
     ],
     ['a file of comments only', '# forum\n\n# TODO\n', /the file is empty \(no keys\)/],
     ['an unknown charm option', withLines('config', '  smpt_port: 25'), /:3:3: config\.smpt_port: is not a Discourse charm option/],
+    [
+      'an option of older charm revisions (saml_target_url): where it lives now, not the list of options',
+      withLines('config', '  saml_target_url: https://login.ubuntu.com/+saml'),
+      /:3:3: config\.saml_target_url: is not a charm option any more \(older charm revisions had it\): it is now saml\.target_url\. Fix: move it out of config: to the top level of the file, as saml: \{ target_url: "https:\/\/login\.ubuntu\.com\/\+saml" \}$/,
+    ],
+    [
+      'an older option renamed within config',
+      withLines('config', '  smtp_user_name: mailer'),
+      /config\.smtp_user_name: is not a charm option any more \(older charm revisions had it\): it is now config\.smtp_username\. Fix: rename it to smtp_username$/,
+    ],
+    [
+      'an older option replaced by another',
+      withLines('config', '  max_reqs_per_ip_mode: block'),
+      /config\.max_reqs_per_ip_mode: is an option of older charm revisions, not of this one\. Fix: remove it: replaced by throttle_level \(none, permissive, strict\)$/,
+    ],
+    [
+      'a site-file key written under config, flattened',
+      withLines('config', '  uploads_size: 10Gi'),
+      /config\.uploads_size: is not a charm option: it is the site-file key uploads\.size\. Fix: move it out of config: to the top level of the file, as uploads: \{ size: "10Gi" \}$/,
+    ],
+    [
+      'a name nobody had: every option, the closest first',
+      withLines('config', '  smtp_host_name: mail'),
+      /config\.smtp_host_name: is not a Discourse charm option\. Fix: use one of \(closest first\) smtp_username, /,
+    ],
   ])('%s', (_name, yaml, expected) => {
     const { problems } = siteFromText(yaml, 'sites/forum.yaml');
     expect(problemsOf(yaml)).toMatch(expected);

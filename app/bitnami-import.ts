@@ -5,6 +5,7 @@ import { MANAGED_ENV_PATTERNS, SECRET_ENV_NAME } from '../lib/environment';
 import { translateProblem } from '../lib/problems';
 import { siteFromText } from './resolve-site';
 import { SITE_FILE_NAMES } from './site-keys';
+import { SCHEMA_FILE } from './site-schema';
 
 /**
  * A draft site file from the values of a Bitnami Discourse Helm release
@@ -379,7 +380,7 @@ export function fromBitnamiValues(input: string, options: BitnamiImportOptions =
   draft.operations = [admin];
   notes.push(...checked(draft));
   const header = [
-    '# yaml-language-server: $schema=../schema/site.schema.json',
+    `# yaml-language-server: $schema=../${SCHEMA_FILE}`,
     `# Drafted by npm run from-bitnami from the values of Helm release ${release} (bitnami/discourse ${BITNAMI_CHART_VERSION}); read its notes.`,
     '# TODO image: the Discourse rock, not the Bitnami image (README "The image"), e.g.',
     '# image: { repository: registry.example.com/discourse, tag: "<tag>", digest: "sha256:<digest>" }',

@@ -1,15 +1,21 @@
 import { parse, stringify } from 'yaml';
 import { OPTIONS, configFromCharmOptions, resolveConfig } from '../lib/config';
 import { isDnsLabel } from '../lib/checks';
-import { Problem, formatProblems } from '../lib/problems';
+import { Problem, formatProblems, translateProblem } from '../lib/problems';
+import { siteFromText } from './resolve-site';
+import { SCHEMA_FILE } from './site-schema';
 import { LEGACY_OPTIONS } from './charm-history';
-import { SITE_FILE_NAMES } from './site-keys';
+import { SITE_FILE_NAMES, SITE_KEYS } from './site-keys';
 
 /** A site file drafted from `juju config discourse-k8s --format=yaml`, and what needs a human. */
 export interface JujuImport {
-  /** Site-file YAML: `namespace:`, the `config:` section and what older charm options map to; secrets as Secret references. */
+  /**
+   * Site-file YAML: the schema line new-site writes, a comment naming the sections still
+   * needed, `namespace:`, the `config:` section and what older charm options map to;
+   * secrets as Secret references.
+   */
   readonly yaml: string;
-  /** What to do before the site file is complete: Secrets to create, values refused, options we do not map. */
+  /** What to do before the site file is complete: Secrets to create, values refused, options we do not map, sections still needed. */
   readonly notes: string[];
 }
 
@@ -89,13 +95,42 @@ export function fromJujuConfig(text: string, options: JujuImportOptions = {}): J
   const saml = site.saml as Record<string, unknown> | undefined;
   if (saml) {
     const fingerprint = CHARM_SAML_FINGERPRINTS[String(saml.target_url)];
+    // Else the site check below asks for the certificate (the charm read neither from saml_target_url).
     if (fingerprint) saml.cert_fingerprint = fingerprint;
-    else notes.push("saml: add certificate (the IdP's PEM) or cert_fingerprint: the charm read neither from saml_target_url");
   }
   const { config: legacyConfig = {}, ...sections } = site as { config?: Record<string, unknown> };
   const checked = checkedValues({ ...legacyConfig, ...config }, app, saml !== undefined);
   notes.push(...checked.notes);
-  return { yaml: stringify({ ...sections, config: checked.config }, { lineWidth: 0 }), notes };
+  const body = stringify({ ...sections, config: checked.config }, { lineWidth: 0 });
+  // What synth still needs besides the charm's options (the image, the database and Redis the relations gave).
+  const needed = missingSections(body, app);
+  notes.push(...needed.notes);
+  const header = [
+    `# yaml-language-server: $schema=../${SCHEMA_FILE}`,
+    `# Drafted by npm run from-juju from \`juju config ${app}\`; its notes (TODO lines) went to stderr.`,
+    ...(needed.sections.length > 0
+      ? [`# TODO still needed for a valid site: ${needed.sections.map((k) => `${k}:`).join(', ')} (the TODO notes say how to write each)`]
+      : []),
+  ];
+  return { yaml: `${header.join('\n')}\n${body}`, notes };
+}
+
+/**
+ * What synth would still refuse in the draft once its config is checked: the sections
+ * the charm's relations filled (image, database, redis, a SAML certificate), as notes in
+ * the site file's words, and their top-level keys.
+ */
+function missingSections(draft: string, app: string): { sections: string[]; notes: string[] } {
+  const problems = siteFromText(draft, `${app}.yaml`)
+    .problems.map((p) => translateProblem(p, SITE_FILE_NAMES))
+    .filter((p) => !p.path.startsWith('config.'));
+  // In the order of a site file (SITE_KEYS), the image first.
+  const order = (p: { path: string }) => SITE_KEYS.findIndex((k) => k.key === p.path.split(/[.[]/)[0]);
+  const sorted = [...problems].sort((a, b) => order(a) - order(b));
+  return {
+    sections: [...new Set(sorted.map((p) => p.path.split(/[.[]/)[0]).filter((k) => k !== ''))],
+    notes: sorted.map((p) => `${p.path}: ${p.message}${p.fix ? `. Fix: ${p.fix}` : ''} (synth would refuse it)`),
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ import { GitOpsSite } from '../lib/gitops';
 import { formatProblems } from '../lib/problems';
 import { ResolvedSite, loadSite } from './resolve-site';
 import { siteFiles } from './site';
+import { safeWay } from './safe-ways';
 import { SITE_FILE_NAMES } from './site-keys';
 import { buildGitOpsChart, buildSiteChart, gitOpsSite, sortedByName } from './site-chart';
 
@@ -25,7 +26,7 @@ export interface SynthOptions {
   readonly check?: boolean;
   /**
    * Write even when an object changes a field Kubernetes refuses to change in place
-   * (after you delete the object in the cluster, or when nothing was applied yet).
+   * (when nothing was applied yet, or after the steps synth printed for that object).
    * @default false
    */
   readonly allowReplace?: boolean;
@@ -120,7 +121,9 @@ export function transitionProblems(outdir: string, path: string, before: string,
   const old = manifestsOf(before);
   const findings =
     after === undefined ? unsafePrunes(old, []) : immutableFieldChanges(old, manifestsOf(after), [...KUBERNETES_RULES, ...CRD_RULES, ...CNPG_WEBHOOK_RULES]);
-  return findings.map((f) => `${outdir}/${path}: ${f.object}: ${f.change}`);
+  // Under each finding, indented: what the object holds and the safe way (app/safe-ways.ts).
+  const objects = new Map(old.map((m) => [`${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`, m]));
+  return findings.flatMap((f) => [`${outdir}/${path}: ${f.object}: ${f.change}`, ...safeWay(f, objects.get(f.object)!).map((line) => `  ${line}`)]);
 }
 
 function failed(outdir: string, messages: string[]): SynthResult {
@@ -206,7 +209,7 @@ export function synthesizeResolved(sites: readonly ResolvedSite[], options: Omit
     return failed(outdir, [
       'Kubernetes would refuse to apply this over what is in dist/ now:',
       ...refused.map((r) => `  ${r}`),
-      'Fix: change the site back, or delete those objects in the cluster first and run npm run synth -- --allow-replace.',
+      'Fix: change the site back (the safe way: nothing in the cluster changes), or first do what the lines under each object say; --allow-replace then writes the new rendering (it changes nothing in the cluster by itself).',
     ]);
   }
   // dist/ is synth's alone; a file someone put there is gone now, so say which (Git still has it).

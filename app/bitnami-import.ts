@@ -5,6 +5,7 @@ import { MANAGED_ENV_PATTERNS, SECRET_ENV_NAME } from '../lib/environment';
 import { translateProblem } from '../lib/problems';
 import { siteFromText } from './resolve-site';
 import { SITE_FILE_NAMES } from './site-keys';
+import { SCHEMA_FILE } from './site-schema';
 
 /**
  * A draft site file from the values of a Bitnami Discourse Helm release
@@ -371,15 +372,20 @@ export function fromBitnamiValues(input: string, options: BitnamiImportOptions =
     'runtime: the chart ran Passenger on port 8080 as root, with a separate sidekiq container; the site runs Unicorn (Sidekiq inside it, as the charm does) on 3000 under Pebble as uid 584792: nothing to copy, but files you move must be readable by uid 584792',
   );
   note('image: the draft names none and synth refuses it until you add the Discourse rock (README "The image"); the Bitnami image is not copied');
+  // helm uninstall deletes what the release created: the uploads claim too, unless it is the user's own (existingClaim).
+  const chartClaim = value('persistence.enabled') !== false && !text(given('persistence.existingClaim')) ? fullname : undefined;
+  const uninstall = chartClaim
+    ? `helm uninstall ${release} -n ${namespace} deletes the release's objects and with them its uploads claim ${chartClaim}, the uploads and backups on it (unless the claim has helm.sh/resource-policy: keep): uninstall only once they are copied and the site shows them`
+    : `helm uninstall ${release} -n ${namespace} deletes the release's objects: uninstall only once the data is copied and the site runs`;
   note(
-    `switching: while the release runs, its Ingress claims the same host and its pods use the same database: stop it (helm uninstall ${release} -n ${namespace}) once the data is copied and before the site syncs; a site named ${fullname} would also take the names of its Deployment and Service`,
+    `switching: while the release runs, its Ingress claims the same host and its pods use the same database. Safe first: stop its pods with kubectl -n ${namespace} scale deployment ${fullname} --replicas=0 (deletes nothing) before the site syncs; ${uninstall}; a site named ${fullname} would also take the names of its Deployment and Service`,
   );
   // Sections left empty are left out; the operations come last, as in a site file.
   const draft: Values = Object.fromEntries(Object.entries(site).filter(([, v]) => v !== undefined && !(isObject(v) && Object.keys(v).length === 0)));
   draft.operations = [admin];
   notes.push(...checked(draft));
   const header = [
-    '# yaml-language-server: $schema=../schema/site.schema.json',
+    `# yaml-language-server: $schema=../${SCHEMA_FILE}`,
     `# Drafted by npm run from-bitnami from the values of Helm release ${release} (bitnami/discourse ${BITNAMI_CHART_VERSION}); read its notes.`,
     '# TODO image: the Discourse rock, not the Bitnami image (README "The image"), e.g.',
     '# image: { repository: registry.example.com/discourse, tag: "<tag>", digest: "sha256:<digest>" }',

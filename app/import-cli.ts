@@ -14,10 +14,12 @@ export interface CommandResult {
 const IMPORTERS = {
   'from-juju': {
     input: 'the output of `juju config <app> --format=yaml`',
+    producer: () => 'juju config discourse-k8s --format=yaml',
     options: { namespace: 'namespace of the site; default: the Juju application name' },
   },
   'from-bitnami': {
     input: 'the release values (`helm get values <release>`)',
+    producer: (o: (name: string) => string | undefined) => `helm get values ${o('release') ?? 'discourse'} -n ${o('namespace') ?? o('release') ?? 'discourse'}`,
     options: {
       release: 'the Helm release name the chart named its objects after; default: discourse',
       namespace: "namespace of the site (the release's); default: the release name",
@@ -43,8 +45,9 @@ export function importUsage(name: ImporterName): string {
 /**
  * One run of an importer: the options parsed strictly (an unknown or incomplete option is
  * a usage error, exit 2, never a file name), the input read by `read` (a path, or stdin
- * when none), the draft on stdout. from-juju writes its notes into the draft as `# TODO`
- * comments; from-bitnami's are longer (every value that does not map) and go to stderr.
+ * when none), the draft on stdout and its notes on stderr as `TODO` lines, for both
+ * importers. Empty input is an error (exit 1): a failed `helm get values | …` or
+ * `juju config | …` pipe gives the importer nothing, and a draft of defaults would hide it.
  */
 export function runImporter(name: ImporterName, argv: readonly string[], env: NodeJS.ProcessEnv, read: (file?: string) => string): CommandResult {
   const options = Object.keys(IMPORTERS[name].options);
@@ -76,20 +79,24 @@ export function runImporter(name: ImporterName, argv: readonly string[], env: No
   const notes = fromNpm.notes.map((n) => `${n}\n`).join('');
   try {
     const input = read(positionals[0]);
-    if (name === 'from-juju') {
-      const draft = fromJujuConfig(input, { namespace: option('namespace') });
-      // Every line of a note is commented: a note's second line must not become YAML.
-      const comments = draft.notes.map(
-        (n) =>
-          `${n
-            .split('\n')
-            .map((line, i) => (i === 0 ? `# TODO ${line}` : `#   ${line}`))
-            .join('\n')}\n`,
-      );
-      return { exitCode: 0, stdout: `${comments.join('')}${draft.yaml}`, stderr: notes };
+    if (input.trim() === '') {
+      const from = positionals[0] === undefined ? 'stdin' : positionals[0];
+      const command = IMPORTERS[name].producer(option);
+      return {
+        exitCode: 1,
+        stdout: '',
+        stderr:
+          `${notes}${from}: the input is empty, so there is nothing to draft a site from (a failed \`${command} | …\` gives the importer nothing: the pipe hides its error). ` +
+          `Fix: run ${command} on its own and check that it prints the values, then pipe it again: ${command} | npm run -s ${name} -- … > sites/<site>.yaml (or save it to a file and pass the file)\n`,
+      };
     }
-    const draft = fromBitnamiValues(input, { release: option('release'), namespace: option('namespace') });
-    return { exitCode: 0, stdout: draft.yaml, stderr: notes + draft.notes.map((n) => `TODO ${n}\n`).join('') };
+    const draft =
+      name === 'from-juju'
+        ? fromJujuConfig(input, { namespace: option('namespace') })
+        : fromBitnamiValues(input, { release: option('release'), namespace: option('namespace') });
+    // A note may span lines: its later lines are indented under its TODO.
+    const todos = draft.notes.map((n) => `TODO ${n.split('\n').join('\n  ')}\n`).join('');
+    return { exitCode: 0, stdout: draft.yaml, stderr: notes + todos };
   } catch (e) {
     return { exitCode: 1, stdout: '', stderr: `${notes}${(e as Error).message}\n` };
   }

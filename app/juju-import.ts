@@ -1,14 +1,21 @@
 import { parse, stringify } from 'yaml';
 import { OPTIONS, configFromCharmOptions, resolveConfig } from '../lib/config';
 import { isDnsLabel } from '../lib/checks';
-import { Problem, formatProblems } from '../lib/problems';
-import { SITE_FILE_NAMES } from './site-keys';
+import { Problem, formatProblems, translateProblem } from '../lib/problems';
+import { siteFromText } from './resolve-site';
+import { SCHEMA_FILE } from './site-schema';
+import { LEGACY_OPTIONS } from './charm-history';
+import { SITE_FILE_NAMES, SITE_KEYS } from './site-keys';
 
 /** A site file drafted from `juju config discourse-k8s --format=yaml`, and what needs a human. */
 export interface JujuImport {
-  /** Site-file YAML: `namespace:`, the `config:` section and what older charm options map to; secrets as Secret references. */
+  /**
+   * Site-file YAML: the schema line new-site writes, a comment naming the sections still
+   * needed, `namespace:`, the `config:` section and what older charm options map to;
+   * secrets as Secret references.
+   */
   readonly yaml: string;
-  /** What to do before the site file is complete: Secrets to create, values refused, options we do not map. */
+  /** What to do before the site file is complete: Secrets to create, values refused, options we do not map, sections still needed. */
   readonly notes: string[];
 }
 
@@ -25,53 +32,6 @@ export interface JujuImportOptions {
 const CHARM_SAML_FINGERPRINTS: Readonly<Record<string, string>> = {
   'https://login.ubuntu.com/+saml': '32:15:20:9F:A4:3C:8E:3E:8E:47:72:62:9A:86:8D:0E:E6:CF:45:D5',
   'https://login.staging.ubuntu.com/+saml': 'D2:B4:86:49:1B:AC:29:F6:A4:C8:CF:0D:3A:8F:AD:86:36:0A:77:C0',
-};
-
-/** Where an option of an older charm revision goes: a site-file key, a Secret, or a note. */
-interface LegacyOption {
-  /** Dotted site-file key that takes the value. @default - none (a note only) */
-  readonly key?: string;
-  /** The value is a credential: it becomes a Secret reference. @default false */
-  readonly secret?: boolean;
-  /** Converts the value. @default - as it is */
-  readonly convert?: (value: unknown) => unknown;
-  /** Why it is not mapped, or what else to do. @default - none */
-  readonly note?: string;
-}
-
-/**
- * Options that older revisions of the charm had (from `git log -- config.yaml` of
- * canonical/discourse-k8s-operator; the commit that removed each in brackets).
- */
-const LEGACY: Readonly<Record<string, LegacyOption>> = {
-  saml_target_url: { key: 'saml.target_url' }, // cdd64c2 (2024-03): the saml relation
-  db_host: { key: 'database.host' }, // f809206 (2020-09): the db relation
-  db_name: { key: 'database.name' }, // 4694230 (2022-11)
-  db_user: { key: 'database.user' }, // f809206
-  db_password: { key: 'database.password', secret: true }, // f809206
-  redis_host: { key: 'redis.host' }, // 4694230 (2022-11): the redis relation
-  redis_port: { key: 'redis.port' }, // 4090e3e (2021-02)
-  tls_secret_name: { key: 'ingress.tls.secret_name' }, // fa533c6 (2022-11): the ingress relation
-  max_body_size: {
-    key: 'ingress.max_body_size', // fa533c6: an int of megabytes, 0 for no limit
-    convert: (v) => (typeof v === 'number' && v > 0 ? `${v}Mi` : undefined),
-    note: '0 (no limit) has no equivalent here; the default is 20Mi',
-  },
-  smtp_user_name: { key: 'config.smtp_username' }, // 5bcbbf6 (2020-04): renamed
-  discourse_image: { key: 'image', note: 'the charm now runs its own rock; see README "The image"' }, // 00a6ef9 (2022-09): OCI resource
-  image: { key: 'image' }, // fcf65ca (2020-04)
-  image_user: { note: 'make a docker-registry Secret with it and list it in image.pull_secrets' },
-  image_pass: { note: 'make a docker-registry Secret with it and list it in image.pull_secrets (the value is not copied)' },
-  registry_secrets_name: { key: 'image.pull_secrets', convert: (v) => (typeof v === 'string' && v !== '' ? [v] : undefined) }, // 6b9dc1f (2020-07)
-  saml_full_screen_login: { note: 'no longer an option; the charm derives it from force_saml_login' },
-  max_reqs_per_ip_mode: { note: 'replaced by throttle_level (none, permissive, strict)' },
-  max_reqs_per_ip_per_minute: { note: 'replaced by throttle_level' },
-  max_reqs_rate_limit_on_private: { note: 'replaced by throttle_level' },
-  max_user_api_reqs_per_minute: { note: 'replaced by throttle_level' },
-  enable_local_redis: { note: 'no in-pod Redis here: run Redis as a Service and set redis.host' },
-  enable_local_sidekiq: { note: 'Sidekiq always runs inside Unicorn (as the charm does)' },
-  serve_static_assets: { note: 'always on (DISCOURSE_SERVE_STATIC_ASSETS=true)' },
-  service_port: { note: 'the port is always 3000' },
 };
 
 function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -108,7 +68,7 @@ export function fromJujuConfig(text: string, options: JujuImportOptions = {}): J
   for (const [option, setting] of Object.entries(doc.settings).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const value = setting?.value;
     const spec = OPTIONS.find((o) => o.option === option);
-    const legacy = LEGACY[option];
+    const legacy = LEGACY_OPTIONS[option];
     if (!spec && !legacy) {
       notes.push(`${option}: not an option of this project (newer charm?); left out`);
       continue;
@@ -135,13 +95,42 @@ export function fromJujuConfig(text: string, options: JujuImportOptions = {}): J
   const saml = site.saml as Record<string, unknown> | undefined;
   if (saml) {
     const fingerprint = CHARM_SAML_FINGERPRINTS[String(saml.target_url)];
+    // Else the site check below asks for the certificate (the charm read neither from saml_target_url).
     if (fingerprint) saml.cert_fingerprint = fingerprint;
-    else notes.push("saml: add certificate (the IdP's PEM) or cert_fingerprint: the charm read neither from saml_target_url");
   }
   const { config: legacyConfig = {}, ...sections } = site as { config?: Record<string, unknown> };
   const checked = checkedValues({ ...legacyConfig, ...config }, app, saml !== undefined);
   notes.push(...checked.notes);
-  return { yaml: stringify({ ...sections, config: checked.config }, { lineWidth: 0 }), notes };
+  const body = stringify({ ...sections, config: checked.config }, { lineWidth: 0 });
+  // What synth still needs besides the charm's options (the image, the database and Redis the relations gave).
+  const needed = missingSections(body, app);
+  notes.push(...needed.notes);
+  const header = [
+    `# yaml-language-server: $schema=../${SCHEMA_FILE}`,
+    `# Drafted by npm run from-juju from \`juju config ${app}\`; its notes (TODO lines) went to stderr.`,
+    ...(needed.sections.length > 0
+      ? [`# TODO still needed for a valid site: ${needed.sections.map((k) => `${k}:`).join(', ')} (the TODO notes say how to write each)`]
+      : []),
+  ];
+  return { yaml: `${header.join('\n')}\n${body}`, notes };
+}
+
+/**
+ * What synth would still refuse in the draft once its config is checked: the sections
+ * the charm's relations filled (image, database, redis, a SAML certificate), as notes in
+ * the site file's words, and their top-level keys.
+ */
+function missingSections(draft: string, app: string): { sections: string[]; notes: string[] } {
+  const problems = siteFromText(draft, `${app}.yaml`)
+    .problems.map((p) => translateProblem(p, SITE_FILE_NAMES))
+    .filter((p) => !p.path.startsWith('config.'));
+  // In the order of a site file (SITE_KEYS), the image first.
+  const order = (p: { path: string }) => SITE_KEYS.findIndex((k) => k.key === p.path.split(/[.[]/)[0]);
+  const sorted = [...problems].sort((a, b) => order(a) - order(b));
+  return {
+    sections: [...new Set(sorted.map((p) => p.path.split(/[.[]/)[0]).filter((k) => k !== ''))],
+    notes: sorted.map((p) => `${p.path}: ${p.message}${p.fix ? `. Fix: ${p.fix}` : ''} (synth would refuse it)`),
+  };
 }
 
 /**

@@ -47,11 +47,12 @@ export type OutputTree = Map<string, string>;
 /**
  * The files of one site: `<site>/<kind>-<name>.yaml`, `<site>/kustomization.yaml` and
  * `<site>/README.md` (the checklist, not listed in the kustomization), and `images/<site>/`
- * for a site that bakes plugins; `notes` gets a one-line summary of the checklist.
+ * for a site that bakes plugins; `notes` gets a one-line summary of the checklist, naming
+ * it in `outdir` (the folder the tree is written to).
  * Headers name the site file as `<folder>/<file>`, never an absolute path, so output is
  * the same on every machine.
  */
-export function renderSiteChart(chart: SiteChart, notes: string[] = []): OutputTree {
+export function renderSiteChart(chart: SiteChart, notes: string[] = [], outdir = 'dist'): OutputTree {
   const tree: OutputTree = new Map();
   const { name, namespace, file } = chart.site;
   const source = join(basename(dirname(file)), basename(file));
@@ -73,7 +74,7 @@ export function renderSiteChart(chart: SiteChart, notes: string[] = []): OutputT
   tree.set(`${name}/kustomization.yaml`, kustomization(elsewhere ? undefined : namespace, files));
   // What the cluster needs before the first sync, for people: not listed in the kustomization.
   tree.set(`${name}/README.md`, renderChecklist(manifests, chart.site, source));
-  notes.push(checklistSummary(manifests, chart.site, `dist/${name}/README.md`));
+  notes.push(checklistSummary(manifests, chart.site, join(outdir, name, 'README.md')));
   // The image build recipe: outside the site folder GitOps applies, next to it in Git.
   const recipe = chart.site.discourse.imageRecipe;
   if (recipe) {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'fs';
-import { basename, join } from 'path';
+import { basename, dirname, join } from 'path';
 import { Cpu } from 'cdk8s-plus-28';
-import { Document, LineCounter, parseDocument } from 'yaml';
+import { Document, LineCounter, isScalar, parseDocument } from 'yaml';
 import { configFromCharmOptions } from '../lib/config';
 import { SecretKeyRef, isDnsLabel } from '../lib/checks';
 import { OidcProps, samlCertFingerprint } from '../lib/environment';
@@ -18,6 +18,7 @@ import { BackupProps } from '../lib/backups';
 import { CloudNativePgClusterProps } from '../lib/cnpg-cluster';
 import { DataServiceResources } from '../lib/data-resources';
 import { RedisServerProps } from '../lib/redis-server';
+import { movedOption, movedOptionProblem } from './charm-history';
 import { Reader } from './reader';
 import { IMAGE_REFERENCE, SITE_KEYS, SiteKeySpec, sectionKeys } from './site-keys';
 import { syntaxProblems, withPositions } from './source-positions';
@@ -502,9 +503,24 @@ export function parseSite(text: string, file: string): { site?: SiteDescription;
   const lines = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines });
   const source = { doc, lines };
-  if (doc.errors.length > 0) return { problems: syntaxProblems(doc, lines), source };
+  if (doc.errors.length > 0) return { problems: syntaxProblems(doc, lines, text), source };
+  if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === '')))
+    return { problems: [emptyFile(file)], source };
   const { site, problems } = readSiteDocument(doc.toJS(), file);
   return { site, problems: withPositions(problems, doc, lines, (p) => p.path), source };
+}
+
+/** A site file with no keys: one problem saying so and what the least site holds, not one per missing key. */
+function emptyFile(file: string): Problem {
+  const name = basename(file).replace(/\.ya?ml$/, '');
+  const dir = dirname(file);
+  const newSite = `${dir === 'sites' || dir.endsWith('/sites') ? '' : `SITES_DIR=${dir} `}npm run new-site ${name}`;
+  const required = SITE_KEYS.filter((k) => k.required && !k.key.includes('.')).map((k) => `${k.key}:`);
+  return {
+    path: '',
+    message: `the file is empty (no keys): a site needs at least ${required.slice(0, -1).join(', ')} and ${required[required.length - 1]}`,
+    fix: `write them (README "A site file"), or delete this empty file and run ${newSite}, which writes a commented site file with them set`,
+  };
 }
 
 /** `image: registry/discourse:3.4.2[@sha256:...]`, the string form of the image section. */
@@ -566,7 +582,7 @@ function readSiteDocument(js: unknown, file: string): { site?: SiteDescription; 
   }
 
   const props: DiscourseProps = {
-    ...configFromCharmOptions(config ?? {}, problems),
+    ...configFromCharmOptions(currentOptions(config ?? {}, problems), problems),
     ...topLevelScalars(r, raw),
     name,
     image: image
@@ -646,6 +662,17 @@ function readSiteDocument(js: unknown, file: string): { site?: SiteDescription; 
     site: dropUndefined({ file, name, namespace, createNamespace, props: dropUndefined(fullProps), ingress, monitoring, gitops, ...dataServices }),
     problems,
   };
+}
+
+/** The `config:` section without the options that live elsewhere now, each reported with where it goes. */
+function currentOptions(config: Record<string, unknown>, problems: Problem[]): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).filter(([option, value]) => {
+      const moved = movedOption(option);
+      if (moved) problems.push(movedOptionProblem(option, value, moved));
+      return moved === undefined;
+    }),
+  );
 }
 
 /** Top-level keys whose value fills one prop as it is: read by their type in SITE_KEYS. */

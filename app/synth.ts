@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { CNPG_WEBHOOK_RULES } from '../lib/cnpg-cluster';
 import { CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from '../lib/immutable-fields';
 import { Manifest } from '../lib/manifest';
-import { readFileSync } from 'fs';
+import { existsSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { FileChange, formatPlan, planChanges } from './change-summary';
 import { OutputTree, StagedOutput, listTree, renderGitOpsChart, renderSiteChart, sortedTree } from './output';
@@ -10,6 +10,7 @@ import { GitOpsSite } from '../lib/gitops';
 import { formatProblems } from '../lib/problems';
 import { ResolvedSite, loadSite } from './resolve-site';
 import { siteFiles } from './site';
+import { safeWay } from './safe-ways';
 import { SITE_FILE_NAMES } from './site-keys';
 import { buildGitOpsChart, buildSiteChart, gitOpsSite, sortedByName } from './site-chart';
 
@@ -26,7 +27,7 @@ export interface SynthOptions {
   readonly check?: boolean;
   /**
    * Write even when an object changes a field Kubernetes refuses to change in place
-   * (after you delete the object in the cluster, or when nothing was applied yet).
+   * (when nothing was applied yet, or after the steps synth printed for that object).
    * @default false
    */
   readonly allowReplace?: boolean;
@@ -85,13 +86,13 @@ export function loadSites(sitesDir: string): { sites: ResolvedSite[]; errors: st
  * site's chart is built, rendered and dropped before the next, so memory does not grow
  * with the fleet.
  */
-export function* renderEach(sites: readonly ResolvedSite[], notes: string[] = []): Generator<OutputTree> {
+export function* renderEach(sites: readonly ResolvedSite[], notes: string[] = [], outdir = 'dist'): Generator<OutputTree> {
   const gitops: GitOpsSite[] = [];
   for (const site of sortedByName(sites)) {
     const chart = buildSiteChart(site);
     const g = gitOpsSite(chart);
     if (g) gitops.push(g);
-    yield renderSiteChart(chart, notes);
+    yield renderSiteChart(chart, notes, outdir);
   }
   const chart = buildGitOpsChart(gitops);
   if (chart) yield renderGitOpsChart(chart);
@@ -125,11 +126,24 @@ export function transitionProblems(outdir: string, path: string, before: string,
   const old = manifestsOf(before);
   const findings =
     after === undefined ? unsafePrunes(old, []) : immutableFieldChanges(old, manifestsOf(after), [...KUBERNETES_RULES, ...CRD_RULES, ...CNPG_WEBHOOK_RULES]);
-  return findings.map((f) => `${outdir}/${path}: ${f.object}: ${f.change}`);
+  // Under each finding, indented: what the object holds and the safe way (app/safe-ways.ts).
+  const objects = new Map(old.map((m) => [`${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`, m]));
+  return findings.flatMap((f) => [`${outdir}/${path}: ${f.object}: ${f.change}`, ...safeWay(f, objects.get(f.object)!).map((line) => `  ${line}`)]);
 }
 
 function failed(outdir: string, messages: string[]): SynthResult {
   return { exitCode: 1, messages: [...messages, `synth failed; ${outdir}/ was not changed.`] };
+}
+
+/** Why `sitesDir` cannot be read as the folder of site files, in words (not the system's ENOENT). */
+function sitesFolderProblem(sitesDir: string): string | undefined {
+  const kind = existsSync(sitesDir) ? (statSync(sitesDir).isDirectory() ? undefined : 'is not a folder') : 'does not exist';
+  if (!kind) return undefined;
+  const newSite = sitesDir === 'sites' ? 'npm run new-site NAME' : `SITES_DIR=${sitesDir} npm run new-site NAME`;
+  return (
+    `--sites ${sitesDir}: the folder of site files ${kind}. ` +
+    `Fix: run synth from the repository's root (where sites/ is), pass the folder that holds the *.yaml site files (npm run synth -- --sites DIR), or start a site there with ${newSite}`
+  );
 }
 
 /**
@@ -139,6 +153,8 @@ function failed(outdir: string, messages: string[]): SynthResult {
  */
 export function synthesize(options: SynthOptions): SynthResult {
   const { outdir } = options;
+  const missing = sitesFolderProblem(options.sitesDir);
+  if (missing) return failed(outdir, [missing]);
   let sites: ResolvedSite[];
   try {
     const loaded = loadSites(options.sitesDir);
@@ -167,9 +183,9 @@ export function synthesizeResolved(sites: readonly ResolvedSite[], options: Omit
   const staged = dryRun ? undefined : new StagedOutput(outdir);
   const fileChanges: FileChange[] = [];
   try {
-    for (const files of renderEach(sites, notes)) {
+    for (const files of renderEach(sites, notes, outdir)) {
       for (const [path, content] of files) {
-        if (rendered.has(path)) throw new Error(`two objects would be written to dist/${path}: rename one of them`);
+        if (rendered.has(path)) throw new Error(`two objects would be written to ${outdir}/${path}: rename one of them`);
         rendered.add(path);
         const before = previous.has(path) ? readFileSync(join(outdir, path), 'utf8') : undefined;
         if (before === undefined) {
@@ -208,7 +224,7 @@ export function synthesizeResolved(sites: readonly ResolvedSite[], options: Omit
     return failed(outdir, [
       'Kubernetes would refuse to apply this over what is in dist/ now:',
       ...refused.map((r) => `  ${r}`),
-      'Fix: change the site back, or delete those objects in the cluster first and run npm run synth -- --allow-replace.',
+      'Fix: change the site back (the safe way: nothing in the cluster changes), or first do what the lines under each object say; --allow-replace then writes the new rendering (it changes nothing in the cluster by itself).',
     ]);
   }
   // dist/ is synth's alone; a file someone put there is gone now, so say which (Git still has it).

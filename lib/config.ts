@@ -1,5 +1,5 @@
 import { SecretKeyRef, checkSecretRef, isDnsSubdomain, isEmail, isHttpUrl } from './checks';
-import { Problem, didYouMean, opt, show } from './problems';
+import { Problem, closestFirst, didYouMean, opt, show } from './problems';
 
 /** How Discourse authenticates to the SMTP server (charm option `smtp_authentication`). */
 export type SmtpAuthentication = 'none' | 'login' | 'plain' | 'cram_md5';
@@ -307,7 +307,7 @@ export function configFromCharmOptions(raw: Record<string, unknown>, problems: P
       problems.push({
         path: `config.${key}`,
         message: 'is not a Discourse charm option',
-        fix: suggestion ? `did you mean "${suggestion}"?` : `use one of ${OPTION_NAMES.join(', ')}`,
+        fix: suggestion ? `did you mean "${suggestion}"?` : `use one of (closest first) ${closestFirst(key, OPTION_NAMES).join(', ')}`,
       });
       continue;
     }

@@ -105,3 +105,9 @@ export function didYouMean(name: string, known: readonly string[]): string | und
   }
   return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
 }
+
+/** `known`, the names closest to `name` first (for a list of the allowed names after an unknown one). */
+export function closestFirst(name: string, known: readonly string[]): string[] {
+  const distance = new Map(known.map((k) => [k, editDistance(name.toLowerCase(), k.toLowerCase())]));
+  return [...known].sort((a, b) => distance.get(a)! - distance.get(b)!);
+}

@@ -223,6 +223,22 @@ describe('fromBitnamiValues: a whole release', () => {
     expect(paths.filter((p, i) => paths.indexOf(p) !== i)).toEqual([]);
   });
 
+  test.each([
+    [
+      "the chart's own claim",
+      '',
+      /Safe first: stop its pods with kubectl -n forum scale deployment forum-discourse --replicas=0 \(deletes nothing\).*helm uninstall forum -n forum deletes the release's objects and with them its uploads claim forum-discourse, the uploads and backups on it/,
+    ],
+    [
+      "an existing claim (not the chart's)",
+      'persistence: { existingClaim: uploads }',
+      /helm uninstall forum -n forum deletes the release's objects: uninstall only once the data is copied/,
+    ],
+  ])('switching: the safe way first, and helm uninstall says what it deletes (%s)', (_name, values, expected) => {
+    const notes = fromBitnamiValues(values, { release: 'forum' }).notes.filter((n) => n.startsWith('switching:'));
+    expect(notes).toEqual([expect.stringMatching(expected)]);
+  });
+
   test('fails if the input is not a values file', () => {
     expect(() => fromBitnamiValues('- a\n- b\n')).toThrow(/not a Helm values file/);
     expect(() => fromBitnamiValues('application: x\nsettings: {}\n')).toThrow(/from-juju/);

@@ -45,6 +45,46 @@ describe('npm run synth: options', () => {
   test('fails with exit status 2 on a stray argument (a folder without --sites)', () => {
     expect(main(['sites'], plainEnv()).exitCode).toBe(2);
   });
+
+  test('--out DIR: the checklist line names the README in DIR, not in dist/', () => {
+    // GIVEN
+    const dir = scratch();
+    const out = join(dir, 'elsewhere');
+    // WHEN
+    const result = main(['--sites', join(dir, 'sites'), '--out', out], plainEnv());
+    // THEN
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`see ${out}/example/README.md`);
+    expect(result.stdout).not.toContain('dist/');
+    expect(existsSync(join(out, 'example', 'README.md'))).toBe(true);
+    rmSync(dir, { recursive: true });
+  });
+
+  test('fails if --sites names a folder that does not exist: says so, names the option and the fix, no ENOENT, output untouched', () => {
+    // GIVEN a synthesized repository
+    const dir = scratch();
+    expect(main(['--sites', join(dir, 'sites'), '--out', join(dir, 'dist')], plainEnv()).exitCode).toBe(0);
+    const before = readTree(join(dir, 'dist'));
+    // WHEN
+    const result = main(['--sites', join(dir, 'nowhere'), '--out', join(dir, 'dist')], plainEnv());
+    // THEN
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).not.toMatch(/ENOENT|scandir/);
+    expect(result.stderr).toContain(`--sites ${join(dir, 'nowhere')}: the folder of site files does not exist. Fix: `);
+    expect(result.stderr).toContain('npm run synth -- --sites DIR');
+    expect(result.stderr).toContain(`SITES_DIR=${join(dir, 'nowhere')} npm run new-site NAME`);
+    expect(diffTrees(before, readTree(join(dir, 'dist')))).toEqual([]);
+    rmSync(dir, { recursive: true });
+  });
+
+  test('fails if --sites names a file, not a folder', () => {
+    const dir = scratch();
+    const result = main(['--sites', join(dir, 'sites', 'example.yaml'), '--out', join(dir, 'dist')], plainEnv());
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/--sites .*example\.yaml: the folder of site files is not a folder\. Fix: /);
+    expect(existsSync(join(dir, 'dist'))).toBe(false);
+    rmSync(dir, { recursive: true });
+  });
 });
 
 describe('npm run synth --check (without --): npm hands it over as npm_config_check', () => {

@@ -4,6 +4,7 @@ import { join } from 'path';
 import { parse } from 'yaml';
 import { fromJujuConfig } from '../app/juju-import';
 import { importUsage, runImporter } from '../app/import-cli';
+import { siteTemplate } from '../app/new-site';
 
 const ROOT = join(__dirname, '..');
 const BITNAMI = readFileSync(join(__dirname, 'fixtures', 'bitnami', 'values.yaml'), 'utf8');
@@ -27,18 +28,27 @@ function reader(text: string) {
 }
 
 describe('npm run from-juju', () => {
-  test('prints the draft with its notes as TODO comments; the whole output is the draft as YAML', () => {
+  test('prints the draft on stdout, starting with the schema line new-site writes, and its notes on stderr as TODO lines (as from-bitnami)', () => {
     const input = reader(JUJU);
     const result = runImporter('from-juju', ['--namespace', 'forum'], plainEnv(), input.read);
     const draft = fromJujuConfig(JUJU, { namespace: 'forum' });
     expect(result.exitCode).toBe(0);
     expect(input.asked).toEqual([undefined]); // stdin
+    expect(result.stdout).toBe(draft.yaml);
+    expect(result.stdout.split('\n')[0]).toBe(siteTemplate('forum').split('\n')[0]);
     expect(draft.notes.length).toBeGreaterThan(0);
-    for (const note of draft.notes) expect(result.stdout).toContain(`# TODO ${note.split('\n')[0]}`);
-    // the comments must not change what the file says
-    expect(parse(result.stdout)).toEqual(parse(draft.yaml));
+    expect(result.stderr).toBe(draft.notes.map((n) => `TODO ${n}\n`).join(''));
+    expect(result.stdout).not.toMatch(/^# TODO config\./m);
     expect(parse(result.stdout).namespace).toBe('forum');
     expect(result.stdout).not.toContain('hunter2');
+  });
+
+  test('says which sections a valid site still needs: in the draft and, with how to write each, on stderr', () => {
+    const result = runImporter('from-juju', [], plainEnv(), reader(JUJU).read);
+    expect(result.stdout).toContain('# TODO still needed for a valid site: image:, database:, redis: (the TODO notes say how to write each)\n');
+    expect(result.stderr).toMatch(/^TODO image: is required: .*Fix: set image\.repository and image\.tag/m);
+    expect(result.stderr).toMatch(/^TODO database: is required\. Fix: add database: /m);
+    expect(result.stderr).toMatch(/^TODO redis: is required\. Fix: add redis: /m);
   });
 
   test('reads the file it is given', () => {
@@ -94,9 +104,9 @@ describe('npm run from-juju', () => {
       encoding: 'utf8',
       env: plainEnv(),
     });
-    expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(parse(run.stdout)).toEqual(parse(fromJujuConfig(JUJU, { namespace: 'forum' }).yaml));
+    expect(run.stdout).toBe(fromJujuConfig(JUJU, { namespace: 'forum' }).yaml);
+    expect(run.stderr).toMatch(/^TODO /m);
   });
 });
 
@@ -115,6 +125,21 @@ describe('npm run from-bitnami', () => {
     const direct = runImporter('from-bitnami', ['--release', 'forum'], plainEnv(), reader(BITNAMI).read);
     expect(viaNpm.stdout).toBe(direct.stdout);
     expect(viaNpm.stderr).toContain('npm run -s from-bitnami -- --release forum');
+  });
+
+  test.each([[''], ['  \n\t\n']])('fails if the input is empty (%j: a failed `helm get values | …`), saying what to run, and prints no draft', (text) => {
+    const result = runImporter('from-bitnami', ['--release', 'forum', '--namespace', 'web'], plainEnv(), reader(text).read);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^stdin: the input is empty, so there is nothing to draft a site from/);
+    expect(result.stderr).toContain('Fix: run helm get values forum -n web on its own and check that it prints the values');
+  });
+
+  test('fails if the file given is empty, naming it', () => {
+    const result = runImporter('from-juju', ['juju.yaml'], plainEnv(), reader('').read);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^juju\.yaml: the input is empty.*Fix: run juju config discourse-k8s --format=yaml on its own/);
   });
 
   test('an option of the other importer is a usage error', () => {

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { fromJujuConfig } from '../app/juju-import';
+import { siteTemplate } from '../app/new-site';
 import { formatProblems } from '../lib/problems';
 import { siteFromText } from '../app/resolve-site';
 import { SITE_FILE_NAMES } from '../app/site-keys';
@@ -60,6 +61,18 @@ describe('fromJujuConfig', () => {
     expect(imported.notes.filter((n) => n.includes('kubectl'))).toEqual([expect.stringContaining('kubectl -n forum create secret generic')]);
   });
 
+  test('the draft starts with the schema line new-site writes, and names the sections still needed', () => {
+    expect(yaml.split('\n')[0]).toBe(siteTemplate('forum').split('\n')[0]);
+    expect(yaml).toMatch(/^# TODO still needed for a valid site: image:, database:, redis: /m);
+    expect(notes).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^image: is required/),
+        expect.stringMatching(/^database: is required/),
+        expect.stringMatching(/^redis: is required/),
+      ]),
+    );
+  });
+
   test('fails if the input is not juju config output', () => {
     expect(() => fromJujuConfig('foo: bar\n')).toThrow(/no settings section/);
   });
@@ -112,6 +125,10 @@ describe('fromJujuConfig with options of older charm revisions', () => {
     expect(notes).toContain(
       'enable_local_redis: an option of older charm revisions; left out: no in-pod Redis here: run Redis as a Service and set redis.host',
     );
+  });
+
+  test('only the image is still needed: the old options gave the database and Redis', () => {
+    expect(yaml).toMatch(/^# TODO still needed for a valid site: image: /m);
   });
 
   test('the draft is a valid site file, once it names the image (no charm option does)', () => {

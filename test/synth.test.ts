@@ -135,16 +135,28 @@ describe('synthesize', () => {
     const before = readTree(s.out);
     // WHEN
     const result = synthesize({ sitesDir: s.sites, outdir: s.out });
-    // THEN one line names the file, the object, the field, the change and why; then the fix
+    // THEN one line names the file, the object, the field, the change and why; under it what
+    // the claim holds, the safe way first, and steps in which every delete says what it deletes
     expect(result.exitCode).toBe(1);
-    expect(result.messages).toEqual(
-      expect.arrayContaining([
-        '  ' +
-          `${s.out}/example/persistentvolumeclaim-example-uploads.yaml: PersistentVolumeClaim/discourse/example-uploads: ` +
-          'spec.resources.requests.storage: "20Gi" → "10Gi" (a claim can grow, never shrink)',
-        expect.stringMatching(/^Fix: change the site back, or delete those objects in the cluster first and run npm run synth -- --allow-replace/),
-      ]),
+    const refusal = result.messages.indexOf(
+      '  ' +
+        `${s.out}/example/persistentvolumeclaim-example-uploads.yaml: PersistentVolumeClaim/discourse/example-uploads: ` +
+        'spec.resources.requests.storage: "20Gi" → "10Gi" (a claim can grow, never shrink)',
     );
+    expect(refusal).toBeGreaterThan(0);
+    expect(result.messages.slice(refusal + 1)).toEqual([
+      "    This claim holds the forum's uploads (every file its users attached); deleting it deletes them.",
+      '    Safe: keep uploads.size at 20Gi or more: a claim grows in place, so raise it whenever you need room, never lower it.',
+      '    For a smaller volume the data must move to a new claim first:',
+      '      1. pause the GitOps sync of example and stop its pods: kubectl -n discourse scale deployment -l app.kubernetes.io/instance=example --replicas=0 (stops the forum; deletes nothing)',
+      '      2. create a claim example-uploads-copy big enough for the files, copy them into it with a pod that mounts both (cp -a /old/. /new/), and check the copy',
+      '      3. only then: kubectl -n discourse delete pvc example-uploads (this deletes the uploads on it: the copy from step 2 is what keeps them)',
+      '      4. npm run synth -- --allow-replace, commit and sync: example-uploads comes back with the new settings, empty',
+      '      5. copy the files back from example-uploads-copy the same way, start the forum (sync), and once it shows them: kubectl -n discourse delete pvc example-uploads-copy (this deletes the copy)',
+      'Fix: change the site back (the safe way: nothing in the cluster changes), or first do what the lines under each object say; --allow-replace then writes the new rendering (it changes nothing in the cluster by itself).',
+      `synth failed; ${s.out}/ was not changed.`,
+    ]);
+    expect(result.messages.join('\n')).not.toMatch(/delete those objects/);
     expect(diffTrees(before, readTree(s.out))).toEqual([]);
     // --allow-replace writes it anyway; growing needs no flag.
     expect(synthesize({ sitesDir: s.sites, outdir: s.out, allowReplace: true }).exitCode).toBe(0);
@@ -161,7 +173,8 @@ describe('synthesize', () => {
     const result = synthesize({ sitesDir: s.sites, outdir: s.out });
     expect(result.messages[0]).toMatch(/^wrote \d+ files/);
     // One line per site points at its checklist.
-    expect(result.messages[1]).toMatch(/^example: \d+ Secrets to create, \d+ required and \d+ optional cluster prerequisites: see dist\/example\/README\.md$/);
+    expect(result.messages[1]).toMatch(/^example: \d+ Secrets to create, \d+ required and \d+ optional cluster prerequisites: see /);
+    expect(result.messages[1]).toMatch(new RegExp(`see ${s.out}/example/README\\.md$`));
     expect(result.exitCode).toBe(0);
     rmSync(s.dir, { recursive: true });
   });

@@ -130,7 +130,11 @@ describe('bad site files fail with the file, the option, the value and the fix',
       /config\.smtp_password\.secret: "Not_Valid" is not a valid Secret name/,
     ],
     ['redis port out of range', VALID.replace('host: forum-redis', 'host: forum-redis\n  port: 70000'), /redis\.port: 70000 is not a TCP port/],
-    ['YAML syntax error', 'config: [unclosed', /sites\/forum\.yaml:1:18: YAML syntax error: .*\. Fix: fix the YAML syntax here/],
+    [
+      'YAML syntax error',
+      'config: [unclosed',
+      /sites\/forum\.yaml:1:18: YAML syntax error: a list opened with \[ is not closed .*\. Fix: close it with \] on the same line/,
+    ],
     ['metrics mode outside the enum', `${VALID}metrics: statsd\n`, /metrics: "statsd" is not one of exporter, plugin/],
     [
       'a CPU request above the limit',
@@ -164,6 +168,14 @@ describe('bad site files fail with the file, the option, the value and the fix',
 
   test('a plaintext secret is never echoed', () => {
     expect(problemsOf(withLines('config', '  smtp_password: hunter2'))).not.toContain('hunter2');
+  });
+
+  test('an older credential option says where it goes as a Secret reference, never echoing the value', () => {
+    const text = problemsOf(withLines('config', '  db_password: hunter2'));
+    expect(text).toMatch(
+      /config\.db_password: .*it is now database\.password\. Fix: move it .* as database: \{ password: \{ secret: <secret-name>, key: <key> \} \}/,
+    );
+    expect(text).not.toContain('hunter2');
   });
 
   test('all problems are reported at once', () => {
@@ -329,7 +341,63 @@ describe('a mistake gets one message, at its line, naming the form that works', 
       /database\.cloudnativepg\.owner: is only used with manage_extensions: true/,
     ],
     ['an unknown key', `${VALID}replicaz: 2\n`, /:9:1: replicaz: is not a known key\. Fix: did you mean "replicas"\?$/],
+    [
+      'a key indented more than the one above it (at its own line, not the one before)',
+      VALID.replace('  external_hostname: forum.example.com', '  external_hostname: forum.example.com\n    force_https: true'),
+      /:4:5: YAML indentation: force_https: is indented more than the key above it: 4 spaces where external_hostname: \(line 3\) has 2 spaces: keys can be indented under a key only when it ends its line with ":", and external_hostname: has its value on its line\. Fix: indent it with 2 spaces, like external_hostname: \(line 3\), or with no spaces, like config: \(line 2\)$/,
+    ],
+    [
+      'a key indented less than the one above it',
+      VALID.replace('  host: forum-redis', '  host: forum-redis\n port: 6379'),
+      /:8:2: YAML indentation: port: is indented less than the key above it: 1 space where host: \(line 7\) has 2 spaces but more than redis: \(line 6, no spaces\), so YAML cannot tell which section it belongs to\. Fix: indent it with 2 spaces, like host: \(line 7\), or with no spaces, like redis: \(line 6\)$/,
+    ],
+    [
+      'a key of a list item indented less than the item',
+      `${VALID}operations:\n  - action: create-user\n   email: a@example.com\n`,
+      /:11:4: YAML indentation: email: is indented less than the key above it: 3 spaces where action: \(line 10\) has 4 spaces.*Fix: indent it with 4 spaces, like action: \(line 10\)/,
+    ],
+    [
+      'a key written twice',
+      VALID.replace('  host: forum-redis', '  host: forum-redis\n  host: other-redis'),
+      /:8:3: redis\.host: is written twice, on line 7 and on line 8; YAML allows each key once in a mapping\. Fix: keep the one you mean and delete the other line \(7 or 8\)$/,
+    ],
+    [
+      'a section written twice',
+      `${VALID}redis:\n  host: other-redis\n`,
+      /:9:1: redis: is written twice, on line 6 and on line 9; YAML allows each key once in a mapping\. Fix: merge the two redis: sections into one$/,
+    ],
+    [
+      'an empty file',
+      '',
+      /sites\/forum\.yaml: the file is empty \(no keys\): a site needs at least image:, database: and redis:\. Fix: write them \(README "A site file"\), or delete this empty file and run npm run new-site forum, which writes a commented site file with them set$/,
+    ],
+    ['a file of comments only', '# forum\n\n# TODO\n', /the file is empty \(no keys\)/],
     ['an unknown charm option', withLines('config', '  smpt_port: 25'), /:3:3: config\.smpt_port: is not a Discourse charm option/],
+    [
+      'an option of older charm revisions (saml_target_url): where it lives now, not the list of options',
+      withLines('config', '  saml_target_url: https://login.ubuntu.com/+saml'),
+      /:3:3: config\.saml_target_url: is not a charm option any more \(older charm revisions had it\): it is now saml\.target_url\. Fix: move it out of config: to the top level of the file, as saml: \{ target_url: "https:\/\/login\.ubuntu\.com\/\+saml" \}$/,
+    ],
+    [
+      'an older option renamed within config',
+      withLines('config', '  smtp_user_name: mailer'),
+      /config\.smtp_user_name: is not a charm option any more \(older charm revisions had it\): it is now config\.smtp_username\. Fix: rename it to smtp_username$/,
+    ],
+    [
+      'an older option replaced by another',
+      withLines('config', '  max_reqs_per_ip_mode: block'),
+      /config\.max_reqs_per_ip_mode: is an option of older charm revisions, not of this one\. Fix: remove it: replaced by throttle_level \(none, permissive, strict\)$/,
+    ],
+    [
+      'a site-file key written under config, flattened',
+      withLines('config', '  uploads_size: 10Gi'),
+      /config\.uploads_size: is not a charm option: it is the site-file key uploads\.size\. Fix: move it out of config: to the top level of the file, as uploads: \{ size: "10Gi" \}$/,
+    ],
+    [
+      'a name nobody had: every option, the closest first',
+      withLines('config', '  smtp_host_name: mail'),
+      /config\.smtp_host_name: is not a Discourse charm option\. Fix: use one of \(closest first\) smtp_username, /,
+    ],
   ])('%s', (_name, yaml, expected) => {
     const { problems } = siteFromText(yaml, 'sites/forum.yaml');
     expect(problemsOf(yaml)).toMatch(expected);

@@ -200,10 +200,13 @@ export function planChanges(
     const secretsBefore = new Set([...before.values()].flatMap((m) => [...secretsOf(m)]));
     const namespace = [...after.values()].find((m) => m.metadata.namespace)?.metadata.namespace;
     const newSecrets = [...new Set([...after.values()].flatMap((m) => [...secretsOf(m)]))].filter((s) => !secretsBefore.has(s)).sort();
-    for (const s of newSecrets)
-      byHand.push(
-        `create Secret ${s}${namespace ? ` in namespace ${namespace}` : ''} unless it exists (${readmeFolder}/${site}/README.md says what goes in it)`,
-      );
+    // A new site's Secrets are all in its checklist (synth's line above says how many); a
+    // changed site's new ones may be an operator's (cert-manager, CloudNativePG): the checklist says whose.
+    if (existedBefore.has(site))
+      for (const s of newSecrets)
+        byHand.push(
+          `the site now reads Secret ${s}${namespace ? ` in namespace ${namespace}` : ''}: create it unless it exists or ${readmeFolder}/${site}/README.md names who creates it`,
+        );
     for (const k of changed) {
       const [a, b] = [before.get(k)!, after.get(k)!];
       if (a.kind === 'PersistentVolumeClaim' && storageOf(a) !== storageOf(b))

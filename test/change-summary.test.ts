@@ -137,7 +137,7 @@ describe('the change summary', () => {
     after.uploads.size = '30Gi';
     const p = forum(plan(renderTree(BASE), renderTree(after)));
     expect(p?.byHand).toEqual([
-      'create Secret forum-smtp-2 in namespace forum unless it exists (dist/forum/README.md says what goes in it)',
+      'the site now reads Secret forum-smtp-2 in namespace forum: create it unless it exists or dist/forum/README.md names who creates it',
       'PersistentVolumeClaim/forum-uploads grows only if its StorageClass has allowVolumeExpansion: true (kubectl get storageclass)',
     ]);
     expect(p?.data).toEqual(['PersistentVolumeClaim/forum-uploads: storage 20Gi → 30Gi']);

@@ -116,6 +116,22 @@ describe('synthesize', () => {
     rmSync(s.dir, { recursive: true });
   });
 
+  test('a site removed (its file renamed) is named as removed in the change summary, and its checklist is not reported as someone else’s file', () => {
+    // GIVEN the example site's file renamed: the old folder goes, a new one comes
+    const s = scratch();
+    cpSync(join(s.sites, 'example.yaml'), join(s.sites, 'example2.yaml'));
+    rmSync(join(s.sites, 'example.yaml'));
+    // WHEN
+    const result = synthesize({ sitesDir: s.sites, outdir: s.out });
+    // THEN
+    expect(result.exitCode).toBe(0);
+    expect(result.messages.filter((m) => m.startsWith('removed'))).toEqual([]);
+    expect(result.messages).toContain('example (removed):');
+    expect(result.messages).toContain('example2 (added):');
+    expect(result.messages.find((m) => m.includes('kept in the cluster, with their data'))).toMatch(/PersistentVolumeClaim\/example-uploads/);
+    rmSync(s.dir, { recursive: true });
+  });
+
   test('--check fails on a stale dist/ and passes on a fresh one', () => {
     const s = scratch();
     expect(synthesize({ sitesDir: s.sites, outdir: s.out, check: true }).exitCode).toBe(0);

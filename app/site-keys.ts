@@ -415,6 +415,12 @@ export const SITE_KEYS: readonly SiteKeySpec[] = [
     doc: 'ReadWriteOnce forces one replica and Recreate.',
   },
   { key: 'loki_url', prop: 'lokiUrl', type: 'string', doc: 'Loki push URL for a Pebble log target (Pebble v1.6.0 or later).' },
+  {
+    key: 'otlp_logs_url',
+    prop: 'otlpLogsUrl',
+    type: 'string',
+    doc: 'OpenTelemetry collector OTLP/HTTP base URL for a Pebble log target (Pebble v1.25.0 or later); not with loki_url.',
+  },
   { key: 'network_policy', type: 'section', doc: "The site's NetworkPolicy." },
   { key: 'network_policy.enabled', prop: 'networkPolicy.enabled', type: 'boolean', default: 'true', doc: 'Emit it.' },
   {

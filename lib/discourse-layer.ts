@@ -47,6 +47,10 @@ export interface DiscourseLayerOptions {
   readonly lokiUrl?: string;
   /** Labels for the Loki log target. @default {} */
   readonly lokiLabels?: Readonly<Record<string, string>>;
+  /** OTLP/HTTP base URL for a Pebble `opentelemetry` log target. @default - no log target */
+  readonly otlpLogsUrl?: string;
+  /** Resource attributes of the OpenTelemetry log target. @default {} */
+  readonly otlpAttributes?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -162,6 +166,16 @@ export function discourseLayer(options: DiscourseLayerOptions): PebbleLayer {
       labels: options.lokiLabels,
     };
     return { ...layer, logTargets: { loki } };
+  }
+  if (options.otlpLogsUrl) {
+    const otlp: PebbleLogTarget = {
+      override: 'replace',
+      type: 'opentelemetry',
+      location: options.otlpLogsUrl,
+      services: ['all'],
+      labels: options.otlpAttributes,
+    };
+    return { ...layer, logTargets: { otlp } };
   }
   return layer;
 }

@@ -120,6 +120,10 @@ export class Discourse extends Construct {
       bootSeconds: resolved.startupTimeoutSeconds,
       lokiUrl: resolved.lokiUrl,
       lokiLabels: resolved.lokiUrl ? { site: name } : undefined,
+      otlpLogsUrl: resolved.otlpLogsUrl,
+      // The pod's name is not in the layer (labels expand only the service's layer environment):
+      // a collector's k8sattributes processor adds it from the connection.
+      otlpAttributes: resolved.otlpLogsUrl ? { site: name, namespace: this.namespace } : undefined,
     });
     this.layerYaml = renderLayer(this.layer);
     // Both the model (Pebble's rules) and the written document (Pebble's keys) are checked, as Pebble would at boot.

@@ -306,6 +306,13 @@ export interface DiscourseProps extends DiscourseConfig {
    */
   readonly lokiUrl?: string;
   /**
+   * OpenTelemetry collector base URL (OTLP/HTTP; Pebble posts JSON to `<url>/v1/logs`) for a
+   * Pebble log target of type `opentelemetry`, with resource attributes `site` and
+   * `namespace` (and Pebble's `service.name`): needs Pebble v1.25.0 or later. Not with `lokiUrl`.
+   * @default - logs go to stdout only
+   */
+  readonly otlpLogsUrl?: string;
+  /**
    * The site's NetworkPolicy.
    * @default - on: ingress from ingress-nginx and monitoring only (see NetworkPolicyProps)
    */
@@ -420,6 +427,7 @@ export interface ResolvedDiscourse {
   };
   readonly networkPolicy: Required<NetworkPolicyProps>;
   readonly lokiUrl?: string;
+  readonly otlpLogsUrl?: string;
   readonly migrations: boolean;
   readonly imagePullSecrets: readonly string[];
   readonly nodeSelector: Readonly<Record<string, string>>;

@@ -170,6 +170,7 @@ function checkRelations(
 function checkPodSettings(
   r: {
     lokiUrl?: string;
+    otlpLogsUrl?: string;
     imagePullSecrets: readonly string[];
     nodeSelector: Readonly<Record<string, string>>;
     priorityClassName?: string;
@@ -183,6 +184,18 @@ function checkPodSettings(
       path: 'lokiUrl',
       message: `${show(r.lokiUrl)} is not an http(s) URL`,
       fix: 'write the push URL, e.g. http://loki.monitoring:3100/loki/api/v1/push',
+    });
+  if (r.otlpLogsUrl !== undefined && !isHttpUrl(r.otlpLogsUrl))
+    problems.push({
+      path: 'otlpLogsUrl',
+      message: `${show(r.otlpLogsUrl)} is not an http(s) URL`,
+      fix: 'write the collector’s OTLP/HTTP base URL, e.g. http://alloy.monitoring:4318 (Pebble appends /v1/logs)',
+    });
+  if (r.otlpLogsUrl !== undefined && r.lokiUrl !== undefined)
+    problems.push({
+      path: 'otlpLogsUrl',
+      message: 'is set together with lokiUrl: the layer has one log target',
+      fix: 'keep one of them (an OpenTelemetry collector can forward to Loki)',
     });
   for (const secret of r.imagePullSecrets) {
     if (!isDnsSubdomain(secret))
@@ -475,6 +488,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     uploads = {},
     secretKeyBase,
     lokiUrl,
+    otlpLogsUrl,
     networkPolicy = {},
     migrations = true,
     imagePullSecrets = [],
@@ -494,7 +508,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
   const hasImage = checkIdentity(name, image, problems);
   const timings = checkRuntime({ replicas, metrics, trustedIps: prometheusTrustedIpAllowlistRegex, pebbleHealthPort, killDelay, startupTimeout }, problems);
   checkRelations({ database, redis, saml, oidc, proxy, secretKeyBase }, problems);
-  checkPodSettings({ lokiUrl, imagePullSecrets, nodeSelector, priorityClassName, unicornWorkers, writablePaths }, problems);
+  checkPodSettings({ lokiUrl, otlpLogsUrl, imagePullSecrets, nodeSelector, priorityClassName, unicornWorkers, writablePaths }, problems);
   checkDataTasks({ databaseExtensions, database, operations }, problems);
   const resolvedConfig: ResolvedConfig = resolveConfig(
     config,
@@ -561,6 +575,7 @@ export function resolveDiscourse(props: DiscourseProps, defaultName: string): { 
     uploads: { enabled: !resolvedConfig.s3Enabled, size: uploads.size ?? DEFAULTS.uploadsSize, storageClassName: uploads.storageClassName, accessMode },
     networkPolicy: netpol,
     lokiUrl,
+    otlpLogsUrl,
     migrations,
     imagePullSecrets,
     nodeSelector,

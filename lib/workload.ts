@@ -69,6 +69,7 @@ export function egressPorts(r: ResolvedDiscourse): number[] {
   const ports = [80, 443, 'value' in db ? Number(db.value) : DEFAULTS.postgresPort, r.redis.port ?? DEFAULTS.redisPort];
   if (r.config.smtpAddress !== '') ports.push(r.config.smtpPort);
   if (r.lokiUrl) ports.push(urlPort(r.lokiUrl));
+  if (r.otlpLogsUrl) ports.push(urlPort(r.otlpLogsUrl));
   for (const proxy of [r.environment.HTTP_PROXY, r.environment.HTTPS_PROXY]) if (proxy) ports.push(urlPort(proxy));
   return [...new Set(ports)].sort((a, b) => a - b);
 }

@@ -1,4 +1,6 @@
 import { spawnSync } from 'child_process';
+import { Server, createServer } from 'http';
+import { AddressInfo } from 'net';
 import { parse, parseAllDocuments } from 'yaml';
 import { LAYER_FILE, UP_PERIOD_SECONDS, WEB_ONLY_COMMAND } from '../../lib/discourse-layer';
 import { HTTP_PORT } from '../../lib/environment';
@@ -6,6 +8,7 @@ import { COLLECTOR_COMMAND, SIDEKIQ_COMMAND, SIDEKIQ_PID_FILE } from '../../lib/
 import { APP_DIR } from '../../lib/paths';
 import { Cadence, PEBBLE_TIMINGS, toleranceSeconds, worstCaseDetectionSeconds } from '../../lib/pebble-timing';
 import { parseGoDuration } from '../../lib/units';
+import { BASE, copy, renderTree } from '../day2-changes';
 import { fixtureTree } from '../fixtures';
 import { PebblePod, httpStatus, within } from './pebble-pod';
 import { IN_CI, ToolName, ensureTools, toolPath } from './tools';
@@ -427,4 +430,109 @@ describePebble.each(VERSIONS)('the separate Sidekiq layer (site full) under the 
     expect(p.output()).toContain(`stand-in ${app}: TERM received, shutting down (log file)`);
     expect(p.processes()).toEqual([]);
   }, 120_000);
+});
+
+/**
+ * Logs to an OpenTelemetry collector (`otlp_logs_url`): the rendered web layer's
+ * `opentelemetry` log target under the real Pebble, pointed (by substitution) at a local
+ * fake receiver that records every OTLP/HTTP request.
+ */
+const OTLP_URL = 'http://alloy.monitoring:4318';
+
+interface OtlpRequest {
+  readonly path: string;
+  readonly contentType: string;
+  readonly body: {
+    resourceLogs?: {
+      resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+      scopeLogs?: { logRecords?: { body: { stringValue?: string } }[] }[];
+    }[];
+  };
+}
+
+describePebble.each(VERSIONS)('logs to an OpenTelemetry collector under the real %s', (_version, tool) => {
+  const site = copy(BASE);
+  site.otlp_logs_url = OTLP_URL;
+  const tree = renderTree(site);
+  const doc = <T>(path: string): T => {
+    const text = tree.get(path);
+    if (!text) throw new Error(`the site renders no ${path}`);
+    return parseAllDocuments(text)[0].toJS() as T;
+  };
+  const text = doc<{ data: Record<string, string> }>('forum/configmap-forum-pebble.yaml').data[LAYER_FILE];
+  const container = doc<Deployment>('forum/deployment-forum.yaml').spec.template.spec.containers.find((c) => c.name === 'discourse');
+  const received: OtlpRequest[] = [];
+  let receiver: Server | undefined;
+  let pod: PebblePod | undefined;
+
+  beforeAll(async () => {
+    ensureTools([tool], (line) => process.stderr.write(`${line}\n`));
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: JSON.parse(body || '{}') as OtlpRequest['body'] });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', () => r()));
+  }, 600_000);
+
+  afterAll(async () => {
+    await pod?.stop();
+    await new Promise((r) => receiver?.close(r));
+  });
+
+  const start = async () => {
+    if (!container) throw new Error('no discourse container in forum/deployment-forum.yaml');
+    const address = receiver!.address() as AddressInfo;
+    pod = await PebblePod.create({
+      pebble: toolPath(tool),
+      layer: text,
+      command: '/srv/scripts/app_launch.sh',
+      args: container.args,
+      appPortInLayer: HTTP_PORT,
+      logDirInLayer: `${APP_DIR}/log`,
+      extra: [[`location: ${OTLP_URL}`, `location: http://127.0.0.1:${address.port}`]],
+    });
+    pod.start();
+    return pod;
+  };
+
+  test('the layer has one opentelemetry log target for every service, with the site and namespace as attributes', () => {
+    const targets = (parse(text) as { 'log-targets'?: Record<string, unknown> })['log-targets'];
+    expect(targets).toEqual({
+      otlp: { override: 'replace', type: 'opentelemetry', location: OTLP_URL, services: ['all'], labels: { namespace: 'forum', site: 'forum' } },
+    });
+  });
+
+  if (tool === 'pebble-oldest') {
+    test('is refused at start by Pebble v1.1.1 (log targets came in v1.4, opentelemetry in v1.25.0): no service runs', async () => {
+      const p = await start();
+      await within(
+        10,
+        () => `Pebble logging that it cannot start the default services. ${p.tail()}`,
+        () => p.output().includes('Cannot start default services'),
+      );
+      expect(p.output()).toContain('field log-targets not found in type plan.Layer');
+      expect(received).toEqual([]);
+    });
+    return;
+  }
+
+  test('the app’s log lines reach the receiver as OTLP/HTTP JSON at <url>/v1/logs, with service.name, site and namespace', async () => {
+    // WHEN the pod boots and the stand-in logs
+    const p = await start();
+    const line = () => received.flatMap((r) => r.body.resourceLogs ?? []).find((l) => JSON.stringify(l).includes(': serving on '));
+    await within(
+      20,
+      () => `a log record with the stand-in's first line at the receiver (got ${received.length} requests). ${p.tail()}`,
+      () => line() !== undefined,
+    );
+    // THEN
+    expect(received.every((r) => r.path === '/v1/logs' && r.contentType === 'application/json')).toBe(true);
+    const attributes = Object.fromEntries((line()?.resource.attributes ?? []).map((a) => [a.key, a.value.stringValue]));
+    expect(attributes).toEqual({ 'service.name': 'discourse', site: 'forum', namespace: 'forum' });
+  });
 });

@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { DATA_KINDS, keptOnPrune, sameJson } from '../lib/immutable-fields';
+import { holdsDataKind, keptOnPrune, sameJson } from '../lib/immutable-fields';
 import { Manifest } from '../lib/manifest';
 
 /**
@@ -119,10 +119,7 @@ function secretsOf(v: unknown, parent = '', out = new Set<string>()): Set<string
   return out;
 }
 
-const kindWithGroup = (m: Manifest) =>
-  m.apiVersion.includes('/') && m.apiVersion.split('/')[0].includes('.') ? `${m.kind}.${m.apiVersion.split('/')[0]}` : m.kind;
-const holdsData = (m: Manifest) =>
-  DATA_KINDS.includes(kindWithGroup(m)) || (m.kind === 'StatefulSet' && Array.isArray((m.spec as Json | undefined)?.volumeClaimTemplates));
+const holdsData = (m: Manifest) => holdsDataKind(m) || (m.kind === 'StatefulSet' && Array.isArray((m.spec as Json | undefined)?.volumeClaimTemplates));
 const storageOf = (m: Manifest) => (m.spec as { resources?: { requests?: { storage?: string } } } | undefined)?.resources?.requests?.storage ?? '';
 
 /**

@@ -1,4 +1,4 @@
-import { DATA_KINDS, keptOnPrune } from '../lib/immutable-fields';
+import { holdsDataKind, keptOnPrune } from '../lib/immutable-fields';
 import { Manifest } from '../lib/manifest';
 
 /**
@@ -30,8 +30,6 @@ export function allowlistEntry(m: Pick<Manifest, 'apiVersion' | 'kind'>): string
   return `${m.apiVersion.includes('/') ? m.apiVersion : `core/${m.apiVersion}`}/${m.kind}`;
 }
 
-const kindWithGroup = (m: Manifest) => (m.apiVersion.includes('/') ? `${m.kind}.${m.apiVersion.split('/')[0]}` : m.kind);
-
 /**
  * The allowlist for one rendering: the built-in kinds, and the kinds this rendering has
  * (a custom kind whose CRD the cluster lacks would fail the command, so a custom kind is
@@ -39,7 +37,7 @@ const kindWithGroup = (m: Manifest) => (m.apiVersion.includes('/') ? `${m.kind}.
  * Never a kind of DATA_KINDS, nor one with an object kept on prune.
  */
 export function pruneAllowlist(manifests: readonly Manifest[]): string[] {
-  const kept = new Set(manifests.filter((m) => DATA_KINDS.includes(kindWithGroup(m)) || keptOnPrune(m)).map(allowlistEntry));
+  const kept = new Set(manifests.filter((m) => holdsDataKind(m) || keptOnPrune(m)).map(allowlistEntry));
   return [...new Set([...BUILT_IN_PRUNABLE, ...manifests.map(allowlistEntry)])].filter((e) => !kept.has(e)).sort();
 }
 

@@ -206,7 +206,9 @@ export function synthesizeResolved(sites: readonly ResolvedSite[], options: Omit
     return failed(outdir, [(e as Error).message]);
   }
   const gone = previousPaths.filter((p) => !rendered.has(p));
-  for (const path of gone) if (path.endsWith('.yaml')) fileChanges.push({ path, before: readFileSync(join(outdir, path), 'utf8') });
+  // Each file that goes is read once: for the summary, the prune check and the notice.
+  const goneText = new Map(gone.map((p) => [p, readFileSync(join(outdir, p), 'utf8')]));
+  for (const path of gone) if (path.endsWith('.yaml')) fileChanges.push({ path, before: goneText.get(path) });
   const sitesOf = (paths: Iterable<string>) => new Set([...paths].filter((p) => p.includes('/')).map((p) => p.split('/')[0]));
   const summary = formatPlan(planChanges(fileChanges, sitesOf(previousPaths), sitesOf(rendered), outdir), options.format);
 
@@ -218,7 +220,7 @@ export function synthesizeResolved(sites: readonly ResolvedSite[], options: Omit
       return { exitCode: 1, messages: [`${outdir}/ is stale; run npm run synth and commit the result:`, ...diff.map((d) => `  ${d}`), ...summary] };
     return { exitCode: 0, messages: [`${outdir}/ is up to date (${rendered.size} files).`] };
   }
-  if (!options.allowReplace) for (const p of gone) refusals.set(p, transitionProblems(outdir, p, readFileSync(join(outdir, p), 'utf8'), undefined));
+  if (!options.allowReplace) for (const p of gone) refusals.set(p, transitionProblems(outdir, p, goneText.get(p)!, undefined));
   // In dist/'s order, as before this rendered site by site.
   const refused = previousPaths.flatMap((p) => refusals.get(p) ?? []);
   if (refused.length > 0) {
@@ -230,7 +232,7 @@ export function synthesizeResolved(sites: readonly ResolvedSite[], options: Omit
     ]);
   }
   // dist/ is synth's alone; a file someone put there is gone now, so say which (Git still has it).
-  const removed = gone.filter((p) => !isGenerated(readFileSync(join(outdir, p), 'utf8')));
+  const removed = gone.filter((p) => !isGenerated(goneText.get(p)!));
   staged!.commit();
   const notice =
     removed.length === 0

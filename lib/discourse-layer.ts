@@ -157,25 +157,15 @@ export function discourseLayer(options: DiscourseLayerOptions): PebbleLayer {
     services,
     checks,
   };
-  if (options.lokiUrl) {
-    const loki: PebbleLogTarget = {
-      override: 'replace',
-      type: 'loki',
-      location: options.lokiUrl,
-      services: ['all'],
-      labels: options.lokiLabels,
-    };
-    return { ...layer, logTargets: { loki } };
-  }
-  if (options.otlpLogsUrl) {
-    const otlp: PebbleLogTarget = {
-      override: 'replace',
-      type: 'opentelemetry',
-      location: options.otlpLogsUrl,
-      services: ['all'],
-      labels: options.otlpAttributes,
-    };
-    return { ...layer, logTargets: { otlp } };
-  }
+  // Every service's output to one target (site validation allows only one of the two).
+  const target = (type: PebbleLogTarget['type'], location: string, labels?: Readonly<Record<string, string>>): PebbleLogTarget => ({
+    override: 'replace',
+    type,
+    location,
+    services: ['all'],
+    labels,
+  });
+  if (options.lokiUrl) return { ...layer, logTargets: { loki: target('loki', options.lokiUrl, options.lokiLabels) } };
+  if (options.otlpLogsUrl) return { ...layer, logTargets: { otlp: target('opentelemetry', options.otlpLogsUrl, options.otlpAttributes) } };
   return layer;
 }

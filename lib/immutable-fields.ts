@@ -234,6 +234,9 @@ export function immutableFieldChanges(before: readonly Manifest[], after: readon
 /** Kinds that hold data: deleting the object can delete the data. */
 export const DATA_KINDS: readonly string[] = ['PersistentVolumeClaim', 'Namespace', 'Database.postgresql.cnpg.io', 'Cluster.postgresql.cnpg.io'];
 
+/** Whether the object is of a kind that holds data (DATA_KINDS). */
+export const holdsDataKind = (m: Manifest): boolean => DATA_KINDS.includes(kindOf(m));
+
 /** Whether Argo CD and Flux both leave the object alone when it leaves the rendering. */
 export function keptOnPrune(m: Manifest): boolean {
   const annotations = (m.metadata.annotations ?? {}) as Record<string, string>;
@@ -244,7 +247,7 @@ export function keptOnPrune(m: Manifest): boolean {
 export function unsafePrunes(before: readonly Manifest[], after: readonly Manifest[]): TransitionFinding[] {
   const next = new Set(after.map(objectKey));
   return before
-    .filter((m) => !next.has(objectKey(m)) && DATA_KINDS.includes(kindOf(m)) && !keptOnPrune(m))
+    .filter((m) => !next.has(objectKey(m)) && holdsDataKind(m) && !keptOnPrune(m))
     .map((m) => ({
       object: objectKey(m),
       field: 'metadata.annotations',

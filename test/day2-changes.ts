@@ -1,6 +1,10 @@
 import { parseAllDocuments, stringify } from 'yaml';
 import { Manifest } from '../lib/manifest';
-import { renderCharts } from '../app/output';
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { jobRole } from '../app/change-summary';
+import { renderCharts, writeTreeAtomically } from '../app/output';
 import { siteFromText } from '../app/resolve-site';
 import { SITE_FILE_NAMES } from '../app/site-keys';
 import { buildApp } from '../app/site-chart';
@@ -277,4 +281,11 @@ export function render(site: Site): Map<string, Manifest> {
 
 export const copy = (s: Site): Site => structuredClone(s);
 export const jobKinds = (ms: Map<string, Manifest>) =>
-  new Map([...ms.values()].filter((m) => m.kind === 'Job').map((m) => [m.metadata.name.replace(/^forum-/, '').replace(/-[0-9a-f]{8}$/, ''), m.metadata.name]));
+  new Map([...ms.values()].filter((m) => m.kind === 'Job').map((m) => [jobRole('forum', m.metadata.name), m.metadata.name]));
+
+/** The site's own folder of a rendering (no gitops/), written to a temporary dist/; returns the folder. */
+export function writeSiteFolder(site: Site, prefix: string): string {
+  const dist = join(mkdtempSync(join(tmpdir(), prefix)), 'dist');
+  writeTreeAtomically(dist, new Map([...renderTree(site)].filter(([p]) => p.startsWith('forum/'))));
+  return join(dist, 'forum');
+}

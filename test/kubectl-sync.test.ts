@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { allowlistEntry, pruneAllowlist } from '../app/kubectl-sync';
-import { DATA_KINDS, keptOnPrune } from '../lib/immutable-fields';
+import { holdsDataKind, keptOnPrune } from '../lib/immutable-fields';
 import { Manifest } from '../lib/manifest';
 import { BASE, CHANGES, copy, renderTree, withS3 } from './day2-changes';
 import { fixtureTree } from './fixtures';
@@ -16,8 +16,6 @@ const siteManifests = (tree: Map<string, string>, site: string): Manifest[] =>
   [...tree.entries()]
     .filter(([p]) => p.startsWith(`${site}/`) && p.endsWith('.yaml') && !p.endsWith('kustomization.yaml'))
     .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS() as Manifest));
-
-const kindWithGroup = (m: Manifest) => (m.apiVersion.includes('/') ? `${m.kind}.${m.apiVersion.split('/')[0]}` : m.kind);
 
 /** Every site rendering the tests know: the fixtures, and both sides of every day-2 change. */
 function everyRendering(): [string, Manifest[]][] {
@@ -39,7 +37,7 @@ describe('the kubectl prune allowlist', () => {
 
   test.each(renderings)('%s: names every kind rendered but the ones that hold data, and no kind that holds data', (_name, manifests) => {
     const allowed = new Set(pruneAllowlist(manifests));
-    const data = manifests.filter((m) => DATA_KINDS.includes(kindWithGroup(m)) || keptOnPrune(m));
+    const data = manifests.filter((m) => holdsDataKind(m) || keptOnPrune(m));
     expect(data.map(allowlistEntry).filter((e) => allowed.has(e))).toEqual([]);
     const unlisted = manifests.filter((m) => !data.includes(m) && !allowed.has(allowlistEntry(m)));
     expect(unlisted.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([]);

@@ -1,11 +1,8 @@
-import { mkdtempSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
-import { writeTreeAtomically } from '../../app/output';
+import { jobRole } from '../../app/change-summary';
 import { allowlistEntry } from '../../app/kubectl-sync';
-import { keptOnPrune } from '../../lib/immutable-fields';
+import { keptOnPrune, sameJson } from '../../lib/immutable-fields';
 import { Manifest } from '../../lib/manifest';
-import { BASE, CHANGES, Change, copy, jobKinds, render, renderTree } from '../day2-changes';
+import { BASE, CHANGES, Change, copy, jobKinds, render, renderTree, writeSiteFolder } from '../day2-changes';
 import { cluster, describeCluster } from './cluster-env';
 import { ClusterState } from './control-plane';
 import { KubeClient, KubeObject } from './kube-client';
@@ -64,21 +61,10 @@ const sites = (c: Change, namespace: string) => {
   return { before, after };
 };
 
-/** The site's folder of a rendering, written to a temporary dist/. */
-function written(site: ReturnType<typeof copy>): string {
-  const dist = join(mkdtempSync(join(tmpdir(), 'day2-cluster-')), 'dist');
-  writeTreeAtomically(dist, new Map([...renderTree(site)].filter(([p]) => p.startsWith(`${SITE}/`))));
-  return join(dist, SITE);
-}
+const written = (site: ReturnType<typeof copy>): string => writeSiteFolder(site, 'day2-cluster-');
 
 const WORKLOADS = ['Deployment', 'StatefulSet'];
-const canonical = (v: unknown): string =>
-  JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : x,
-  );
-const template = (m: Manifest) => canonical((m.spec as { template?: unknown } | undefined)?.template);
+const template = (m: Manifest): unknown => (m.spec as { template?: unknown } | undefined)?.template;
 
 /** The live revision of each workload: the Deployment's revision annotation, the StatefulSet's updateRevision. */
 async function revisions(client: KubeClient, namespace: string): Promise<Map<string, string>> {
@@ -91,7 +77,6 @@ async function revisions(client: KubeClient, namespace: string): Promise<Map<str
 }
 
 const jobNames = async (client: KubeClient, namespace: string) => new Set((await client.list('batch/v1', 'Job', namespace)).map((j) => j.metadata.name));
-const kindOfJob = (name: string) => name.replace(new RegExp(`^${SITE}-`), '').replace(/-[0-9a-f]{8}$/, '');
 
 const fileOf = (dir: string) => (o: KubeObject) => `${dir} ${objectKey(o)}`;
 
@@ -119,7 +104,7 @@ async function runChange(state: ClusterState, client: KubeClient, mode: Mode, c:
     .filter((m) => WORKLOADS.includes(m.kind))
     .filter((m) => {
       const next = b.get(`${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`);
-      return next !== undefined && template(next) !== template(m);
+      return next !== undefined && !sameJson(template(next), template(m));
     })
     .map((m) => `${m.kind}/${m.metadata.name}`)
     .sort();
@@ -157,7 +142,7 @@ async function runChange(state: ClusterState, client: KubeClient, mode: Mode, c:
     return {
       reruns: [...jobsB]
         .filter((j) => !jobsA.has(j))
-        .map(kindOfJob)
+        .map((j) => jobRole(SITE, j))
         .sort(),
       rolled: [...revA.keys()].filter((w) => revB.has(w) && revB.get(w) !== revA.get(w)).sort(),
       templateChanged,

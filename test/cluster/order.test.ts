@@ -1,9 +1,6 @@
-import { mkdtempSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
-import { writeTreeAtomically } from '../../app/output';
-import { BASE, CHANGES, copy, renderTree } from '../day2-changes';
+import { jobRole } from '../../app/change-summary';
+import { BASE, CHANGES, copy, renderTree, writeSiteFolder } from '../day2-changes';
 import { cluster, describeCluster } from './cluster-env';
 import { KubeClient, KubeObject } from './kube-client';
 import { checklistSyncCommands, kubectlAsync } from './kubectl';
@@ -28,7 +25,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Moment = 'migrate complete' | 'web ReplicaSet created' | 'web rolled out' | 'post-migrate created' | 'post-migrate complete' | 'operation created';
 
-const kindOf = (job: string) => job.replace(new RegExp(`^${SITE}-`), '').replace(/-[0-9a-f]{8}$/, '');
+const kindOf = (job: string) => jobRole(SITE, job);
 const complete = (j: KubeObject) =>
   ((j.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True');
 
@@ -89,11 +86,7 @@ class Observer {
   }
 }
 
-function written(site: ReturnType<typeof copy>): string {
-  const dist = join(mkdtempSync(join(tmpdir(), 'deploy-order-')), 'dist');
-  writeTreeAtomically(dist, new Map([...renderTree(site)].filter(([p]) => p.startsWith(`${SITE}/`))));
-  return join(dist, SITE);
-}
+const written = (site: ReturnType<typeof copy>): string => writeSiteFolder(site, 'deploy-order-');
 
 const ORDER: Moment[] = ['migrate complete', 'web ReplicaSet created', 'web rolled out', 'post-migrate created', 'post-migrate complete', 'operation created'];
 

@@ -189,6 +189,16 @@ export class PebblePod {
     this.proc?.kill(sig);
   }
 
+  /** SIGTERM, as the kubelet sends it; resolves with Pebble's exit, or undefined if it still runs after `graceSeconds`, and the seconds it took. */
+  async terminate(graceSeconds: number): Promise<{ exit?: PebbleExit; seconds: number }> {
+    const sent = Date.now();
+    this.signal('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([this.exited(), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), graceSeconds * 1000)))]);
+    clearTimeout(timer);
+    return { exit, seconds: ((exit?.at ?? Date.now()) - sent) / 1000 };
+  }
+
   /** The pid the stand-in wrote last (undefined before it first started). */
   appPid(): number | undefined {
     return existsSync(this.pidFile) ? Number(readFileSync(this.pidFile, 'utf8')) : undefined;

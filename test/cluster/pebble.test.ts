@@ -362,7 +362,7 @@ describePebble.each(VERSIONS)('the separate Sidekiq layer (site full) under the 
       () => services.every((s) => p.serviceState(s) === 'active'),
     );
 
-  test('boots: every service active, the collector before Sidekiq (`after`), ready once sidekiq-up passes', async () => {
+  test('boots: every service active, ready once sidekiq-up passes (the layer’s `after` does not order the start: see below)', async () => {
     // GIVEN
     expect(layer.services.sidekiq.after).toEqual(['prometheus-collector']);
     // WHEN
@@ -374,10 +374,11 @@ describePebble.each(VERSIONS)('the separate Sidekiq layer (site full) under the 
       () => `level=ready 200. ${p.tail()}`,
       async () => (await health(p, 'ready')) === 200,
     );
-    const out = p.output();
-    const started = (s: string) => out.search(new RegExp(`Service "${s}" starting`));
-    expect(started('prometheus-collector')).toBeGreaterThanOrEqual(0);
-    expect(started('sidekiq')).toBeGreaterThan(started('prometheus-collector'));
+    // Measured: Pebble since v1.16 starts services in lanes made by `requires` only
+    // (plan.go createLanes); `after` without `requires` leaves the collector and Sidekiq in
+    // lanes of their own, started side by side, so no start order is asserted here.
+    expect(p.output()).toMatch(/Service "prometheus-collector" starting/);
+    expect(p.output()).toMatch(/Service "sidekiq" starting/);
   });
 
   test('sidekiq-memory, as rendered but for its limit (1500 MiB → 1 MiB), restarts Sidekiq once its RSS is above it', async () => {

@@ -46,7 +46,7 @@ export interface BitnamiValue {
   readonly default?: unknown;
 }
 
-const OVERLAY = 'patch it in overlays/<site>/ (README "Your own repository")';
+const OVERLAY = 'patch it in overlays/<site>/ (docs/getting-started.md#your-own-repository)';
 
 /**
  * Every value of bitnami/discourse 17.0.2 (values.yaml), as data: mapped ones name their
@@ -54,7 +54,7 @@ const OVERLAY = 'patch it in overlays/<site>/ (README "Your own repository")';
  * generated from it; a value in a file that no row covers is reported as unknown.
  */
 export const BITNAMI_VALUES: readonly BitnamiValue[] = [
-  { value: 'global.imageRegistry', note: 'the image is the rock, not Bitnami\'s (README "The image")' },
+  { value: 'global.imageRegistry', note: "the image is the rock, not Bitnami's (docs/image.md)" },
   { value: 'global.imagePullSecrets', note: 'list them in image.pull_secrets if the rock is in that registry' },
   { value: 'global.defaultStorageClass', to: 'uploads.storage_class', note: 'when persistence.storageClass is empty' },
   { value: 'global.postgresql.auth', to: 'database', note: 'with postgresql.enabled, as the chart reads it (_helpers.tpl)' },
@@ -68,7 +68,7 @@ export const BITNAMI_VALUES: readonly BitnamiValue[] = [
   { value: 'commonAnnotations', note: `no equivalent; ${OVERLAY}` },
   { value: 'extraDeploy', note: 'put those manifests in overlays/<site>/' },
   { value: 'diagnosticMode', note: 'no equivalent: use kubectl debug' },
-  { value: 'image', note: 'the Bitnami image is not the rock this project runs (README "The image"); not copied' },
+  { value: 'image', note: 'the Bitnami image is not the rock this project runs (docs/image.md); not copied' },
   { value: 'auth.username', note: 'add-admin-user takes the e-mail only; Discourse derives the username', default: 'user' },
   { value: 'auth.email', to: 'operations[add-admin-user].email', default: 'user@example.com' },
   { value: 'auth.password', to: 'operations[add-admin-user].password', note: 'a Secret reference; the value is never copied' },
@@ -113,7 +113,7 @@ export const BITNAMI_VALUES: readonly BitnamiValue[] = [
   { value: 'extraVolumeMounts', note: `no key; writable_paths for scratch space, else ${OVERLAY}` },
   { value: 'extraVolumes', note: `no key; ${OVERLAY}` },
   { value: 'discourse.skipInstall', note: 'the migration Jobs run db:migrate here (migrations: true); there is no install step' },
-  { value: 'discourse.plugins', note: 'the rock bakes its plugins in (README "The image"); add plugins by building the rock' },
+  { value: 'discourse.plugins', note: 'the rock bakes its plugins in (docs/image.md); add plugins by building the rock' },
   { value: 'discourse.persistPlugins', note: 'plugins are in the image, not on a volume', default: true },
   { value: 'discourse.compatiblePlugins', note: 'plugins are in the image', default: true },
   { value: 'discourse.command', note: 'Pebble is the entrypoint; Unicorn is its service' },
@@ -344,7 +344,7 @@ export function fromBitnamiValues(input: string, options: BitnamiImportOptions =
     return { secret: name, key: 'password' };
   };
 
-  // The draft's sections, in the order of a site file (README "A site file").
+  // The draft's sections, in the order of a site file (docs/getting-started.md#write-a-site-file).
   const site: Values = { namespace, replicas: undefined, resources: undefined, config: {}, database: undefined, redis: undefined };
   const config = site.config as Values;
 
@@ -371,7 +371,7 @@ export function fromBitnamiValues(input: string, options: BitnamiImportOptions =
   note(
     'runtime: the chart ran Passenger on port 8080 as root, with a separate sidekiq container; the site runs Unicorn (Sidekiq inside it, as the charm does) on 3000 under Pebble as uid 584792: nothing to copy, but files you move must be readable by uid 584792',
   );
-  note('image: the draft names none and synth refuses it until you add the Discourse rock (README "The image"); the Bitnami image is not copied');
+  note('image: the draft names none and synth refuses it until you add the Discourse rock (docs/image.md); the Bitnami image is not copied');
   // helm uninstall deletes what the release created: the uploads claim too, unless it is the user's own (existingClaim).
   const chartClaim = value('persistence.enabled') !== false && !text(given('persistence.existingClaim')) ? fullname : undefined;
   const uninstall = chartClaim
@@ -387,7 +387,7 @@ export function fromBitnamiValues(input: string, options: BitnamiImportOptions =
   const header = [
     `# yaml-language-server: $schema=../${SCHEMA_FILE}`,
     `# Drafted by npm run from-bitnami from the values of Helm release ${release} (bitnami/discourse ${BITNAMI_CHART_VERSION}); read its notes.`,
-    '# TODO image: the Discourse rock, not the Bitnami image (README "The image"), e.g.',
+    '# TODO image: the Discourse rock, not the Bitnami image (docs/image.md), e.g.',
     '# image: { repository: registry.example.com/discourse, tag: "<tag>", digest: "sha256:<digest>" }',
   ].join('\n');
   return { yaml: `${header}\n${stringify(draft, { lineWidth: 0 })}`, notes };
@@ -467,7 +467,7 @@ export function fromBitnamiValues(input: string, options: BitnamiImportOptions =
         password: { secret: text(given('global.postgresql.auth.existingSecret')) ?? text(given('postgresql.auth.existingSecret')) ?? pg, key: 'password' },
       };
       note(
-        `database: points at the chart's PostgreSQL subchart (Service and Secret ${pg}), which goes when the Helm release is uninstalled; to leave Helm, move the data (pg_dump, pg_restore) into database.cloudnativepg.create (README "In-cluster PostgreSQL and Redis") or a server of yours`,
+        `database: points at the chart's PostgreSQL subchart (Service and Secret ${pg}), which goes when the Helm release is uninstalled; to leave Helm, move the data (pg_dump, pg_restore) into database.cloudnativepg.create (docs/getting-started.md#in-cluster-postgresql-and-redis-optional-off-by-default) or a server of yours`,
       );
       return;
     }
@@ -661,7 +661,7 @@ export function fromBitnamiValues(input: string, options: BitnamiImportOptions =
         note(`discourse.extraEnvVars: ${name} is config.${option} here`);
       } else if (BITNAMI_IMAGE_ENV.test(name)) note(`discourse.extraEnvVars: ${name} configured the Bitnami image's scripts, not Discourse; left out`);
       else if (MANAGED_ENV_PATTERNS.some((re) => re.test(name)))
-        note(`discourse.extraEnvVars: ${name} is set from the typed options (README "Options"); left out`);
+        note(`discourse.extraEnvVars: ${name} is set from the typed options (docs/reference.md); left out`);
       else if (isObject(ref) && text(ref.name) && text(ref.key)) secretEnv[name] = { secret: String(ref.name), key: String(ref.key) };
       else if (entry.valueFrom !== undefined)
         note(`discourse.extraEnvVars: ${name} comes from ${Object.keys(entry.valueFrom as Values).join(', ')}, which has no equivalent; left out`);
@@ -711,7 +711,7 @@ function checked(site: Values): string[] {
     .map((p) => `${p.path}: ${p.message}${p.fix ? `. Fix: ${p.fix}` : ''} (synth would refuse it)`);
 }
 
-/** The README's table of the mapping, from BITNAMI_VALUES. */
+/** The table in docs/from-bitnami.md of the mapping, from BITNAMI_VALUES. */
 export function bitnamiReference(): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/</g, '&lt;');
   return [

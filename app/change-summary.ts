@@ -173,7 +173,7 @@ export function planChanges(
           ...(strategy === 'Recreate'
             ? {
                 downtime:
-                  'Recreate (a ReadWriteOnce uploads volume): the old pod stops before the new one starts, so the forum is down for the new pod’s boot, in practice one to three minutes (README: "One replica with a ReadWriteOnce uploads volume")',
+                  'Recreate (a ReadWriteOnce uploads volume): the old pod stops before the new one starts, so the forum is down for the new pod’s boot, in practice one to three minutes (docs/day-2.md#upgrading-discourse-without-downtime)',
               }
             : {}),
         };

@@ -40,7 +40,7 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
     note: '0 (no limit) has no equivalent here; the default is 20Mi',
   },
   smtp_user_name: { key: 'config.smtp_username' }, // 5bcbbf6 (2020-04): renamed
-  discourse_image: { key: 'image', note: 'the charm now runs its own rock; see README "The image"' }, // 00a6ef9 (2022-09): OCI resource
+  discourse_image: { key: 'image', note: 'the charm now runs its own rock; see docs/image.md' }, // 00a6ef9 (2022-09): OCI resource
   image: { key: 'image' }, // fcf65ca (2020-04)
   image_user: { note: 'make a docker-registry Secret with it and list it in image.pull_secrets' },
   image_pass: { note: 'make a docker-registry Secret with it and list it in image.pull_secrets (the value is not copied)' },

@@ -422,7 +422,7 @@ export function renderChecklist(manifests: readonly Manifest[], site: ResolvedSi
     kubectlSync(`dist/${c.site}`, c.site, c.namespace, manifests),
     '```',
     '',
-    'The README\'s "Before the first sync" explains each row above.',
+    'docs/getting-started.md#before-the-first-sync explains each row above.',
     '',
   ];
   return out.join('\n');

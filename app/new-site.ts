@@ -11,11 +11,10 @@ import { SCHEMA_FILE } from './site-schema';
  */
 export function siteTemplate(name: string): string {
   return `# yaml-language-server: $schema=../${SCHEMA_FILE}
-## Site "${name}": npm run synth renders it into dist/${name}/. Every key is in README.md
-## ("Options") and, in an editor with the YAML language server, on hover.
+## Site "${name}": npm run synth renders it into dist/${name}/. Every key is in docs/reference.md
 namespace: ${name}
 image:
-  repository: registry.example.com/discourse   ## where you pushed the charm's rock (README: "The image")
+  repository: registry.example.com/discourse   ## where you pushed the charm's rock (docs/image.md)
   tag: "1.0"                                    ## quoted: YAML reads an unquoted 3.10 as 3.1
 config:                                         ## the discourse-k8s charm options, as juju config names them
   external_hostname: ""                         ## TODO your forum's hostname, e.g. ${name}.example.com
@@ -24,7 +23,7 @@ config:                                         ## the discourse-k8s charm optio
   # smtp_authentication: login
   # smtp_username: discourse
   # smtp_password: { secret: ${name}-smtp, key: password }   ## Secrets by reference, never the value
-database:                                       ## one of cloudnativepg, crunchy_pgo, zalando, secret, host (README)
+database:                                       ## one of cloudnativepg, crunchy_pgo, zalando, secret, host (docs/reference.md)
   cloudnativepg: { cluster: ${name}-db, manage_extensions: true }
 redis:
   host: ${name}-redis
@@ -32,7 +31,7 @@ redis:
 # secret_key_base: { secret: ${name}-secret-key-base, key: secret-key-base }
 # resources: { cpu_request: 500m, cpu_limit: "2", memory_request: 2Gi, memory_limit: 4Gi }
 # uploads: { size: 20Gi }
-# backups: { to: volume, frequency: 1d, keep: 5 }   ## Discourse's own backups (README "Backups and restore")
+# backups: { to: volume, frequency: 1d, keep: 5 }   ## Discourse's own backups (docs/backups.md)
 # ingress:
 #   class_name: nginx
 #   tls: { cert_manager_cluster_issuer: letsencrypt }

@@ -15,7 +15,7 @@ export interface OptionDoc {
 
 /**
  * The charm options with their docs. The docs are the doc comments of DiscourseConfig in
- * lib/config.ts (what a TypeScript user reads), so the schema and README say the same words
+ * lib/config.ts (what a TypeScript user reads), so the schema and docs/reference.md say the same words
  * and nobody writes them twice; OPTIONS gives names, kinds, values and defaults.
  */
 export function charmOptionDocs(): OptionDoc[] {

@@ -89,7 +89,7 @@ function cnpgCluster(s: Subject): string[] {
     shrink
       ? `Safe: keep database.cloudnativepg.create.storage_size at ${size} or more: the storage grows in place, never shrinks.`
       : 'Safe: keep the PostgreSQL major version of database.cloudnativepg.create.image: CloudNativePG upgrades a major version in place, never downgrades one.',
-    `For ${shrink ? 'a smaller volume' : 'an older major version'}, move the data to a new cluster: back it up (README "Backups and restore"), add a cluster under another name (database.cloudnativepg.cluster) restored from that backup (README "Point-in-time recovery of a CloudNativePG database"), and point the site at it.`,
+    `For ${shrink ? 'a smaller volume' : 'an older major version'}, move the data to a new cluster: back it up (docs/backups.md), add a cluster under another name (database.cloudnativepg.cluster) restored from that backup (docs/backups.md#point-in-time-recovery-of-a-cloudnativepg-database), and point the site at it.`,
     `Only once the forum runs on the new one: remove the old Cluster (kubectl ${s.n}delete cluster.postgresql.cnpg.io ${s.name} deletes its database: keep the backup).`,
   ];
 }

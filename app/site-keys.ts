@@ -67,7 +67,7 @@ export const SITE_KEYS: readonly SiteKeySpec[] = [
     type: 'section',
     required: true,
     shorthand: IMAGE_REFERENCE,
-    doc: 'The Discourse image, no default (README "The image"): { repository, tag, digest, pull_secrets } or the string repository:tag[@digest].',
+    doc: 'The Discourse image, no default (docs/image.md): { repository, tag, digest, pull_secrets } or the string repository:tag[@digest].',
   },
   { key: 'image.repository', prop: 'image.repository', type: 'string', required: true, doc: 'Registry and repository.' },
   { key: 'image.tag', prop: 'image.tag', type: 'string', required: true, doc: 'Version tag (not "latest"); also the app.kubernetes.io/version label.' },
@@ -78,7 +78,7 @@ export const SITE_KEYS: readonly SiteKeySpec[] = [
     prop: 'image.plugins',
     type: 'list',
     default: '[]',
-    doc: 'Plugins baked into this image at pinned commits (README "Plugins"): synth writes the recipe to dist/images/<site>/; needs base and digest.',
+    doc: 'Plugins baked into this image at pinned commits (docs/image.md#plugins): synth writes the recipe to dist/images/<site>/; needs base and digest.',
   },
   {
     key: 'image.plugins.repo',

@@ -427,7 +427,11 @@ function cpu(r: Reader, value: unknown, path: string): Cpu | undefined {
 function database(r: Reader, value: unknown): PostgresConnection | undefined {
   const db = r.section(value, 'database', sectionKeys('database'));
   if (!db) {
-    r.problems.push({ path: 'database', message: 'is required', fix: 'add database: { cloudnativepg: { cluster: <name> } } or another form (see README)' });
+    r.problems.push({
+      path: 'database',
+      message: 'is required',
+      fix: 'add database: { cloudnativepg: { cluster: <name> } } or another form (docs/reference.md)',
+    });
     return undefined;
   }
   const forms = ['cloudnativepg', 'crunchy_pgo', 'zalando', 'secret', 'host'].filter((k) => db[k] !== undefined);
@@ -519,7 +523,7 @@ function emptyFile(file: string): Problem {
   return {
     path: '',
     message: `the file is empty (no keys): a site needs at least ${required.slice(0, -1).join(', ')} and ${required[required.length - 1]}`,
-    fix: `write them (README "A site file"), or delete this empty file and run ${newSite}, which writes a commented site file with them set`,
+    fix: `write them (docs/getting-started.md#write-a-site-file), or delete this empty file and run ${newSite}, which writes a commented site file with them set`,
   };
 }
 

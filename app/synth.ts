@@ -238,7 +238,7 @@ export function synthesizeResolved(sites: readonly ResolvedSite[], options: Omit
     removed.length === 0
       ? []
       : [
-          `removed ${removed.length} file${removed.length === 1 ? '' : 's'} synth does not write (${outdir}/ is generated; keep your own manifests in overlays/<site>/, see README "Your own repository"):`,
+          `removed ${removed.length} file${removed.length === 1 ? '' : 's'} synth does not write (${outdir}/ is generated; keep your own manifests in overlays/<site>/, see docs/getting-started.md#your-own-repository):`,
           ...removed.map((path) => `  ${outdir}/${path}`),
         ];
   return { exitCode: 0, messages: [`wrote ${rendered.size} files to ${outdir}/`, ...notice, ...notes, ...summary] };

@@ -1,4 +1,4 @@
-// The TypeScript usage example from the README, kept compiling and tested (test/examples.test.ts).
+// The TypeScript usage example of docs/typescript.md (and the README), kept compiling and tested (test/examples.test.ts).
 import { App, Chart } from 'cdk8s';
 import { Discourse, DiscourseIngress, DiscourseMonitoring, IngressTls, PostgresConnection } from '../lib';
 

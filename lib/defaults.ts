@@ -49,7 +49,7 @@ export const DEFAULTS = {
   dashboardLabels: { grafana_dashboard: '1' } as Readonly<Record<string, string>>,
   scrapeInterval: '30s',
   scrapeTimeout: '10s',
-  // What a Recreate rollout (one pod with a ReadWriteOnce volume) is down for, as the README
+  // What a Recreate rollout (one pod with a ReadWriteOnce volume) is down for, as docs/day-2.md
   // states it ("Upgrading Discourse without downtime"): the ingress alerts tolerate it.
   recreateRolloutDowntime: Duration.minutes(3),
   ingressNamespaceLabel: 'exported_namespace' as 'exported_namespace' | 'namespace',

@@ -182,14 +182,14 @@ export function checkImagePlugins(
     problems.push({
       path: 'image.base',
       message: base === undefined ? `is required with ${opt('image.plugins')}` : `${show(base)} is not pinned as repository:tag@sha256:<64 hex>`,
-      fix: 'name the rock the plugins are baked onto, with its digest (README "The image")',
+      fix: 'name the rock the plugins are baked onto, with its digest (docs/image.md)',
     });
   if (options.requireDigest === false) return;
   if (digest === undefined)
     problems.push({
       path: 'image.digest',
       message: `is required with ${opt('image.plugins')}: the pods must run the image built from the recipe, not whatever the tag points at`,
-      fix: `build and push it first (npm run -s image -- <site> prints the Dockerfile; README "Plugins"), then write its digest here`,
+      fix: `build and push it first (npm run -s image -- <site> prints the Dockerfile; docs/image.md#plugins), then write its digest here`,
     });
   else if (pinned && DIGEST.test(digest) && pinned[3] === digest)
     problems.push({

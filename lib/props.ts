@@ -197,7 +197,7 @@ export interface DiscourseProps extends DiscourseConfig {
   readonly name?: string;
   /**
    * The Discourse image: the charm's rock, from Charmhub or built with rockcraft and
-   * pushed to your registry (README "The image"). No default: no public registry has it.
+   * pushed to your registry (docs/image.md). No default: no public registry has it.
    */
   readonly image: DiscourseImage;
   /**
@@ -267,7 +267,7 @@ export interface DiscourseProps extends DiscourseConfig {
   readonly prometheusTrustedIpAllowlistRegex?: string;
   /**
    * Where Pebble comes from: v1.1.1 or later, v1.6.0 or later with `lokiUrl` (see the
-   * README's Pebble versions).
+   * docs/pebble.md).
    * @default PebbleSource.fromImage('/bin/pebble')
    */
   readonly pebble?: PebbleSource;

@@ -67,7 +67,7 @@ function checkIdentity(name: unknown, image: DiscourseImage | undefined, problem
     problems.push({
       path: 'image',
       message: "is required: the charm's Discourse rock is published on Charmhub, not in a public registry, so there is no default",
-      fix: `set ${opt('image.repository')} and ${opt('image.tag')} to where you pushed the rock (README "The image" says how to get it), and pin ${opt('image.digest')}`,
+      fix: `set ${opt('image.repository')} and ${opt('image.tag')} to where you pushed the rock (docs/image.md says how to get it), and pin ${opt('image.digest')}`,
     });
     return false;
   }
@@ -440,7 +440,7 @@ function checkExtraEnv(extraEnv: Readonly<Record<string, string>>, extraSecretEn
   const checkName = (key: string, path: string) => {
     if (!ENV_NAME.test(key)) problems.push({ path, message: `${show(key)} is not an environment variable name`, fix: 'use letters, digits and _' });
     else if (MANAGED_ENV_PATTERNS.some((re) => re.test(key)))
-      problems.push({ path, message: `${key} is set from the typed options`, fix: 'set the matching option (see the README options table) instead' });
+      problems.push({ path, message: `${key} is set from the typed options`, fix: 'set the matching option (docs/reference.md) instead' });
   };
   for (const [key, value] of Object.entries(extraEnv)) {
     checkName(key, `extraEnv.${key}`);

@@ -1,15 +1,17 @@
 import { readFileSync, writeFileSync } from 'fs';
-import { withOptionsReference } from '../app/docs';
+import { GENERATED_PAGES, withGeneratedSection } from '../app/docs';
 
-/** `npm run docs` writes the options reference and the Bitnami mapping into README.md; `-- --check` fails when it is stale. */
-const current = readFileSync('README.md', 'utf8');
-const next = withOptionsReference(current);
-if (process.argv.includes('--check')) {
-  if (next !== current) {
-    process.stderr.write('README.md is stale; run npm run docs and commit it\n');
+/** `npm run docs` writes the generated sections of docs/ (the site-file reference, the Bitnami mapping); `-- --check` fails when one is stale. */
+const check = process.argv.includes('--check');
+for (const { file } of GENERATED_PAGES) {
+  const current = readFileSync(file, 'utf8');
+  const next = withGeneratedSection(file, current);
+  if (next === current) continue;
+  if (check) {
+    process.stderr.write(`${file} is stale; run npm run docs and commit it\n`);
     process.exitCode = 1;
+  } else {
+    writeFileSync(file, next);
+    process.stdout.write(`wrote the generated section of ${file}\n`);
   }
-} else {
-  writeFileSync('README.md', next);
-  process.stdout.write('wrote the options reference and the Bitnami mapping into README.md\n');
 }

@@ -172,7 +172,7 @@ describe('fromBitnamiValues: a whole release', () => {
     expect(yaml).toContain('# TODO image:');
     const { problems } = siteFromText(yaml, 'sites/forum.yaml');
     expect(problems.map((p) => p.path)).toEqual(['image']);
-    expect(notes).toContainEqual(expect.stringMatching(/^image: .*README "The image"/));
+    expect(notes).toContainEqual(expect.stringMatching(/^image: .*docs\/image\.md/));
   });
 
   test('never copies a secret value: plaintext passwords become Secret references and placeholders', () => {

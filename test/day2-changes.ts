@@ -13,7 +13,7 @@ import { Json } from './fixtures';
 
 /**
  * The day-2 matrix: a base site and the everyday changes users make to it, with the Jobs
- * each change runs again (the README's table). test/day2.test.ts checks each change
+ * each change runs again (docs/day-2.md's table). test/day2.test.ts checks each change
  * against our own rules; test/cluster/day2.test.ts applies each to the real API server.
  */
 

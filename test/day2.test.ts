@@ -31,8 +31,8 @@ const CRDS = readdirSync(join(ROOT, 'test', 'cluster', 'crds'))
 const RULES: readonly ImmutabilityRule[] = [...KUBERNETES_RULES, ...CRDS.flatMap(crdImmutabilityRules), ...CNPG_WEBHOOK_RULES];
 
 describe('day 2: every change applies cleanly under kubectl, Flux and Argo CD', () => {
-  // The README promises "over 50 everyday changes".
-  test(`the matrix has over 50 changes, as the README says (it has ${CHANGES.length})`, () => {
+  // docs/day-2.md promises "over 50 everyday changes".
+  test(`the matrix has over 50 changes, as docs/day-2.md says (it has ${CHANGES.length})`, () => {
     expect(CHANGES.length).toBeGreaterThan(50);
   });
 

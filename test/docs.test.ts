@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'fs';
 import { join } from 'path';
 import { OPTIONS } from '../lib/config';
-import { DOCS_BEGIN, withOptionsReference } from '../app/docs';
+import { GENERATED_PAGES, withGeneratedSection } from '../app/docs';
 
 /**
  * The style rule "every optional prop says its default" as a test: each `readonly x?:`
@@ -45,11 +45,11 @@ describe('charm option documentation', () => {
   });
 });
 
-describe('the README options reference', () => {
-  test('is what npm run docs writes from OPTIONS and SITE_KEYS now', () => {
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-    expect(readme).toContain(DOCS_BEGIN);
-    // A stale README shows here as a diff of the generated lines.
-    expect(readme).toBe(withOptionsReference(readme));
+describe('the generated pages of docs/', () => {
+  test.each(GENERATED_PAGES.map((p) => [p.file, p.begin] as const))('%s is what npm run docs writes from the tables now', (file, begin) => {
+    const page = readFileSync(join(__dirname, '..', file), 'utf8');
+    expect(page).toContain(begin);
+    // A stale page shows here as a diff of the generated lines.
+    expect(page).toBe(withGeneratedSection(file, page));
   });
 });

@@ -10,7 +10,7 @@ import { Manifest } from '../lib/manifest';
 import { find } from './fixtures';
 import { expectValidManifests } from './schema';
 
-describe('the README TypeScript example', () => {
+describe('the TypeScript example (docs/typescript.md, and the README’s excerpt of it)', () => {
   test('synthesizes valid objects: Crunchy PGO Secret, TLS from cert-manager, monitoring', () => {
     const manifests = Testing.synth(forumChart(Testing.app())) as Manifest[];
     expectValidManifests(manifests);
@@ -22,11 +22,23 @@ describe('the README TypeScript example', () => {
     expect(find(manifests, 'ServiceMonitor', 'forum').metadata.namespace).toBe('forum');
   });
 
-  test('is the code the README shows', () => {
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-    const example = readFileSync(join(__dirname, '..', 'examples', 'forum.ts'), 'utf8');
+  const example = readFileSync(join(__dirname, '..', 'examples', 'forum.ts'), 'utf8');
+
+  test('is the code docs/typescript.md shows', () => {
+    const page = readFileSync(join(__dirname, '..', 'docs', 'typescript.md'), 'utf8');
     const body = example.slice(example.indexOf('  const forum = new Discourse'), example.indexOf('  return chart;'));
-    for (const line of body.split('\n').filter((l) => l.trim() !== '')) expect(readme).toContain(line.trim());
+    const missing = body.split('\n').filter((l) => l.trim() !== '' && !page.includes(l.trim()));
+    expect(missing).toEqual([]);
+  });
+
+  test("the README's excerpt is lines of it (the constructs as the example calls them)", () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const excerpt = /```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const lines = excerpt.split('\n').filter((l) => l.trim() !== '');
+    expect(lines.length).toBeGreaterThan(1);
+    // The first line abbreviates the props; the constructs after it are verbatim.
+    expect(lines[0]).toMatch(/^const forum = new Discourse\(chart, 'forum', \{/);
+    expect(lines.slice(1).filter((l) => !example.includes(l.trim()))).toEqual([]);
   });
 });
 

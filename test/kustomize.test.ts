@@ -50,9 +50,9 @@ withKubectl('kubectl kustomize accepts every generated folder as it is', () => {
   });
 });
 
-withKubectl("the README's overlays/<site>/ pattern: your own manifests and patches next to dist/", () => {
+withKubectl("docs/getting-started.md's overlays/<site>/ pattern: your own manifests and patches next to dist/", () => {
   test('kubectl kustomize builds the generated site plus an extra object and a patch, in the site namespace', () => {
-    // GIVEN a repository: dist/ as synth writes it, and overlays/example/ as the README shows
+    // GIVEN a repository: dist/ as synth writes it, and overlays/example/ as docs/getting-started.md shows
     const repo = mkdtempSync(join(tmpdir(), 'overlay-'));
     writeTreeAtomically(join(repo, 'dist'), fixtureTree());
     const overlay = join(repo, 'overlays', 'example');

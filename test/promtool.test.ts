@@ -395,7 +395,7 @@ const DOWN_503_PER_SECOND = 500;
 /**
  * One pod on a ReadWriteOnce volume (Recreate): POD_A serves until 20m, stops (20s of
  * failed scrapes) and is gone; POD_NEW is created at 20m30s, waits for migrations for a
- * minute, boots and serves from `serving` (23m: the README's three minutes of planned
+ * minute, boots and serves from `serving` (23m: docs/day-2.md's three minutes of planned
  * downtime), or never. Meanwhile nginx answers every request with 503, faster than it
  * answered 200s.
  */
@@ -616,7 +616,7 @@ describeWithPromtool('alert rules under promtool', () => {
       const recreate = discourseAlertRules({ ...FULL, rolloutDowntimeSeconds: 180, scrapeIntervalSeconds: interval });
       const unavailable = recreate.find((r) => r.alert === 'DiscourseUnavailable')!;
 
-      test("a planned rollout with the README's three minutes of downtime pages nobody", () => {
+      test("a planned rollout with docs/day-2.md's three minutes of downtime pages nobody", () => {
         const groups = [silent('recreate rollout', recreateRollout(), interval, recreate, minutes(20, 70))];
         expect(passed(runScenarios(dir, `recreate-${interval}`, recreate, groups))).toEqual(OK);
       });

@@ -107,7 +107,7 @@ describe('synthesize', () => {
     // THEN
     expect(result.exitCode).toBe(0);
     expect(result.messages.slice(1, 4)).toEqual([
-      `removed 2 files synth does not write (${s.out}/ is generated; keep your own manifests in overlays/<site>/, see README "Your own repository"):`,
+      `removed 2 files synth does not write (${s.out}/ is generated; keep your own manifests in overlays/<site>/, see docs/getting-started.md#your-own-repository):`,
       `  ${s.out}/example/my-secret.yaml`,
       `  ${s.out}/example/notes.txt`,
     ]);

@@ -232,7 +232,7 @@ describe('in-cluster data services in a site file', () => {
   const base = 'image: { repository: registry.example.com/discourse, tag: "1.0" }\nconfig:\n  external_hostname: f.example.com\n';
   test('fails if a site has no image, naming the options and where to get one', () => {
     expect(problemsOf(VALID.replace(/^image:.*\n/m, ''))).toMatch(
-      /image: is required: the charm's Discourse rock is published on Charmhub, not in a public registry, so there is no default\. Fix: set image\.repository and image\.tag to where you pushed the rock \(README "The image"/,
+      /image: is required: the charm's Discourse rock is published on Charmhub, not in a public registry, so there is no default\. Fix: set image\.repository and image\.tag to where you pushed the rock \(docs\/image\.md/,
     );
   });
 
@@ -369,7 +369,7 @@ describe('a mistake gets one message, at its line, naming the form that works', 
     [
       'an empty file',
       '',
-      /sites\/forum\.yaml: the file is empty \(no keys\): a site needs at least image:, database: and redis:\. Fix: write them \(README "A site file"\), or delete this empty file and run npm run new-site forum, which writes a commented site file with them set$/,
+      /sites\/forum\.yaml: the file is empty \(no keys\): a site needs at least image:, database: and redis:\. Fix: write them \(docs\/getting-started\.md#write-a-site-file\), or delete this empty file and run npm run new-site forum, which writes a commented site file with them set$/,
     ],
     ['a file of comments only', '# forum\n\n# TODO\n', /the file is empty \(no keys\)/],
     ['an unknown charm option', withLines('config', '  smpt_port: 25'), /:3:3: config\.smpt_port: is not a Discourse charm option/],

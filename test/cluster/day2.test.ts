@@ -19,7 +19,7 @@ import { checklistSyncCommands, kubectl } from './kubectl';
  * - kubectl's: client-side `kubectl apply -k`, then the later-sync command the site's
  *   checklist (`dist/<site>/README.md`) prints, run as printed.
  * What must hold: no refusal; a workload's pods roll exactly when its rendered pod
- * template changed; the Jobs that run again are exactly the harness's (the README's
+ * template changed; the Jobs that run again are exactly the harness's (docs/day-2.md's
  * table); what left the rendering is gone, data kept; no controller Warning.
  */
 

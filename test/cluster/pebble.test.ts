@@ -15,7 +15,7 @@ import { IN_CI, ToolName, ensureTools, toolPath } from './tools';
 
 /**
  * The web layers as the pod runs them, under the real Pebble (the version the rock ships
- * and the oldest the README claims): the rendered container args, `$PEBBLE` with the
+ * and the oldest docs/pebble.md claims): the rendered container args, `$PEBBLE` with the
  * ConfigMap's layout, the layer's services, checks, kill delays and log tail as rendered.
  * Moved, by substitution in the rendered text (pebble-pod.ts `substitute`, which fails
  * when a value is not there): the Discourse command becomes a stand-in serving
@@ -55,7 +55,7 @@ interface WebLayer {
   readonly deployment: string;
   /** The discourse service's command as lib/discourse-layer renders it. */
   readonly command: string;
-  /** Pebble versions that refuse this layer, with the line they log (measured; the README's support table agrees). */
+  /** Pebble versions that refuse this layer, with the line they log (measured; docs/pebble.md's support table agrees). */
   readonly refusedBy?: Partial<Record<ToolName, string>>;
 }
 
@@ -71,7 +71,7 @@ const LAYERS: WebLayer[] = [
     configMap: 'full/configmap-full-pebble.yaml',
     deployment: 'full/deployment-full.yaml',
     command: WEB_ONLY_COMMAND,
-    // The site ships logs to Loki: log-targets need Pebble v1.4, their labels v1.6 (the README's table).
+    // The site ships logs to Loki: log-targets need Pebble v1.4, their labels v1.6 (docs/pebble.md's table).
     refusedBy: { 'pebble-oldest': 'field log-targets not found in type plan.Layer' },
   },
 ];

@@ -33,7 +33,7 @@ function renderings(): [string, string][] {
     ...folders(fixtures).map((f): [string, string] => [`fixtures: dist/${f}`, join(fixtures, f)]),
     ...folders(examples)
       .filter((f) => !f.startsWith('gitops/'))
-      .map((f): [string, string] => [`README example (examples/sites.ts): dist/${f}`, join(examples, f)]),
+      .map((f): [string, string] => [`TypeScript example (examples/sites.ts): dist/${f}`, join(examples, f)]),
   ];
 }
 

@@ -58,7 +58,7 @@ const TOOLS: Record<ToolName, ToolSpec> = {
   'kube-scheduler': kubernetes('kube-scheduler'),
   kubectl: kubernetes('kubectl'),
   kwok: { wrapper: 'kwok', module: 'sigs.k8s.io/kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok' },
-  // The version the Discourse rock ships, and the oldest the README says runs the layer.
+  // The version the Discourse rock ships, and the oldest docs/pebble.md says runs the layer.
   pebble: pebble('pebble-v1.32.1'),
   'pebble-oldest': pebble('pebble-v1.1.1'),
   promtool: {

@@ -3,6 +3,7 @@ import { cpus } from 'os';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
+import { parseArgs } from 'util';
 import { renderSites, synthesize } from '../app/synth';
 
 /**
@@ -53,8 +54,8 @@ function writeFleet(dir: string, n: number): void {
   }
 }
 
-function main(): void {
-  const small = process.argv.includes('--small') || process.env.BENCH_SMALL === '1';
+function main(smallOption: boolean): void {
+  const small = smallOption || process.env.BENCH_SMALL === '1';
   const runs = small ? 3 : Number(process.env.BENCH_RUNS ?? 11);
   const fleets = small ? [2, 10] : [10, 100, 1000];
   const work = mkdtempSync(join(tmpdir(), 'discourse-bench-'));
@@ -144,8 +145,35 @@ function main(): void {
   process.stdout.write(`wrote ${file.slice(ROOT.length + 1)}\n`);
 }
 
+const USAGE = [
+  'Usage: npm run bench [-- --small]',
+  'Times synthesis against a floor (a node that loads cdk8s-plus-28); writes bench/results.json (--small: .cache/bench/results-small.json).',
+  '',
+  '  --small        a quick run (seconds), as CI runs it',
+  '  -h, --help     print this help and exit',
+].join('\n');
+
 if (require.main === module) {
-  const i = process.argv.indexOf('--child');
-  if (i >= 0) child(process.argv[i + 1], process.argv[i + 2]);
-  else main();
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--child') child(argv[1], argv[2]);
+  else {
+    let small = false;
+    try {
+      const { values } = parseArgs({
+        args: argv,
+        options: { small: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+        strict: true,
+        allowPositionals: false,
+      });
+      if (values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
+      }
+      small = values.small === true;
+    } catch (e) {
+      process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    main(small);
+  }
 }

@@ -15,6 +15,8 @@ import { renderSites, synthesize } from '../app/synth';
  * - synth: the `npm run synth` script command on the example, with the transpile cache
  *   warm and cold (a fresh clone), and stock `ts-node main.ts` (type-checking, as
  *   `cdk8s init` projects run it);
+ * - the installed package (npm pack, then npm install of the tarball into an empty project):
+ *   `discourse-cdk8s synth --check` with its V8 code cache warm and cold (not in --small);
  * - in-process cost of one site;
  * - fleets of 10, 100 and 1000 copies of the example as child processes: time, ratio,
  *   peak RSS.
@@ -45,6 +47,26 @@ function timeProcess(command: string, args: string[], env: NodeJS.ProcessEnv = p
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+/**
+ * `npm pack` (which builds) and an install of the tarball into an empty project, from the
+ * registry's dependencies as a user gets them; returns the path of its executable.
+ */
+function installPackage(work: string, env: NodeJS.ProcessEnv): string {
+  const npmEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('npm_')));
+  const npm = (args: string[], cwd: string) => {
+    const r = spawnSync('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], { cwd, env: npmEnv, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`npm ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
+  const packed = npm(['pack', '--pack-destination', work, '--json'], ROOT);
+  const [{ filename }] = JSON.parse(packed.slice(packed.indexOf('['))) as { filename: string }[];
+  const project = join(work, 'installed');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), '{ "private": true }\n');
+  npm(['install', join(work, filename)], project);
+  return join(project, 'node_modules', 'discourse-cdk8s', 'build', 'cli.js');
+}
+
 /** Sites named site0000…, each the example with its own namespace and host. */
 function writeFleet(dir: string, n: number): void {
   mkdirSync(dir, { recursive: true });
@@ -73,10 +95,18 @@ function main(smallOption: boolean): void {
   const synthArgs = ['-r', REGISTER, join(ROOT, 'main.ts'), '--check', '--sites', join(repo, 'sites'), '--out', join(repo, 'dist')];
   if (synthesize({ sitesDir: join(repo, 'sites'), outdir: join(repo, 'dist') }).exitCode !== 0) throw new Error('the example does not render');
 
+  // The installed package (not in --small: packing and installing take half a minute): its bin, with its code cache warm and cold.
+  const cli = small ? undefined : installPackage(work, env);
+  const packageArgs = cli ? [cli, 'synth', ...synthArgs.slice(3)] : [];
+  const packageCache = join(work, 'package-cache');
+  if (cli) timeProcess(process.execPath, packageArgs, { ...env, DISCOURSE_CDK8S_CACHE: packageCache }); // fills it for `packageWarm`
+
   // Interleaved, so load on the machine affects every command alike.
   const floor: number[] = [];
   const warm: number[] = [];
   const cold: number[] = [];
+  const packageWarm: number[] = [];
+  const packageCold: number[] = [];
   timeProcess(process.execPath, synthArgs, env); // fills the cache for `warm`
   for (let i = 0; i < runs; i++) {
     floor.push(timeProcess(process.execPath, ['-e', "require('cdk8s-plus-28')"], env));
@@ -84,6 +114,12 @@ function main(smallOption: boolean): void {
     const cache = join(work, `cold-cache-${i}`);
     cold.push(timeProcess(process.execPath, synthArgs, { ...env, SWC_REGISTER_CACHE: cache }));
     rmSync(cache, { recursive: true, force: true });
+    if (cli) {
+      packageWarm.push(timeProcess(process.execPath, packageArgs, { ...env, DISCOURSE_CDK8S_CACHE: packageCache }));
+      const fresh = join(work, `package-cold-${i}`);
+      packageCold.push(timeProcess(process.execPath, packageArgs, { ...env, DISCOURSE_CDK8S_CACHE: fresh }));
+      rmSync(fresh, { recursive: true, force: true });
+    }
   }
   const stockRuns = small ? 1 : 3;
   const stock: number[] = [];
@@ -104,6 +140,20 @@ function main(smallOption: boolean): void {
   say(`floor (node -e "require('cdk8s-plus-28')")     ${f.toFixed(0).padStart(6)} ms`);
   say(`synth --check, transpile cache warm             ${median(warm).toFixed(0).padStart(6)} ms  ${(median(warm) / f).toFixed(2)}× floor`);
   say(`synth --check, cold cache (fresh clone)         ${median(cold).toFixed(0).padStart(6)} ms  ${(median(cold) / f).toFixed(2)}× floor`);
+  if (cli) {
+    Object.assign(results, {
+      packageWarmMs: median(packageWarm),
+      packageWarmPerFloor: median(packageWarm) / f,
+      packageColdMs: median(packageCold),
+      packageColdPerFloor: median(packageCold) / f,
+    });
+    say(
+      `installed package: discourse-cdk8s synth --check, code cache warm ${median(packageWarm).toFixed(0).padStart(6)} ms  ${(median(packageWarm) / f).toFixed(2)}× floor`,
+    );
+    say(
+      `installed package: same, cold (first run after install) ${median(packageCold).toFixed(0).padStart(6)} ms  ${(median(packageCold) / f).toFixed(2)}× floor`,
+    );
+  } else say('installed package: not in --small (npm run bench packs and installs it)');
   say(
     `stock ts-node main.ts (type-checks), n=${stockRuns}          ${median(stock).toFixed(0).padStart(6)} ms  ours/stock ${(median(warm) / median(stock)).toFixed(2)}`,
   );

@@ -1,5 +1,5 @@
 import { SpawnSyncReturns, spawnSync } from 'child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { App } from 'cdk8s';
@@ -22,10 +22,13 @@ const ROOT = join(__dirname, '..', '..');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'sites', 'example.yaml');
 const BIN = (dir: string) => join(dir, 'node_modules', '.bin', 'discourse-cdk8s');
 
+/** The CLI's code cache (build/cli.js), here rather than in ~/.cache. */
+const CODE_CACHE = mkdtempSync(join(tmpdir(), 'discourse-package-v8-'));
 /** The environment without npm's settings from the `npm run` that started jest, nor cdk8s's folder. */
 const ENV: NodeJS.ProcessEnv = {
   ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'CDK8S_OUTDIR' && k !== 'SITES_DIR')),
   CDK8S_CHECK_UPGRADE: 'false',
+  DISCOURSE_CDK8S_CACHE: CODE_CACHE,
 };
 
 function run(command: string, args: readonly string[], cwd: string, extra: NodeJS.ProcessEnv = {}, input?: string): SpawnSyncReturns<string> {
@@ -82,6 +85,7 @@ beforeAll(() => {
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
+  rmSync(CODE_CACHE, { recursive: true, force: true });
 });
 
 describe('the tarball', () => {
@@ -108,7 +112,8 @@ describe('the tarball', () => {
       'build/app/typescript-sites.js',
       'build/app/typescript-sites.d.ts',
       'build/cli.js',
-      'build/cli.js.map',
+      'build/cli-bundle.js',
+      'build/cli-bundle.js.map',
       SCHEMA_FILE,
       'package.json',
       'README.md',
@@ -166,6 +171,8 @@ describe('a site repository from init', () => {
     expect(diffTrees(repoRendering(join(project, 'sites')), readTree(join(project, 'dist')))).toEqual([]);
     expect(ok(BIN(project), ['synth', '--check'], project)).toMatch(/dist\/ is up to date/);
     expect(ok('npm', ['run', '-s', 'synth:check'], project)).toMatch(/dist\/ is up to date/);
+    // the runs above wrote V8's code cache, and the runs that read it gave the same answers
+    expect(readdirSync(CODE_CACHE).length).toBeGreaterThan(0);
     writeFileSync(forum, readFileSync(forum, 'utf8').replace('force_https: true', 'force_https: false'));
     const stale = run(BIN(project), ['synth', '--check'], project);
     expect(stale.status).toBe(1);

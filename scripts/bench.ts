@@ -12,9 +12,9 @@ import { renderSites, synthesize } from '../app/synth';
  * as much as milliseconds do. Prints and writes (bench/results.json; --small:
  * .cache/bench/results-small.json):
  * - floor: a Node process that only loads cdk8s-plus-28;
- * - synth: the `npm run synth` script command on the example, with the transpile cache
- *   warm and cold (a fresh clone), and stock `ts-node main.ts` (type-checking, as
- *   `cdk8s init` projects run it);
+ * - synth: the `npm run synth` script command on the example (scripts/synth-bundled.js),
+ *   with its cache warm and cold (a fresh clone), the sources one by one through
+ *   swc-register, and stock `ts-node main.ts` (type-checking, as `cdk8s init` projects run it);
  * - the installed package (npm pack, then npm install of the tarball into an empty project):
  *   `discourse-cdk8s synth --check` with its V8 code cache warm and cold (not in --small);
  * - in-process cost of one site;
@@ -92,12 +92,16 @@ function main(smallOption: boolean): void {
   const repo = join(work, 'repo');
   writeFleet(join(repo, 'sites'), 0);
   writeFileSync(join(repo, 'sites', 'example.yaml'), EXAMPLE);
-  const synthArgs = ['-r', REGISTER, join(ROOT, 'main.ts'), '--check', '--sites', join(repo, 'sites'), '--out', join(repo, 'dist')];
+  const checkArgs = ['--check', '--sites', join(repo, 'sites'), '--out', join(repo, 'dist')];
+  // What `npm run synth` runs: the bundle of main.ts's synth, rebuilt when a source changed.
+  const synthArgs = [join(ROOT, 'scripts', 'synth-bundled.js'), ...checkArgs];
+  // The sources one by one through swc-register (what cdk8s.yaml's app and NODE_OPTIONS=--enable-source-maps run).
+  const registerArgs = ['-r', REGISTER, join(ROOT, 'main.ts'), ...checkArgs];
   if (synthesize({ sitesDir: join(repo, 'sites'), outdir: join(repo, 'dist') }).exitCode !== 0) throw new Error('the example does not render');
 
   // The installed package (not in --small: packing and installing take half a minute): its bin, with its code cache warm and cold.
   const cli = small ? undefined : installPackage(work, env);
-  const packageArgs = cli ? [cli, 'synth', ...synthArgs.slice(3)] : [];
+  const packageArgs = cli ? [cli, 'synth', ...checkArgs] : [];
   const packageCache = join(work, 'package-cache');
   if (cli) timeProcess(process.execPath, packageArgs, { ...env, DISCOURSE_CDK8S_CACHE: packageCache }); // fills it for `packageWarm`
 
@@ -105,12 +109,15 @@ function main(smallOption: boolean): void {
   const floor: number[] = [];
   const warm: number[] = [];
   const cold: number[] = [];
+  const register: number[] = [];
   const packageWarm: number[] = [];
   const packageCold: number[] = [];
   timeProcess(process.execPath, synthArgs, env); // fills the cache for `warm`
+  timeProcess(process.execPath, registerArgs, env); // and for `register`
   for (let i = 0; i < runs; i++) {
     floor.push(timeProcess(process.execPath, ['-e', "require('cdk8s-plus-28')"], env));
     warm.push(timeProcess(process.execPath, synthArgs, env));
+    register.push(timeProcess(process.execPath, registerArgs, env));
     const cache = join(work, `cold-cache-${i}`);
     cold.push(timeProcess(process.execPath, synthArgs, { ...env, SWC_REGISTER_CACHE: cache }));
     rmSync(cache, { recursive: true, force: true });
@@ -123,7 +130,7 @@ function main(smallOption: boolean): void {
   }
   const stockRuns = small ? 1 : 3;
   const stock: number[] = [];
-  for (let i = 0; i < stockRuns; i++) stock.push(timeProcess(join(ROOT, 'node_modules', '.bin', 'ts-node'), synthArgs.slice(2), env));
+  for (let i = 0; i < stockRuns; i++) stock.push(timeProcess(join(ROOT, 'node_modules', '.bin', 'ts-node'), registerArgs.slice(2), env));
 
   const f = median(floor);
   const results: Record<string, unknown> = {
@@ -133,6 +140,8 @@ function main(smallOption: boolean): void {
     synthWarmPerFloor: median(warm) / f,
     synthColdCacheMs: median(cold),
     synthColdCachePerFloor: median(cold) / f,
+    swcRegisterWarmMs: median(register),
+    swcRegisterWarmPerFloor: median(register) / f,
     stockTsNodeMs: median(stock),
     synthWarmPerStock: median(warm) / median(stock),
   };
@@ -140,6 +149,7 @@ function main(smallOption: boolean): void {
   say(`floor (node -e "require('cdk8s-plus-28')")     ${f.toFixed(0).padStart(6)} ms`);
   say(`synth --check, transpile cache warm             ${median(warm).toFixed(0).padStart(6)} ms  ${(median(warm) / f).toFixed(2)}× floor`);
   say(`synth --check, cold cache (fresh clone)         ${median(cold).toFixed(0).padStart(6)} ms  ${(median(cold) / f).toFixed(2)}× floor`);
+  say(`sources through swc-register, cache warm        ${median(register).toFixed(0).padStart(6)} ms  ${(median(register) / f).toFixed(2)}× floor`);
   if (cli) {
     Object.assign(results, {
       packageWarmMs: median(packageWarm),

@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
-import { build } from 'esbuild';
-import { chmodSync, copyFileSync, readFileSync, rmSync } from 'fs';
-import { dirname, join } from 'path';
+import { BuildOptions, build } from 'esbuild';
+import { chmodSync, copyFileSync, rmSync } from 'fs';
+import { join } from 'path';
 
 /**
  * `npm run build` (and `prepack`, so `npm pack` always ships a fresh one) writes build/:
@@ -18,39 +18,23 @@ import { dirname, join } from 'path';
  *   bundle with V8's code cache.
  */
 const ROOT = join(__dirname, '..');
+// Plain JavaScript, shared with scripts/synth-bundled.js, which runs without a TypeScript loader.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { bundleOptions } = require('./build/esbuild-options.js') as { bundleOptions: (root: string) => BuildOptions };
 
 export async function buildPackage(): Promise<void> {
   rmSync(join(ROOT, 'build'), { recursive: true, force: true });
   const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed:\n${tsc.stdout}${tsc.stderr}`);
   const out = join(ROOT, 'build', 'cli-bundle.js');
-  const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string; main: string };
-  const ourYaml = dirname(require.resolve('yaml/package.json', { paths: [ROOT] }));
-  const cdk8sYaml = dirname(require.resolve('yaml/package.json', { paths: [dirname(require.resolve('cdk8s', { paths: [ROOT] }))] }));
-  const oneYaml = manifest(ourYaml).version === manifest(cdk8sYaml).version;
   await build({
+    ...bundleOptions(ROOT),
     entryPoints: [join(ROOT, 'app', 'bin.ts')],
     outfile: out,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
     sourcemap: 'linked',
     // Source maps name the repository's files, relative to build/, not this machine's paths.
     sourceRoot: '',
     legalComments: 'linked',
-    // Class names are kept: cdk8s and constructs report them in errors.
-    keepNames: true,
-    logLevel: 'warning',
-    plugins: [
-      {
-        name: 'cdk8s-plus-cpu',
-        setup(b) {
-          b.onResolve({ filter: /^cdk8s-plus-28$/ }, () => ({ path: join(ROOT, 'scripts', 'build', 'cdk8s-plus-cpu.ts') }));
-          if (oneYaml) b.onResolve({ filter: /^yaml$/ }, () => ({ path: join(ourYaml, manifest(ourYaml).main) }));
-        },
-      },
-    ],
   });
   const cli = join(ROOT, 'build', 'cli.js');
   copyFileSync(join(ROOT, 'scripts', 'build', 'launcher.js'), cli);

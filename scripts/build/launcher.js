@@ -9,24 +9,28 @@
  * bundle's text, and V8 checks it against its own version and flags and ignores it on any
  * mismatch, so it can make a run faster, never different. The cache is
  * $DISCOURSE_CDK8S_CACHE, else $XDG_CACHE_HOME/discourse-cdk8s/v8 (~/.cache/...); when it
- * cannot be written the CLI runs without it. Written by scripts/build.ts; not bundled.
+ * cannot be written the CLI runs without it. Copied to build/cli.js by scripts/build.ts, and
+ * used by scripts/synth-bundled.js (`npm run synth`) for its own bundle.
  */
 const Module = require('module');
 const { join } = require('path');
-const bundle = join(__dirname, 'cli-bundle.js');
 
-if (typeof Module.enableCompileCache === 'function') {
-  if (process.env.DISCOURSE_CDK8S_CACHE) Module.enableCompileCache(process.env.DISCOURSE_CDK8S_CACHE);
-  else Module.enableCompileCache();
-  require(bundle);
-} else {
+/**
+ * Runs `bundle` (a CommonJS file) as a module, with the code cache in `cacheDir`.
+ * @param {string} bundle
+ * @param {string} cacheDir
+ */
+function runBundle(bundle, cacheDir) {
+  if (typeof Module.enableCompileCache === 'function') {
+    Module.enableCompileCache(cacheDir);
+    require(bundle);
+    return;
+  }
   const { createHash } = require('crypto');
   const fs = require('fs');
-  const { homedir } = require('os');
   const vm = require('vm');
   const source = fs.readFileSync(bundle, 'utf8');
-  const dir = process.env.DISCOURSE_CDK8S_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'discourse-cdk8s', 'v8');
-  const entry = join(dir, `${createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(source).digest('hex').slice(0, 32)}.cache`);
+  const entry = join(cacheDir, `${createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(source).digest('hex').slice(0, 32)}.cache`);
   /** @type {Buffer | undefined} */
   let cachedData;
   try {
@@ -37,12 +41,13 @@ if (typeof Module.enableCompileCache === 'function') {
   const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
   const main = new Module(bundle, module);
   main.filename = bundle;
-  main.paths = Module._nodeModulePaths(__dirname);
-  script.runInThisContext().call(main.exports, main.exports, Module.createRequire(bundle), main, bundle, __dirname);
+  // @ts-expect-error Node's own lookup paths, as its loader sets them
+  main.paths = Module._nodeModulePaths(join(bundle, '..'));
+  script.runInThisContext().call(main.exports, main.exports, Module.createRequire(bundle), main, bundle, join(bundle, '..'));
   // The CLI is synchronous: its work is done here, so the cache now holds every function it compiled.
   if (cachedData === undefined || script.cachedDataRejected) {
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      fs.mkdirSync(cacheDir, { recursive: true });
       const temporary = `${entry}.${process.pid}`;
       fs.writeFileSync(temporary, script.createCachedData());
       fs.renameSync(temporary, entry);
@@ -50,4 +55,12 @@ if (typeof Module.enableCompileCache === 'function') {
       // a read-only home: run without the cache
     }
   }
+}
+
+module.exports = { runBundle };
+
+if (require.main === module) {
+  const { homedir } = require('os');
+  const cache = process.env.DISCOURSE_CDK8S_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'discourse-cdk8s', 'v8');
+  runBundle(join(__dirname, 'cli-bundle.js'), cache);
 }

@@ -245,7 +245,11 @@ export function runCli(argv: readonly string[], context: CliContext): CommandRes
   if (name === '--version' || name === '-v') return ok(`${context.version}\n`);
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) return usageError(`unknown command ${JSON.stringify(name)}; the commands are ${Object.keys(COMMANDS).join(', ')}`, cliUsage(prog));
-  return command.run(rest, context, `${prog} ${name}`);
+  // A site repository's `"synth": "discourse-cdk8s synth"`: messages name `npm run synth`, as the user typed it.
+  const script = context.env.npm_lifecycle_script;
+  const event = context.env.npm_lifecycle_event;
+  const viaNpm = event && script && (script === `discourse-cdk8s ${name}` || script.startsWith(`discourse-cdk8s ${name} `)) ? `npm run ${event}` : undefined;
+  return command.run(rest, context, viaNpm ?? `${prog} ${name}`);
 }
 
 /** One command under another name (`npm run op --` in this repository's package.json scripts). */

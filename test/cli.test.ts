@@ -192,3 +192,18 @@ describe('discourse-cdk8s (app/cli.ts)', () => {
     expect(result.stdout).toContain('external_hostname: forum.example.com');
   });
 });
+
+describe('discourse-cdk8s under a site repository’s npm scripts', () => {
+  test('messages name the npm script the user ran (npm run synth), and npm’s swallowed options are read back', () => {
+    // GIVEN `npm run synth --check` in a repository whose package.json has "synth": "discourse-cdk8s synth"
+    const dir = scratch();
+    const env = plainEnv({ npm_lifecycle_event: 'synth', npm_lifecycle_script: 'discourse-cdk8s synth', npm_config_check: 'true' });
+    // WHEN
+    const result = runCli(['synth', '--sites', join(dir, 'sites'), '--out', join(dir, 'dist')], { env, readStdin: () => '', version: '9.9.9' });
+    // THEN --check was honoured (nothing written) and the note says how to write it
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('Write: npm run synth -- --check');
+    expect(existsSync(join(dir, 'dist'))).toBe(false);
+    rmSync(dir, { recursive: true });
+  });
+});

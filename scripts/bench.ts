@@ -147,8 +147,8 @@ function main(smallOption: boolean): void {
   };
   say(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}${small ? ' (small mode)' : ''}; medians of ${runs}`);
   say(`floor (node -e "require('cdk8s-plus-28')")     ${f.toFixed(0).padStart(6)} ms`);
-  say(`synth --check, transpile cache warm             ${median(warm).toFixed(0).padStart(6)} ms  ${(median(warm) / f).toFixed(2)}× floor`);
-  say(`synth --check, cold cache (fresh clone)         ${median(cold).toFixed(0).padStart(6)} ms  ${(median(cold) / f).toFixed(2)}× floor`);
+  say(`npm run synth --check, cache warm              ${median(warm).toFixed(0).padStart(6)} ms  ${(median(warm) / f).toFixed(2)}× floor`);
+  say(`npm run synth --check, cold (fresh clone)      ${median(cold).toFixed(0).padStart(6)} ms  ${(median(cold) / f).toFixed(2)}× floor`);
   say(`sources through swc-register, cache warm        ${median(register).toFixed(0).padStart(6)} ms  ${(median(register) / f).toFixed(2)}× floor`);
   if (cli) {
     Object.assign(results, {

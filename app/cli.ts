@@ -249,7 +249,10 @@ export function runCli(argv: readonly string[], context: CliContext): CommandRes
   const script = context.env.npm_lifecycle_script;
   const event = context.env.npm_lifecycle_event;
   const viaNpm = event && script && (script === `discourse-cdk8s ${name}` || script.startsWith(`discourse-cdk8s ${name} `)) ? `npm run ${event}` : undefined;
-  return command.run(rest, context, viaNpm ?? `${prog} ${name}`);
+  const commandProg = viaNpm ?? `${prog} ${name}`;
+  // --help wins over everything else on the line, a wrong option included: it only prints.
+  if (wantsHelp(rest)) return ok(`${command.usage(commandProg)}\n`);
+  return command.run(rest, context, commandProg);
 }
 
 /** One command under another name (`npm run op --` in this repository's package.json scripts). */

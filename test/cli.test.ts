@@ -177,6 +177,10 @@ describe('discourse-cdk8s (app/cli.ts)', () => {
     expect(result.stderr).toMatch(new RegExp(`usage: discourse-cdk8s ${argv[0]}`, 'i'));
   });
 
+  test.each(Object.keys(COMMANDS).map((c) => [c]))('%s --bogus --help prints the usage and exits 0: --help wins', (command) => {
+    expect(runCli([command, '--bogus', '--help'], context)).toMatchObject({ exitCode: 0, stderr: '' });
+  });
+
   test('an unknown command exits 2 naming the commands; --version prints the version', () => {
     expect(runCli(['bogus'], context)).toMatchObject({
       exitCode: 2,

@@ -4,7 +4,7 @@ const tseslint = require('typescript-eslint');
 
 /** ESLint with typescript-eslint's strict rules; generated imports/ are not ours to lint. */
 module.exports = tseslint.config(
-  { ignores: ['imports/**', 'node_modules/**', 'dist/**', 'cdk8s.out/**', '.cache/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['imports/**', 'build/**', 'node_modules/**', 'dist/**', 'cdk8s.out/**', '.cache/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

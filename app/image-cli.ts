@@ -10,10 +10,14 @@ import { withPositions } from './source-positions';
  * checks it but without the digest, which is what the first build is for (synth writes the
  * same file to dist/images/<site>/ once the site pins the built image).
  */
-export function imageDockerfile(sitesDir: string, argv: readonly string[]): { output?: string; error?: string } {
+export function imageDockerfile(
+  sitesDir: string,
+  argv: readonly string[],
+  prog = 'npm run -s image --',
+): { output?: string; error?: string; /** the error is a usage error (exit 2) */ usage?: true } {
   const [siteName, ...rest] = argv;
   if (!siteName || rest.length > 0)
-    return { error: 'usage: npm run -s image -- <site> | docker buildx build --platform linux/amd64 -t <image>:<tag> --push -' };
+    return { error: `usage: ${prog} <site> | docker buildx build --platform linux/amd64 -t <image>:<tag> --push -`, usage: true };
   const found = siteFiles(sitesDir)
     .map((file) => ({ file, ...readSite(file) }))
     .find(({ site }) => site?.name === siteName);

@@ -29,13 +29,14 @@ const IMPORTERS = {
 
 export type ImporterName = keyof typeof IMPORTERS;
 
-export function importUsage(name: ImporterName): string {
+/** `prog`: how the user runs it, `npm run -s from-juju --` here, `discourse-cdk8s from-juju` from the package. */
+export function importUsage(name: ImporterName, prog = `npm run -s ${name} --`): string {
   const options = Object.entries(IMPORTERS[name].options);
   const flag = (o: string) => `--${o} ${o.toUpperCase()}`;
   const width = Math.max(...options.map(([o]) => flag(o).length), '-h, --help'.length) + 2;
   return [
-    `Usage: npm run -s ${name} -- [OPTIONS] [FILE] > sites/<site>.yaml`,
-    `Reads ${IMPORTERS[name].input} from FILE or stdin and prints a draft site file.`,
+    `Usage: ${prog} [OPTIONS] [FILE|-] > sites/<site>.yaml`,
+    `Reads ${IMPORTERS[name].input} from FILE, or stdin when FILE is - or absent, and prints a draft site file.`,
     '',
     ...options.map(([o, help]) => `  ${flag(o).padEnd(width)}${help}`),
     `  ${'-h, --help'.padEnd(width)}print this help and exit`,
@@ -49,13 +50,19 @@ export function importUsage(name: ImporterName): string {
  * importers. Empty input is an error (exit 1): a failed `helm get values | …` or
  * `juju config | …` pipe gives the importer nothing, and a draft of defaults would hide it.
  */
-export function runImporter(name: ImporterName, argv: readonly string[], env: NodeJS.ProcessEnv, read: (file?: string) => string): CommandResult {
+export function runImporter(
+  name: ImporterName,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  read: (file?: string) => string,
+  prog = `npm run -s ${name} --`,
+): CommandResult {
   const options = Object.keys(IMPORTERS[name].options);
   // `npm run from-juju --namespace=forum` (no `--`) reaches us only as npm_config_namespace.
   const fromNpm = npmConfigOptions(
     options.map((o) => ({ name: o, type: 'string' as const, value: o.toUpperCase() })),
     env,
-    `npm run -s ${name}`,
+    prog.replace(/ --$/, ''),
   );
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
@@ -70,24 +77,26 @@ export function runImporter(name: ImporterName, argv: readonly string[], env: No
       allowPositionals: true,
     }));
   } catch (e) {
-    return { exitCode: 2, stdout: '', stderr: `${(e as Error).message}\n\n${importUsage(name)}\n` };
+    return { exitCode: 2, stdout: '', stderr: `${(e as Error).message}\n\n${importUsage(name, prog)}\n` };
   }
-  if (values.help) return { exitCode: 0, stdout: `${importUsage(name)}\n`, stderr: '' };
-  if (positionals.length > 1) return { exitCode: 2, stdout: '', stderr: `one input file at most, got ${positionals.join(' ')}\n\n${importUsage(name)}\n` };
+  if (values.help) return { exitCode: 0, stdout: `${importUsage(name, prog)}\n`, stderr: '' };
+  if (positionals.length > 1)
+    return { exitCode: 2, stdout: '', stderr: `one input file at most, got ${positionals.join(' ')}\n\n${importUsage(name, prog)}\n` };
   if (fromNpm.errors.length > 0) return { exitCode: 2, stdout: '', stderr: `${fromNpm.errors.join('\n')}\n` };
   const option = (o: string) => values[o] as string | undefined;
   const notes = fromNpm.notes.map((n) => `${n}\n`).join('');
   try {
-    const input = read(positionals[0]);
+    // `-` is stdin, as for most tools that take a file.
+    const input = read(positionals[0] === '-' ? undefined : positionals[0]);
     if (input.trim() === '') {
-      const from = positionals[0] === undefined ? 'stdin' : positionals[0];
+      const from = positionals[0] === undefined || positionals[0] === '-' ? 'stdin' : positionals[0];
       const command = IMPORTERS[name].producer(option);
       return {
         exitCode: 1,
         stdout: '',
         stderr:
           `${notes}${from}: the input is empty, so there is nothing to draft a site from (a failed \`${command} | …\` gives the importer nothing: the pipe hides its error). ` +
-          `Fix: run ${command} on its own and check that it prints the values, then pipe it again: ${command} | npm run -s ${name} -- … > sites/<site>.yaml (or save it to a file and pass the file)\n`,
+          `Fix: run ${command} on its own and check that it prints the values, then pipe it again: ${command} | ${prog} … > sites/<site>.yaml (or save it to a file and pass the file)\n`,
       };
     }
     const draft =

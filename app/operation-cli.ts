@@ -21,21 +21,25 @@ const VALUE_FLAGS = ['--email', '--username', '--password-secret', '--backup'];
  * one of the charm's actions as a Job manifest on stdout, for `kubectl apply -f -`,
  * built from the site's own settings (image, env, Secrets).
  */
-export function operationManifest(sitesDir: string, argv: readonly string[]): { output?: string; error?: string } {
+export function operationManifest(
+  sitesDir: string,
+  argv: readonly string[],
+  prog = 'npm run op --',
+): { output?: string; error?: string; /** the error is a usage error (exit 2) */ usage?: true } {
   const [siteName, action, ...rest] = argv;
-  const usage = `usage: npm run op -- <site> ${Object.keys(ACTION_FLAGS).join('|')} [--email E] [--username U] [--password-secret NAME/KEY] [--admin] [--inactive] [--backup FILE]`;
-  if (!siteName || !action) return { error: usage };
+  const usage = `usage: ${prog} <site> ${Object.keys(ACTION_FLAGS).join('|')} [--email E] [--username U] [--password-secret NAME/KEY] [--admin] [--inactive] [--backup FILE]`;
+  if (!siteName || !action) return { error: usage, usage: true };
   const allowed = ACTION_FLAGS[action];
-  if (!allowed) return { error: `unknown action ${JSON.stringify(action)}; ${usage}` };
+  if (!allowed) return { error: `unknown action ${JSON.stringify(action)}; ${usage}`, usage: true };
   const flags = new Map<string, string | true>();
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
-    if (!flag.startsWith('--')) return { error: `unexpected ${JSON.stringify(flag)}; ${usage}` };
+    if (!flag.startsWith('--')) return { error: `unexpected ${JSON.stringify(flag)}; ${usage}`, usage: true };
     const known = flag === '--admin' || flag === '--inactive' || VALUE_FLAGS.includes(flag);
-    if (known && !allowed.includes(flag)) return { error: `${action} does not take ${flag}; it takes ${allowed.join(', ')}` };
+    if (known && !allowed.includes(flag)) return { error: `${action} does not take ${flag}; it takes ${allowed.join(', ')}`, usage: true };
     if (flag === '--admin' || flag === '--inactive') flags.set(flag, true);
     else if (VALUE_FLAGS.includes(flag) && rest[i + 1] !== undefined) flags.set(flag, rest[++i]);
-    else return { error: `unknown or incomplete option ${flag}; ${usage}` };
+    else return { error: `unknown or incomplete option ${flag}; ${usage}`, usage: true };
   }
   const text = (flag: string) => (typeof flags.get(flag) === 'string' ? (flags.get(flag) as string) : '');
   let op: Operation;

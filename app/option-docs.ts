@@ -1,4 +1,5 @@
-import { readFileSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
+import { packageRoot } from './package-info';
 import { join } from 'path';
 import { OPTIONS, OptionSpec } from '../lib/config';
 
@@ -14,12 +15,23 @@ export interface OptionDoc {
 }
 
 /**
+ * lib/config.ts in this repository; in the installed package, which ships no TypeScript
+ * sources, its declaration file, where tsc keeps the doc comments (the package test checks
+ * that both give the same schema).
+ */
+function configSource(): string {
+  const root = packageRoot();
+  const source = join(root, 'lib', 'config.ts');
+  return existsSync(source) ? source : join(root, 'build', 'lib', 'config.d.ts');
+}
+
+/**
  * The charm options with their docs. The docs are the doc comments of DiscourseConfig in
  * lib/config.ts (what a TypeScript user reads), so the schema and docs/reference.md say the same words
  * and nobody writes them twice; OPTIONS gives names, kinds, values and defaults.
  */
 export function charmOptionDocs(): OptionDoc[] {
-  const text = readFileSync(join(__dirname, '..', 'lib', 'config.ts'), 'utf8');
+  const text = readFileSync(configSource(), 'utf8');
   const start = text.indexOf('export interface DiscourseConfig');
   const body = text.slice(start, text.indexOf('\n}\n', start));
   return OPTIONS.map((spec) => {

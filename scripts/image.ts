@@ -1,8 +1,4 @@
-import { imageDockerfile } from '../app/image-cli';
+import { runAsScript } from './cli-script';
 
-const result = imageDockerfile(process.env.SITES_DIR || 'sites', process.argv.slice(2));
-if (result.output !== undefined) process.stdout.write(result.output);
-else {
-  process.stderr.write(`${result.error}\n`);
-  process.exitCode = 1;
-}
+/** `npm run -s image -- SITE`: `discourse-cdk8s image` (app/cli.ts). */
+runAsScript('image', 'npm run -s image --');

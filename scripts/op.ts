@@ -1,8 +1,4 @@
-import { operationManifest } from '../app/operation-cli';
+import { runAsScript } from './cli-script';
 
-const result = operationManifest(process.env.SITES_DIR || 'sites', process.argv.slice(2));
-if (result.output !== undefined) process.stdout.write(result.output);
-else {
-  process.stderr.write(`${result.error}\n`);
-  process.exitCode = 1;
-}
+/** `npm run -s op -- SITE ACTION ...`: `discourse-cdk8s op` (app/cli.ts). */
+runAsScript('op', 'npm run -s op --');

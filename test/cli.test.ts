@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { main, usage } from '../main';
+import { COMMANDS, runCli } from '../app/cli';
 import { diffTrees, readTree } from '../app/output';
 import { FIXTURE_SITES } from './fixtures';
 
@@ -138,6 +139,75 @@ describe('under cdk8s synth (CDK8S_OUTDIR set)', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).not.toMatch(/was not changed/);
     expect(result.stderr).toMatch(/cdk8s synth deleted .*dist\/ before running this app.*git checkout -- .*dist\//);
+    rmSync(dir, { recursive: true });
+  });
+});
+
+describe('discourse-cdk8s (app/cli.ts)', () => {
+  const context = { env: plainEnv({ SITES_DIR: '' }), readStdin: () => '', version: '9.9.9' };
+
+  test.each(Object.keys(COMMANDS).map((c) => [c]))('%s --help prints its usage, exits 0 and writes nothing', (command) => {
+    // GIVEN an empty folder as the working directory's stand-in
+    const dir = mkdtempSync(join(tmpdir(), 'discourse-cli-'));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      // WHEN
+      const result = runCli([command, '--help'], context);
+      // THEN
+      expect(result).toEqual({ exitCode: 0, stdout: expect.stringMatching(new RegExp(`^Usage: discourse-cdk8s ${command} `)), stderr: '' });
+      expect(readTree(dir).size).toBe(0);
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  test.each([
+    ['op', 'example', 'promote-user', '--email', 'a@example.com', '--bogus'],
+    ['image', 'example', '--bogus'],
+    ['new-site', 'forum', '--bogus'],
+    ['schema', '--bogus'],
+    ['init', '--bogus'],
+    ['new-site'],
+    ['image'],
+  ])('fails with exit status 2 and the usage on a usage error: %s %s', (...argv) => {
+    const result = runCli(argv, context);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`usage: discourse-cdk8s ${argv[0]}`, 'i'));
+  });
+
+  test.each(Object.keys(COMMANDS).map((c) => [c]))('%s --bogus --help prints the usage and exits 0: --help wins', (command) => {
+    expect(runCli([command, '--bogus', '--help'], context)).toMatchObject({ exitCode: 0, stderr: '' });
+  });
+
+  test('an unknown command exits 2 naming the commands; --version prints the version', () => {
+    expect(runCli(['bogus'], context)).toMatchObject({
+      exitCode: 2,
+      stderr: expect.stringContaining('unknown command "bogus"; the commands are synth, init,'),
+    });
+    expect(runCli(['--version'], context)).toEqual({ exitCode: 0, stdout: '9.9.9\n', stderr: '' });
+  });
+
+  test('from-juju and from-bitnami read - as stdin', () => {
+    const juju = 'application: discourse-k8s\nsettings:\n  external_hostname: { default: "", source: user, type: string, value: forum.example.com }\n';
+    const result = runCli(['from-juju', '--namespace', 'forum', '-'], { ...context, readStdin: () => juju });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('external_hostname: forum.example.com');
+  });
+});
+
+describe('discourse-cdk8s under a site repository’s npm scripts', () => {
+  test('messages name the npm script the user ran (npm run synth), and npm’s swallowed options are read back', () => {
+    // GIVEN `npm run synth --check` in a repository whose package.json has "synth": "discourse-cdk8s synth"
+    const dir = scratch();
+    const env = plainEnv({ npm_lifecycle_event: 'synth', npm_lifecycle_script: 'discourse-cdk8s synth', npm_config_check: 'true' });
+    // WHEN
+    const result = runCli(['synth', '--sites', join(dir, 'sites'), '--out', join(dir, 'dist')], { env, readStdin: () => '', version: '9.9.9' });
+    // THEN --check was honoured (nothing written) and the note says how to write it
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('Write: npm run synth -- --check');
+    expect(existsSync(join(dir, 'dist'))).toBe(false);
     rmSync(dir, { recursive: true });
   });
 });

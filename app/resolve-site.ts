@@ -97,7 +97,14 @@ export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; p
   // A Valkey server the site runs is watched by the site's monitoring: an exporter beside it, alerts in the site's rules.
   const redisServerName = redisServer && site.monitoring ? resolveRedisServer(redisServer).serviceName : undefined;
   const monitoring = site.monitoring
-    ? resolveMonitoring({ ingressName: nginx, databaseBackupSchedule, redisServer: redisServerName, ...site.monitoring })
+    ? resolveMonitoring({
+        ingressName: nginx,
+        // Envoy Gateway's proxies count the route's requests (no other implementation's metrics are assumed).
+        envoyGatewayRouteName: gateway?.resolved.implementation === 'envoy-gateway' ? discourse.resolved.name : undefined,
+        databaseBackupSchedule,
+        redisServer: redisServerName,
+        ...site.monitoring,
+      })
     : undefined;
   const gitops = site.gitops ? resolveGitOps(site.gitops as GitOpsProps) : undefined;
   const problems = [

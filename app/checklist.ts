@@ -295,7 +295,10 @@ export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite
     });
   if (kinds.has('PrometheusRule'))
     out.push({
-      name: 'kube-state-metrics (and ingress-nginx metrics, CloudNativePG PodMonitor)',
+      name:
+        site.gateway?.implementation === 'envoy-gateway'
+          ? "kube-state-metrics (and Envoy Gateway's proxy metrics, /stats/prometheus on port 19001; CloudNativePG PodMonitor)"
+          : 'kube-state-metrics (and ingress-nginx metrics, CloudNativePG PodMonitor)',
       required: false,
       version: '2.x',
       option: 'monitoring.alerts',

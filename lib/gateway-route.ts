@@ -228,7 +228,7 @@ export function affinityCookieName(site: string): string {
 /** The spec of the site's main HTTPRoute (pure; tested without synthesis). */
 export function forumRouteSpec(
   o: ResolvedGatewayRoute,
-  site: { readonly name: string; readonly host: string; readonly service: string; readonly forceHttps: boolean },
+  site: { readonly host: string; readonly service: string; readonly forceHttps: boolean },
 ): gw.HttpRouteSpec {
   const parent = (sectionName: string) => ({
     group: 'gateway.networking.k8s.io',
@@ -290,7 +290,7 @@ export class DiscourseGatewayRoute extends Construct {
     const r = site.resolved;
     const name = r.name;
     const labels = { ...site.labels };
-    const spec = forumRouteSpec(options, { name, host: r.config.externalHostname, service: site.names.service, forceHttps: r.config.forceHttps });
+    const spec = forumRouteSpec(options, { host: r.config.externalHostname, service: site.names.service, forceHttps: r.config.forceHttps });
     this.hosts = spec.hostnames ?? [];
     // The spec is typed by the Standard channel (and serialized by its generated mapping);
     // the Experimental channel adds only sessionPersistence, on the forum rule.

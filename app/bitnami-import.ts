@@ -32,6 +32,12 @@ export interface BitnamiImportOptions {
   readonly release?: string;
   /** Namespace of the site (the release's, so that existing Secrets are found). @default - the release name */
   readonly namespace?: string;
+  /**
+   * What the chart's `ingress` block becomes: an Ingress (`ingress:`), or an HTTPRoute on
+   * the cluster's Gateway (`gateway:`, whose name and listeners the notes ask for).
+   * @default 'ingress'
+   */
+  readonly routing?: 'ingress' | 'gateway';
 }
 
 /** Where one value of the chart goes. */
@@ -327,6 +333,8 @@ export function fromBitnamiValues(input: string, options: BitnamiImportOptions =
   if (!isDnsLabel(release)) throw new Error(`${JSON.stringify(release)} is not a Helm release name`);
   const namespace = options.namespace ?? release;
   if (!isDnsLabel(namespace)) throw new Error(`${JSON.stringify(namespace)} is not a namespace name`);
+  const routing = options.routing ?? 'ingress';
+  if (!['ingress', 'gateway'].includes(routing)) throw new Error(`--routing ${JSON.stringify(routing)} is not one of ingress, gateway`);
 
   const notes: string[] = [];
   const note = (s: string) => notes.push(s);
@@ -618,7 +626,35 @@ export function fromBitnamiValues(input: string, options: BitnamiImportOptions =
       if (extraHosts.some((h) => isObject(h) && text(h.path) && h.path !== '/'))
         note('ingress.extraHosts: their paths are not mapped: every host routes ingress.paths');
     }
-    if (Object.keys(ingress).length > 0) site.ingress = ingress;
+    if (routing === 'gateway') site.gateway = asGateway(ingress);
+    else if (Object.keys(ingress).length > 0) site.ingress = ingress;
+  }
+
+  /** The Ingress values as a gateway: section; what the Gateway's owner holds becomes notes. */
+  function asGateway(ingress: Values): Values {
+    const gateway: Values = {};
+    note(
+      'gateway.name: required: name the Gateway the route attaches to (kubectl get gateways -A), its namespace in gateway.namespace, and gateway.implementation (envoy-gateway, nginx-gateway-fabric, or standard for any other); its listeners are gateway.section_name (HTTPS, default https) and gateway.http_section_name (default http)',
+    );
+    if (ingress.class_name !== undefined)
+      note(`ingress.ingressClassName (${String(ingress.class_name)}): no class on a route; the Gateway you name decides which implementation serves it`);
+    const tls = ingress.tls as Values | undefined;
+    if (tls?.cert_manager_cluster_issuer !== undefined || tls?.cert_manager_issuer !== undefined)
+      note(
+        `ingress.tls: the certificate belongs to the Gateway's HTTPS listener: annotate the Gateway with cert-manager.io/${tls.cert_manager_cluster_issuer !== undefined ? `cluster-issuer: ${String(tls.cert_manager_cluster_issuer)}` : `issuer: ${String(tls.cert_manager_issuer)}`} (cert-manager with config.enableGatewayAPI=true)`,
+      );
+    else if (tls?.secret_name !== undefined)
+      note(
+        `ingress.tls: the Secret ${String(tls.secret_name)} goes into the Gateway's HTTPS listener (certificateRefs; a ReferenceGrant in ${namespace} if the Gateway is elsewhere)`,
+      );
+    if (ingress.max_body_size !== undefined) gateway.max_body_size = ingress.max_body_size;
+    if (ingress.extra_hosts !== undefined) gateway.extra_hosts = ingress.extra_hosts;
+    if (ingress.paths !== undefined) note(`ingress.path: a route of the site serves every path; ${String((ingress.paths as string[])[0])} alone is not mapped`);
+    if (ingress.annotations !== undefined)
+      note(
+        `ingress.annotations: not mapped (${Object.keys(ingress.annotations as Values).join(', ')}): a route has no annotations; use the implementation's policies`,
+      );
+    return gateway;
   }
 
   function mapNetworkPolicy(): void {

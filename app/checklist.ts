@@ -44,6 +44,87 @@ export interface SecretUse {
   readonly createdBy?: string;
 }
 
+/** The Gateway the site's HTTPRoute attaches to: what its owner must give the route. */
+export function gatewayPrerequisites(site: ResolvedSite): Prerequisite[] {
+  const g = site.gateway;
+  if (!g) return [];
+  const gateway = `Gateway ${g.gatewayNamespace}/${g.gatewayName}`;
+  const hosts = [site.discourse.config.externalHostname, ...g.extraHosts].join(', ');
+  const listeners = site.discourse.config.forceHttps
+    ? `\`${g.sectionName}\` (HTTPS) and \`${g.httpSectionName}\` (HTTP, the redirect)`
+    : `\`${g.sectionName}\` (HTTPS) and \`${g.httpSectionName}\` (HTTP)`;
+  const crds: Record<string, string> = {
+    standard: 'Gateway API CRDs (Standard channel) and an implementation',
+    'envoy-gateway': 'Envoy Gateway (its CRDs, with BackendTrafficPolicy) and the Gateway API CRDs',
+    'nginx-gateway-fabric': 'NGINX Gateway Fabric (its CRDs, with ClientSettingsPolicy) and the Gateway API CRDs',
+  };
+  const versions: Record<string, string> = { standard: 'Gateway API 1.1', 'envoy-gateway': '1.9 (Gateway API 1.6)', 'nginx-gateway-fabric': '2.0' };
+  const out: Prerequisite[] = [
+    {
+      name: `${crds[g.implementation]}${g.experimental ? '; the Experimental-channel HTTPRoute CRD' : ''}`,
+      required: true,
+      version: versions[g.implementation],
+      option: `gateway.implementation${g.experimental ? ', gateway.experimental' : ''}`,
+      without: g.experimental
+        ? 'the HTTPRoute cannot be applied without its CRD; with the Standard-channel CRD the API server drops sessionPersistence silently'
+        : 'the HTTPRoute and policies cannot be applied: Argo CD reports a sync error, Flux a failed Kustomization',
+      turnOff: 'ingress: (and no gateway:)',
+    },
+    {
+      name: `${gateway} with listeners ${listeners} for ${hosts}`,
+      required: true,
+      version: '—',
+      option: 'gateway.name, gateway.section_name, gateway.http_section_name',
+      without: 'the route is not accepted (status Accepted false, NoMatchingParent or NoMatchingListenerHostname): the forum is not reachable',
+      turnOff: 'gateway.section_name names an existing listener',
+    },
+    {
+      name: `${gateway}'s listeners admit routes from namespace \`${site.namespace}\` (\`allowedRoutes.namespaces\`: All, or a Selector matching it)`,
+      required: g.gatewayNamespace !== site.namespace,
+      version: '—',
+      option: 'gateway.namespace',
+      without: "the route is not accepted (NotAllowedByListeners); the default (Same) admits only routes in the Gateway's own namespace",
+      turnOff: '—',
+    },
+    {
+      name: `a certificate for ${hosts} on the HTTPS listener: cert-manager with Gateway API support (\`config.enableGatewayAPI=true\`, the issuer annotation on the Gateway) or a kubernetes.io/tls Secret in \`certificateRefs\`; a ReferenceGrant in the Secret's namespace when it is not the Gateway's`,
+      required: true,
+      version: 'cert-manager 1.15',
+      option: 'gateway.section_name',
+      without: 'the HTTPS listener has no valid certificate (ResolvedRefs false, InvalidCertificateRef or RefNotPermitted) and serves no TLS for the forum',
+      turnOff: '—',
+    },
+  ];
+  if (g.implementation === 'standard')
+    out.push({
+      name: `the request body limit on ${gateway}: at least ${g.maxBodySize.toMebibytes()}Mi, set by its owner with the implementation's own policy (Envoy Gateway BackendTrafficPolicy requestBuffer.limit, NGINX Gateway Fabric ClientSettingsPolicy body.maxSize, Istio/Cilium/Traefik: their docs) — Gateway API has no standard field`,
+      required: false,
+      version: '—',
+      option: 'gateway.max_body_size',
+      without: "the implementation's default limit applies (NGINX 1m, Envoy none): larger uploads get 413, or are not limited",
+      turnOff: 'gateway.implementation: envoy-gateway or nginx-gateway-fabric renders the policy',
+    });
+  if (g.stickySessions && !g.experimental && g.implementation !== 'envoy-gateway')
+    out.push({
+      name: 'no sticky sessions (Standard channel has none; open-source NGINX Gateway Fabric has no cookie stickiness)',
+      required: false,
+      version: '—',
+      option: 'gateway.sticky_sessions',
+      without: 'each request may reach another pod; Discourse keeps sessions in Redis, so users stay logged in (see the README)',
+      turnOff: 'gateway.experimental: true (sessionPersistence), or implementation: envoy-gateway',
+    });
+  if (g.experimental && g.stickySessions && g.implementation === 'nginx-gateway-fabric')
+    out.push({
+      name: "NGINX Plus as NGINX Gateway Fabric's data plane (sessionPersistence)",
+      required: false,
+      version: '—',
+      option: 'gateway.experimental',
+      without: 'open-source NGINX ignores sessionPersistence: no stickiness, Discourse still works',
+      turnOff: 'gateway.experimental: false',
+    });
+  return out;
+}
+
 /** What a site needs before its first sync. */
 export interface Checklist {
   readonly site: string;
@@ -214,7 +295,10 @@ export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite
     });
   if (kinds.has('PrometheusRule'))
     out.push({
-      name: 'kube-state-metrics (and ingress-nginx metrics, CloudNativePG PodMonitor)',
+      name:
+        site.gateway?.implementation === 'envoy-gateway'
+          ? "kube-state-metrics (and Envoy Gateway's proxy metrics, /stats/prometheus on port 19001; CloudNativePG PodMonitor)"
+          : 'kube-state-metrics (and ingress-nginx metrics, CloudNativePG PodMonitor)',
       required: false,
       version: '2.x',
       option: 'monitoring.alerts',
@@ -234,6 +318,7 @@ export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite
       without: 'the Ingress gets no address: the forum is not reachable from outside the cluster',
       turnOff: 'ingress: { enabled: false }',
     });
+  if (site.gateway) out.push(...gatewayPrerequisites(site));
   if (annotated('cert-manager.io/'))
     out.push({
       name: 'cert-manager with the named issuer',
@@ -314,6 +399,13 @@ export function siteDiagram(manifests: readonly Manifest[], c: Checklist): strin
   const hosts = byKind('Ingress')
     .filter((m) => !m.metadata.name.endsWith('-deny-metrics'))
     .flatMap((m) => arr(obj(m.spec).rules).map((r) => String(r.host)));
+  const route = byKind('HTTPRoute').find((m) => !m.metadata.name.endsWith('-redirect'));
+  if (route) {
+    const names = (obj(route.spec).hostnames as string[] | undefined) ?? [];
+    const parent = arr(obj(route.spec).parentRefs)[0] ?? {};
+    lines.push(`  users(("users")) --> gateway["Gateway ${String(parent.namespace)}/${String(parent.name)}<br/>HTTPRoute ${names.join('<br/>')}"]`);
+    lines.push(`  gateway --> service["Service ${deployment?.metadata.name ?? ''} :3000"]`);
+  }
   if (hosts.length > 0) {
     lines.push(`  users(("users")) --> ingress["Ingress<br/>${hosts.join('<br/>')}"]`);
     lines.push(`  ingress --> service["Service ${deployment?.metadata.name ?? ''} :3000"]`);

@@ -23,6 +23,7 @@ const IMPORTERS = {
     options: {
       release: 'the Helm release name the chart named its objects after; default: discourse',
       namespace: "namespace of the site (the release's); default: the release name",
+      routing: 'what the chart ingress becomes: ingress (an Ingress) or gateway (an HTTPRoute on your Gateway); default: ingress',
     },
   },
 } as const;
@@ -102,7 +103,11 @@ export function runImporter(
     const draft =
       name === 'from-juju'
         ? fromJujuConfig(input, { namespace: option('namespace') })
-        : fromBitnamiValues(input, { release: option('release'), namespace: option('namespace') });
+        : fromBitnamiValues(input, {
+            release: option('release'),
+            namespace: option('namespace'),
+            routing: option('routing') as 'ingress' | 'gateway' | undefined,
+          });
     // A note may span lines: its later lines are indented under its TODO.
     const todos = draft.notes.map((n) => `TODO ${n.split('\n').join('\n  ')}\n`).join('');
     return { exitCode: 0, stdout: draft.yaml, stderr: notes + todos };

@@ -8,9 +8,11 @@ import {
 } from '../lib/cnpg-cluster';
 import { GitOpsProps, ResolvedGitOps, resolveGitOps } from '../lib/gitops';
 import { RedisServerProps, redisConnectionOf, resolveRedisServer, validateRedisServerProps } from '../lib/redis-server';
+import { ResolvedGatewayRoute, resolveGatewayRoute } from '../lib/gateway-route';
 import { ResolvedIngress, resolveIngress } from '../lib/ingress';
 import { ResolvedMonitoring, resolveMonitoring } from '../lib/monitoring';
 import { readFileSync } from 'fs';
+import { DEFAULTS } from '../lib/defaults';
 import { Problem, opt, translateProblem } from '../lib/problems';
 import { ResolvedDiscourse } from '../lib/props';
 import { resolveDiscourse } from '../lib/resolve-discourse';
@@ -29,6 +31,8 @@ export interface ResolvedSite {
   readonly createNamespace: boolean;
   readonly discourse: ResolvedDiscourse;
   readonly ingress: ResolvedIngress | false;
+  /** The Gateway API route, with `gateway:`. */
+  readonly gateway?: ResolvedGatewayRoute;
   readonly monitoring: ResolvedMonitoring | false;
   readonly gitops?: ResolvedGitOps;
   /** The CloudNativePG Cluster the site creates (its name is the site's database cluster). */
@@ -68,7 +72,20 @@ export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; p
   }
   const redisServer = site.redisServer ? { ...site.redisServer, site: site.name } : undefined;
   if (redisServer) dataProblems.push(...validateRedisServerProps(redisServer, 'redisServer'));
-  const props = redisServer ? { ...site.props, redis: redisConnectionOf(redisServer) } : site.props;
+  const gateway = site.gateway ? resolveGatewayRoute(site.gateway, site.namespace) : undefined;
+  const withRedis = redisServer ? { ...site.props, redis: redisConnectionOf(redisServer) } : site.props;
+  // With a Gateway, HTTP comes from its proxy pods (and, while keep_ingress keeps the
+  // Ingress, from the ingress controller too), not from the ingress controller alone.
+  const ingressNamespace = site.props.networkPolicy?.ingressNamespace ?? DEFAULTS.ingressNamespace;
+  const props = gateway
+    ? {
+        ...withRedis,
+        networkPolicy: {
+          ...withRedis.networkPolicy,
+          httpFrom: [gateway.resolved.dataPlane, ...(site.ingress ? [{ namespace: ingressNamespace }] : [])],
+        },
+      }
+    : withRedis;
   const discourse = resolveDiscourse(props, site.name);
   const ingress = site.ingress ? resolveIngress(site.ingress) : undefined;
   // ingress-nginx counts the site's requests by Ingress (named as the site): the monitoring
@@ -80,10 +97,24 @@ export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; p
   // A Valkey server the site runs is watched by the site's monitoring: an exporter beside it, alerts in the site's rules.
   const redisServerName = redisServer && site.monitoring ? resolveRedisServer(redisServer).serviceName : undefined;
   const monitoring = site.monitoring
-    ? resolveMonitoring({ ingressName: nginx, databaseBackupSchedule, redisServer: redisServerName, ...site.monitoring })
+    ? resolveMonitoring({
+        ingressName: nginx,
+        // Envoy Gateway's proxies count the route's requests (no other implementation's metrics are assumed).
+        envoyGatewayRouteName: gateway?.resolved.implementation === 'envoy-gateway' ? discourse.resolved.name : undefined,
+        databaseBackupSchedule,
+        redisServer: redisServerName,
+        ...site.monitoring,
+      })
     : undefined;
   const gitops = site.gitops ? resolveGitOps(site.gitops as GitOpsProps) : undefined;
-  const problems = [...dataProblems, ...discourse.problems, ...(ingress?.problems ?? []), ...(monitoring?.problems ?? []), ...(gitops?.problems ?? [])];
+  const problems = [
+    ...dataProblems,
+    ...discourse.problems,
+    ...(ingress?.problems ?? []),
+    ...(gateway?.problems ?? []),
+    ...(monitoring?.problems ?? []),
+    ...(gitops?.problems ?? []),
+  ];
   if (problems.length > 0) return { problems };
   return {
     resolved: {
@@ -93,6 +124,7 @@ export function resolveSite(site: SiteDescription): { resolved?: ResolvedSite; p
       createNamespace: site.createNamespace,
       discourse: discourse.resolved,
       ingress: ingress ? ingress.resolved : false,
+      gateway: gateway?.resolved,
       monitoring: monitoring ? monitoring.resolved : false,
       gitops: gitops?.resolved,
       postgresServer,

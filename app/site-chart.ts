@@ -7,6 +7,7 @@ import { RedisServer } from '../lib/redis-server';
 import { commonLabels } from '../lib/workload';
 import { Discourse } from '../lib/discourse';
 import { GitOpsChart, GitOpsSite } from '../lib/gitops';
+import { DiscourseGatewayRoute } from '../lib/gateway-route';
 import { DiscourseIngress } from '../lib/ingress';
 import { DiscourseMonitoring } from '../lib/monitoring';
 import { ResolvedSite } from './resolve-site';
@@ -47,6 +48,7 @@ export class SiteChart extends Chart {
     if (site.redisServer) inWave(new RedisServer(this, 'redis', { ...site.redisServer, labels }), WAVES.dataServices);
     this.discourse = new Discourse(this, 'discourse', site.discourse);
     if (site.ingress) new DiscourseIngress(this, 'ingress', this.discourse, site.ingress);
+    if (site.gateway) new DiscourseGatewayRoute(this, 'gateway', this.discourse, site.gateway);
     if (site.monitoring) new DiscourseMonitoring(this, 'monitoring', this.discourse, site.monitoring);
   }
 }

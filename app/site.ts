@@ -8,6 +8,7 @@ import { OidcProps, samlCertFingerprint } from '../lib/environment';
 import { PostgresConnection } from '../lib/database';
 import { GitOpsProps } from '../lib/gitops';
 import { DiscoursePlugin } from '../lib/image-recipe';
+import { DiscourseGatewayRouteProps, GATEWAY_IMPLEMENTATIONS } from '../lib/gateway-route';
 import { DiscourseIngressProps, IngressTls } from '../lib/ingress';
 import { DiscourseMonitoringProps } from '../lib/monitoring';
 import { DatabaseExtensions } from '../lib/database-extensions';
@@ -37,6 +38,8 @@ export interface SiteDescription {
   readonly props: DiscourseProps;
   /** Ingress options; false when the site has `ingress: { enabled: false }`. */
   readonly ingress: DiscourseIngressProps | false;
+  /** The Gateway API route, when the site has a `gateway:` section. */
+  readonly gateway?: SiteGateway;
   /** Monitoring options; false when the site has `monitoring: { enabled: false }`. */
   readonly monitoring: DiscourseMonitoringProps | false;
   /** Argo CD / Flux objects for the site, when it has a `gitops:` section. */
@@ -45,6 +48,44 @@ export interface SiteDescription {
   readonly postgresServer?: Omit<CloudNativePgClusterProps, 'site' | 'clusterName'>;
   /** A Valkey server to run (`redis.create`). */
   readonly redisServer?: Omit<RedisServerProps, 'site'>;
+}
+
+/** The `gateway:` section: the route's options, and whether the Ingress stays for the move. */
+export interface SiteGateway extends DiscourseGatewayRouteProps {
+  /** Render the Ingress too (both for one sync while moving from `ingress:`). */
+  readonly keepIngress: boolean;
+}
+
+/** `gateway:`, and the Ingress it leaves: none, unless keep_ingress keeps it for the move. */
+function gatewayOptions(r: Reader, value: unknown, ingressValue: unknown): SiteGateway | undefined {
+  const p = 'gateway';
+  const s = r.section(value, p, sectionKeys(p));
+  if (!s) return undefined;
+  const name = r.string(s.name, `${p}.name`);
+  if (s.name === undefined || s.name === null)
+    r.problems.push({ path: `${p}.name`, message: 'is required', fix: 'name the Gateway the route attaches to (kubectl get gateways -A)' });
+  const keepIngress = r.boolean(s.keep_ingress, `${p}.keep_ingress`) ?? false;
+  const ingressOn = ingressValue !== undefined && ingressValue !== null && (ingressValue as { enabled?: unknown }).enabled !== false;
+  if (ingressOn && !keepIngress)
+    r.problems.push({
+      path: p,
+      message: 'is set together with ingress: (a site is routed by one of them)',
+      fix: 'remove ingress:, or set gateway.keep_ingress: true for the one sync of a move from the Ingress (see the README)',
+    });
+  return dropUndefined({
+    gatewayName: name ?? '',
+    gatewayNamespace: r.string(s.namespace, `${p}.namespace`),
+    sectionName: r.string(s.section_name, `${p}.section_name`),
+    httpSectionName: r.string(s.http_section_name, `${p}.http_section_name`),
+    implementation: r.oneOf(s.implementation, `${p}.implementation`, GATEWAY_IMPLEMENTATIONS),
+    experimental: r.boolean(s.experimental, `${p}.experimental`),
+    extraHosts: r.stringList(s.extra_hosts, `${p}.extra_hosts`),
+    stickySessions: r.boolean(s.sticky_sessions, `${p}.sticky_sessions`),
+    maxBodySize: r.size(s.max_body_size, `${p}.max_body_size`),
+    dataPlaneNamespace: r.string(s.data_plane_namespace, `${p}.data_plane_namespace`),
+    dataPlaneLabels: r.stringMap(s.data_plane_labels, `${p}.data_plane_labels`),
+    keepIngress,
+  });
 }
 
 /** Requests and limits of a data service. */
@@ -648,7 +689,9 @@ function readSiteDocument(js: unknown, file: string): { site?: SiteDescription; 
       : undefined,
   };
   const databaseExtensions = extensionsOptions(r, raw.database);
-  const ingress = ingressOptions(r, raw.ingress);
+  const gateway = gatewayOptions(r, raw.gateway, raw.ingress);
+  // A gateway: site has no Ingress, but while keep_ingress keeps the one it had.
+  const ingress = gateway && !gateway.keepIngress ? false : ingressOptions(r, raw.ingress);
   const { options: monitoring, trustedIpRegex } = monitoringOptions(r, raw.monitoring);
   const gitops = gitopsOptions(r, raw.gitops);
   const fullProps: DiscourseProps = {
@@ -663,7 +706,7 @@ function readSiteDocument(js: unknown, file: string): { site?: SiteDescription; 
   const createNamespace = r.boolean(raw.create_namespace, 'create_namespace') ?? true;
   const dataServices = { postgresServer: postgresServer(r, raw.database), redisServer: redisServer(r, redis) };
   return {
-    site: dropUndefined({ file, name, namespace, createNamespace, props: dropUndefined(fullProps), ingress, monitoring, gitops, ...dataServices }),
+    site: dropUndefined({ file, name, namespace, createNamespace, props: dropUndefined(fullProps), ingress, gateway, monitoring, gitops, ...dataServices }),
     problems,
   };
 }

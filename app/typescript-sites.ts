@@ -1,5 +1,6 @@
 import type { CloudNativePgClusterProps } from '../lib/cnpg-cluster';
 import type { GitOpsProps } from '../lib/gitops';
+import type { DiscourseGatewayRouteProps } from '../lib/gateway-route';
 import type { DiscourseIngressProps } from '../lib/ingress';
 import type { DiscourseMonitoringProps } from '../lib/monitoring';
 import { formatProblems } from '../lib/problems';
@@ -35,6 +36,12 @@ export interface SiteProps {
    * @default {} (an ingress-nginx Ingress on the hostname)
    */
   readonly ingress?: DiscourseIngressProps | false;
+  /**
+   * A Gateway API HTTPRoute on the cluster's Gateway; the site then has no Ingress unless
+   * `ingress` is given too (both for one sync while moving, then drop `ingress`).
+   * @default - none (the Ingress)
+   */
+  readonly gateway?: DiscourseGatewayRouteProps;
   /**
    * ServiceMonitor, alerts and dashboards; `false` for none.
    * @default {}
@@ -75,7 +82,8 @@ export function resolveSites(sites: readonly SiteProps[]): { resolved: ResolvedS
       createNamespace: s.createNamespace ?? true,
       // A Valkey server the site runs is its Redis: resolveSite sets the connection.
       props: { ...s.discourse, name: s.name, redis: s.discourse.redis ?? undefined! },
-      ingress: s.ingress ?? {},
+      ingress: s.gateway ? (s.ingress ?? false) : (s.ingress ?? {}),
+      gateway: s.gateway ? { ...s.gateway, keepIngress: s.ingress !== undefined && s.ingress !== false } : undefined,
       monitoring: s.monitoring ?? {},
       gitops: s.gitops,
       postgresServer: s.postgresServer,

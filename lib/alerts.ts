@@ -40,6 +40,21 @@ export interface IngressMetricsOptions {
   readonly namespaceLabel: 'exported_namespace' | 'namespace';
 }
 
+/**
+ * The site's HTTPRoute on an Envoy Gateway Gateway, whose Envoy proxies Prometheus scrapes
+ * (their `/stats/prometheus` on port 19001): Envoy Gateway names the upstream cluster of a
+ * route's rule `httproute/<namespace>/<route>/rule/<index>`, Envoy's `envoy_cluster_name`.
+ */
+export interface GatewayRouteMetricsOptions {
+  /** Name of the HTTPRoute (in the site's namespace); its rule 0 serves the forum. */
+  readonly name: string;
+}
+
+/** Envoy's cluster name of the forum rule of an Envoy Gateway HTTPRoute. */
+export function envoyGatewayClusterName(namespace: string, route: string): string {
+  return `httproute/${namespace}/${route}/rule/0`;
+}
+
 /** Identifies the site the rules are for. */
 export interface AlertOptions {
   /**
@@ -101,6 +116,12 @@ export interface AlertOptions {
    * @default - no ingress alerts
    */
   readonly ingress?: IngressMetricsOptions;
+  /**
+   * The site's HTTPRoute, when Envoy Gateway serves it and its proxies are scraped:
+   * DiscourseUnavailable and DiscourseGatewayErrors from Envoy's upstream counters.
+   * @default - no gateway alerts (other implementations: none assumed)
+   */
+  readonly gatewayRoute?: GatewayRouteMetricsOptions;
 }
 
 /** The container Discourse runs in (see lib/workload.ts); kube-state-metrics and cAdvisor series are filtered on it. */
@@ -407,6 +428,7 @@ export function discourseAlertRules(opts: AlertOptions): AlertRule[] {
       : []),
     ...(opts.redisServer !== undefined ? redisServerRules(namespace, opts.redisServer) : []),
     ...(opts.ingress ? ingressRules(opts.ingress, namespace, window, plannedRollout) : []),
+    ...(opts.gatewayRoute ? envoyGatewayRules(opts.gatewayRoute, namespace, window, plannedRollout) : []),
   ];
   return rules.map(({ severity, ...rule }) => ({
     alert: rule.alert,
@@ -601,6 +623,54 @@ function ingressRules(ingress: IngressMetricsOptions, namespace: string, window:
         summary: `Discourse ${namespace}/${ingress.name} answers {{ $value | humanizePercentage }} of requests with 5xx at the ingress`,
         description:
           `More than 5% of the requests to Ingress ${ingress.name} have got a 5xx answer for 10 minutes, as the ingress controller counts them (so also when Discourse cannot report). ` +
+          rolloutText +
+          check,
+      },
+    },
+  ];
+}
+
+/**
+ * Availability and errors as clients see them, from Envoy's per-cluster upstream
+ * counter on Envoy Gateway's proxies: it counts the 503s Envoy answers itself when no pod
+ * is ready (no healthy upstream) and the 504s of timeouts, as well as Discourse's own 500s.
+ */
+function envoyGatewayRules(route: GatewayRouteMetricsOptions, namespace: string, window: string, rollout?: PlannedRollout): RuleBody[] {
+  const cluster = envoyGatewayClusterName(namespace, route.name);
+  const sel = (extra?: string): string => `envoy_cluster_upstream_rq_xx{envoy_cluster_name=${q(cluster)}${extra ? `,${extra}` : ''}}`;
+  // Summed over every proxy pod of the Gateway; no traffic at all (a quiet night) is 0/0, no alert.
+  const ratio = `sum(rate(${sel('envoy_response_code_class="5"')}[${window}])) / sum(rate(${sel()}[${window}]))`;
+  const unlessRollout = rollout ? ` unless on () ${rollout.expr}` : '';
+  const rolloutText = rollout
+    ? `Not within ${rollout.quiet} of a pod of the site being created: with the Recreate strategy a rollout stops the old pod before the new one serves, a planned downtime of up to ${rollout.downtime}. `
+    : '';
+  const check =
+    `Check: DiscourseTargetMissing and the pods (kubectl -n ${namespace} get pods -l app.kubernetes.io/instance=${route.name}); ` +
+    `PostgreSQL and Redis; the route (kubectl -n ${namespace} get httproute ${route.name} -o yaml: status.parents) and the Envoy proxy logs.`;
+  return [
+    {
+      alert: 'DiscourseUnavailable',
+      expr: `(${ratio}) > 0.5${unlessRollout}`,
+      for: '5m',
+      severity: 'critical',
+      annotations: {
+        summary: `Discourse ${namespace}/${route.name} answers {{ $value | humanizePercentage }} of requests with 5xx at the Gateway`,
+        description:
+          `More than half of the requests of HTTPRoute ${route.name} have got a 5xx answer for 5 minutes (envoy_cluster_upstream_rq_xx of ${cluster}): the site is down for its users. ` +
+          '503 without a pod that is ready (no healthy upstream), 504 on timeouts, 500 from Discourse (often PostgreSQL or Redis down). ' +
+          rolloutText +
+          check,
+      },
+    },
+    {
+      alert: 'DiscourseGatewayErrors',
+      expr: `(${ratio}) > 0.05${unlessRollout}`,
+      for: '10m',
+      severity: 'warning',
+      annotations: {
+        summary: `Discourse ${namespace}/${route.name} answers {{ $value | humanizePercentage }} of requests with 5xx at the Gateway`,
+        description:
+          `More than 5% of the requests of HTTPRoute ${route.name} have got a 5xx answer for 10 minutes, as Envoy counts them (so also when Discourse cannot report). ` +
           rolloutText +
           check,
       },

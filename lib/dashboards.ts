@@ -1,4 +1,4 @@
-import { IngressMetricsOptions, cnpgPodRegex, sitePodRegex } from './alerts';
+import { GatewayRouteMetricsOptions, IngressMetricsOptions, cnpgPodRegex, envoyGatewayClusterName, sitePodRegex } from './alerts';
 import { lookupSeries } from './metric-names';
 import { redisMetricsJob } from './redis';
 
@@ -166,6 +166,11 @@ export interface DashboardOptions {
    * @default - no ingress panel
    */
   readonly ingress?: IngressMetricsOptions;
+  /**
+   * The site's HTTPRoute on Envoy Gateway: adds a panel of 5xx as Envoy counts them.
+   * @default - no gateway panel
+   */
+  readonly gatewayRoute?: GatewayRouteMetricsOptions;
 }
 
 const DATASOURCE: GrafanaDatasourceRef = { type: 'prometheus', uid: '${datasource}' };
@@ -512,6 +517,16 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
       'Share of requests answered 5xx as ingress-nginx counts them: also when Discourse, PostgreSQL or Redis is down and the plugin cannot report. DiscourseIngressErrors fires above 5%, DiscourseUnavailable above 50%.',
       'percentunit',
       [[`sum(rate(${sel(',status=~"5.."')}[${b.w}])) / sum(rate(${sel('')}[${b.w}]))`, '5xx']],
+    );
+  }
+  if (opts.gatewayRoute) {
+    const sel = (extra: string): string =>
+      `envoy_cluster_upstream_rq_xx{envoy_cluster_name=${JSON.stringify(envoyGatewayClusterName(opts.namespace, opts.gatewayRoute!.name))}${extra}}`;
+    b.timeseries(
+      'Gateway: 5xx ratio',
+      "Share of the route's requests answered 5xx as Envoy Gateway's proxies count them (also Envoy's own 503 when no pod is ready): DiscourseGatewayErrors fires above 5%, DiscourseUnavailable above 50%.",
+      'percentunit',
+      [[`sum(rate(${sel(',envoy_response_code_class="5"')}[${b.w}])) / sum(rate(${sel('')}[${b.w}]))`, '5xx']],
     );
   }
   b.timeseries('Pod restarts', 'Restarts of the discourse container per pod over the last hour.', 'short', [

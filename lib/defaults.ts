@@ -44,6 +44,12 @@ export const DEFAULTS = {
   ingressPaths: ['/'] as readonly string[],
   stickySessions: true,
   maxBodySize: Size.mebibytes(20),
+  // Gateway API route.
+  gatewayImplementation: 'standard' as 'standard' | 'envoy-gateway' | 'nginx-gateway-fabric',
+  gatewaySectionName: 'https',
+  gatewayHttpSectionName: 'http',
+  // Envoy Gateway's own namespace (its Helm chart's), where it runs every Gateway's proxies.
+  envoyGatewayNamespace: 'envoy-gateway-system',
   // Monitoring.
   prometheusLabels: { release: 'kube-prometheus-stack' } as Readonly<Record<string, string>>,
   dashboardLabels: { grafana_dashboard: '1' } as Readonly<Record<string, string>>,

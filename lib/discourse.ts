@@ -260,7 +260,13 @@ export class Discourse extends Construct {
         podSelector: { matchLabels: this.selectorLabels },
         policyTypes,
         ingress: [
-          { from: [namespace(r.networkPolicy.ingressNamespace)], ports: [tcp('http')] },
+          {
+            from: r.networkPolicy.httpFrom.map((peer) => ({
+              ...namespace(peer.namespace),
+              ...(peer.podLabels ? { podSelector: { matchLabels: { ...peer.podLabels } } } : {}),
+            })),
+            ports: [tcp('http')],
+          },
           { from: [namespace(r.networkPolicy.monitoringNamespace)], ports: [tcp(metricsPort)] },
         ],
         ...egress,

@@ -16,6 +16,7 @@ export * from './discourse-layer';
 export * from './environment';
 export * from './extensions-job';
 export * from './force-https-job';
+export * from './gateway-route';
 export * from './gitops';
 export * from './image-recipe';
 export * from './immutable-fields';

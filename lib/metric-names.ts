@@ -156,17 +156,18 @@ export const DISCOURSE_METRICS: Readonly<Record<string, MetricInfo>> = Object.fr
  * `pod` + `container`); `pod-init` ones are about any init container of the
  * site's pods (`namespace` + `pod`), `pod-object` ones about the pods
  * themselves, without a container (`namespace` + `pod`); `ingress` ones are the ingress
- * controller's, about the site's Ingress (`ingress` + the namespace label);
+ * controller's, about the site's Ingress (`ingress` + the namespace label); `gateway-route`
+ * ones are Envoy's on Envoy Gateway's proxies, about the site's HTTPRoute (`envoy_cluster_name`);
  * `cnpg-cluster` and `cnpg-pod` ones come from the CloudNativePG instances of
  * the site's database (`namespace` + `cluster`, or `namespace` + the
  * instance pod pattern); `redis-server` ones come from the exporter beside the
  * Valkey server the site runs (`namespace` + its job).
  */
-export type MetricScope = 'target' | 'pod' | 'pod-init' | 'pod-object' | 'ingress' | 'cnpg-cluster' | 'cnpg-pod' | 'redis-server';
+export type MetricScope = 'target' | 'pod' | 'pod-init' | 'pod-object' | 'ingress' | 'gateway-route' | 'cnpg-cluster' | 'cnpg-pod' | 'redis-server';
 
 /** A non-Discourse metric we allow ourselves to reference. */
 export interface ExternalMetricInfo extends MetricInfo {
-  readonly source: 'prometheus' | 'kube-state-metrics' | 'cadvisor' | 'ingress-nginx' | 'cloudnative-pg' | 'redis_exporter';
+  readonly source: 'prometheus' | 'kube-state-metrics' | 'cadvisor' | 'ingress-nginx' | 'envoy-gateway' | 'cloudnative-pg' | 'redis_exporter';
   readonly scope: MetricScope;
 }
 
@@ -253,6 +254,18 @@ export const EXTERNAL_METRICS: Readonly<Record<string, ExternalMetricInfo>> = Ob
     help: 'The total number of client requests',
     source: 'ingress-nginx',
     scope: 'ingress',
+  },
+  // Envoy's cluster stats as Envoy Gateway's proxies serve them on /stats/prometheus
+  // (upstream_rq_<class>xx, the class as the envoy_response_code_class tag; the cluster
+  // as envoy_cluster_name, which Envoy Gateway sets to httproute/<ns>/<route>/rule/<i>:
+  // internal/gatewayapi/helpers.go irRouteDestinationName, and its own Grafana
+  // dashboards query these two labels), plus the labels of a pod-scraping target.
+  envoy_cluster_upstream_rq_xx: {
+    type: 'counter',
+    labels: ['envoy_cluster_name', 'envoy_response_code_class', 'namespace', 'pod', 'container', 'job', 'instance', 'endpoint', 'service'],
+    help: 'Aggregate HTTP response codes of the upstream cluster, by class (1 to 5)',
+    source: 'envoy-gateway',
+    scope: 'gateway-route',
   },
   // CloudNativePG instance manager (pkg/management/postgres/webserver/metricserver/pg_collector.go)
   // and its default monitoring queries (config/manager/default-monitoring.yaml, pg_replication).

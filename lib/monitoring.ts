@@ -51,6 +51,13 @@ export interface DiscourseMonitoringProps {
    */
   readonly ingressNamespaceLabel?: 'exported_namespace' | 'namespace';
   /**
+   * Name of the site's HTTPRoute when Envoy Gateway serves it and Prometheus scrapes its
+   * Envoy proxies: adds DiscourseUnavailable and DiscourseGatewayErrors from Envoy's
+   * upstream counters, and a gateway panel. `SiteChart` sets it for `gateway.implementation: envoy-gateway`.
+   * @default - no gateway alerts
+   */
+  readonly envoyGatewayRouteName?: string;
+  /**
    * The ScheduledBackup schedule of the site's CloudNativePG cluster, when it backs up:
    * adds DiscourseDatabaseBackupTooOld (the newest base backup is older than the
    * schedule's longest gap plus an hour) and DiscourseDatabaseBackupFailed. `SiteChart`
@@ -96,6 +103,7 @@ export interface ResolvedMonitoring {
   readonly alerts: boolean;
   readonly ingressName?: string;
   readonly ingressNamespaceLabel: 'exported_namespace' | 'namespace';
+  readonly envoyGatewayRouteName?: string;
   /** The longest gap of `databaseBackupSchedule`. */
   readonly databaseBackupMaxAgeSeconds?: number;
   readonly redisServer?: string;
@@ -126,6 +134,7 @@ export function resolveMonitoring(o: DiscourseMonitoringProps, path = 'monitorin
       alerts: o.alerts ?? true,
       ingressName: o.ingressName,
       ingressNamespaceLabel: o.ingressNamespaceLabel ?? DEFAULTS.ingressNamespaceLabel,
+      ...(o.envoyGatewayRouteName !== undefined ? { envoyGatewayRouteName: o.envoyGatewayRouteName } : {}),
       ...(o.databaseBackupSchedule !== undefined ? { databaseBackupMaxAgeSeconds: cnpgScheduleMaxGapSeconds(o.databaseBackupSchedule) } : {}),
       ...(o.redisServer !== undefined ? { redisServer: o.redisServer } : {}),
       dashboards: o.dashboards ?? true,
@@ -161,6 +170,12 @@ function validateMonitoring(o: DiscourseMonitoringProps, path: string): Problem[
   }
   if (o.ingressName !== undefined && !isDnsSubdomain(o.ingressName))
     problems.push({ path: `${path}.ingressName`, message: `${show(o.ingressName)} is not an Ingress name`, fix: 'use the Ingress metadata.name' });
+  if (o.envoyGatewayRouteName !== undefined && !isDnsSubdomain(o.envoyGatewayRouteName))
+    problems.push({
+      path: `${path}.envoyGatewayRouteName`,
+      message: `${show(o.envoyGatewayRouteName)} is not an HTTPRoute name`,
+      fix: 'use the HTTPRoute metadata.name',
+    });
   if (o.ingressNamespaceLabel !== undefined && !['exported_namespace', 'namespace'].includes(o.ingressNamespaceLabel))
     problems.push({
       path: `${path}.ingressNamespaceLabel`,
@@ -235,6 +250,7 @@ export class DiscourseMonitoring extends Construct {
     const intervalSeconds = options.intervalSeconds;
     const cnpgCluster = r.database.preset === 'cloudnativepg' ? r.database.cluster : undefined;
     const ingress = options.ingressName ? { name: options.ingressName, namespaceLabel: options.ingressNamespaceLabel } : undefined;
+    const gatewayRoute = options.envoyGatewayRouteName ? { name: options.envoyGatewayRouteName } : undefined;
     if (options.alerts) {
       const rules = discourseAlertRules({
         job: this.job,
@@ -248,6 +264,7 @@ export class DiscourseMonitoring extends Construct {
         cnpgBackupMaxAgeSeconds: cnpgCluster !== undefined ? options.databaseBackupMaxAgeSeconds : undefined,
         redisServer: options.redisServer,
         ingress,
+        gatewayRoute,
       });
       new PrometheusRule(this, 'Alerts', {
         metadata: { name: r.name, labels: promLabels, annotations },
@@ -270,6 +287,7 @@ export class DiscourseMonitoring extends Construct {
         cnpgCluster,
         redisServer: options.redisServer,
         ingress,
+        gatewayRoute,
         sidekiqMode: r.sidekiq.mode,
       };
       const boards = [

@@ -110,6 +110,13 @@ export interface AutoscalingProps {
   readonly cpuUtilization?: number;
 }
 
+/** Pods that may send HTTP to the forum: a namespace, optionally narrowed by pod labels. */
+export interface HttpPeer {
+  readonly namespace: string;
+  /** @default - every pod of the namespace */
+  readonly podLabels?: Readonly<Record<string, string>>;
+}
+
 /** Which namespaces may reach the pod. */
 export interface NetworkPolicyProps {
   /**
@@ -119,6 +126,12 @@ export interface NetworkPolicyProps {
   readonly enabled?: boolean;
   /** @default 'ingress-nginx' */
   readonly ingressNamespace?: string;
+  /**
+   * Where HTTP may come from: namespaces, each with the labels of the proxy pods in it
+   * (a Gateway's data plane), or without labels for every pod of the namespace.
+   * @default - every pod of `ingressNamespace`
+   */
+  readonly httpFrom?: readonly HttpPeer[];
   /** @default 'monitoring' */
   readonly monitoringNamespace?: string;
   /**

@@ -427,7 +427,12 @@ function resolveNetworkPolicy(networkPolicy: NetworkPolicyProps, problems: Probl
     ingressNamespace: networkPolicy.ingressNamespace ?? DEFAULTS.ingressNamespace,
     monitoringNamespace: networkPolicy.monitoringNamespace ?? DEFAULTS.monitoringNamespace,
     restrictEgress: networkPolicy.restrictEgress ?? false,
+    httpFrom: networkPolicy.httpFrom ?? [{ namespace: networkPolicy.ingressNamespace ?? DEFAULTS.ingressNamespace }],
   };
+  for (const [i, peer] of netpol.httpFrom.entries()) {
+    if (!isDnsLabel(peer.namespace))
+      problems.push({ path: `networkPolicy.httpFrom[${i}].namespace`, message: `${show(peer.namespace)} is not a namespace name`, fix: 'use a DNS label' });
+  }
   for (const key of ['ingressNamespace', 'monitoringNamespace'] as const) {
     if (!isDnsLabel(netpol[key]))
       problems.push({ path: `networkPolicy.${key}`, message: `${show(netpol[key])} is not a namespace name`, fix: 'use a DNS label' });

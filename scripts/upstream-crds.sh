@@ -11,7 +11,8 @@ export LC_ALL=C
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="$root/test/cluster/crds"
 
-# module  version  path-in-module (one row per file)
+# module  version  path-in-module [subdir] (one row per file; a file with a subdir is kept for
+# comparison only: the control plane installs test/cluster/crds/*.yaml, see test/cluster/crds.ts)
 TABLE='
 github.com/cloudnative-pg/cloudnative-pg              v1.29.2 config/crd/bases/postgresql.cnpg.io_clusters.yaml
 github.com/cloudnative-pg/cloudnative-pg              v1.29.2 config/crd/bases/postgresql.cnpg.io_databases.yaml
@@ -24,6 +25,9 @@ github.com/fluxcd/source-controller                   v1.9.5  config/crd/bases/s
 github.com/argoproj/argo-cd/v3                        v3.5.7  manifests/crds/application-crd.yaml
 github.com/argoproj/argo-cd/v3                        v3.5.7  manifests/crds/applicationset-crd.yaml
 github.com/kedacore/keda/v2                           v2.21.0 config/crd/bases/keda.sh_scaledobjects.yaml
+sigs.k8s.io/gateway-api                               v1.6.3  config/crd/experimental/gateway.networking.k8s.io_httproutes.yaml
+sigs.k8s.io/gateway-api                               v1.6.3  config/crd/standard/gateway.networking.k8s.io_httproutes.yaml standard
+github.com/envoyproxy/gateway                         v1.9.1  charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_backendtrafficpolicies.yaml
 '
 
 check=0
@@ -47,10 +51,11 @@ module_dir() {
 }
 
 generate() {
-  local out="$1" module version path dir name
+  local out="$1" module version path subdir dir name
   mkdir -p "$out"
-  while read -r module version path; do
+  while read -r module version path subdir; do
     [ -n "${module:-}" ] || continue
+    mkdir -p "$out/${subdir:-.}"
     dir="$(module_dir "$module" "$version")"
     [ -f "$dir/$path" ] || { echo "$module@$version has no $path" >&2; return 1; }
     # <group>_<plural>.yaml, from the CRD's metadata.name (<plural>.<group>)
@@ -60,7 +65,7 @@ generate() {
       printf '# %s@%s %s\n' "$module" "$version" "$path"
       printf '# upstream release file, unmodified below; regenerate with scripts/upstream-crds.sh\n'
       cat "$dir/$path"
-    } > "$out/${name#*.}_${name%%.*}.yaml"
+    } > "$out/${subdir:-.}/${name#*.}_${name%%.*}.yaml"
   done <<< "$TABLE"
 }
 
@@ -68,14 +73,15 @@ if [ "$check" = 1 ]; then
   tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
   generate "$tmp"
   bad=0
-  for f in "$tmp"/*.yaml; do
-    b="$(basename "$f")"
+  for f in "$tmp"/*.yaml "$tmp"/*/*.yaml; do
+    [ -e "$f" ] || continue
+    b="${f#"$tmp"/}"
     if [ ! -f "$dest/$b" ]; then echo "missing: test/cluster/crds/$b"; bad=1
     elif ! cmp -s "$f" "$dest/$b"; then echo "differs: test/cluster/crds/$b"; bad=1; fi
   done
-  for f in "$dest"/*.yaml; do
+  for f in "$dest"/*.yaml "$dest"/*/*.yaml; do
     [ -e "$f" ] || continue
-    b="$(basename "$f")"
+    b="${f#"$dest"/}"
     [ -f "$tmp/$b" ] || { echo "not generated (stale): test/cluster/crds/$b"; bad=1; }
   done
   [ "$bad" = 0 ] && echo "test/cluster/crds/ is up to date"

@@ -3,12 +3,16 @@ import { checkQuery, metricsReferenced, promqlSelectors, promqlSyntaxErrors } fr
 import { ALLOWED_EXTERNAL_METRICS, DISCOURSE_METRICS, EXTERNAL_METRICS, lookupSeries, seriesNames } from '../lib/metric-names';
 
 const SITE = { job: 'forum', namespace: 'community', instance: 'forum' };
-/** A site with every optional signal: a CloudNativePG database, a Valkey server it runs and ingress-nginx metrics. */
+/**
+ * A site with every optional signal: a CloudNativePG database, a Valkey server it runs,
+ * ingress-nginx metrics and Envoy Gateway's (both, as in the one sync of a move with keep_ingress).
+ */
 const FULL: AlertOptions = {
   ...SITE,
   cnpgCluster: 'forum-db',
   redisServer: 'forum-redis',
   ingress: { name: 'forum', namespaceLabel: 'exported_namespace' },
+  gatewayRoute: { name: 'forum' },
 };
 /** FULL with one pod on a ReadWriteOnce volume: the Recreate strategy and its planned downtime. */
 const RECREATE: AlertOptions = { ...FULL, rolloutDowntimeSeconds: 180 };
@@ -24,7 +28,7 @@ const byName = (name: string): AlertRule => {
 const PROMETHEUS_DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
 const eachRule = [
   ...rules.map((r) => [r.alert, r] as const),
-  ...fullRules.map((r) => [`${r.alert} (CloudNativePG, Valkey, ingress-nginx)`, r] as const),
+  ...fullRules.map((r) => [`${r.alert} (CloudNativePG, Valkey, ingress-nginx, Envoy Gateway)${r.expr.includes('envoy_') ? ' from Envoy' : ''}`, r] as const),
   ...recreateRules.filter((r) => !fullRules.some((f) => f.expr === r.expr)).map((r) => [`${r.alert} (Recreate)`, r] as const),
 ];
 
@@ -91,6 +95,7 @@ describe('the metric catalogue', () => {
       'kube-state-metrics kube_pod_created pod-object',
       'kube-state-metrics kube_pod_init_container_status_running pod-init',
       'ingress-nginx nginx_ingress_controller_requests ingress',
+      'envoy-gateway envoy_cluster_upstream_rq_xx gateway-route',
       'cloudnative-pg cnpg_collector_up cnpg-cluster',
       'cloudnative-pg cnpg_pg_replication_in_recovery cnpg-pod',
       'cloudnative-pg cnpg_collector_last_available_backup_timestamp cnpg-pod',
@@ -148,6 +153,7 @@ describe('discourseAlertRules', () => {
         'pod-init': has('namespace', '=', SITE.namespace) && has('pod', '=~', sitePodRegex(SITE.instance)),
         'pod-object': has('namespace', '=', SITE.namespace) && has('pod', '=~', sitePodRegex(SITE.instance)),
         ingress: has('exported_namespace', '=', SITE.namespace) && has('ingress', '=', 'forum'),
+        'gateway-route': has('envoy_cluster_name', '=', `httproute/${SITE.namespace}/forum/rule/0`),
         'cnpg-cluster': has('namespace', '=', SITE.namespace) && has('cluster', '=', 'forum-db'),
         'cnpg-pod': has('namespace', '=', SITE.namespace) && has('pod', '=~', 'forum-db-[0-9]+'),
         'redis-server': has('namespace', '=', SITE.namespace) && has('job', '=', 'forum-redis-metrics'),
@@ -262,6 +268,8 @@ describe('discourseAlertRules', () => {
       'DiscourseRedisPersistenceFailing 5m critical',
       'DiscourseUnavailable 5m critical',
       'DiscourseIngressErrors 10m warning',
+      'DiscourseUnavailable 5m critical',
+      'DiscourseGatewayErrors 10m warning',
     ]);
   });
 

@@ -245,3 +245,43 @@ describe('fromBitnamiValues: a whole release', () => {
     expect(() => fromBitnamiValues('', { release: 'Bad_Name' })).toThrow(/not a Helm release name/);
   });
 });
+
+describe('fromBitnamiValues: routing: gateway', () => {
+  const VALUES = `ingress:
+  enabled: true
+  hostname: f.example.com
+  ingressClassName: public
+  tls: true
+  annotations: { cert-manager.io/cluster-issuer: le, nginx.ingress.kubernetes.io/proxy-body-size: 1g, example.com/x: "y" }
+  extraHosts: [{ name: www.f.example.com }]
+`;
+
+  test("the chart's ingress becomes gateway: (body size, hosts), and what the Gateway owner holds becomes TODO notes", () => {
+    // WHEN
+    const { yaml, notes } = fromBitnamiValues(VALUES, { release: 'forum', routing: 'gateway' });
+    const site = parse(yaml) as Record<string, unknown>;
+    // THEN
+    expect(site.ingress).toBeUndefined();
+    expect(site.gateway).toEqual({ max_body_size: '1Gi', extra_hosts: ['www.f.example.com'] });
+    expect(notes).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^gateway\.name: required: name the Gateway/),
+        expect.stringContaining('ingress.ingressClassName (public): no class on a route'),
+        expect.stringContaining('annotate the Gateway with cert-manager.io/cluster-issuer: le'),
+        expect.stringContaining('ingress.annotations: not mapped (example.com/x)'),
+      ]),
+    );
+  });
+
+  test('the draft fails only on the Gateway name until it is given, then resolves with an HTTPRoute', () => {
+    const { yaml } = fromBitnamiValues(VALUES, { release: 'forum', routing: 'gateway' });
+    const required = siteFromText(yaml, 'sites/forum.yaml').problems.filter((p) => p.path.startsWith('gateway'));
+    expect(required.map((p) => `${p.path}: ${p.message}`)).toEqual(['gateway.name: is required']);
+    const named = yaml.replace(/^gateway:\n/m, 'gateway:\n  name: eg\n');
+    expect(siteFromText(named, 'sites/forum.yaml').problems.filter((p) => p.path.startsWith('gateway'))).toEqual([]);
+  });
+
+  test('fails if --routing is neither ingress nor gateway', () => {
+    expect(() => fromBitnamiValues(VALUES, { routing: 'istio' as 'gateway' })).toThrow('--routing "istio" is not one of ingress, gateway');
+  });
+});

@@ -76,6 +76,16 @@ export const withBackupVolume = (s: Site): void => {
   s.backups = { to: 'volume', volume: { size: '40Gi' } };
 };
 
+/** The site routed by an HTTPRoute on the cluster's Envoy Gateway instead of the Ingress. */
+export const withGateway = (s: Site): void => {
+  delete s.ingress;
+  s.gateway = { name: 'eg', namespace: 'envoy-gateway-system', implementation: 'envoy-gateway' };
+};
+/** The first sync of the move from ingress: to gateway:, both rendered. */
+export const withGatewayKeepingIngress = (s: Site): void => {
+  s.gateway = { name: 'eg', namespace: 'envoy-gateway-system', implementation: 'envoy-gateway', keep_ingress: true };
+};
+
 /** Job kinds by what they do (the middle of their names). */
 export type JobKind = 'migrate' | 'post-migrate' | 'force-https' | 's3-assets' | 'backup-config' | 'op-create' | 'op-promote' | 'op-anonymize';
 export const ALL_RAILS_JOBS: JobKind[] = ['migrate', 'post-migrate', 'force-https', 'op-create'];
@@ -257,6 +267,25 @@ export const CHANGES: readonly Change[] = [
     reruns: ['op-promote'],
   },
   { name: 'an operation removed', change: (s) => (s.operations = []), reruns: [] },
+  // Routing through a Gateway (README "Moving from ingress: to gateway:").
+  { name: 'ingress → gateway, sync 1: the HTTPRoute beside the Ingress (keep_ingress)', change: withGatewayKeepingIngress, reruns: [] },
+  { name: 'ingress → gateway, sync 2: the Ingress removed', from: withGatewayKeepingIngress, change: withGateway, reruns: [] },
+  { name: 'gateway: external_hostname', from: withGateway, change: (s) => (s.config.external_hostname = 'community.example.com'), reruns: ALL_RAILS_JOBS },
+  { name: 'gateway: an extra hostname', from: withGateway, change: (s) => (s.gateway.extra_hosts = ['www.forum.example.com']), reruns: [] },
+  {
+    name: 'gateway: policies off (implementation envoy-gateway → standard)',
+    from: withGateway,
+    change: (s) => (s.gateway.implementation = 'standard'),
+    reruns: [],
+  },
+  {
+    name: 'gateway: implementation envoy-gateway → nginx-gateway-fabric',
+    from: withGateway,
+    change: (s) => Object.assign(s.gateway, { implementation: 'nginx-gateway-fabric', namespace: 'nginx-gateway' }),
+    reruns: [],
+  },
+  { name: 'gateway: experimental channel on (sessionPersistence)', from: withGateway, change: (s) => (s.gateway.experimental = true), reruns: [] },
+  { name: 'gateway: body limit 20Mi → 100Mi', from: withGateway, change: (s) => (s.gateway.max_body_size = '100Mi'), reruns: [] },
 ];
 
 /** The site's rendering as synth writes it: file path → text. */

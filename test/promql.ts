@@ -1,5 +1,5 @@
 import { parser } from '@prometheus-io/lezer-promql';
-import { CONTAINER, IngressMetricsOptions, cnpgPodRegex, q, sitePodRegex } from '../lib/alerts';
+import { CONTAINER, GatewayRouteMetricsOptions, IngressMetricsOptions, cnpgPodRegex, envoyGatewayClusterName, q, sitePodRegex } from '../lib/alerts';
 import { lookupSeries } from '../lib/metric-names';
 import { redisMetricsJob } from '../lib/redis';
 
@@ -46,6 +46,8 @@ export interface QueryScope {
   readonly cnpgCluster?: string;
   /** The site's Ingress, for ingress-nginx series. */
   readonly ingress?: IngressMetricsOptions;
+  /** The site's HTTPRoute on Envoy Gateway, for Envoy's series. */
+  readonly gatewayRoute?: GatewayRouteMetricsOptions;
   /** Where Sidekiq runs: separate Sidekiq pods are the site's pods too. */
   readonly sidekiqMode?: 'embedded' | 'separate';
   /** The Valkey server the site runs, for redis_* series. */
@@ -74,6 +76,10 @@ function requiredMatchers(kind: string, scope: QueryScope): [string, MatchOp, st
             ['ingress', '=', scope.ingress.name],
           ]
         : 'the site has no ingress-nginx Ingress';
+    case 'gateway-route':
+      return scope.gatewayRoute
+        ? [['envoy_cluster_name', '=', envoyGatewayClusterName(scope.namespace, scope.gatewayRoute.name)]]
+        : 'the site has no Envoy Gateway route';
     case 'cnpg-cluster':
       return scope.cnpgCluster ? [ns, ['cluster', '=', scope.cnpgCluster]] : 'the site has no CloudNativePG cluster';
     case 'redis-server':

@@ -767,3 +767,111 @@ describeWithPromtool('alert rules under promtool', () => {
     });
   });
 });
+
+/**
+ * Envoy Gateway: the route's requests as Envoy's cluster stats count them on the
+ * Gateway's proxies (two Envoy pods in envoy-gateway-system, scraped on their
+ * /stats/prometheus), by the labels Envoy Gateway gives them: envoy_cluster_name
+ * `httproute/<namespace>/<route>/rule/0` and envoy_response_code_class "1" to "5".
+ */
+describeWithPromtool('alert rules under promtool: a site on Envoy Gateway', () => {
+  const ENVOY: AlertOptions = { ...SITE, gatewayRoute: { name: 'forum' } };
+  const ENVOY_PODS = ['envoy-envoy-gateway-system-eg-5391c79d-7c9f8b6d4-aaaaa', 'envoy-envoy-gateway-system-eg-5391c79d-7c9f8b6d4-bbbbb'];
+  const envoy = (pod: string, codeClass: string): string =>
+    `envoy_cluster_upstream_rq_xx${labels({
+      envoy_cluster_name: `httproute/${NS}/forum/rule/0`,
+      envoy_response_code_class: codeClass,
+      namespace: 'envoy-gateway-system',
+      pod,
+      job: 'envoy-gateway-system/envoy-proxy',
+    })}`;
+  /** Both proxies count `ok` 2xx and `errors` 5xx per second each, as `steps` of [from, rate]. */
+  const traffic = (ok: [number, number][], errors: [number, number][]): Series =>
+    Object.fromEntries(ENVOY_PODS.flatMap((pod) => [[envoy(pod, '2'), steps(...ok)] as const, [envoy(pod, '5'), steps(...errors)] as const]));
+  /** Another route's cluster on the same proxies, failing: it must not page this site. */
+  const otherSite: Series = {
+    [`envoy_cluster_upstream_rq_xx${labels({ envoy_cluster_name: 'httproute/other/shop/rule/0', envoy_response_code_class: '5', namespace: 'envoy-gateway-system', pod: ENVOY_PODS[0] })}`]:
+      counter(500),
+  };
+  let dir = '';
+  beforeAll(() => {
+    if (!HAVE_PROMTOOL) throw new Error(`${PROMTOOL} is not there, and CI is set: npm test builds it first (npm run cluster -- tools)`);
+    dir = mkdtempSync(join(tmpdir(), 'discourse-promtool-envoy-'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('promtool check rules accepts them, annotations included', () => {
+    writeFileSync(join(dir, 'check.rules.yaml'), rulesFile(discourseAlertRules(ENVOY), true));
+    expect(passed(promtool(dir, ['check', 'rules', 'check.rules.yaml']))).toEqual(OK);
+  });
+
+  describe.each(INTERVALS)('scraped every %s', (_n, interval) => {
+    const rules = discourseAlertRules({ ...ENVOY, scrapeIntervalSeconds: interval });
+    const unavailable = rules.find((r) => r.alert === 'DiscourseUnavailable')!;
+    const errors = rules.find((r) => r.alert === 'DiscourseGatewayErrors')!;
+    const gatewayRules = [unavailable, errors];
+
+    test('a healthy site (and another site failing on the same Gateway) pages nobody', () => {
+      const series = { ...healthy(), ...traffic([[0, 50]], [[0, 0.01]]), ...otherSite };
+      const groups = [silent('envoy healthy', series, interval, rules, [30 * MIN, 60 * MIN, 85 * MIN])];
+      expect(passed(runScenarios(dir, `envoy-healthy-${interval}`, rules, groups))).toEqual(OK);
+    });
+
+    test('a quiet night (no request at all for an hour) pages nobody', () => {
+      const series = {
+        ...healthy(),
+        ...traffic(
+          [
+            [0, 5],
+            [20 * MIN, 0],
+          ],
+          [[0, 0]],
+        ),
+      };
+      const groups = [silent('envoy quiet night', series, interval, gatewayRules, minutes(25, 88))];
+      expect(passed(runScenarios(dir, `envoy-quiet-${interval}`, rules, groups))).toEqual(OK);
+    });
+
+    test("an outage (no pod ready: Envoy's own 503 for every request from 20m) pages DiscourseUnavailable and DiscourseGatewayErrors", () => {
+      const series = {
+        ...healthy(),
+        ...traffic(
+          [
+            [0, 50],
+            [20 * MIN, 0],
+          ],
+          [
+            [0, 0.01],
+            [20 * MIN, 50],
+          ],
+        ),
+      };
+      const groups = [
+        firingThroughout('envoy outage', series, interval, unavailable, {}, [40 * MIN, 60 * MIN, 85 * MIN]),
+        firingThroughout('envoy outage', series, interval, errors, {}, [40 * MIN, 60 * MIN, 85 * MIN]),
+        silent('envoy outage, before', series, interval, gatewayRules, [15 * MIN, 20 * MIN]),
+      ];
+      expect(passed(runScenarios(dir, `envoy-outage-${interval}`, rules, groups))).toEqual(OK);
+    });
+
+    test('one request in ten failing from 20m pages DiscourseGatewayErrors, not DiscourseUnavailable', () => {
+      const series = {
+        ...healthy(),
+        ...traffic(
+          [[0, 45]],
+          [
+            [0, 0.01],
+            [20 * MIN, 5],
+          ],
+        ),
+      };
+      const groups = [
+        firingThroughout('envoy errors', series, interval, errors, {}, [45 * MIN, 85 * MIN]),
+        silent('envoy errors', series, interval, [unavailable], [45 * MIN, 85 * MIN]),
+      ];
+      expect(passed(runScenarios(dir, `envoy-errors-${interval}`, rules, groups))).toEqual(OK);
+    });
+  });
+});

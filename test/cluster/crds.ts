@@ -9,11 +9,21 @@ import { join } from 'path';
  */
 export const UPSTREAM_CRDS = join(__dirname, 'crds');
 
+/**
+ * Kinds whose project the Go module proxy does not serve (no upstream file can be had
+ * offline): the control plane gets the cut-down copy from crds/, which keeps upstream's
+ * targetRef rules (see its header).
+ */
+export const CUT_DOWN_ONLY = ['gateway.nginx.org_clientsettingspolicies.yaml'];
+
 export function clusterCrdFiles(): string[] {
-  const files = readdirSync(UPSTREAM_CRDS)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((f) => join(UPSTREAM_CRDS, f));
+  const files = [
+    ...readdirSync(UPSTREAM_CRDS)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => join(UPSTREAM_CRDS, f)),
+    ...CUT_DOWN_ONLY.map((f) => join(__dirname, '..', '..', 'crds', f)),
+  ];
   if (files.length === 0) throw new Error(`no CRDs in ${UPSTREAM_CRDS}: regenerate them with scripts/upstream-crds.sh`);
   return files;
 }

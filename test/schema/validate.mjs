@@ -240,7 +240,7 @@ function validateKustomizeConfig(manifest) {
 // Groups no @kubernetes-models package covers (KEDA): validated against the committed
 // CRD subset's openAPIV3Schema in crds/, with ajv (already in node_modules for
 // @kubernetes-models/validate). Like the models, it does not reject unknown fields.
-const CRD_ONLY_GROUPS = new Set(['keda.sh']);
+const CRD_ONLY_GROUPS = new Set(['keda.sh', 'gateway.networking.k8s.io', 'gateway.envoyproxy.io', 'gateway.nginx.org']);
 const require = createRequire(import.meta.url);
 let crdValidators;
 function crdValidator(apiVersion, kind) {

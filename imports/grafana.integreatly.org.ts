@@ -101,7 +101,7 @@ export interface GrafanaDashboardSpec {
   readonly allowCrossNamespaceImport?: boolean;
 
   /**
-   * Title of the Grafana folder the dashboard goes into (the operator's default is the object's namespace).
+   * Title of the Grafana folder the dashboard goes into (by default, the operator's, one named after the object's namespace).
    *
    * @schema GrafanaDashboardSpec#folder
    */

@@ -121,12 +121,15 @@ export const CRD_RULES: readonly ImmutabilityRule[] = [
   { kind: 'Database.postgresql.cnpg.io', path: 'spec.cluster', refuses: transition, why: 'the cluster of a Database cannot change once it exists' },
   { kind: 'Database.postgresql.cnpg.io', path: 'spec.name', refuses: transition, why: 'the database name cannot change once it exists' },
   { kind: 'ScheduledBackup.postgresql.cnpg.io', path: 'spec.cluster', refuses: transition, why: 'cluster reference is immutable after creation' },
-  { kind: 'GrafanaDashboard.grafana.integreatly.org', path: 'spec.instanceSelector', refuses: transition, why: 'spec.instanceSelector cannot change' },
+  { kind: 'GrafanaDashboard.grafana.integreatly.org', path: 'spec.instanceSelector', refuses: transition, why: 'spec.instanceSelector is immutable' },
+  { kind: 'GrafanaDashboard.grafana.integreatly.org', path: 'spec.uid', refuses: transition, why: 'spec.uid is immutable' },
 ];
 
 /**
  * CRD rules that are not `self == oldSelf` (so `crdImmutabilityRules` does not find them):
- * a field that may change one way only. The cluster suite meets them for real.
+ * a field that may change one way only (Grafana Operator v5.18.0's GrafanaDashboard CRD:
+ * "disabling spec.allowCrossNamespaceImport requires a recreate"). The cluster suite meets
+ * them for real (test/cluster/immutable.test.ts).
  */
 export const CRD_ONE_WAY_RULES: readonly ImmutabilityRule[] = [
   {

@@ -71,7 +71,7 @@ export interface DiscourseMonitoringProps {
    * How the two Grafana dashboards reach Grafana: `sidecar`, ConfigMaps the Grafana
    * dashboard sidecar loads (kube-prometheus-stack); `grafana-operator`, one
    * `GrafanaDashboard` (grafana.integreatly.org/v1beta1) each for the Grafana Operator
-   * (v5), with the same JSON; `false`, none. `true` is `sidecar`.
+   * (v5; the CRD of Grafana Operator v5.18.0 tested), with the same JSON; `false`, none. `true` is `sidecar`.
    * @default 'sidecar'
    * @see https://grafana.github.io/grafana-operator/docs/dashboards/
    */

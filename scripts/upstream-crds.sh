@@ -24,6 +24,7 @@ github.com/fluxcd/source-controller                   v1.9.5  config/crd/bases/s
 github.com/argoproj/argo-cd/v3                        v3.5.7  manifests/crds/application-crd.yaml
 github.com/argoproj/argo-cd/v3                        v3.5.7  manifests/crds/applicationset-crd.yaml
 github.com/kedacore/keda/v2                           v2.21.0 config/crd/bases/keda.sh_scaledobjects.yaml
+github.com/grafana/grafana-operator/v5                v5.18.0 config/crd/bases/grafana.integreatly.org_grafanadashboards.yaml
 '
 
 check=0

@@ -277,7 +277,8 @@ function validateMonitoring(o: DiscourseMonitoringProps, path: string): Problem[
     problems.push({ path: `${path}.dashboardNamespace`, message: `${show(o.dashboardNamespace)} is not a namespace name`, fix: 'use a DNS label' });
   for (const [key, labels] of [
     ['prometheusLabels', o.prometheusLabels],
-    ['dashboardLabels', o.dashboardLabels],
+    // With grafana-operator, dashboardLabels is already one problem (not read at all).
+    ['dashboardLabels', dashboardCarrier(o.dashboards) === 'grafana-operator' ? undefined : o.dashboardLabels],
   ] as const) {
     for (const [k, v] of Object.entries(labels ?? {})) {
       if (!isLabelKey(k) || !isLabelValue(v)) {

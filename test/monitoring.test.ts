@@ -142,6 +142,11 @@ describe('DiscourseMonitoring', () => {
       /monitoring\.dashboardLabels: is set, but dashboards is grafana-operator/,
     ],
     [
+      'bad sidecar labels for the operator (reported once)',
+      { dashboards: 'grafana-operator' as const, grafanaInstanceSelector: { dashboards: 'grafana' }, dashboardLabels: { 'bad key!': 'x' } },
+      /monitoring\.dashboardLabels: is set, but dashboards is grafana-operator/,
+    ],
+    [
       'a carrier that does not exist',
       { dashboards: 'configmap' as 'sidecar' },
       /monitoring\.dashboards: "configmap" is not one of sidecar, grafana-operator, true, false/,

@@ -486,7 +486,7 @@ export function renderChecklist(manifests: readonly Manifest[], site: ResolvedSi
     kubectlFirstSync(`dist/${c.site}`),
     '```',
     '',
-    'and every later time: the pre-deploy migration first, while the old pods still serve, then everything (Jobs and objects that left this folder are pruned; the allowlist leaves out every kind that holds data, which kubectl would otherwise delete, and names a custom kind only while this folder has one: when the last ServiceMonitor, PrometheusRule, ScaledObject or ScheduledBackup leaves, delete it by hand):',
+    'and every later time: the pre-deploy migration first, while the old pods still serve, then everything (Jobs and objects that left this folder are pruned; the allowlist leaves out every kind that holds data, which kubectl would otherwise delete, and names a custom kind only while this folder has one: when the last ServiceMonitor, PrometheusRule, GrafanaDashboard, ScaledObject or ScheduledBackup leaves, delete it by hand):',
     '',
     '```sh',
     kubectlSync(`dist/${c.site}`, c.site, c.namespace, manifests),

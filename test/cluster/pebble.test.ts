@@ -268,6 +268,13 @@ describePebble.each(VERSIONS)('under the real %s', (_version, tool, noticesExits
         () => `level=ready answering 200 before the hang. ${p.tail()}`,
         async () => (await health(p, 'ready')) === 200,
       );
+      // Pebble calls a service active 1 s after its start, and level=ready answers 200 before a
+      // check has run: under load the stand-in may not have written its pid yet.
+      await within(
+        10,
+        () => `the stand-in's pid file. ${p.tail()}`,
+        () => p.appPid() !== undefined,
+      );
       const hung = p.appPid();
       const alive: number[] = [];
       // WHEN
@@ -304,7 +311,7 @@ describePebble.each(VERSIONS)('under the real %s', (_version, tool, noticesExits
 
 /**
  * The separate Sidekiq pods' layer (site full, `sidekiq.mode: separate`) under the real
- * Pebble. Moved, besides what the web tests move: Sidekiq's command becomes the stand-in
+ * Pebble (v1.1.1 refuses it: the site ships logs to Loki, from these pods too). Moved, besides what the web tests move: Sidekiq's command becomes the stand-in
  * (its pid file the one `sidekiq-memory` reads), the collector `sleep`, and `sidekiq-up`'s
  * Redis heartbeat query a test of the stand-in's pid file, checked every 2 s (the
  * kubelet's startup probe runs the real query; no Redis here). `sidekiq-memory` runs as
@@ -361,6 +368,23 @@ describePebble.each(VERSIONS)('the separate Sidekiq layer (site full) under the 
       () => `all of ${services.join(', ')} active: ${p.cli('services').stdout} ${p.tail()}`,
       () => services.every((s) => p.serviceState(s) === 'active'),
     );
+
+  // The site ships logs to Loki from the Sidekiq pods too: log-targets need Pebble v1.4, their labels v1.6 (the README's table).
+  if (tool === 'pebble-oldest') {
+    test('refuses the layer at start (it has a Loki log target): no service runs, while Pebble itself stays up', async () => {
+      expect(Object.keys((parse(text) as { 'log-targets'?: object })['log-targets'] ?? {})).toEqual(['loki']);
+      const p = await newPod();
+      await within(
+        10,
+        () => `Pebble logging that it cannot start the default services. ${p.tail()}`,
+        () => p.output().includes('Cannot start default services'),
+      );
+      expect(p.output()).toContain('field log-targets not found in type plan.Layer');
+      expect(await health(p, 'alive')).toBe(200);
+      expect(services.filter((s) => p.serviceState(s) === 'active')).toEqual([]);
+    });
+    return;
+  }
 
   test('boots: every service active, ready once sidekiq-up passes (the layer’s `after` does not order the start: see below)', async () => {
     // GIVEN

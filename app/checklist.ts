@@ -1,4 +1,5 @@
 import { kubectlFirstSync, kubectlSync } from './kubectl-sync';
+import { parse as parseYaml } from 'yaml';
 import type { Manifest } from '../lib/manifest';
 import type { ResolvedSite } from './resolve-site';
 
@@ -364,14 +365,83 @@ export function prerequisites(manifests: readonly Manifest[], site: ResolvedSite
       without: 'a rotated Secret value reaches the pods only at their next restart',
       turnOff: 'reload_on_secret_change: false',
     });
-  if (manifests.some((m) => m.kind === 'ConfigMap' && m.metadata.name.includes('-dashboard-')))
+  out.push(...observabilityPrerequisites(manifests));
+  return out;
+}
+
+/** The labels an object carries besides the ones every object of the site has. */
+function ownLabels(m: Manifest): Record<string, string> {
+  return Object.fromEntries(Object.entries(obj(m.metadata.labels) as Record<string, string>).filter(([k]) => !k.startsWith('app.kubernetes.io/')));
+}
+
+const labelList = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+
+/** What the dashboards and the logs need: the sidecar or the Grafana Operator and its Grafana, the log store. */
+function observabilityPrerequisites(manifests: readonly Manifest[]): Prerequisite[] {
+  const out: Prerequisite[] = [];
+  const sidecar = manifests.filter((m) => m.kind === 'ConfigMap' && m.metadata.name.includes('-dashboard-'));
+  if (sidecar.length > 0) {
+    const where = [...new Set(sidecar.map((m) => m.metadata.namespace ?? ''))].join(', ');
     out.push({
-      name: "Grafana's dashboard sidecar",
+      name: `Grafana's dashboard sidecar, watching ConfigMaps labelled ${labelList(ownLabels(sidecar[0]))} in namespace ${where} (or in all namespaces)`,
       required: false,
       version: '—',
       option: 'monitoring.dashboards',
-      without: 'the dashboard ConfigMaps are not loaded',
+      without: 'the dashboard ConfigMaps are not loaded (kube-prometheus-stack: grafana.sidecar.dashboards.enabled, its label and searchNamespace)',
       turnOff: 'monitoring.dashboards: false',
+    });
+  }
+  const operator = manifests.filter((m) => m.kind === 'GrafanaDashboard');
+  if (operator.length > 0) {
+    const spec = obj(operator[0].spec);
+    const selector = labelList(obj(obj(spec.instanceSelector).matchLabels) as Record<string, string>);
+    const namespace = operator[0].metadata.namespace ?? '';
+    out.push(
+      {
+        name: 'the Grafana Operator and its CRDs (grafana.integreatly.org/v1beta1)',
+        required: true,
+        version: '5.18',
+        option: 'monitoring.dashboards: grafana-operator',
+        without: 'the GrafanaDashboards cannot be applied: Argo CD reports a sync error, Flux a failed Kustomization',
+        turnOff: 'monitoring.dashboards: sidecar (or false)',
+      },
+      {
+        name: `a \`Grafana\` resource labelled ${selector} ${spec.allowCrossNamespaceImport === true ? 'in any namespace (allowCrossNamespaceImport)' : `in namespace ${namespace}`}`,
+        required: false,
+        version: '—',
+        option: 'monitoring.grafana_instance_selector',
+        without: `no Grafana matches: the dashboards are not imported (the GrafanaDashboards' status shows no matching instances); label yours ${selector}${spec.allowCrossNamespaceImport === true ? '' : ', or set monitoring.grafana_allow_cross_namespace_import for one in another namespace'}`,
+        turnOff: 'monitoring.dashboards: sidecar',
+      },
+    );
+  }
+  const locations = new Map<string, string>();
+  for (const m of manifests.filter((x) => x.kind === 'ConfigMap' && x.metadata.name.endsWith('-pebble')))
+    for (const text of Object.values(obj(m.data)))
+      for (const target of Object.values(obj(obj(parseYaml(String(text)))['log-targets'])))
+        locations.set(String(obj(target).type), String(obj(target).location));
+  if (locations.has('loki'))
+    out.push({
+      name: `Loki, accepting pushes at ${locations.get('loki')} (and Pebble v1.6.0 or later in the image)`,
+      required: false,
+      version: '2.x',
+      option: 'loki_url',
+      without:
+        'the logs are only in `kubectl logs`: Pebble keeps the lines it could not send in a bounded buffer and retries (labels site, namespace, role: web or sidekiq)',
+      turnOff: 'leave out loki_url',
+    });
+  if (locations.has('opentelemetry'))
+    out.push({
+      name: `an OpenTelemetry collector (Grafana Alloy, the OpenTelemetry Collector) receiving OTLP/HTTP at ${locations.get('opentelemetry')} (and Pebble v1.25.0 or later in the image)`,
+      required: false,
+      version: 'OTLP/HTTP JSON',
+      option: 'otlp_logs_url',
+      without:
+        'the logs are only in `kubectl logs`: Pebble keeps the lines it could not send in a bounded buffer and retries (attributes site, namespace, role; the pod name comes from the k8sattributes processor)',
+      turnOff: 'leave out otlp_logs_url (or loki_url instead)',
     });
   return out;
 }
@@ -508,7 +578,7 @@ export function renderChecklist(manifests: readonly Manifest[], site: ResolvedSi
     kubectlFirstSync(`dist/${c.site}`),
     '```',
     '',
-    'and every later time: the pre-deploy migration first, while the old pods still serve, then everything (Jobs and objects that left this folder are pruned; the allowlist leaves out every kind that holds data, which kubectl would otherwise delete, and names a custom kind only while this folder has one: when the last ServiceMonitor, PrometheusRule, ScaledObject or ScheduledBackup leaves, delete it by hand):',
+    'and every later time: the pre-deploy migration first, while the old pods still serve, then everything (Jobs and objects that left this folder are pruned; the allowlist leaves out every kind that holds data, which kubectl would otherwise delete, and names a custom kind only while this folder has one: when the last ServiceMonitor, PrometheusRule, GrafanaDashboard, ScaledObject or ScheduledBackup leaves, delete it by hand):',
     '',
     '```sh',
     kubectlSync(`dist/${c.site}`, c.site, c.namespace, manifests),

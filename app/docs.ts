@@ -20,7 +20,10 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function siteKeyType(spec: SiteKeySpec): string {
   switch (spec.type) {
     case 'enum':
-      return (spec.values ?? []).map((v) => `\`${v}\``).join(' \\| ');
+      return (
+        [...(spec.values ?? []), ...(spec.orBoolean ? ['false'] : [])].map((v) => `\`${v}\``).join(' \\| ') +
+        (spec.orBoolean ? ` (\`true\` = \`${spec.values?.[0]}\`)` : '')
+      );
     case 'duration':
       return 'duration (`20s`, `10m`, `1h`, `7d`)';
     case 'size':

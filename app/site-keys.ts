@@ -37,6 +37,8 @@ export interface SiteKeySpec {
   readonly type: SiteKeyType;
   /** Allowed values of an `enum`. @default - any */
   readonly values?: readonly string[];
+  /** An `enum` that also takes `true` (its first value) and `false` (none). @default false */
+  readonly orBoolean?: boolean;
   /** The default, as the docs show it. @default - none */
   readonly default?: string;
   /** Whether the file must have it. @default false */
@@ -611,20 +613,48 @@ export const SITE_KEYS: readonly SiteKeySpec[] = [
   { key: 'monitoring.interval', prop: 'monitoring.interval', type: 'string', default: d.scrapeInterval, doc: 'Scrape interval, at most 4m.' },
   { key: 'monitoring.scrape_timeout', prop: 'monitoring.scrapeTimeout', type: 'string', default: d.scrapeTimeout, doc: 'Scrape timeout.' },
   { key: 'monitoring.alerts', prop: 'monitoring.alerts', type: 'boolean', default: 'true', doc: 'Emit the PrometheusRule.' },
-  { key: 'monitoring.dashboards', prop: 'monitoring.dashboards', type: 'boolean', default: 'true', doc: 'Emit the dashboard ConfigMaps.' },
+  {
+    key: 'monitoring.dashboards',
+    prop: 'monitoring.dashboards',
+    type: 'enum',
+    values: ['sidecar', 'grafana-operator'],
+    orBoolean: true,
+    default: d.dashboardCarrier,
+    doc: 'How the two dashboards reach Grafana: sidecar (ConfigMaps for the Grafana sidecar), grafana-operator (GrafanaDashboard objects, Grafana Operator v5), or false (none); true is sidecar.',
+  },
   {
     key: 'monitoring.dashboard_labels',
     prop: 'monitoring.dashboardLabels',
     type: 'string-map',
     default: 'grafana_dashboard: "1"',
-    doc: 'Labels the Grafana sidecar wants.',
+    doc: 'sidecar: labels the Grafana sidecar watches for.',
   },
   {
     key: 'monitoring.dashboard_namespace',
     prop: 'monitoring.dashboardNamespace',
     type: 'string',
     default: 'the site namespace',
-    doc: 'Namespace of the dashboards.',
+    doc: 'Namespace of the dashboard objects (a sidecar that watches only its own; an operator Grafana elsewhere needs grafana_allow_cross_namespace_import).',
+  },
+  {
+    key: 'monitoring.grafana_instance_selector',
+    prop: 'monitoring.grafanaInstanceSelector',
+    type: 'string-map',
+    doc: 'grafana-operator, required then: labels of the Grafana resources to import into (spec.instanceSelector.matchLabels; cannot change in place).',
+  },
+  {
+    key: 'monitoring.grafana_folder',
+    prop: 'monitoring.grafanaFolder',
+    type: 'string',
+    default: 'the namespace',
+    doc: 'grafana-operator: title of the Grafana folder of the dashboards.',
+  },
+  {
+    key: 'monitoring.grafana_allow_cross_namespace_import',
+    prop: 'monitoring.grafanaAllowCrossNamespaceImport',
+    type: 'boolean',
+    default: 'false',
+    doc: 'grafana-operator: also import into matching Grafana instances in other namespaces (turning it off again needs the GrafanaDashboards deleted).',
   },
   {
     key: 'monitoring.ingress_namespace_label',

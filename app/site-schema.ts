@@ -42,7 +42,7 @@ function valueSchema(spec: SiteKeySpec): JsonSchema {
     case 'boolean':
       return { type: 'boolean' };
     case 'enum':
-      return { enum: [...(spec.values ?? [])] };
+      return { enum: [...(spec.values ?? []), ...(spec.orBoolean ? [true, false] : [])] };
     case 'duration':
       return {
         anyOf: [

@@ -10,7 +10,7 @@ import { GitOpsProps } from '../lib/gitops';
 import { DiscoursePlugin } from '../lib/image-recipe';
 import { DiscourseGatewayRouteProps, GATEWAY_IMPLEMENTATIONS } from '../lib/gateway-route';
 import { DiscourseIngressProps, IngressTls } from '../lib/ingress';
-import { DiscourseMonitoringProps } from '../lib/monitoring';
+import { DASHBOARD_CARRIERS, DashboardCarrier, DiscourseMonitoringProps } from '../lib/monitoring';
 import { DatabaseExtensions } from '../lib/database-extensions';
 import { Operation } from '../lib/operations';
 import { Problem, show } from '../lib/problems';
@@ -446,12 +446,26 @@ function monitoringOptions(r: Reader, value: unknown): { options: DiscourseMonit
     interval: r.string(s.interval, `${p}.interval`),
     scrapeTimeout: r.string(s.scrape_timeout, `${p}.scrape_timeout`),
     alerts: r.boolean(s.alerts, `${p}.alerts`),
-    dashboards: r.boolean(s.dashboards, `${p}.dashboards`),
+    dashboards: dashboards(r, s.dashboards, `${p}.dashboards`),
     dashboardLabels: r.stringMap(s.dashboard_labels, `${p}.dashboard_labels`),
     dashboardNamespace: r.string(s.dashboard_namespace, `${p}.dashboard_namespace`),
+    grafanaInstanceSelector: r.stringMap(s.grafana_instance_selector, `${p}.grafana_instance_selector`),
+    grafanaFolder: r.string(s.grafana_folder, `${p}.grafana_folder`),
+    grafanaAllowCrossNamespaceImport: r.boolean(s.grafana_allow_cross_namespace_import, `${p}.grafana_allow_cross_namespace_import`),
     ingressNamespaceLabel: r.oneOf(s.ingress_namespace_label, `${p}.ingress_namespace_label`, ['exported_namespace', 'namespace'] as const),
   });
   return { options, trustedIpRegex };
+}
+
+/** `monitoring.dashboards`: a carrier, or true (the sidecar, as it always meant) or false. */
+function dashboards(r: Reader, value: unknown, path: string): DashboardCarrier | boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === undefined || value === null) return undefined;
+  const carrier = DASHBOARD_CARRIERS.find((c) => c === value);
+  if (carrier !== undefined) return carrier;
+  const allowed = [...DASHBOARD_CARRIERS, 'true', 'false'].join(', ');
+  r.problems.push({ path, message: `${show(value)} is not one of ${allowed}`, fix: `use one of ${allowed} (true is sidecar)` });
+  return undefined;
 }
 
 function cpu(r: Reader, value: unknown, path: string): Cpu | undefined {

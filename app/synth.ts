@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { CNPG_WEBHOOK_RULES } from '../lib/cnpg-cluster';
-import { CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from '../lib/immutable-fields';
+import { CRD_ONE_WAY_RULES, CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from '../lib/immutable-fields';
 import { Manifest } from '../lib/manifest';
 import { existsSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
@@ -127,7 +127,9 @@ export function transitionProblems(outdir: string, path: string, before: string,
   if (!path.endsWith('.yaml')) return [];
   const old = manifestsOf(before);
   const findings =
-    after === undefined ? unsafePrunes(old, []) : immutableFieldChanges(old, manifestsOf(after), [...KUBERNETES_RULES, ...CRD_RULES, ...CNPG_WEBHOOK_RULES]);
+    after === undefined
+      ? unsafePrunes(old, [])
+      : immutableFieldChanges(old, manifestsOf(after), [...KUBERNETES_RULES, ...CRD_RULES, ...CRD_ONE_WAY_RULES, ...CNPG_WEBHOOK_RULES]);
   // Under each finding, indented: what the object holds and the safe way (app/safe-ways.ts).
   const objects = new Map(old.map((m) => [`${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`, m]));
   return findings.flatMap((f) => [`${outdir}/${path}: ${f.object}: ${f.change}`, ...safeWay(f, objects.get(f.object)!).map((line) => `  ${line}`)]);

@@ -1,4 +1,4 @@
-import { GatewayRouteMetricsOptions, IngressMetricsOptions, cnpgPodRegex, envoyGatewayClusterName, sitePodRegex } from './alerts';
+import { CONTAINER, GatewayRouteMetricsOptions, IngressMetricsOptions, cnpgPodRegex, envoyGatewayClusterName, sitePodRegex } from './alerts';
 import { lookupSeries } from './metric-names';
 import { redisMetricsJob } from './redis';
 
@@ -16,6 +16,12 @@ import { redisMetricsJob } from './redis';
  * expression is plain PromQL that the tests parse and check.
  * Output is deterministic (no timestamps, ids numbered in order) so that
  * re-rendering does not churn GitOps diffs.
+ *
+ * Panels about pods sit in one row per role, "Web pods" and, with Sidekiq in pods of its
+ * own, "Sidekiq pods", each scoped to that role's pods and container. Rows rather than a
+ * `role` template variable: both kinds of pod are in view at once without a click, and
+ * every query stays literal PromQL (no `$role` Grafana substitutes), so the same checks
+ * that scope each query to the site also prove it is scoped to its row's role.
  */
 
 /** Reference to the dashboard's data source, chosen by the `datasource` variable. */
@@ -91,8 +97,40 @@ export interface GrafanaStatPanel extends GrafanaPanelBase {
   };
 }
 
-/** A dashboard panel. */
+/** A dashboard panel that shows data. */
 export type GrafanaPanel = GrafanaTimeseriesPanel | GrafanaStatPanel;
+
+/** A row: the panels after it, up to the next row, belong to it (an expanded row holds none itself). */
+export interface GrafanaRowPanel {
+  type: 'row';
+  id: number;
+  title: string;
+  collapsed: false;
+  gridPos: GrafanaGridPos;
+  panels: [];
+}
+
+/** Which pods a row shows: the web pods (Unicorn, with Sidekiq inside when embedded) or the separate Sidekiq pods. */
+export type PodRole = 'web' | 'sidekiq';
+
+/** The main container of each role's pods. */
+export const ROLE_CONTAINER: Readonly<Record<PodRole, string>> = { web: CONTAINER, sidekiq: 'sidekiq' };
+
+/** The title of each role's row; embedded Sidekiq runs inside the web pods. */
+export function roleRowTitle(role: PodRole, sidekiqMode: 'embedded' | 'separate' = 'embedded'): string {
+  if (role === 'sidekiq') return 'Sidekiq pods';
+  return sidekiqMode === 'separate' ? 'Web pods (Unicorn)' : 'Web pods (Unicorn, with Sidekiq inside)';
+}
+
+/** The roles a site's pods have. */
+export function podRoles(sidekiqMode: 'embedded' | 'separate' = 'embedded'): PodRole[] {
+  return sidekiqMode === 'separate' ? ['web', 'sidekiq'] : ['web'];
+}
+
+/** RE2 pattern of one role's pods: the Deployment's `<instance>-<hash>-<suffix>`, or the Sidekiq Deployment's. */
+export function rolePodRegex(instance: string, role: PodRole): string {
+  return sitePodRegex(role === 'web' ? instance : `${instance}-sidekiq`);
+}
 
 /** The `datasource` template variable: lets the viewer pick any Prometheus data source. */
 export interface GrafanaDatasourceVariable {
@@ -119,7 +157,7 @@ export interface GrafanaDashboard {
   time: { from: string; to: string };
   refresh: string;
   templating: { list: GrafanaDatasourceVariable[] };
-  panels: GrafanaPanel[];
+  panels: (GrafanaPanel | GrafanaRowPanel)[];
 }
 
 /** Which site a dashboard shows, and how Grafana names it. */
@@ -205,36 +243,68 @@ function validate(opts: DashboardOptions): void {
 
 /** Builds scoped selectors and lays panels out left to right, top to bottom, numbering them 1, 2, ... */
 class Builder {
-  public readonly panels: GrafanaPanel[] = [];
+  public readonly panels: (GrafanaPanel | GrafanaRowPanel)[] = [];
   private x = 0;
   private y = 0;
   private rowHeight = 0;
   private readonly site: string;
   private readonly pod: string;
+  private readonly opts: DashboardOptions;
   /** The rate() window, e.g. `5m`. */
   public readonly w: string;
+  /** The role of the row being filled; its selectors are scoped to that role's pods. */
+  private role: PodRole | undefined;
 
   constructor(opts: DashboardOptions) {
     const q = JSON.stringify;
+    this.opts = opts;
     this.w = opts.rateWindow ?? '5m';
     this.site = `job=${q(opts.job)},namespace=${q(opts.namespace)}`;
     const containers = opts.sidekiqMode === 'separate' ? 'container=~"discourse|sidekiq"' : 'container="discourse"';
     this.pod = `namespace=${q(opts.namespace)},pod=~${q(sitePodRegex(opts.instance ?? opts.job, opts.sidekiqMode))},${containers}`;
   }
 
-  /** `series{job=...,namespace=...[,extra]}`, or the pod-scoped form for kube-state-metrics/cAdvisor series; throws for an unknown series. */
+  /**
+   * `series{job=...,namespace=...[,extra]}`, or the pod-scoped form for kube-state-metrics/cAdvisor series;
+   * inside a role's row, narrowed to that role's pods and container. Throws for an unknown series.
+   */
   public sel(series: string, extra?: string): string {
     const info = lookupSeries(series);
     if (!info) throw new Error(`unknown series ${series}`);
     if (info.scope !== 'target' && info.scope !== 'pod') throw new Error(`series ${series} is not about the site's pods`);
-    const scope = info.scope === 'target' ? this.site : this.pod;
+    const q = JSON.stringify;
+    const role = this.role;
+    let scope = info.scope === 'target' ? this.site : this.pod;
+    if (role !== undefined) {
+      const container = `container=${q(ROLE_CONTAINER[role])}`;
+      const pods = `namespace=${q(this.opts.namespace)},pod=~${q(rolePodRegex(this.opts.instance ?? this.opts.job, role))}`;
+      scope = info.scope === 'target' ? `${this.site},${container}` : `${pods},${container}`;
+    }
     return `${series}{${scope}${extra ? `,${extra}` : ''}}`;
+  }
+
+  /** Starts a full-width row for one role's pods: the panels that follow show only those. */
+  public row(role: PodRole): void {
+    if (this.x > 0) {
+      this.y += this.rowHeight;
+      this.x = 0;
+      this.rowHeight = 0;
+    }
+    this.role = role;
+    const title = roleRowTitle(role, this.opts.sidekiqMode);
+    this.panels.push({ type: 'row', id: this.panels.length + 1, title, collapsed: false, gridPos: { x: 0, y: this.y, w: GRID_COLUMNS, h: 1 }, panels: [] });
+    this.y += 1;
+  }
+
+  /** A panel title with the role of the current row, so that titles stay unique with two rows. */
+  public titled(title: string): string {
+    return this.role === undefined ? title : `${title} (${this.role === 'web' ? 'web' : 'Sidekiq'})`;
   }
 
   public timeseries(title: string, description: string, unit: string, queries: [string, string][], w = 12, h = 8): void {
     this.add({
       type: 'timeseries',
-      title,
+      title: this.titled(title),
       description,
       unit,
       queries,
@@ -255,7 +325,7 @@ class Builder {
   ): void {
     this.add({
       type: 'stat',
-      title,
+      title: this.titled(title),
       description,
       unit,
       queries,
@@ -304,7 +374,7 @@ class Builder {
   }
 }
 
-function dashboard(opts: DashboardOptions, tags: string[], panels: GrafanaPanel[]): GrafanaDashboard {
+function dashboard(opts: DashboardOptions, tags: string[], panels: (GrafanaPanel | GrafanaRowPanel)[]): GrafanaDashboard {
   return {
     schemaVersion: 39,
     uid: opts.uid,
@@ -395,12 +465,15 @@ export function appDashboard(opts: DashboardOptions): GrafanaDashboard {
   b.timeseries('Scheduled job duration (top 10)', `Mean run time of the 10 slowest scheduled job classes that ran in the last ${b.w}.`, 's', [
     [slowestJobs(b, 'scheduled'), '{{job_name}}'],
   ]);
-  b.timeseries('RSS by process type', 'Resident memory of the web (Unicorn workers) and sidekiq processes of each pod.', 'bytes', [
-    [`sum by (pod, type) (${b.sel('discourse_rss')})`, '{{pod}} {{type}}'],
-  ]);
-  b.timeseries('Ruby heap live slots', 'Live objects on the Ruby heap; steady growth hints at a leak.', 'short', [
-    [`sum by (pod, type) (${b.sel('discourse_heap_live_slots')})`, '{{pod}} {{type}}'],
-  ]);
+  for (const role of podRoles(opts.sidekiqMode)) {
+    b.row(role);
+    b.timeseries('RSS by process type', 'Resident memory of the web (Unicorn workers) and sidekiq processes of each pod.', 'bytes', [
+      [`sum by (pod, type) (${b.sel('discourse_rss')})`, '{{pod}} {{type}}'],
+    ]);
+    b.timeseries('Ruby heap live slots', 'Live objects on the Ruby heap; steady growth hints at a leak.', 'short', [
+      [`sum by (pod, type) (${b.sel('discourse_heap_live_slots')})`, '{{pod}} {{type}}'],
+    ]);
+  }
   return dashboard(opts, ['discourse'], b.panels);
 }
 
@@ -412,11 +485,6 @@ export function appDashboard(opts: DashboardOptions): GrafanaDashboard {
 export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard {
   validate(opts);
   const b = new Builder(opts);
-  const restarts = b.sel('kube_pod_container_status_restarts_total');
-  b.stat('Metrics targets up', 'Pods Prometheus scraped successfully, of all pods it tries.', 'short', [
-    [`sum(${b.sel('up')})`, 'up'],
-    [`count(${b.sel('up')})`, 'targets'],
-  ]);
   const pg = opts.cnpgCluster === undefined ? undefined : cnpgPrimaryUp(opts.namespace, opts.cnpgCluster);
   b.stat(
     pg ? 'PostgreSQL primary (CloudNativePG)' : 'PostgreSQL (plugin, last report)',
@@ -438,13 +506,6 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
     [[valkey ? `max(redis_up${valkey}) or on () vector(0)` : `min(${b.sel('discourse_redis_primary_available')})`, 'Redis']],
     { mappings: [upDown()], thresholds: thresholds('red', 'green') },
   );
-  b.stat(
-    'Pod restarts (1h)',
-    'Restarts of the discourse container in the last hour (kube-state-metrics). Pebble restarts Unicorn in place; these are whole-container restarts.',
-    'short',
-    [[`sum(increase(${restarts}[1h]))`, 'restarts']],
-    { thresholds: thresholds('green', 'red') },
-  );
   b.timeseries('Latency: p99', 'The charm watches list#latest (the home page); all requests are shown too.', 's', [
     [quantile(b, 0.99, 'discourse_http_requests_duration_seconds'), 'all requests'],
     [quantile(b, 0.99, 'discourse_http_requests_duration_seconds', 'controller="list",action="latest"'), 'list#latest'],
@@ -465,27 +526,6 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
   );
   b.timeseries('Traffic: requests', 'HTTP requests per second, regular and background (hijacked message-bus polls left out).', 'reqps', [
     [`sum by (type) (rate(${b.sel('discourse_http_requests', 'status!="-1"')}[${b.w}]))`, '{{type}}'],
-  ]);
-  b.timeseries('Traffic: requests in progress', "Requests Unicorn is serving, per pod (the charm's traffic panel).", 'short', [
-    [`sum by (pod) (${b.sel('discourse_active_app_reqs')})`, '{{pod}}'],
-  ]);
-  b.timeseries(
-    'Saturation: queued requests',
-    'Requests waiting for a free Unicorn worker, per pod; above 0 for long means too few workers or too little CPU.',
-    'short',
-    [[`sum by (pod) (${b.sel('discourse_queued_app_reqs')})`, '{{pod}}']],
-  );
-  b.timeseries('Saturation: CPU', 'CPU cores used by the discourse container (cAdvisor).', 'short', [
-    [`sum by (pod) (rate(${b.sel('container_cpu_usage_seconds_total')}[${b.w}]))`, '{{pod}}'],
-  ]);
-  b.timeseries('Saturation: memory', 'Working set of the discourse container (cAdvisor): what the kernel counts against the memory limit.', 'bytes', [
-    [`sum by (pod) (${b.sel('container_memory_working_set_bytes')})`, '{{pod}}'],
-  ]);
-  b.timeseries('Saturation: threads', "Ruby threads per pod and process type (the charm's saturation panel).", 'short', [
-    [`sum by (pod, type) (${b.sel('discourse_thread_count')})`, '{{pod}} {{type}}'],
-  ]);
-  b.timeseries('Saturation: V8 heap used', "JavaScript (mini_racer) heap in use, per pod and process type (the charm's saturation panel).", 'bytes', [
-    [`sum by (pod, type) (${b.sel('discourse_v8_used_heap_size')})`, '{{pod}} {{type}}'],
   ]);
   b.timeseries(
     'PostgreSQL and Redis reachable (plugin, last report)',
@@ -529,9 +569,49 @@ export function serviceHealthDashboard(opts: DashboardOptions): GrafanaDashboard
       [[`sum(rate(${sel(',envoy_response_code_class="5"')}[${b.w}])) / sum(rate(${sel('')}[${b.w}]))`, '5xx']],
     );
   }
-  b.timeseries('Pod restarts', 'Restarts of the discourse container per pod over the last hour.', 'short', [
-    [`sum by (pod) (increase(${restarts}[1h]))`, '{{pod}}'],
-  ]);
+  for (const role of podRoles(opts.sidekiqMode)) {
+    b.row(role);
+    const restarts = b.sel('kube_pod_container_status_restarts_total');
+    const container = ROLE_CONTAINER[role];
+    b.stat('Metrics targets up', 'Pods Prometheus scraped successfully, of all pods it tries.', 'short', [
+      [`sum(${b.sel('up')})`, 'up'],
+      [`count(${b.sel('up')})`, 'targets'],
+    ]);
+    b.stat(
+      'Pod restarts (1h)',
+      `Restarts of the ${container} container in the last hour (kube-state-metrics). Pebble restarts ${role === 'web' ? 'Unicorn' : 'Sidekiq'} in place; these are whole-container restarts.`,
+      'short',
+      [[`sum(increase(${restarts}[1h]))`, 'restarts']],
+      { thresholds: thresholds('green', 'red') },
+    );
+    // Unicorn's request gauges: the web pods only.
+    if (role === 'web') {
+      b.timeseries('Traffic: requests in progress', "Requests Unicorn is serving, per pod (the charm's traffic panel).", 'short', [
+        [`sum by (pod) (${b.sel('discourse_active_app_reqs')})`, '{{pod}}'],
+      ]);
+      b.timeseries(
+        'Saturation: queued requests',
+        'Requests waiting for a free Unicorn worker, per pod; above 0 for long means too few workers or too little CPU.',
+        'short',
+        [[`sum by (pod) (${b.sel('discourse_queued_app_reqs')})`, '{{pod}}']],
+      );
+    }
+    b.timeseries('Saturation: CPU', `CPU cores used by the ${container} container (cAdvisor).`, 'short', [
+      [`sum by (pod) (rate(${b.sel('container_cpu_usage_seconds_total')}[${b.w}]))`, '{{pod}}'],
+    ]);
+    b.timeseries('Saturation: memory', `Working set of the ${container} container (cAdvisor): what the kernel counts against the memory limit.`, 'bytes', [
+      [`sum by (pod) (${b.sel('container_memory_working_set_bytes')})`, '{{pod}}'],
+    ]);
+    b.timeseries('Saturation: threads', "Ruby threads per pod and process type (the charm's saturation panel).", 'short', [
+      [`sum by (pod, type) (${b.sel('discourse_thread_count')})`, '{{pod}} {{type}}'],
+    ]);
+    b.timeseries('Saturation: V8 heap used', "JavaScript (mini_racer) heap in use, per pod and process type (the charm's saturation panel).", 'bytes', [
+      [`sum by (pod, type) (${b.sel('discourse_v8_used_heap_size')})`, '{{pod}} {{type}}'],
+    ]);
+    b.timeseries('Pod restarts', `Restarts of the ${container} container per pod over the last hour.`, 'short', [
+      [`sum by (pod) (increase(${restarts}[1h]))`, '{{pod}}'],
+    ]);
+  }
   return dashboard(opts, ['discourse', 'service-health'], b.panels);
 }
 
@@ -543,7 +623,12 @@ function cnpgPrimaryUp(namespace: string, cluster: string): string {
   return `max(${up} == 1 and on (namespace, pod) ${recovery} == 0) or on () vector(0)`;
 }
 
+/** The panels of a dashboard that show data (not its rows). */
+export function dataPanels(d: GrafanaDashboard): GrafanaPanel[] {
+  return d.panels.filter((p): p is GrafanaPanel => p.type !== 'row');
+}
+
 /** Every PromQL expression of a dashboard, in panel order. */
 export function dashboardQueries(d: GrafanaDashboard): string[] {
-  return d.panels.flatMap((p) => p.targets.map((t) => t.expr));
+  return dataPanels(d).flatMap((p) => p.targets.map((t) => t.expr));
 }

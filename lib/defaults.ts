@@ -53,6 +53,8 @@ export const DEFAULTS = {
   // Monitoring.
   prometheusLabels: { release: 'kube-prometheus-stack' } as Readonly<Record<string, string>>,
   dashboardLabels: { grafana_dashboard: '1' } as Readonly<Record<string, string>>,
+  /** Where dashboards go: ConfigMaps for Grafana's sidecar (kube-prometheus-stack), what `dashboards: true` always meant. */
+  dashboardCarrier: 'sidecar' as 'sidecar' | 'grafana-operator',
   scrapeInterval: '30s',
   scrapeTimeout: '10s',
   // What a Recreate rollout (one pod with a ReadWriteOnce volume) is down for, as docs/day-2.md

@@ -43,14 +43,46 @@ export interface DiscourseLayerOptions {
    * @default false
    */
   readonly withoutSidekiq?: boolean;
-  /** Loki push URL for a Pebble log target. @default - no log target */
-  readonly lokiUrl?: string;
-  /** Labels for the Loki log target. @default {} */
-  readonly lokiLabels?: Readonly<Record<string, string>>;
-  /** OTLP/HTTP base URL for a Pebble `opentelemetry` log target. @default - no log target */
-  readonly otlpLogsUrl?: string;
-  /** Resource attributes of the OpenTelemetry log target. @default {} */
-  readonly otlpAttributes?: Readonly<Record<string, string>>;
+  /** Where every service's output goes besides stdout. @default - stdout only */
+  readonly logTarget?: LayerLogTarget;
+}
+
+/** One Pebble log target for every service of a layer: Loki's push API or an OpenTelemetry collector. */
+export interface LayerLogTarget {
+  /** `loki` (Pebble v1.4+, labels v1.6+) or `opentelemetry` (OTLP/HTTP JSON to `<location>/v1/logs`, Pebble v1.25+). */
+  readonly type: 'loki' | 'opentelemetry';
+  /** Loki's push URL, or the collector's OTLP/HTTP base URL. */
+  readonly location: string;
+  /** Loki stream labels, or OpenTelemetry resource attributes (Pebble adds the service's name to both). */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Which pods a layer runs in, as its logs say: `web` (Unicorn, with Sidekiq inside when embedded) or `sidekiq` (separate). */
+export type LogRole = 'web' | 'sidekiq';
+
+/**
+ * The log target of a site's layer, from `lokiUrl` or `otlpLogsUrl` (validation allows one):
+ * labels `site`, `namespace` and `role`, so web and Sidekiq pods stay apart in the same
+ * store. No pod name: Pebble expands `$VARS` in labels only from the service's environment
+ * in the plan (logstate gatherer.go `evaluateLabels`), which is this ConfigMap, the same
+ * for every pod; a collector adds it (OpenTelemetry's k8sattributes processor, by the
+ * connection's pod IP).
+ */
+export function siteLogTarget(
+  r: { readonly lokiUrl?: string; readonly otlpLogsUrl?: string },
+  site: { readonly name: string; readonly namespace: string; readonly role: LogRole },
+): LayerLogTarget | undefined {
+  const labels = { site: site.name, namespace: site.namespace, role: site.role };
+  if (r.lokiUrl !== undefined) return { type: 'loki', location: r.lokiUrl, labels };
+  if (r.otlpLogsUrl !== undefined) return { type: 'opentelemetry', location: r.otlpLogsUrl, labels };
+  return undefined;
+}
+
+/** The layer's `log-targets`: one, named after its kind (`loki`, `otlp`), for all services. */
+export function logTargets(target: LayerLogTarget | undefined): { logTargets: Record<string, PebbleLogTarget> } | Record<string, never> {
+  if (target === undefined) return {};
+  const name = target.type === 'loki' ? 'loki' : 'otlp';
+  return { logTargets: { [name]: { override: 'replace', type: target.type, location: target.location, services: ['all'], labels: { ...target.labels } } } };
 }
 
 /**
@@ -157,15 +189,5 @@ export function discourseLayer(options: DiscourseLayerOptions): PebbleLayer {
     services,
     checks,
   };
-  // Every service's output to one target (site validation allows only one of the two).
-  const target = (type: PebbleLogTarget['type'], location: string, labels?: Readonly<Record<string, string>>): PebbleLogTarget => ({
-    override: 'replace',
-    type,
-    location,
-    services: ['all'],
-    labels,
-  });
-  if (options.lokiUrl) return { ...layer, logTargets: { loki: target('loki', options.lokiUrl, options.lokiLabels) } };
-  if (options.otlpLogsUrl) return { ...layer, logTargets: { otlp: target('opentelemetry', options.otlpLogsUrl, options.otlpAttributes) } };
-  return layer;
+  return { ...layer, ...logTargets(options.logTarget) };
 }

@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import * as k8s from '../imports/k8s';
 import { Construct } from 'constructs';
-import { LAYER_FILE, discourseLayer } from './discourse-layer';
+import { LAYER_FILE, discourseLayer, siteLogTarget } from './discourse-layer';
 import { HTTP_PORT, METRICS_PORT } from './environment';
 import { KEEP_ON_PRUNE } from './annotations';
 import { CloudNativePgDatabase } from './cnpg-database';
@@ -118,12 +118,7 @@ export class Discourse extends Construct {
       tailLogs: true,
       withoutSidekiq: resolved.sidekiq.mode === 'separate',
       bootSeconds: resolved.startupTimeoutSeconds,
-      lokiUrl: resolved.lokiUrl,
-      lokiLabels: resolved.lokiUrl ? { site: name } : undefined,
-      otlpLogsUrl: resolved.otlpLogsUrl,
-      // The pod's name is not in the layer (labels expand only the service's layer environment):
-      // a collector's k8sattributes processor adds it from the connection.
-      otlpAttributes: resolved.otlpLogsUrl ? { site: name, namespace: this.namespace } : undefined,
+      logTarget: siteLogTarget(resolved, { name, namespace: this.namespace, role: 'web' }),
     });
     this.layerYaml = renderLayer(this.layer);
     // Both the model (Pebble's rules) and the written document (Pebble's keys) are checked, as Pebble would at boot.

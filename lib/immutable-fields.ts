@@ -121,6 +121,24 @@ export const CRD_RULES: readonly ImmutabilityRule[] = [
   { kind: 'Database.postgresql.cnpg.io', path: 'spec.cluster', refuses: transition, why: 'the cluster of a Database cannot change once it exists' },
   { kind: 'Database.postgresql.cnpg.io', path: 'spec.name', refuses: transition, why: 'the database name cannot change once it exists' },
   { kind: 'ScheduledBackup.postgresql.cnpg.io', path: 'spec.cluster', refuses: transition, why: 'cluster reference is immutable after creation' },
+  { kind: 'GrafanaDashboard.grafana.integreatly.org', path: 'spec.instanceSelector', refuses: transition, why: 'spec.instanceSelector is immutable' },
+  { kind: 'GrafanaDashboard.grafana.integreatly.org', path: 'spec.uid', refuses: transition, why: 'spec.uid is immutable' },
+];
+
+/**
+ * CRD rules that are not `self == oldSelf` (so `crdImmutabilityRules` does not find them):
+ * a field that may change one way only (Grafana Operator v5.18.0's GrafanaDashboard CRD:
+ * "disabling spec.allowCrossNamespaceImport requires a recreate"). The cluster suite meets
+ * them for real (test/cluster/immutable.test.ts).
+ */
+export const CRD_ONE_WAY_RULES: readonly ImmutabilityRule[] = [
+  {
+    kind: 'GrafanaDashboard.grafana.integreatly.org',
+    path: 'spec.allowCrossNamespaceImport',
+    // Unset is false (the operator's default); only true → false is refused.
+    refuses: (before, after) => before === true && after !== true,
+    why: 'turning allowCrossNamespaceImport off needs the GrafanaDashboard deleted first (the CRD refuses it in place)',
+  },
 ];
 
 /** A JSON-schema node as far as this module reads it. */

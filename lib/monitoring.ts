@@ -1,11 +1,12 @@
 import { Construct } from 'constructs';
+import { GrafanaDashboard } from '../imports/grafana.integreatly.org';
 import * as k8s from '../imports/k8s';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr, ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../imports/monitoring.coreos.com';
 import { discourseAlertRules, promDuration, rateWindowSeconds } from './alerts';
 import { SKIP_DRY_RUN_ON_MISSING_CRD } from './annotations';
 import { cnpgScheduleMaxGapSeconds, cnpgScheduleProblem } from './cnpg-cluster';
 import { isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from './checks';
-import { appDashboard, serviceHealthDashboard } from './dashboards';
+import { GrafanaDashboard as GrafanaDashboardModel, appDashboard, serviceHealthDashboard } from './dashboards';
 import { DEFAULTS } from './defaults';
 import type { ResolvedDiscourse } from './props';
 import { parseGoDuration } from './units';
@@ -74,21 +75,51 @@ export interface DiscourseMonitoringProps {
    */
   readonly redisServer?: string;
   /**
-   * Emit the two Grafana dashboard ConfigMaps.
-   * @default true
+   * How the two Grafana dashboards reach Grafana: `sidecar`, ConfigMaps the Grafana
+   * dashboard sidecar loads (kube-prometheus-stack); `grafana-operator`, one
+   * `GrafanaDashboard` (grafana.integreatly.org/v1beta1) each for the Grafana Operator
+   * (v5; the CRD of Grafana Operator v5.18.0 tested), with the same JSON; `false`, none. `true` is `sidecar`.
+   * @default 'sidecar'
+   * @see https://grafana.github.io/grafana-operator/docs/dashboards/
    */
-  readonly dashboards?: boolean;
+  readonly dashboards?: DashboardCarrier | boolean;
   /**
-   * Labels the Grafana dashboard sidecar looks for.
+   * Labels the Grafana dashboard sidecar looks for (`sidecar` only).
    * @default { grafana_dashboard: '1' }
    */
   readonly dashboardLabels?: Readonly<Record<string, string>>;
   /**
-   * Namespace for the dashboard ConfigMaps (the sidecar may watch only its own).
+   * Namespace for the dashboard objects (the sidecar may watch only its own; a Grafana
+   * Operator instance elsewhere needs `grafanaAllowCrossNamespaceImport`).
    * @default - the site's namespace
    */
   readonly dashboardNamespace?: string;
+  /**
+   * `grafana-operator`: the labels of the `Grafana` resources to import the dashboards into
+   * (the GrafanaDashboard's `spec.instanceSelector.matchLabels`); required then. The
+   * operator's CRD refuses to change it in place.
+   * @default - none; required with `dashboards: 'grafana-operator'`
+   */
+  readonly grafanaInstanceSelector?: Readonly<Record<string, string>>;
+  /**
+   * `grafana-operator`: title of the Grafana folder the dashboards go into.
+   * @default - the operator's: a folder named after the GrafanaDashboard's namespace
+   */
+  readonly grafanaFolder?: string;
+  /**
+   * `grafana-operator`: let the operator import the dashboards into matching Grafana
+   * instances in other namespaces (`spec.allowCrossNamespaceImport`). Turning it off
+   * again needs the GrafanaDashboards deleted first (the CRD refuses it in place).
+   * @default false
+   */
+  readonly grafanaAllowCrossNamespaceImport?: boolean;
 }
+
+/** The carriers of the dashboards: Grafana's sidecar (ConfigMaps) or the Grafana Operator (GrafanaDashboard objects). */
+export type DashboardCarrier = 'sidecar' | 'grafana-operator';
+
+/** The values `dashboards` takes, for messages and the site-file reader. */
+export const DASHBOARD_CARRIERS: readonly DashboardCarrier[] = ['sidecar', 'grafana-operator'];
 
 const MAX_INTERVAL_MS = 240_000;
 
@@ -107,9 +138,16 @@ export interface ResolvedMonitoring {
   /** The longest gap of `databaseBackupSchedule`. */
   readonly databaseBackupMaxAgeSeconds?: number;
   readonly redisServer?: string;
-  readonly dashboards: boolean;
+  /** Where the dashboards go; false: nowhere. */
+  readonly dashboards: DashboardCarrier | false;
   readonly dashboardLabels: Readonly<Record<string, string>>;
   readonly dashboardNamespace?: string;
+  /** With `grafana-operator`: the instance selector, folder and cross-namespace import. */
+  readonly grafanaOperator?: {
+    readonly instanceSelector: Readonly<Record<string, string>>;
+    readonly folder?: string;
+    readonly allowCrossNamespaceImport: boolean;
+  };
 }
 
 /** What the monitoring needs of its site: the Discourse construct has all of it. */
@@ -124,6 +162,7 @@ export interface MonitoringTarget {
 export function resolveMonitoring(o: DiscourseMonitoringProps, path = 'monitoring'): { resolved: ResolvedMonitoring; problems: Problem[] } {
   const problems = validateMonitoring(o, path);
   const interval = o.interval ?? DEFAULTS.scrapeInterval;
+  const dashboards = dashboardCarrier(o.dashboards);
   return {
     resolved: {
       isResolved: true,
@@ -137,16 +176,78 @@ export function resolveMonitoring(o: DiscourseMonitoringProps, path = 'monitorin
       ...(o.envoyGatewayRouteName !== undefined ? { envoyGatewayRouteName: o.envoyGatewayRouteName } : {}),
       ...(o.databaseBackupSchedule !== undefined ? { databaseBackupMaxAgeSeconds: cnpgScheduleMaxGapSeconds(o.databaseBackupSchedule) } : {}),
       ...(o.redisServer !== undefined ? { redisServer: o.redisServer } : {}),
-      dashboards: o.dashboards ?? true,
+      dashboards,
       dashboardLabels: o.dashboardLabels ?? DEFAULTS.dashboardLabels,
       dashboardNamespace: o.dashboardNamespace,
+      ...(dashboards === 'grafana-operator'
+        ? {
+            grafanaOperator: {
+              instanceSelector: o.grafanaInstanceSelector ?? {},
+              ...(o.grafanaFolder !== undefined ? { folder: o.grafanaFolder } : {}),
+              allowCrossNamespaceImport: o.grafanaAllowCrossNamespaceImport ?? false,
+            },
+          }
+        : {}),
     },
     problems,
   };
 }
 
-function validateMonitoring(o: DiscourseMonitoringProps, path: string): Problem[] {
+/** `dashboards` as a carrier: true is the sidecar (what `dashboards: true` always meant), unset too. */
+export function dashboardCarrier(value: DashboardCarrier | boolean | undefined): DashboardCarrier | false {
+  if (value === undefined || value === true) return DEFAULTS.dashboardCarrier;
+  return value;
+}
+
+function validateDashboards(o: DiscourseMonitoringProps, path: string): Problem[] {
   const problems: Problem[] = [];
+  if (o.dashboards !== undefined && typeof o.dashboards !== 'boolean' && !DASHBOARD_CARRIERS.includes(o.dashboards)) {
+    problems.push({
+      path: `${path}.dashboards`,
+      message: `${show(o.dashboards)} is not one of ${DASHBOARD_CARRIERS.join(', ')}, true, false`,
+      fix: 'use sidecar (ConfigMaps for the Grafana sidecar), grafana-operator (GrafanaDashboard objects) or false',
+    });
+    return problems;
+  }
+  const carrier = dashboardCarrier(o.dashboards);
+  const operatorOnly = [
+    ['grafanaInstanceSelector', o.grafanaInstanceSelector],
+    ['grafanaFolder', o.grafanaFolder],
+    ['grafanaAllowCrossNamespaceImport', o.grafanaAllowCrossNamespaceImport],
+  ] as const;
+  if (carrier !== 'grafana-operator') {
+    for (const [key, value] of operatorOnly)
+      if (value !== undefined)
+        problems.push({
+          path: `${path}.${key}`,
+          message: `is set, but dashboards is ${String(carrier)}: only GrafanaDashboard objects read it`,
+          fix: `set dashboards: grafana-operator, or leave ${key} out`,
+        });
+    return problems;
+  }
+  if (o.dashboardLabels !== undefined)
+    problems.push({
+      path: `${path}.dashboardLabels`,
+      message: 'is set, but dashboards is grafana-operator: the labels are for the Grafana sidecar, the operator reads grafanaInstanceSelector',
+      fix: 'leave dashboardLabels out (or use dashboards: sidecar)',
+    });
+  const selector = o.grafanaInstanceSelector;
+  if (selector === undefined || Object.keys(selector).length === 0)
+    problems.push({
+      path: `${path}.grafanaInstanceSelector`,
+      message: `is ${selector === undefined ? 'missing' : 'empty'}: with dashboards: grafana-operator every GrafanaDashboard needs the labels of the Grafana instances to import into`,
+      fix: 'set it to labels of your Grafana resource, e.g. { dashboards: grafana } (kubectl get grafanas -A --show-labels)',
+    });
+  for (const [k, v] of Object.entries(selector ?? {}))
+    if (!isLabelKey(k) || !isLabelValue(v))
+      problems.push({ path: `${path}.grafanaInstanceSelector`, message: `${show(`${k}: ${v}`)} is not a valid label`, fix: 'use Kubernetes label syntax' });
+  if (o.grafanaFolder !== undefined && o.grafanaFolder.trim() === '')
+    problems.push({ path: `${path}.grafanaFolder`, message: 'is empty', fix: "name the folder, or leave it out for the operator's (the namespace)" });
+  return problems;
+}
+
+function validateMonitoring(o: DiscourseMonitoringProps, path: string): Problem[] {
+  const problems: Problem[] = validateDashboards(o, path);
   const interval = parseGoDuration(o.interval ?? DEFAULTS.scrapeInterval);
   const timeout = parseGoDuration(o.scrapeTimeout ?? DEFAULTS.scrapeTimeout);
   if (interval === undefined || interval === 0)
@@ -191,7 +292,8 @@ function validateMonitoring(o: DiscourseMonitoringProps, path: string): Problem[
     problems.push({ path: `${path}.dashboardNamespace`, message: `${show(o.dashboardNamespace)} is not a namespace name`, fix: 'use a DNS label' });
   for (const [key, labels] of [
     ['prometheusLabels', o.prometheusLabels],
-    ['dashboardLabels', o.dashboardLabels],
+    // With grafana-operator, dashboardLabels is already one problem (not read at all).
+    ['dashboardLabels', dashboardCarrier(o.dashboards) === 'grafana-operator' ? undefined : o.dashboardLabels],
   ] as const) {
     for (const [k, v] of Object.entries(labels ?? {})) {
       if (!isLabelKey(k) || !isLabelValue(v)) {
@@ -206,7 +308,8 @@ function validateMonitoring(o: DiscourseMonitoringProps, path: string): Problem[
  * Prometheus Operator and Grafana objects for a site: a ServiceMonitor on the
  * Service's `metrics` port (or `http` + `/metrics` in plugin mode), a
  * PrometheusRule with the charm's target-missing alert and the alerts an
- * operator needs, and two dashboards as sidecar-labelled ConfigMaps.
+ * operator needs, and two dashboards: sidecar-labelled ConfigMaps, or GrafanaDashboard
+ * objects for the Grafana Operator.
  */
 export class DiscourseMonitoring extends Construct {
   /** The ServiceMonitor (also `node.defaultChild`). */
@@ -278,8 +381,7 @@ export class DiscourseMonitoring extends Construct {
         },
       });
     }
-    if (options.dashboards) {
-      const dashboardLabels = { ...discourse.labels, ...options.dashboardLabels };
+    if (options.dashboards !== false) {
       const common = {
         job: this.job,
         namespace,
@@ -291,27 +393,49 @@ export class DiscourseMonitoring extends Construct {
         sidekiqMode: r.sidekiq.mode,
       };
       const boards = [
-        [
-          'AppDashboard',
-          `${r.name}-dashboard-app`,
-          'discourse-app.json',
-          appDashboard({ ...common, uid: `discourse-${r.name}-app`.slice(0, 40), title: `Discourse ${r.name}` }),
-        ],
-        [
-          'HealthDashboard',
-          `${r.name}-dashboard-health`,
-          'discourse-service-health.json',
-          serviceHealthDashboard({ ...common, uid: `discourse-${r.name}-health`.slice(0, 40), title: `Discourse ${r.name} service health` }),
-        ],
-      ] as const;
-      for (const [cid, name, key, board] of boards) {
-        new k8s.KubeConfigMap(this, cid, {
-          metadata: { name, labels: dashboardLabels, ...(options.dashboardNamespace ? { namespace: options.dashboardNamespace } : {}) },
-          data: { [key]: `${JSON.stringify(board, null, 2)}\n` },
-        });
+        {
+          id: 'AppDashboard',
+          name: `${r.name}-dashboard-app`,
+          file: 'discourse-app.json',
+          board: appDashboard({ ...common, uid: `discourse-${r.name}-app`.slice(0, 40), title: `Discourse ${r.name}` }),
+        },
+        {
+          id: 'HealthDashboard',
+          name: `${r.name}-dashboard-health`,
+          file: 'discourse-service-health.json',
+          board: serviceHealthDashboard({ ...common, uid: `discourse-${r.name}-health`.slice(0, 40), title: `Discourse ${r.name} service health` }),
+        },
+      ];
+      const where = options.dashboardNamespace ? { namespace: options.dashboardNamespace } : {};
+      const operator = options.grafanaOperator;
+      for (const { id: cid, name, file, board } of boards) {
+        // One source, two carriers: both get the same text.
+        const json = dashboardJson(board);
+        if (options.dashboards === 'grafana-operator' && operator) {
+          new GrafanaDashboard(this, cid, {
+            metadata: { name, labels: { ...discourse.labels }, annotations, ...where },
+            spec: {
+              instanceSelector: { matchLabels: { ...operator.instanceSelector } },
+              ...(operator.folder !== undefined ? { folder: operator.folder } : {}),
+              // Only when asked: the CRD refuses to turn it off again in place.
+              ...(operator.allowCrossNamespaceImport ? { allowCrossNamespaceImport: true } : {}),
+              json,
+            },
+          });
+        } else {
+          new k8s.KubeConfigMap(this, cid, {
+            metadata: { name, labels: { ...discourse.labels, ...options.dashboardLabels }, ...where },
+            data: { [file]: json },
+          });
+        }
       }
     }
   }
+}
+
+/** The text both carriers hold: a dashboard as indented JSON with a final newline. */
+export function dashboardJson(board: GrafanaDashboardModel): string {
+  return `${JSON.stringify(board, null, 2)}\n`;
 }
 
 function isResolved(props: DiscourseMonitoringProps | ResolvedMonitoring): props is ResolvedMonitoring {

@@ -4,7 +4,16 @@ import { SKIP_DRY_RUN_ON_MISSING_CRD } from './annotations';
 import type { AutoscalingProps, QueueLatencyScalingProps } from './props';
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
-import { LAYER_FILE, LOG_TRIM_BYTES, SERVICE_IDENTITY, TAIL_LINGER_SECONDS, restartStretchSeconds } from './discourse-layer';
+import {
+  LAYER_FILE,
+  LOG_TRIM_BYTES,
+  LayerLogTarget,
+  SERVICE_IDENTITY,
+  TAIL_LINGER_SECONDS,
+  logTargets,
+  restartStretchSeconds,
+  siteLogTarget,
+} from './discourse-layer';
 import { METRICS_PORT } from './environment';
 import { OneShotSite, waitForMigrationsContainer } from './one-shot';
 import { pebbleStopBoundSeconds } from './pebble-timing';
@@ -117,6 +126,8 @@ export interface SidekiqLayerOptions {
   readonly bootSeconds: number;
   /** RSS cap, MiB. */
   readonly maxMemoryMebibytes: number;
+  /** Where every service's output goes besides stdout (the web layer's target, role `sidekiq`). @default - stdout only */
+  readonly logTarget?: LayerLogTarget;
 }
 
 /**
@@ -192,6 +203,7 @@ export function sidekiqLayer(options: SidekiqLayerOptions): PebbleLayer {
     description: 'Discourse Sidekiq (separate from Unicorn) supervised by Pebble; rendered by discourse-cdk8s',
     services,
     checks,
+    ...logTargets(options.logTarget),
   };
 }
 
@@ -244,6 +256,8 @@ export function sidekiqContainer(r: ResolvedDiscourse): k8s.Container {
 /** What the Sidekiq construct needs of its site. */
 export interface SidekiqSite extends OneShotSite {
   readonly names: { readonly serviceAccount: string; readonly uploadsClaim: string };
+  /** The namespace the site's objects land in (its logs say it). */
+  readonly namespace: string;
 }
 
 /**
@@ -303,6 +317,7 @@ export class DiscourseSidekiq extends Construct {
       killDelaySeconds: r.killDelaySeconds,
       bootSeconds: r.startupTimeoutSeconds,
       maxMemoryMebibytes: s.maxMemoryMebibytes,
+      logTarget: siteLogTarget(r, { name: r.name, namespace: site.namespace, role: 'sidekiq' }),
     });
     // Checked as Pebble would at boot, like the web layer: a layer Pebble refuses is a pod that never starts.
     const layerErrors = [...validateLayer(layer, LAYER_FILE), ...validateLayerDocument(layerDocument(layer))];

@@ -28,6 +28,7 @@ github.com/kedacore/keda/v2                           v2.21.0 config/crd/bases/k
 sigs.k8s.io/gateway-api                               v1.6.3  config/crd/experimental/gateway.networking.k8s.io_httproutes.yaml
 sigs.k8s.io/gateway-api                               v1.6.3  config/crd/standard/gateway.networking.k8s.io_httproutes.yaml standard
 github.com/envoyproxy/gateway                         v1.9.1  charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_backendtrafficpolicies.yaml
+github.com/grafana/grafana-operator/v5                v5.18.0 config/crd/bases/grafana.integreatly.org_grafanadashboards.yaml
 '
 
 check=0

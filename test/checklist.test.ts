@@ -29,7 +29,7 @@ function referencedSecrets(manifests: readonly Manifest[]): Set<string> {
   return names;
 }
 
-describe.each(['example', 'full', 'day0'])('the checklist of the %s fixture', (site) => {
+describe.each(['example', 'full', 'day0', 'observability'])('the checklist of the %s fixture', (site) => {
   const text = tree.get(`${site}/README.md`)!;
   const manifests = manifestsOf(site);
 
@@ -92,5 +92,38 @@ describe('checklist content', () => {
 
   test('never holds a Secret value of the site files', () => {
     for (const text of [example, full, day0]) expect(text).not.toMatch(/from-literal=[\w-]+=(?!["']?[<$])/);
+  });
+});
+
+describe('the checklist says what the dashboards and the logs need', () => {
+  const rows = (site: string) =>
+    tree
+      .get(`${site}/README.md`)!
+      .split('\n')
+      .filter((l) => l.startsWith('| '));
+  const row = (site: string, what: RegExp) => rows(site).filter((l) => what.test(l));
+
+  test('the sidecar: the label and the namespace it must watch', () => {
+    expect(row('example', /dashboard sidecar/)).toEqual([expect.stringContaining('labelled grafana_dashboard=1 in namespace discourse')]);
+    expect(row('full', /dashboard sidecar/)).toEqual([expect.stringContaining('in namespace grafana')]);
+  });
+
+  test('the Grafana Operator (required: its CRD) and a Grafana matching the selector, in any namespace with cross-namespace import', () => {
+    expect(row('observability', /Grafana Operator and its CRDs/)).toEqual([
+      expect.stringMatching(/\| yes \| 5\.18 \| `monitoring\.dashboards: grafana-operator` \|/),
+    ]);
+    expect(row('observability', /a `Grafana` resource/)).toEqual([
+      expect.stringContaining('labelled dashboards=grafana in any namespace (allowCrossNamespaceImport)'),
+    ]);
+    expect(row('observability', /dashboard sidecar/)).toEqual([]);
+    expect(row('example', /Grafana Operator/)).toEqual([]);
+  });
+
+  test('the log store: Loki or an OpenTelemetry collector at the URL the layers push to', () => {
+    expect(row('full', /^\| Loki/)).toEqual([expect.stringContaining('http://loki.monitoring:3100/loki/api/v1/push (and Pebble v1.6.0 or later')]);
+    expect(row('observability', /OpenTelemetry collector/)).toEqual([
+      expect.stringContaining('OTLP/HTTP at http://alloy.monitoring:4318 (and Pebble v1.25.0 or later'),
+    ]);
+    expect(row('example', /Loki|OpenTelemetry/)).toEqual([]);
   });
 });

@@ -71,6 +71,12 @@ export const withS3 = (s: Site): void => {
   Object.assign(s.config, S3);
   delete s.uploads;
 };
+/** Dashboards through the Grafana Operator, for a Grafana labelled dashboards: grafana. */
+export const withGrafanaOperator = (s: Site): void => {
+  s.monitoring = { ...s.monitoring, dashboards: 'grafana-operator', grafana_instance_selector: { dashboards: 'grafana' } };
+};
+const LOKI_URL = 'http://loki-gateway.monitoring/loki/api/v1/push';
+const OTLP_URL = 'http://alloy.monitoring:4318';
 /** Discourse's backups on a claim of their own. */
 export const withBackupVolume = (s: Site): void => {
   s.backups = { to: 'volume', volume: { size: '40Gi' } };
@@ -189,6 +195,35 @@ export const CHANGES: readonly Change[] = [
     name: 'monitoring off with an in-cluster Valkey (its exporter leaves)',
     from: withDataServices,
     change: (s) => (s.monitoring = { enabled: false }),
+    reruns: [],
+  },
+  // Dashboards between carriers: ConfigMaps ↔ GrafanaDashboards keep their names, so one kind leaves as the other comes.
+  { name: 'dashboards sidecar → grafana-operator (and back)', change: withGrafanaOperator, reruns: [] },
+  {
+    name: 'dashboards grafana-operator → none (and back)',
+    from: withGrafanaOperator,
+    change: (s) => (s.monitoring = { ...s.monitoring, dashboards: false, grafana_instance_selector: undefined }),
+    reruns: [],
+  },
+  {
+    name: 'dashboards none → sidecar (true; and back)',
+    from: (s) => (s.monitoring.dashboards = false),
+    change: (s) => (s.monitoring.dashboards = true),
+    reruns: [],
+  },
+  // Logs between targets: the layers' log-targets change, the pods roll, no Job runs again.
+  { name: 'logs to Loki (and none again)', change: (s) => (s.loki_url = LOKI_URL), reruns: [] },
+  {
+    name: 'logs Loki → an OpenTelemetry collector (and back)',
+    from: (s) => (s.loki_url = LOKI_URL),
+    change: (s) => (delete s.loki_url, (s.otlp_logs_url = OTLP_URL)),
+    reruns: [],
+  },
+  { name: 'logs OpenTelemetry collector → none (and back)', from: (s) => (s.otlp_logs_url = OTLP_URL), change: (s) => delete s.otlp_logs_url, reruns: [] },
+  {
+    name: 'logs Loki → OpenTelemetry with separate Sidekiq (both layers change)',
+    from: (s) => (withS3(s), (s.sidekiq = { mode: 'separate' }), (s.loki_url = LOKI_URL)),
+    change: (s) => (delete s.loki_url, (s.otlp_logs_url = OTLP_URL)),
     reruns: [],
   },
   { name: 'network policy restricts egress', change: (s) => (s.network_policy = { restrict_egress: true }), reruns: [] },

@@ -1,9 +1,9 @@
-import { readFileSync, readdirSync } from 'fs';
-import { join } from 'path';
+import { readFileSync } from 'fs';
 import { parse } from 'yaml';
 import {
   CrdDocument,
   ImmutabilityRule,
+  CRD_ONE_WAY_RULES,
   CRD_RULES,
   KUBERNETES_RULES,
   crdImmutabilityRules,
@@ -13,6 +13,7 @@ import {
 } from '../lib/immutable-fields';
 import { CNPG_WEBHOOK_RULES } from '../lib/cnpg-cluster';
 import { Manifest } from '../lib/manifest';
+import { clusterCrdFiles } from './cluster/crds';
 import { Json } from './fixtures';
 import { BASE, CHANGES, copy, jobKinds, render, withBackupVolume } from './day2-changes';
 
@@ -22,13 +23,9 @@ import { BASE, CHANGES, copy, jobKinds, render, withBackupVolume } from './day2-
  * both directions (a change and its revert are both applied in real life).
  */
 
-const ROOT = join(__dirname, '..');
-
-/** The rules: Kubernetes' own, plus every `self == oldSelf` rule of the upstream CRDs (test/cluster/crds/). */
-const CRDS = readdirSync(join(ROOT, 'test', 'cluster', 'crds'))
-  .filter((f) => f.endsWith('.yaml'))
-  .map((f) => parse(readFileSync(join(ROOT, 'test', 'cluster', 'crds', f), 'utf8')) as CrdDocument);
-const RULES: readonly ImmutabilityRule[] = [...KUBERNETES_RULES, ...CRDS.flatMap(crdImmutabilityRules), ...CNPG_WEBHOOK_RULES];
+/** The rules: Kubernetes' own, plus every `self == oldSelf` rule of the CRDs the control plane gets (test/cluster/crds.ts). */
+const CRDS = clusterCrdFiles().map((f) => parse(readFileSync(f, 'utf8')) as CrdDocument);
+const RULES: readonly ImmutabilityRule[] = [...KUBERNETES_RULES, ...CRDS.flatMap(crdImmutabilityRules), ...CRD_ONE_WAY_RULES, ...CNPG_WEBHOOK_RULES];
 
 describe('day 2: every change applies cleanly under kubectl, Flux and Argo CD', () => {
   // docs/day-2.md promises "over 50 everyday changes".

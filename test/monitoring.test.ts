@@ -119,4 +119,95 @@ describe('DiscourseMonitoring', () => {
     ).toMatch(expected);
     expect(() => synthMonitoring(options)).toThrow(expected);
   });
+  test.each([
+    [
+      'grafana-operator without an instance selector',
+      { dashboards: 'grafana-operator' as const },
+      /monitoring\.grafanaInstanceSelector: is missing: with dashboards: grafana-operator/,
+    ],
+    [
+      'grafana-operator with an empty instance selector',
+      { dashboards: 'grafana-operator' as const, grafanaInstanceSelector: {} },
+      /monitoring\.grafanaInstanceSelector: is empty/,
+    ],
+    [
+      'an instance selector for the sidecar',
+      { grafanaInstanceSelector: { dashboards: 'grafana' } },
+      /monitoring\.grafanaInstanceSelector: is set, but dashboards is sidecar/,
+    ],
+    ['a folder without dashboards', { dashboards: false, grafanaFolder: 'Forums' }, /monitoring\.grafanaFolder: is set, but dashboards is false/],
+    [
+      'sidecar labels for the operator',
+      { dashboards: 'grafana-operator' as const, grafanaInstanceSelector: { dashboards: 'grafana' }, dashboardLabels: { grafana_dashboard: '1' } },
+      /monitoring\.dashboardLabels: is set, but dashboards is grafana-operator/,
+    ],
+    [
+      'bad sidecar labels for the operator (reported once)',
+      { dashboards: 'grafana-operator' as const, grafanaInstanceSelector: { dashboards: 'grafana' }, dashboardLabels: { 'bad key!': 'x' } },
+      /monitoring\.dashboardLabels: is set, but dashboards is grafana-operator/,
+    ],
+    [
+      'a carrier that does not exist',
+      { dashboards: 'configmap' as 'sidecar' },
+      /monitoring\.dashboards: "configmap" is not one of sidecar, grafana-operator, true, false/,
+    ],
+  ])('fails if %s, with one problem', (_n, options, expected) => {
+    const problems = resolveMonitoring(options).problems.map((p) => `${p.path}: ${p.message} Fix: ${p.fix}`);
+    expect(problems).toEqual([expect.stringMatching(expected)]);
+    expect(() => synthMonitoring(options)).toThrow(expected);
+  });
+});
+
+describe('the two dashboard carriers', () => {
+  const operator = { dashboards: 'grafana-operator' as const, grafanaInstanceSelector: { dashboards: 'grafana' } };
+  const boards = (m: Manifest[]) => m.filter((x) => x.kind === 'GrafanaDashboard' || (x.kind === 'ConfigMap' && x.metadata.name.includes('-dashboard-')));
+
+  test('grafana-operator: one schema-valid GrafanaDashboard per dashboard, with the instance selector, and no dashboard ConfigMaps', () => {
+    // WHEN
+    const m = synthMonitoring(operator);
+    // THEN
+    expectValidManifests(m);
+    expect(boards(m).map((x) => `${x.apiVersion} ${x.kind}/${x.metadata.name}`)).toEqual([
+      'grafana.integreatly.org/v1beta1 GrafanaDashboard/forum-dashboard-app',
+      'grafana.integreatly.org/v1beta1 GrafanaDashboard/forum-dashboard-health',
+    ]);
+    const app = find(m, 'GrafanaDashboard', 'forum-dashboard-app');
+    expect(Object.keys(app.spec).sort()).toEqual(['instanceSelector', 'json']);
+    expect(app.spec.instanceSelector).toEqual({ matchLabels: { dashboards: 'grafana' } });
+    // Not the sidecar's label: the operator would ignore it, a sidecar watching the namespace would not.
+    expect(app.metadata.labels.grafana_dashboard).toBeUndefined();
+    expect(app.metadata.annotations['argocd.argoproj.io/sync-options']).toContain('SkipDryRunOnMissingResource=true');
+  });
+
+  test('grafana-operator: folder, namespace and allowCrossNamespaceImport only when asked', () => {
+    const m = synthMonitoring({ ...operator, grafanaFolder: 'Forums', grafanaAllowCrossNamespaceImport: true, dashboardNamespace: 'grafana' });
+    const app = find(m, 'GrafanaDashboard', 'forum-dashboard-app');
+    expect(app.metadata.namespace).toBe('grafana');
+    expect(app.spec).toMatchObject({ folder: 'Forums', allowCrossNamespaceImport: true });
+    expect(find(synthMonitoring({ ...operator, grafanaAllowCrossNamespaceImport: false }), 'GrafanaDashboard', 'forum-dashboard-app').spec).not.toHaveProperty(
+      'allowCrossNamespaceImport',
+    );
+  });
+
+  test.each([
+    ['embedded', {}],
+    ['separate', { ...S3, sidekiq: { mode: 'separate' as const } }],
+  ])('one source, two carriers: the ConfigMap and the GrafanaDashboard hold the same JSON, byte for byte (Sidekiq %s)', (_mode, props) => {
+    const sidecar = synthMonitoring({}, props);
+    const viaOperator = synthMonitoring(operator, props);
+    for (const [name, key] of [
+      ['forum-dashboard-app', 'discourse-app.json'],
+      ['forum-dashboard-health', 'discourse-service-health.json'],
+    ]) {
+      const text = find(sidecar, 'ConfigMap', name).data[key] as string;
+      expect(JSON.parse(text).panels.length).toBeGreaterThan(3);
+      expect({ name, json: find(viaOperator, 'GrafanaDashboard', name).spec.json }).toEqual({ name, json: text });
+    }
+  });
+
+  test('true is the sidecar; false is no dashboards at all', () => {
+    expect(boards(synthMonitoring({ dashboards: true })).map((x) => x.kind)).toEqual(['ConfigMap', 'ConfigMap']);
+    expect(boards(synthMonitoring({ dashboards: 'sidecar' })).map((x) => x.kind)).toEqual(['ConfigMap', 'ConfigMap']);
+    expect(boards(synthMonitoring({ dashboards: false }))).toEqual([]);
+  });
 });

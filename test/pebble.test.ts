@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
-import { LAYER_FILE, LOG_FILES, discourseLayer } from '../lib/discourse-layer';
+import { LAYER_FILE, LOG_FILES, discourseLayer, siteLogTarget } from '../lib/discourse-layer';
+import { sidekiqLayer } from '../lib/sidekiq';
 import { PebbleLayer, layerDocument, renderLayer, validateLayer, validateLayerDocument, validateLayerYaml } from '../lib/pebble';
 import { parseGoDuration } from '../lib/units';
 import { checkCadence, toleranceSeconds, worstCaseDetectionSeconds } from '../lib/pebble-timing';
@@ -109,13 +110,54 @@ describe('the Discourse layer', () => {
       killDelaySeconds: 20,
       tailLogs: true,
       bootSeconds: 600,
-      lokiUrl: 'http://loki:3100/loki/api/v1/push',
-      lokiLabels: { site: 'forum' },
+      logTarget: siteLogTarget({ lokiUrl: 'http://loki:3100/loki/api/v1/push' }, { name: 'forum', namespace: 'forums', role: 'web' }),
     });
     expect(parse(renderLayer(withLoki))['log-targets']).toEqual({
-      loki: { override: 'replace', type: 'loki', location: 'http://loki:3100/loki/api/v1/push', services: ['all'], labels: { site: 'forum' } },
+      loki: {
+        override: 'replace',
+        type: 'loki',
+        location: 'http://loki:3100/loki/api/v1/push',
+        services: ['all'],
+        labels: { site: 'forum', namespace: 'forums', role: 'web' },
+      },
     });
     expect(validateLayer(withLoki, LAYER_FILE)).toEqual([]);
+  });
+
+  test.each([
+    ['Loki', { lokiUrl: 'http://loki:3100/loki/api/v1/push' }, 'loki', 'loki'],
+    ['an OpenTelemetry collector', { otlpLogsUrl: 'http://alloy.monitoring:4318' }, 'otlp', 'opentelemetry'],
+  ])('the web and the separate Sidekiq layer ship to the same target (%s), told apart by role', (_n, urls, name, type) => {
+    // GIVEN one site
+    const site = { name: 'forum', namespace: 'forums' };
+    // WHEN both layers are rendered
+    const web = parse(
+      renderLayer(
+        discourseLayer({ environment: {}, killDelaySeconds: 20, tailLogs: true, bootSeconds: 600, logTarget: siteLogTarget(urls, { ...site, role: 'web' }) }),
+      ),
+    );
+    const sidekiq = parse(
+      renderLayer(
+        sidekiqLayer({
+          environment: {},
+          killDelaySeconds: 20,
+          bootSeconds: 600,
+          maxMemoryMebibytes: 1000,
+          logTarget: siteLogTarget(urls, { ...site, role: 'sidekiq' }),
+        }),
+      ),
+    );
+    // THEN
+    const location = Object.values(urls)[0];
+    for (const [layer, role] of [
+      [web, 'web'],
+      [sidekiq, 'sidekiq'],
+    ] as const)
+      expect({ role, targets: layer['log-targets'] }).toEqual({
+        role,
+        targets: { [name]: { override: 'replace', type, location, services: ['all'], labels: { site: 'forum', namespace: 'forums', role } } },
+      });
+    expect(siteLogTarget({}, { ...site, role: 'web' })).toBeUndefined();
   });
 
   test('is valid as Pebble would load it', () => {

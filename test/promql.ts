@@ -1,5 +1,6 @@
 import { parser } from '@prometheus-io/lezer-promql';
 import { CONTAINER, GatewayRouteMetricsOptions, IngressMetricsOptions, cnpgPodRegex, envoyGatewayClusterName, q, sitePodRegex } from '../lib/alerts';
+import { PodRole, ROLE_CONTAINER, podRoles, rolePodRegex } from '../lib/dashboards';
 import { lookupSeries } from '../lib/metric-names';
 import { redisMetricsJob } from '../lib/redis';
 
@@ -52,11 +53,20 @@ export interface QueryScope {
   readonly sidekiqMode?: 'embedded' | 'separate';
   /** The Valkey server the site runs, for redis_* series. */
   readonly redisServer?: string;
+  /** Only the pods of one role (a dashboard row's): their container, and their pod names for kube-state-metrics/cAdvisor series. */
+  readonly role?: PodRole;
 }
 
 /** The matchers that scope a series of the given kind to the site; a string when the scope lacks what that needs. */
 function requiredMatchers(kind: string, scope: QueryScope): [string, MatchOp, string][] | string {
   const ns: [string, MatchOp, string] = ['namespace', '=', scope.namespace];
+  if (scope.role !== undefined) {
+    const container: [string, MatchOp, string] = ['container', '=', ROLE_CONTAINER[scope.role]];
+    const pods: [string, MatchOp, string] = ['pod', '=~', rolePodRegex(scope.instance, scope.role)];
+    if (kind === 'target') return [['job', '=', scope.job], ns, container];
+    if (kind === 'pod') return [ns, pods, container];
+    if (kind === 'pod-init' || kind === 'pod-object') return [ns, pods];
+  }
   switch (kind) {
     case 'target':
       return [['job', '=', scope.job], ns];
@@ -349,12 +359,17 @@ export function checkQuery(expr: string, scope: QueryScope): string[] {
       problems.push(`${sel.metric} is not about this site: ${required}`);
       continue;
     }
-    for (const [label, op, value] of required) {
-      const on = sel.matchers.filter((m) => m.label === label);
-      // A second, different equality matcher on the label would select nothing at all.
-      const scoped = on.some((m) => m.op === op && m.value === value) && !on.some((m) => m.op === '=' && m.value !== value);
-      if (!scoped) problems.push(`${sel.metric} is not scoped to the site: needs ${label}${op}${q(value)} and no other value`);
-    }
+    const unscoped = (matchers: [string, MatchOp, string][]): string[] =>
+      matchers.flatMap(([label, op, value]) => {
+        const on = sel.matchers.filter((m) => m.label === label);
+        // A second, different equality matcher on the label would select nothing at all.
+        const scoped = on.some((m) => m.op === op && m.value === value) && !on.some((m) => m.op === '=' && m.value !== value);
+        return scoped ? [] : [`${sel.metric} is not scoped to the site: needs ${label}${op}${q(value)} and no other value`];
+      });
+    // Narrower is fine: a selector scoped to one role's pods (a dashboard row's) is about the site too.
+    const narrowed = scope.role === undefined ? podRoles(scope.sidekiqMode).map((role) => requiredMatchers(series.scope, { ...scope, role })) : [];
+    const missing = unscoped(required);
+    if (missing.length > 0 && !narrowed.some((r) => typeof r !== 'string' && unscoped(r).length === 0)) problems.push(...missing);
     if (series.part === 'quantile' && equal('quantile') === undefined) {
       problems.push(`${sel.metric} is a summary: select one quantile with quantile="..." (quantiles cannot be summed or averaged)`);
     }

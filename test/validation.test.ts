@@ -50,6 +50,16 @@ describe('bad site files fail with the file, the option, the value and the fix',
       withLines('config', '  smtp_authentication: oauth'),
       /config\.smtp_authentication: "oauth" is not one of none, login, plain, cram_md5/,
     ],
+    [
+      'grafana-operator dashboards without an instance selector',
+      VALID + 'monitoring: { dashboards: grafana-operator }\n',
+      /sites\/forum\.yaml:\d+:\d+: monitoring\.grafana_instance_selector: is missing: with dashboards: grafana-operator .*Fix: set it to labels of your Grafana resource/,
+    ],
+    [
+      'a dashboards carrier that does not exist',
+      VALID + 'monitoring: { dashboards: configmap }\n',
+      /monitoring\.dashboards: "configmap" is not one of sidecar, grafana-operator, true, false/,
+    ],
     ['wrong type for a port', withLines('config', '  smtp_port: "587x"'), /config\.smtp_port: "587x" is not an integer/],
     ['wrong type for a boolean', withLines('config', '  force_https: yes please'), /config\.force_https: "yes please" is not a boolean/],
     [

@@ -1,4 +1,4 @@
-import { CRD_RULES, KUBERNETES_RULES, immutableFieldChanges } from '../../lib/immutable-fields';
+import { CRD_ONE_WAY_RULES, CRD_RULES, KUBERNETES_RULES, immutableFieldChanges } from '../../lib/immutable-fields';
 import { Manifest } from '../../lib/manifest';
 import { cluster, describeCluster } from './cluster-env';
 import { KubeError, KubeObject } from './kube-client';
@@ -14,7 +14,7 @@ import { settle } from './sync';
 
 const NS = 'immutable-fields';
 const MANAGER = 'kustomize-controller';
-const RULES = [...KUBERNETES_RULES, ...CRD_RULES];
+const RULES = [...KUBERNETES_RULES, ...CRD_RULES, ...CRD_ONE_WAY_RULES];
 
 type Obj = KubeObject & Manifest;
 type Edit = (o: Obj) => void;
@@ -120,7 +120,40 @@ const pgCluster = (name: string, serviceAccountName?: string): Obj =>
 
 const container = (o: Obj) => (o.spec as { template: { spec: { containers: { env: { value: string }[] }[] } } }).template.spec.containers[0];
 
+const grafanaDashboard = (name: string, spec: Record<string, unknown> = {}): Obj =>
+  ({
+    apiVersion: 'grafana.integreatly.org/v1beta1',
+    kind: 'GrafanaDashboard',
+    metadata: meta(name),
+    spec: { instanceSelector: { matchLabels: { dashboards: 'grafana' } }, json: '{}\n', ...spec },
+  }) as Obj;
+const dashboardSpec = (o: Obj) => o.spec as Record<string, unknown>;
+
 const TRANSITIONS: Transition[] = [
+  {
+    name: 'GrafanaDashboard: the instance selector',
+    before: grafanaDashboard('gd-selector'),
+    edit: (o) => (dashboardSpec(o).instanceSelector = { matchLabels: { dashboards: 'other' } }),
+    refused: true,
+  },
+  {
+    name: 'GrafanaDashboard: the folder and the JSON',
+    before: grafanaDashboard('gd-folder'),
+    edit: (o) => Object.assign(dashboardSpec(o), { folder: 'Forums', json: '{"a":1}\n' }),
+    refused: false,
+  },
+  {
+    name: 'GrafanaDashboard: allowCrossNamespaceImport turned on',
+    before: grafanaDashboard('gd-cross-on'),
+    edit: (o) => (dashboardSpec(o).allowCrossNamespaceImport = true),
+    refused: false,
+  },
+  {
+    name: 'GrafanaDashboard: allowCrossNamespaceImport turned off (left out)',
+    before: grafanaDashboard('gd-cross-off', { allowCrossNamespaceImport: true }),
+    edit: (o) => delete dashboardSpec(o).allowCrossNamespaceImport,
+    refused: true,
+  },
   // Jobs: the pod template is fixed once created; a few scheduling knobs are not.
   { name: 'Job: the pod template’s env', before: job('job-env'), edit: (o) => (container(o).env[0].value = '2'), refused: true },
   {
@@ -351,11 +384,11 @@ describeCluster('the immutable-fields table agrees with the real API server', ()
 
   test('the cases cover every rule kind of the table but the ones no rendering has (DaemonSet, ReplicaSet, ClusterRoleBinding)', () => {
     const covered = new Set(
-      TRANSITIONS.map((t) =>
-        t.before.apiVersion.includes('.io/') && !t.before.apiVersion.includes('k8s.io')
-          ? `${t.before.kind}.${t.before.apiVersion.split('/')[0]}`
-          : t.before.kind,
-      ),
+      TRANSITIONS.map((t) => {
+        // As the table names kinds: with the group for custom resources (a dotted group, not *.k8s.io).
+        const group = t.before.apiVersion.includes('/') ? t.before.apiVersion.split('/')[0] : '';
+        return group.includes('.') && !group.endsWith('.k8s.io') ? `${t.before.kind}.${group}` : t.before.kind;
+      }),
     );
     const missing = [...new Set(RULES.map((r) => r.kind))].filter((k) => !covered.has(k) && !['DaemonSet', 'ReplicaSet', 'ClusterRoleBinding'].includes(k));
     expect(missing).toEqual([]);

@@ -8,7 +8,7 @@ import { COLLECTOR_COMMAND, SIDEKIQ_COMMAND, SIDEKIQ_PID_FILE } from '../../lib/
 import { APP_DIR } from '../../lib/paths';
 import { Cadence, PEBBLE_TIMINGS, toleranceSeconds, worstCaseDetectionSeconds } from '../../lib/pebble-timing';
 import { parseGoDuration } from '../../lib/units';
-import { BASE, copy, renderTree } from '../day2-changes';
+import { BASE, S3, copy, renderTree } from '../day2-changes';
 import { fixtureTree } from '../fixtures';
 import { PebblePod, httpStatus, within } from './pebble-pod';
 import { IN_CI, ToolName, ensureTools, toolPath } from './tools';
@@ -268,6 +268,13 @@ describePebble.each(VERSIONS)('under the real %s', (_version, tool, noticesExits
         () => `level=ready answering 200 before the hang. ${p.tail()}`,
         async () => (await health(p, 'ready')) === 200,
       );
+      // Pebble calls a service active 1 s after its start, and level=ready answers 200 before a
+      // check has run: under load the stand-in may not have written its pid yet.
+      await within(
+        10,
+        () => `the stand-in's pid file. ${p.tail()}`,
+        () => p.appPid() !== undefined,
+      );
       const hung = p.appPid();
       const alive: number[] = [];
       // WHEN
@@ -304,7 +311,7 @@ describePebble.each(VERSIONS)('under the real %s', (_version, tool, noticesExits
 
 /**
  * The separate Sidekiq pods' layer (site full, `sidekiq.mode: separate`) under the real
- * Pebble. Moved, besides what the web tests move: Sidekiq's command becomes the stand-in
+ * Pebble (v1.1.1 refuses it: the site ships logs to Loki, from these pods too). Moved, besides what the web tests move: Sidekiq's command becomes the stand-in
  * (its pid file the one `sidekiq-memory` reads), the collector `sleep`, and `sidekiq-up`'s
  * Redis heartbeat query a test of the stand-in's pid file, checked every 2 s (the
  * kubelet's startup probe runs the real query; no Redis here). `sidekiq-memory` runs as
@@ -361,6 +368,23 @@ describePebble.each(VERSIONS)('the separate Sidekiq layer (site full) under the 
       () => `all of ${services.join(', ')} active: ${p.cli('services').stdout} ${p.tail()}`,
       () => services.every((s) => p.serviceState(s) === 'active'),
     );
+
+  // The site ships logs to Loki from the Sidekiq pods too: log-targets need Pebble v1.4, their labels v1.6 (the README's table).
+  if (tool === 'pebble-oldest') {
+    test('refuses the layer at start (it has a Loki log target): no service runs, while Pebble itself stays up', async () => {
+      expect(Object.keys((parse(text) as { 'log-targets'?: object })['log-targets'] ?? {})).toEqual(['loki']);
+      const p = await newPod();
+      await within(
+        10,
+        () => `Pebble logging that it cannot start the default services. ${p.tail()}`,
+        () => p.output().includes('Cannot start default services'),
+      );
+      expect(p.output()).toContain('field log-targets not found in type plan.Layer');
+      expect(await health(p, 'alive')).toBe(200);
+      expect(services.filter((s) => p.serviceState(s) === 'active')).toEqual([]);
+    });
+    return;
+  }
 
   test('boots: every service active, ready once sidekiq-up passes (the layer’s `after` does not order the start: see below)', async () => {
     // GIVEN
@@ -493,10 +517,10 @@ describePebble.each(VERSIONS)('logs to an OpenTelemetry collector under the real
     return pod;
   };
 
-  test('the layer has one opentelemetry log target for every service, with the site and namespace as attributes', () => {
+  test('the layer has one opentelemetry log target for every service, with the site, namespace and role as attributes', () => {
     const targets = (parse(text) as { 'log-targets'?: Record<string, unknown> })['log-targets'];
     expect(targets).toEqual({
-      otlp: { override: 'replace', type: 'opentelemetry', location: OTLP_URL, services: ['all'], labels: { namespace: 'forum', site: 'forum' } },
+      otlp: { override: 'replace', type: 'opentelemetry', location: OTLP_URL, services: ['all'], labels: { namespace: 'forum', role: 'web', site: 'forum' } },
     });
   });
 
@@ -514,7 +538,7 @@ describePebble.each(VERSIONS)('logs to an OpenTelemetry collector under the real
     return;
   }
 
-  test('the app’s log lines reach the receiver as OTLP/HTTP JSON at <url>/v1/logs, with service.name, site and namespace', async () => {
+  test('the app’s log lines reach the receiver as OTLP/HTTP JSON at <url>/v1/logs, with service.name, site, namespace and role', async () => {
     // WHEN the pod boots and the stand-in logs
     const p = await start();
     const line = () => received.flatMap((r) => r.body.resourceLogs ?? []).find((l) => JSON.stringify(l).includes(': serving on '));
@@ -526,6 +550,160 @@ describePebble.each(VERSIONS)('logs to an OpenTelemetry collector under the real
     // THEN
     expect(received.every((r) => r.path === '/v1/logs' && r.contentType === 'application/json')).toBe(true);
     const attributes = Object.fromEntries((line()?.resource.attributes ?? []).map((a) => [a.key, a.value.stringValue]));
-    expect(attributes).toEqual({ 'service.name': 'discourse', site: 'forum', namespace: 'forum' });
+    expect(attributes).toEqual({ 'service.name': 'discourse', site: 'forum', namespace: 'forum', role: 'web' });
   });
+});
+
+/** What a fake log receiver recorded of one request: the path, the content type and the JSON body. */
+interface Received {
+  readonly path: string;
+  readonly contentType: string;
+  readonly body: unknown;
+}
+
+/** A loopback HTTP server that answers every POST with 200 and records it. */
+async function fakeReceiver(): Promise<{ server: Server; url: string; received: Received[] }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: JSON.parse(body || '{}') as unknown });
+      res.writeHead(req.url?.startsWith('/loki/') ? 204 : 200, { 'content-type': 'application/json' });
+      res.end(req.url?.startsWith('/loki/') ? undefined : '{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+}
+
+/** One stream of a Loki push request (Pebble's loki client: JSON, labels in `stream`, `[ts, line]` in `values`). */
+interface LokiStream {
+  readonly stream: Record<string, string>;
+  readonly values: [string, string][];
+}
+
+/** Every line a receiver got, with the labels (Loki) or resource attributes (OTLP) it came with. */
+function receivedLines(received: readonly Received[]): { line: string; labels: Record<string, string | undefined> }[] {
+  return received.flatMap((r) => {
+    const body = r.body as { streams?: LokiStream[] } & OtlpRequest['body'];
+    const loki = (body.streams ?? []).flatMap((s) => s.values.map(([, line]) => ({ line, labels: { ...s.stream } })));
+    const otlp = (body.resourceLogs ?? []).flatMap((l) => {
+      const labels = Object.fromEntries(l.resource.attributes.map((a) => [a.key, a.value.stringValue]));
+      return (l.scopeLogs ?? []).flatMap((sl) => (sl.logRecords ?? []).map((rec) => ({ line: rec.body.stringValue ?? '', labels })));
+    });
+    return [...loki, ...otlp];
+  });
+}
+
+/**
+ * Both layers of a site with separate Sidekiq pods ship their logs to the same target,
+ * Loki or an OpenTelemetry collector, told apart by `role` (web, sidekiq): each rendered
+ * layer under the real Pebble v1.32.1 (the oldest supported refuses log targets, above),
+ * pointed by substitution at a fake receiver. The Sidekiq pod is moved as in the tests of
+ * its layer above (stand-in, collector `sleep`, heartbeat on the pid file).
+ */
+const LOKI_URL = 'http://loki.monitoring:3100/loki/api/v1/push';
+const TARGETS = [
+  { name: 'Loki', key: 'loki_url', url: LOKI_URL, path: '/loki/api/v1/push', contentType: 'application/json; charset=utf-8', serviceLabel: 'pebble_service' },
+  { name: 'an OpenTelemetry collector', key: 'otlp_logs_url', url: OTLP_URL, path: '/v1/logs', contentType: 'application/json', serviceLabel: 'service.name' },
+];
+
+describePebble.each(TARGETS)('separate Sidekiq: web and Sidekiq logs to $name under the real Pebble v1.32.1', (target) => {
+  const site = copy(BASE);
+  Object.assign(site.config, S3);
+  delete site.uploads;
+  site.sidekiq = { mode: 'separate' };
+  site[target.key] = target.url;
+  const tree = renderTree(site);
+  const doc = <T>(path: string): T => {
+    const text = tree.get(path);
+    if (!text) throw new Error(`the site renders no ${path}`);
+    return parseAllDocuments(text)[0].toJS() as T;
+  };
+  const layers = {
+    web: doc<{ data: Record<string, string> }>('forum/configmap-forum-pebble.yaml').data[LAYER_FILE],
+    sidekiq: doc<{ data: Record<string, string> }>('forum/configmap-forum-sidekiq-pebble.yaml').data[LAYER_FILE],
+  };
+  const containers = {
+    web: doc<Deployment>('forum/deployment-forum.yaml').spec.template.spec.containers.find((c) => c.name === 'discourse'),
+    sidekiq: doc<Deployment>('forum/deployment-forum-sidekiq.yaml').spec.template.spec.containers.find((c) => c.name === 'sidekiq'),
+  };
+  const pods: PebblePod[] = [];
+  let receiver: Awaited<ReturnType<typeof fakeReceiver>> | undefined;
+
+  beforeAll(async () => {
+    ensureTools(['pebble'], (line) => process.stderr.write(`${line}\n`));
+    receiver = await fakeReceiver();
+  }, 600_000);
+
+  afterAll(async () => {
+    for (const p of pods) await p.stop();
+    await new Promise((r) => receiver?.server.close(r));
+  });
+
+  test('both layers have the same target, their labels differing only in role', () => {
+    const targetOf = (text: string) => (parse(text) as { 'log-targets'?: Record<string, { location: string; labels: Record<string, string> }> })['log-targets'];
+    const web = targetOf(layers.web);
+    const sidekiq = targetOf(layers.sidekiq);
+    expect(Object.values(web ?? {}).map((t) => t.location)).toEqual([target.url]);
+    expect(Object.values(sidekiq ?? {}).map((t) => ({ ...t, labels: { ...t.labels, role: 'web' } }))).toEqual(Object.values(web ?? {}));
+    expect(Object.values(sidekiq ?? {}).map((t) => t.labels)).toEqual([{ namespace: 'forum', role: 'sidekiq', site: 'forum' }]);
+  });
+
+  test('the lines of both pods reach the receiver, each with its role, the site, the namespace and the Pebble service', async () => {
+    // GIVEN a web pod and a Sidekiq pod, their target moved to the receiver
+    const location: [string, string] = [`location: ${target.url}`, `location: ${receiver!.url}${target.path === '/v1/logs' ? '' : target.path}`];
+    const sidekiqText = layers.sidekiq;
+    const heartbeatLine = /^ {6}command: "bash -c 'now=.*$/m.exec(sidekiqText)?.[0];
+    const up = (parse(sidekiqText) as { checks: Record<string, RenderedCheck> }).checks['sidekiq-up'];
+    if (!heartbeatLine || !containers.web || !containers.sidekiq) throw new Error('the site renders no web or Sidekiq container, or no sidekiq-up heartbeat');
+    const web = await PebblePod.create({
+      pebble: toolPath('pebble'),
+      layer: layers.web,
+      command: WEB_ONLY_COMMAND,
+      args: containers.web.args,
+      appPortInLayer: HTTP_PORT,
+      logDirInLayer: `${APP_DIR}/log`,
+      extra: [location],
+    });
+    const sidekiq = await PebblePod.create({
+      pebble: toolPath('pebble'),
+      layer: sidekiqText,
+      command: SIDEKIQ_COMMAND,
+      args: containers.sidekiq.args,
+      logDirInLayer: `${APP_DIR}/log`,
+      extra: [
+        [COLLECTOR_COMMAND, 'sleep 100000'],
+        [heartbeatLine, `      command: bash -c 'test -s $POD_DIR/app.pid'`],
+        [`    period: ${up.period}\n    threshold: ${up.threshold}\n    timeout: ${up.timeout}\n`, '    period: 2s\n    threshold: 3\n    timeout: 1s\n'],
+        [SIDEKIQ_PID_FILE, '$POD_DIR/app.pid'],
+        location,
+      ],
+    });
+    pods.push(web, sidekiq);
+    // WHEN both boot and their stand-ins log
+    web.start();
+    sidekiq.start();
+    const from = (service: string) =>
+      receivedLines(receiver!.received).find((l) => l.labels[target.serviceLabel] === service && l.line.includes(': serving on '));
+    await within(
+      20,
+      () => `a line of each pod at the receiver (got ${receiver!.received.length} requests). web: ${web.tail()} sidekiq: ${sidekiq.tail()}`,
+      () => from('discourse') !== undefined && from('sidekiq') !== undefined,
+    );
+    // THEN
+    expect([...new Set(receiver!.received.map((r) => `${r.path} ${r.contentType}`))]).toEqual([`${target.path} ${target.contentType}`]);
+    expect(from('discourse')?.labels).toEqual({ [target.serviceLabel]: 'discourse', site: 'forum', namespace: 'forum', role: 'web' });
+    expect(from('sidekiq')?.labels).toEqual({ [target.serviceLabel]: 'sidekiq', site: 'forum', namespace: 'forum', role: 'sidekiq' });
+    // The Rails log file's copy (sidekiq-logs) is shipped too, with the same role.
+    await within(
+      10,
+      () => `the Sidekiq pod's log-file line at the receiver. ${sidekiq.tail()}`,
+      () =>
+        receivedLines(receiver!.received).some(
+          (l) => l.labels[target.serviceLabel] === 'sidekiq-logs' && l.labels.role === 'sidekiq' && l.line.includes('(log file)'),
+        ),
+    );
+  }, 60_000);
 });

@@ -237,10 +237,10 @@ function validateKustomizeConfig(manifest) {
   return errors;
 }
 
-// Groups no @kubernetes-models package covers (KEDA): validated against the committed
+// Groups no @kubernetes-models package covers (KEDA, the Grafana Operator): validated against the committed
 // CRD subset's openAPIV3Schema in crds/, with ajv (already in node_modules for
 // @kubernetes-models/validate). Like the models, it does not reject unknown fields.
-const CRD_ONLY_GROUPS = new Set(['keda.sh', 'gateway.networking.k8s.io', 'gateway.envoyproxy.io', 'gateway.nginx.org']);
+const CRD_ONLY_GROUPS = new Set(['keda.sh', 'gateway.networking.k8s.io', 'gateway.envoyproxy.io', 'gateway.nginx.org', 'grafana.integreatly.org']);
 const require = createRequire(import.meta.url);
 let crdValidators;
 function crdValidator(apiVersion, kind) {

@@ -1,8 +1,8 @@
 import { parse, stringify } from 'yaml';
-import { isDnsLabel } from '../lib/checks';
-import { OPTIONS } from '../lib/config';
-import { MANAGED_ENV_PATTERNS, SECRET_ENV_NAME } from '../lib/environment';
-import { translateProblem } from '../lib/problems';
+import { isDnsLabel } from '../lib/core/checks';
+import { OPTIONS } from '../lib/model/config';
+import { MANAGED_ENV_PATTERNS, SECRET_ENV_NAME } from '../lib/model/environment';
+import { translateProblem } from '../lib/core/problems';
 import { siteFromText } from './resolve-site';
 import { SITE_FILE_NAMES } from './site-keys';
 import { SCHEMA_FILE } from './site-schema';
@@ -229,7 +229,7 @@ export const BITNAMI_VALUES: readonly BitnamiValue[] = [
 const BITNAMI_IMAGE_ENV =
   /^(ALLOW_EMPTY_PASSWORD|BITNAMI_DEBUG|POSTGRESQL_CLIENT_.*|DISCOURSE_(DATA_TO_PERSIST|ENABLE_HTTPS|EXTERNAL_HTTPS?_PORT_NUMBER|HOST|PORT_NUMBER|SKIP_BOOTSTRAP|SKIP_INSTALL|SITE_NAME|ENV|PRECOMPILE_ASSETS|ENABLE_CONF_PERSISTENCE|EXTRA_CONF_CONTENT|PASSENGER_.*|USERNAME|PASSWORD|EMAIL|FIRST_NAME|LAST_NAME|DATABASE_.*|POSTGRESQL_.*|DB_BACKUP_.*|REDIS_PORT_NUMBER|SMTP_HOST|SMTP_PORT|SMTP_PORT_NUMBER|SMTP_USER|SMTP_PROTOCOL|SMTP_AUTH))$/;
 
-/** Discourse's variables for charm options (the reverse of lib/environment.ts discourseEnvironment). */
+/** Discourse's variables for charm options (the reverse of lib/model/environment.ts discourseEnvironment). */
 const ENV_OPTIONS: Readonly<Record<string, string>> = {
   DISCOURSE_DEVELOPER_EMAILS: 'developer_emails',
   DISCOURSE_ENABLE_CORS: 'enable_cors',
@@ -680,7 +680,7 @@ export function fromBitnamiValues(input: string, options: BitnamiImportOptions =
         if (/^(yes|true|1)$/i.test(String(entry.value ?? ''))) config.force_https = true;
         note(`discourse.extraEnvVars: ${name} is the Bitnami image's; config.force_https is the charm's`);
       } else if (ENV_OPTIONS[name]) {
-        // Discourse's own variable for a charm option (lib/environment.ts): the option.
+        // Discourse's own variable for a charm option (lib/model/environment.ts): the option.
         const option = ENV_OPTIONS[name];
         const spec = OPTIONS.find((o) => o.option === option);
         if (spec?.kind === 'secret') {

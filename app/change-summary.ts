@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
-import { holdsDataKind, keptOnPrune, sameJson } from '../lib/immutable-fields';
-import { Manifest } from '../lib/manifest';
+import { holdsDataKind, keptOnPrune, sameJson } from '../lib/gitops/immutable-fields';
+import { Manifest } from '../lib/core/manifest';
 
 /**
  * What a sync of the new rendering will do to each running site, read from the files that

@@ -1,5 +1,5 @@
-import { OPTION_NAMES } from '../lib/config';
-import { Problem, show } from '../lib/problems';
+import { OPTION_NAMES } from '../lib/model/config';
+import { Problem, show } from '../lib/core/problems';
 import { SITE_KEYS } from './site-keys';
 
 /**

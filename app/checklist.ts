@@ -1,6 +1,6 @@
 import { kubectlFirstSync, kubectlSync } from './kubectl-sync';
 import { parse as parseYaml } from 'yaml';
-import type { Manifest } from '../lib/manifest';
+import type { Manifest } from '../lib/core/manifest';
 import type { ResolvedSite } from './resolve-site';
 
 /**

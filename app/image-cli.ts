@@ -1,6 +1,6 @@
 import { basename, dirname, join } from 'path';
-import { checkImagePlugins, renderDockerfile } from '../lib/image-recipe';
-import { Problem, formatProblems, translateProblem } from '../lib/problems';
+import { checkImagePlugins, renderDockerfile } from '../lib/model/image-recipe';
+import { Problem, formatProblems, translateProblem } from '../lib/core/problems';
 import { readSite, siteFiles } from './site';
 import { SITE_FILE_NAMES } from './site-keys';
 import { withPositions } from './source-positions';

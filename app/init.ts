@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'fs';
 import { basename, join, resolve } from 'path';
-import { isDnsLabel } from '../lib/checks';
+import { isDnsLabel } from '../lib/core/checks';
 import { siteTemplate } from './new-site';
 import { SCHEMA_FILE, siteSchemaText } from './site-schema';
 

@@ -1,7 +1,7 @@
 import { parse, stringify } from 'yaml';
-import { OPTIONS, configFromCharmOptions, resolveConfig } from '../lib/config';
-import { isDnsLabel } from '../lib/checks';
-import { Problem, formatProblems, translateProblem } from '../lib/problems';
+import { OPTIONS, configFromCharmOptions, resolveConfig } from '../lib/model/config';
+import { isDnsLabel } from '../lib/core/checks';
+import { Problem, formatProblems, translateProblem } from '../lib/core/problems';
 import { siteFromText } from './resolve-site';
 import { SCHEMA_FILE } from './site-schema';
 import { LEGACY_OPTIONS } from './charm-history';

@@ -1,5 +1,5 @@
-import { holdsDataKind, keptOnPrune } from '../lib/immutable-fields';
-import { Manifest } from '../lib/manifest';
+import { holdsDataKind, keptOnPrune } from '../lib/gitops/immutable-fields';
+import { Manifest } from '../lib/core/manifest';
 
 /**
  * The commands a kubectl user syncs a site with. `kubectl apply --prune` honours neither

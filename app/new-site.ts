@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { isDnsLabel } from '../lib/checks';
+import { isDnsLabel } from '../lib/core/checks';
 import { SCHEMA_FILE } from './site-schema';
 
 /**

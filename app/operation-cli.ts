@@ -1,9 +1,9 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
-import { Operation, validateOperation } from '../lib/operations';
-import { Manifest } from '../lib/manifest';
+import { Operation, validateOperation } from '../lib/model/operations';
+import { Manifest } from '../lib/core/manifest';
 import { renderManifest, withNamespace } from './output';
-import { formatProblems } from '../lib/problems';
+import { formatProblems } from '../lib/core/problems';
 import { loadSites } from './synth';
 
 /** The options each action takes. */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'fs';
 import { packageRoot } from './package-info';
 import { join } from 'path';
-import { OPTIONS, OptionSpec } from '../lib/config';
+import { OPTIONS, OptionSpec } from '../lib/model/config';
 
 /** What a charm option's doc comment says: the sentence and the charm's page for it. */
 export interface OptionDoc {
@@ -15,19 +15,19 @@ export interface OptionDoc {
 }
 
 /**
- * lib/config.ts in this repository; in the installed package, which ships no TypeScript
+ * lib/model/config.ts in this repository; in the installed package, which ships no TypeScript
  * sources, its declaration file, where tsc keeps the doc comments (the package test checks
  * that both give the same schema).
  */
 function configSource(): string {
   const root = packageRoot();
-  const source = join(root, 'lib', 'config.ts');
-  return existsSync(source) ? source : join(root, 'build', 'lib', 'config.d.ts');
+  const source = join(root, 'lib', 'model', 'config.ts');
+  return existsSync(source) ? source : join(root, 'build', 'lib', 'model', 'config.d.ts');
 }
 
 /**
  * The charm options with their docs. The docs are the doc comments of DiscourseConfig in
- * lib/config.ts (what a TypeScript user reads), so the schema and docs/reference.md say the same words
+ * lib/model/config.ts (what a TypeScript user reads), so the schema and docs/reference.md say the same words
  * and nobody writes them twice; OPTIONS gives names, kinds, values and defaults.
  */
 export function charmOptionDocs(): OptionDoc[] {
@@ -36,7 +36,7 @@ export function charmOptionDocs(): OptionDoc[] {
   const body = text.slice(start, text.indexOf('\n}\n', start));
   return OPTIONS.map((spec) => {
     const m = new RegExp(`/\\*\\*\\n((?:\\s*\\*(?!/).*\\n)+?)\\s*\\*/\\n\\s*readonly ${spec.prop}\\?`).exec(body);
-    if (!m) throw new Error(`lib/config.ts: no doc comment above DiscourseConfig.${spec.prop}`);
+    if (!m) throw new Error(`lib/model/config.ts: no doc comment above DiscourseConfig.${spec.prop}`);
     const lines = m[1].split('\n').map((l) => l.replace(/^\s*\*\s?/, ''));
     const doc = lines
       .filter((l) => !l.startsWith('@'))

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { basename, dirname, join, relative } from 'path';
 import { Chart } from 'cdk8s';
 import { stringify } from 'yaml';
-import { renderDockerfile, renderRecipeReadme } from '../lib/image-recipe';
-import { Manifest } from '../lib/manifest';
+import { renderDockerfile, renderRecipeReadme } from '../lib/model/image-recipe';
+import { Manifest } from '../lib/core/manifest';
 import { checklistSummary, renderChecklist } from './checklist';
 import { SiteChart } from './site-chart';
-import { emitYaml } from '../lib/yaml-emit';
+import { emitYaml } from '../lib/core/yaml-emit';
 
 /** Kinds that are not namespaced (never get metadata.namespace). */
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass']);

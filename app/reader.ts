@@ -1,6 +1,6 @@
 import { Duration, Size } from 'cdk8s';
-import { SecretKeyRef, checkSecretRef } from '../lib/checks';
-import { Problem, didYouMean, show } from '../lib/problems';
+import { SecretKeyRef, checkSecretRef } from '../lib/core/checks';
+import { Problem, didYouMean, show } from '../lib/core/problems';
 
 /**
  * A small typed reader for site files: each `read*` checks one value, records a

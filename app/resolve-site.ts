@@ -5,17 +5,17 @@ import {
   cnpgScheduleProblem,
   postgresMajorVersion,
   validateCnpgClusterProps,
-} from '../lib/cnpg-cluster';
-import { GitOpsProps, ResolvedGitOps, resolveGitOps } from '../lib/gitops';
-import { RedisServerProps, redisConnectionOf, resolveRedisServer, validateRedisServerProps } from '../lib/redis-server';
-import { ResolvedGatewayRoute, resolveGatewayRoute } from '../lib/gateway-route';
-import { ResolvedIngress, resolveIngress } from '../lib/ingress';
-import { ResolvedMonitoring, resolveMonitoring } from '../lib/monitoring';
+} from '../lib/data/cnpg-cluster';
+import { GitOpsProps, ResolvedGitOps, resolveGitOps } from '../lib/gitops/gitops';
+import { RedisServerProps, redisConnectionOf, resolveRedisServer, validateRedisServerProps } from '../lib/data/redis-server';
+import { ResolvedGatewayRoute, resolveGatewayRoute } from '../lib/routing/gateway-route';
+import { ResolvedIngress, resolveIngress } from '../lib/routing/ingress';
+import { ResolvedMonitoring, resolveMonitoring } from '../lib/observability/monitoring';
 import { readFileSync } from 'fs';
-import { DEFAULTS } from '../lib/defaults';
-import { Problem, opt, translateProblem } from '../lib/problems';
-import { ResolvedDiscourse } from '../lib/props';
-import { resolveDiscourse } from '../lib/resolve-discourse';
+import { DEFAULTS } from '../lib/core/defaults';
+import { Problem, opt, translateProblem } from '../lib/core/problems';
+import { ResolvedDiscourse } from '../lib/model/props';
+import { resolveDiscourse } from '../lib/model/resolve-discourse';
 import { SiteDescription, parseSite } from './site';
 import { SITE_FILE_NAMES } from './site-keys';
 import { withPositions } from './source-positions';

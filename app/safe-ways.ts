@@ -1,5 +1,5 @@
-import type { Manifest } from '../lib/manifest';
-import type { TransitionFinding } from '../lib/immutable-fields';
+import type { Manifest } from '../lib/core/manifest';
+import type { TransitionFinding } from '../lib/gitops/immutable-fields';
 
 /**
  * What to do about a change Kubernetes refuses (or a prune that would delete data), in
@@ -24,7 +24,7 @@ function at(value: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
 }
 
-/** The site-file key of a claim's size and what the claim holds, from its name (lib/workload.ts claimNames). */
+/** The site-file key of a claim's size and what the claim holds, from its name (lib/workload/workload.ts claimNames). */
 function claimOf(s: Subject): { holds: string; short: string; sizeKey?: string; classKey?: string } {
   if (s.name === `${s.site}-uploads`)
     return {

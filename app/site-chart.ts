@@ -1,15 +1,15 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
-import { KEEP_ON_PRUNE, WAVES, argoWave } from '../lib/annotations';
-import { CloudNativePgCluster } from '../lib/cnpg-cluster';
-import { RedisServer } from '../lib/redis-server';
-import { commonLabels } from '../lib/workload';
+import { KEEP_ON_PRUNE, WAVES, argoWave } from '../lib/core/annotations';
+import { CloudNativePgCluster } from '../lib/data/cnpg-cluster';
+import { RedisServer } from '../lib/data/redis-server';
+import { commonLabels } from '../lib/workload/workload';
 import { Discourse } from '../lib/discourse';
-import { GitOpsChart, GitOpsSite } from '../lib/gitops';
-import { DiscourseGatewayRoute } from '../lib/gateway-route';
-import { DiscourseIngress } from '../lib/ingress';
-import { DiscourseMonitoring } from '../lib/monitoring';
+import { GitOpsChart, GitOpsSite } from '../lib/gitops/gitops';
+import { DiscourseGatewayRoute } from '../lib/routing/gateway-route';
+import { DiscourseIngress } from '../lib/routing/ingress';
+import { DiscourseMonitoring } from '../lib/observability/monitoring';
 import { ResolvedSite } from './resolve-site';
 
 /** Pod Security Admission: the namespace enforces the "restricted" standard the pods are built to. */

@@ -1,10 +1,10 @@
-import { OPTIONS, charmOptionOf } from '../lib/config';
-import { DEFAULTS } from '../lib/defaults';
-import { Vocabulary } from '../lib/problems';
+import { OPTIONS, charmOptionOf } from '../lib/model/config';
+import { DEFAULTS } from '../lib/core/defaults';
+import { Vocabulary } from '../lib/core/problems';
 
 /**
  * Every key a site file may hold besides the charm options (`config:`, whose table is
- * OPTIONS in lib/config.ts), as data: the key, the prop it fills, its type, default and
+ * OPTIONS in lib/model/config.ts), as data: the key, the prop it fills, its type, default and
  * doc. The reader takes its allowed keys and its scalar readers from here, the site
  * file's vocabulary (how problems name options) is derived from it, and so are the docs
  * and the JSON Schema for editors. A new top-level scalar key is one row here, its

@@ -1,5 +1,5 @@
 import { Document, LineCounter, Node, isMap, isScalar, isSeq } from 'yaml';
-import { Problem } from '../lib/problems';
+import { Problem } from '../lib/core/problems';
 
 /**
  * Where things are in a site file: YAML syntax errors as one problem each (with line and

@@ -1,13 +1,13 @@
 import { parseAllDocuments } from 'yaml';
-import { CNPG_WEBHOOK_RULES } from '../lib/cnpg-cluster';
-import { CRD_ONE_WAY_RULES, CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from '../lib/immutable-fields';
-import { Manifest } from '../lib/manifest';
+import { CNPG_WEBHOOK_RULES } from '../lib/data/cnpg-cluster';
+import { CRD_ONE_WAY_RULES, CRD_RULES, KUBERNETES_RULES, immutableFieldChanges, unsafePrunes } from '../lib/gitops/immutable-fields';
+import { Manifest } from '../lib/core/manifest';
 import { existsSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { FileChange, formatPlan, planChanges } from './change-summary';
 import { OutputTree, StagedOutput, listTree, renderGitOpsChart, renderSiteChart, sortedTree } from './output';
-import { GitOpsSite } from '../lib/gitops';
-import { formatProblems } from '../lib/problems';
+import { GitOpsSite } from '../lib/gitops/gitops';
+import { formatProblems } from '../lib/core/problems';
 import { ResolvedSite, loadSite } from './resolve-site';
 import { siteFiles } from './site';
 import { safeWay } from './safe-ways';

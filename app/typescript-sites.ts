@@ -1,11 +1,11 @@
-import type { CloudNativePgClusterProps } from '../lib/cnpg-cluster';
-import type { GitOpsProps } from '../lib/gitops';
-import type { DiscourseGatewayRouteProps } from '../lib/gateway-route';
-import type { DiscourseIngressProps } from '../lib/ingress';
-import type { DiscourseMonitoringProps } from '../lib/monitoring';
-import { formatProblems } from '../lib/problems';
-import type { DiscourseProps } from '../lib/props';
-import type { RedisServerProps } from '../lib/redis-server';
+import type { CloudNativePgClusterProps } from '../lib/data/cnpg-cluster';
+import type { GitOpsProps } from '../lib/gitops/gitops';
+import type { DiscourseGatewayRouteProps } from '../lib/routing/gateway-route';
+import type { DiscourseIngressProps } from '../lib/routing/ingress';
+import type { DiscourseMonitoringProps } from '../lib/observability/monitoring';
+import { formatProblems } from '../lib/core/problems';
+import type { DiscourseProps } from '../lib/model/props';
+import type { RedisServerProps } from '../lib/data/redis-server';
 import { ResolvedSite, resolveSite } from './resolve-site';
 import { SynthOptions, SynthResult, synthesizeResolved } from './synth';
 

@@ -1,6 +1,6 @@
-import { AlertOptions, AlertRule, discourseAlertRules, promDuration, rateWindowSeconds, sitePodRegex } from '../lib/alerts';
+import { AlertOptions, AlertRule, discourseAlertRules, promDuration, rateWindowSeconds, sitePodRegex } from '../lib/observability/alerts';
 import { checkQuery, metricsReferenced, promqlSelectors, promqlSyntaxErrors } from './promql';
-import { ALLOWED_EXTERNAL_METRICS, DISCOURSE_METRICS, EXTERNAL_METRICS, lookupSeries, seriesNames } from '../lib/metric-names';
+import { ALLOWED_EXTERNAL_METRICS, DISCOURSE_METRICS, EXTERNAL_METRICS, lookupSeries, seriesNames } from '../lib/observability/metric-names';
 
 const SITE = { job: 'forum', namespace: 'community', instance: 'forum' };
 /**

@@ -1,15 +1,15 @@
 import { Duration, Size, Testing } from 'cdk8s';
-import { BackupProps, backupSettingsScript, resolveBackups } from '../lib/backups';
-import { cnpgScheduleMaxGapSeconds, cnpgScheduleProblem } from '../lib/cnpg-cluster';
+import { BackupProps, backupSettingsScript, resolveBackups } from '../lib/model/backups';
+import { cnpgScheduleMaxGapSeconds, cnpgScheduleProblem } from '../lib/data/cnpg-cluster';
 import { Discourse } from '../lib/discourse';
-import { Manifest } from '../lib/manifest';
-import { OPERATION_SCRIPTS, validateOperation } from '../lib/operations';
-import { PROP_NAMES, Problem, formatProblems, translateProblem } from '../lib/problems';
+import { Manifest } from '../lib/core/manifest';
+import { OPERATION_SCRIPTS, validateOperation } from '../lib/model/operations';
+import { PROP_NAMES, Problem, formatProblems, translateProblem } from '../lib/core/problems';
 import { siteFromText } from '../app/resolve-site';
 import { SITE_FILE_NAMES } from '../app/site-keys';
 import { Json, MINIMAL, S3, find, synth } from './fixtures';
-import { resolveDiscourse } from '../lib/resolve-discourse';
-import { DiscourseProps } from '../lib/props';
+import { resolveDiscourse } from '../lib/model/resolve-discourse';
+import { DiscourseProps } from '../lib/model/props';
 import { expectValidManifests } from './schema';
 
 const jobs = (manifests: readonly Manifest[]) => manifests.filter((m) => m.kind === 'Job') as Json[];

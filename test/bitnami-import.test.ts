@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { BITNAMI_VALUES, fromBitnamiValues } from '../app/bitnami-import';
 import { siteFromText } from '../app/resolve-site';
 import { SITE_FILE_NAMES } from '../app/site-keys';
-import { formatProblems } from '../lib/problems';
+import { formatProblems } from '../lib/core/problems';
 
 const FULL = readFileSync(join(__dirname, 'fixtures', 'bitnami', 'values.yaml'), 'utf8');
 const IMAGE = 'image: registry.example.com/discourse:1.0\n';

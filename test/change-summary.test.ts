@@ -1,5 +1,5 @@
 import { FileChange, SitePlan, formatPlan, jobRole, planChanges } from '../app/change-summary';
-import { keptOnPrune, sameJson } from '../lib/immutable-fields';
+import { keptOnPrune, sameJson } from '../lib/gitops/immutable-fields';
 import { BASE, CHANGES, copy, jobKinds, render, renderTree, withDataServices, withS3 } from './day2-changes';
 
 /**

@@ -1,5 +1,5 @@
 import { parseAllDocuments, parse } from 'yaml';
-import { Manifest } from '../lib/manifest';
+import { Manifest } from '../lib/core/manifest';
 import { Json, fixtureTree } from './fixtures';
 
 /**

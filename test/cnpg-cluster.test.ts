@@ -3,7 +3,7 @@ import { join } from 'path';
 import { Size, Testing } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import { parse } from 'yaml';
-import { KEEP_ON_PRUNE } from '../lib/annotations';
+import { KEEP_ON_PRUNE } from '../lib/core/annotations';
 import {
   CNPG_POSTGRES_IMAGE,
   CNPG_WEBHOOK_RULES,
@@ -11,10 +11,10 @@ import {
   CloudNativePgCluster,
   cnpgScheduleProblem,
   validateCnpgClusterProps,
-} from '../lib/cnpg-cluster';
-import { PostgresConnection } from '../lib/database';
-import { CrdDocument, ImmutabilityRule, KUBERNETES_RULES, crdImmutabilityRules, immutableFieldChanges, keptOnPrune } from '../lib/immutable-fields';
-import { Manifest } from '../lib/manifest';
+} from '../lib/data/cnpg-cluster';
+import { PostgresConnection } from '../lib/model/database';
+import { CrdDocument, ImmutabilityRule, KUBERNETES_RULES, crdImmutabilityRules, immutableFieldChanges, keptOnPrune } from '../lib/gitops/immutable-fields';
+import { Manifest } from '../lib/core/manifest';
 import { Json, find } from './fixtures';
 import { expectValidManifests } from './schema';
 

@@ -1,6 +1,6 @@
-import { OPTIONS, configFromCharmOptions, splitList } from '../lib/config';
-import { isDnsLabel, isDnsSubdomain, isHttpUrl, isLabelKey, isLabelValue } from '../lib/checks';
-import { Problem } from '../lib/problems';
+import { OPTIONS, configFromCharmOptions, splitList } from '../lib/model/config';
+import { isDnsLabel, isDnsSubdomain, isHttpUrl, isLabelKey, isLabelValue } from '../lib/core/checks';
+import { Problem } from '../lib/core/problems';
 
 describe('name and value rules', () => {
   test.each([

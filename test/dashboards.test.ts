@@ -1,4 +1,4 @@
-import { sitePodRegex } from '../lib/alerts';
+import { sitePodRegex } from '../lib/observability/alerts';
 import { QueryScope, checkQuery, metricsReferenced, promqlSelectors, promqlSyntaxErrors } from './promql';
 import {
   DashboardOptions,
@@ -12,8 +12,8 @@ import {
   podRoles,
   roleRowTitle,
   serviceHealthDashboard,
-} from '../lib/dashboards';
-import { ALLOWED_EXTERNAL_METRICS, DISCOURSE_METRICS, lookupSeries, seriesNames } from '../lib/metric-names';
+} from '../lib/observability/dashboards';
+import { ALLOWED_EXTERNAL_METRICS, DISCOURSE_METRICS, lookupSeries, seriesNames } from '../lib/observability/metric-names';
 
 const SITE = { job: 'forum', namespace: 'community' };
 const APP = { ...SITE, uid: 'discourse-forum-app', title: 'Discourse forum' };

@@ -1,5 +1,5 @@
 import { parseAllDocuments, stringify } from 'yaml';
-import { Manifest } from '../lib/manifest';
+import { Manifest } from '../lib/core/manifest';
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -8,7 +8,7 @@ import { renderCharts, writeTreeAtomically } from '../app/output';
 import { siteFromText } from '../app/resolve-site';
 import { SITE_FILE_NAMES } from '../app/site-keys';
 import { buildApp } from '../app/site-chart';
-import { formatProblems } from '../lib/problems';
+import { formatProblems } from '../lib/core/problems';
 import { Json } from './fixtures';
 
 /**

@@ -10,9 +10,9 @@ import {
   immutableFieldChanges,
   keptOnPrune,
   unsafePrunes,
-} from '../lib/immutable-fields';
-import { CNPG_WEBHOOK_RULES } from '../lib/cnpg-cluster';
-import { Manifest } from '../lib/manifest';
+} from '../lib/gitops/immutable-fields';
+import { CNPG_WEBHOOK_RULES } from '../lib/data/cnpg-cluster';
+import { Manifest } from '../lib/core/manifest';
 import { clusterCrdFiles } from './cluster/crds';
 import { Json } from './fixtures';
 import { BASE, CHANGES, copy, jobKinds, render, withBackupVolume } from './day2-changes';

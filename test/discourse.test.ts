@@ -1,9 +1,9 @@
 import { Duration } from 'cdk8s';
 import { parse } from 'yaml';
 import { CONFIG_HASH_ANNOTATION } from '../lib/discourse';
-import { PostgresConnection } from '../lib/database';
-import { checkCadence, pebbleStopBoundSeconds, probeCadence, toleranceSeconds, worstCaseDetectionSeconds } from '../lib/pebble-timing';
-import { PebbleSource } from '../lib/props';
+import { PostgresConnection } from '../lib/model/database';
+import { checkCadence, pebbleStopBoundSeconds, probeCadence, toleranceSeconds, worstCaseDetectionSeconds } from '../lib/pebble/pebble-timing';
+import { PebbleSource } from '../lib/model/props';
 import { Json, find, synth, S3 } from './fixtures';
 import { expectValidManifests } from './schema';
 

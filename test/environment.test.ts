@@ -1,7 +1,7 @@
-import { DiscourseConfig, resolveConfig } from '../lib/config';
+import { DiscourseConfig, resolveConfig } from '../lib/model/config';
 import { readFileSync } from 'fs';
 import { parse } from 'yaml';
-import { resolveDiscourse } from '../lib/resolve-discourse';
+import { resolveDiscourse } from '../lib/model/resolve-discourse';
 import { Json, MINIMAL, fixtureManifests } from './fixtures';
 import { join } from 'path';
 import {
@@ -13,7 +13,7 @@ import {
   samlGroupsList,
   secretEnvironment,
   throttleEnvironment,
-} from '../lib/environment';
+} from '../lib/model/environment';
 
 function env(config: DiscourseConfig, extra: Partial<EnvironmentInputs> = {}): Record<string, string> {
   const problems: never[] = [];

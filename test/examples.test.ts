@@ -6,7 +6,7 @@ import { forumChart } from '../examples/forum';
 import { SITES } from '../examples/sites';
 import { readTree } from '../app/output';
 import { synthesizeSites } from '../app/typescript-sites';
-import { Manifest } from '../lib/manifest';
+import { Manifest } from '../lib/core/manifest';
 import { find } from './fixtures';
 import { expectValidManifests } from './schema';
 

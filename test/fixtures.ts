@@ -3,10 +3,10 @@ import { parseAllDocuments } from 'yaml';
 import { OutputTree } from '../app/output';
 import { renderSites } from '../app/synth';
 import { Testing } from 'cdk8s';
-import { PostgresConnection } from '../lib/database';
+import { PostgresConnection } from '../lib/model/database';
 import { Discourse } from '../lib/discourse';
-import { Manifest } from '../lib/manifest';
-import { DiscourseProps } from '../lib/props';
+import { Manifest } from '../lib/core/manifest';
+import { DiscourseProps } from '../lib/model/props';
 
 /** The smallest valid props: a CloudNativePG database and a Redis host. */
 export const MINIMAL: DiscourseProps = {

@@ -6,9 +6,9 @@ import { siteFromText } from '../app/resolve-site';
 import { buildSiteChart } from '../app/site-chart';
 import { prerequisites } from '../app/checklist';
 import { Discourse } from '../lib/discourse';
-import { HTTP_PORT, METRICS_PORT } from '../lib/environment';
-import { DiscourseGatewayRoute, DiscourseGatewayRouteProps, GatewayImplementation, resolveGatewayRoute } from '../lib/gateway-route';
-import { Manifest } from '../lib/manifest';
+import { HTTP_PORT, METRICS_PORT } from '../lib/model/environment';
+import { DiscourseGatewayRoute, DiscourseGatewayRouteProps, GatewayImplementation, resolveGatewayRoute } from '../lib/routing/gateway-route';
+import { Manifest } from '../lib/core/manifest';
 import { MINIMAL, Json, find, fixtureManifests } from './fixtures';
 import { expectValidManifests } from './schema';
 

@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
-import { GitOpsChart, GitOpsSite, resolveGitOps } from '../lib/gitops';
-import { Manifest } from '../lib/manifest';
+import { GitOpsChart, GitOpsSite, resolveGitOps } from '../lib/gitops/gitops';
+import { Manifest } from '../lib/core/manifest';
 import { Json, find } from './fixtures';
 import { expectValidManifests } from './schema';
 

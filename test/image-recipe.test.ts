@@ -7,8 +7,8 @@ import { readTree } from '../app/output';
 import { siteFromText } from '../app/resolve-site';
 import { SITE_FILE_NAMES } from '../app/site-keys';
 import { renderSites, synthesize } from '../app/synth';
-import { BUNDLED_PLUGINS, DiscoursePlugin, ROCK_PLUGINS, checkImagePlugins, pluginFolder, renderDockerfile } from '../lib/image-recipe';
-import { Problem, formatProblems, translateProblem } from '../lib/problems';
+import { BUNDLED_PLUGINS, DiscoursePlugin, ROCK_PLUGINS, checkImagePlugins, pluginFolder, renderDockerfile } from '../lib/model/image-recipe';
+import { Problem, formatProblems, translateProblem } from '../lib/core/problems';
 import { Json } from './fixtures';
 
 const BASE_DIGEST = `sha256:${'1'.repeat(64)}`;

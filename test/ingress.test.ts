@@ -1,7 +1,7 @@
 import { Size, Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
-import { DiscourseIngress, IngressTls, ingressAnnotations, resolveIngress } from '../lib/ingress';
-import { Manifest } from '../lib/manifest';
+import { DiscourseIngress, IngressTls, ingressAnnotations, resolveIngress } from '../lib/routing/ingress';
+import { Manifest } from '../lib/core/manifest';
 import { MINIMAL, find } from './fixtures';
 import { expectValidManifests } from './schema';
 

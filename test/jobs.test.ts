@@ -1,10 +1,10 @@
 import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
-import { DatabaseExtensions } from '../lib/database-extensions';
-import { OPERATION_SCRIPTS, runOnce, validateOperation } from '../lib/operations';
-import { PostgresConnection } from '../lib/database';
-import { Manifest } from '../lib/manifest';
-import { WAVES } from '../lib/annotations';
+import { DatabaseExtensions } from '../lib/model/database-extensions';
+import { OPERATION_SCRIPTS, runOnce, validateOperation } from '../lib/model/operations';
+import { PostgresConnection } from '../lib/model/database';
+import { Manifest } from '../lib/core/manifest';
+import { WAVES } from '../lib/core/annotations';
 import { Json, MINIMAL, find, synth, S3 } from './fixtures';
 import { expectValidManifests } from './schema';
 

@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { fromJujuConfig } from '../app/juju-import';
 import { siteTemplate } from '../app/new-site';
-import { formatProblems } from '../lib/problems';
+import { formatProblems } from '../lib/core/problems';
 import { siteFromText } from '../app/resolve-site';
 import { SITE_FILE_NAMES } from '../app/site-keys';
 

@@ -1,7 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import { allowlistEntry, pruneAllowlist } from '../app/kubectl-sync';
-import { holdsDataKind, keptOnPrune } from '../lib/immutable-fields';
-import { Manifest } from '../lib/manifest';
+import { holdsDataKind, keptOnPrune } from '../lib/gitops/immutable-fields';
+import { Manifest } from '../lib/core/manifest';
 import { BASE, CHANGES, copy, renderTree, withS3 } from './day2-changes';
 import { fixtureTree } from './fixtures';
 

@@ -1,9 +1,9 @@
 import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
-import { DiscourseMonitoring, resolveMonitoring } from '../lib/monitoring';
-import { Manifest } from '../lib/manifest';
+import { DiscourseMonitoring, resolveMonitoring } from '../lib/observability/monitoring';
+import { Manifest } from '../lib/core/manifest';
 import { MINIMAL, S3, find } from './fixtures';
-import { PostgresConnection } from '../lib/database';
+import { PostgresConnection } from '../lib/model/database';
 import { expectValidManifests } from './schema';
 
 function synthMonitoring(options: ConstructorParameters<typeof DiscourseMonitoring>[3] = {}, props = {}): Manifest[] {

@@ -4,7 +4,7 @@ import { join, resolve } from 'path';
 import { scaffoldSite, siteTemplate } from '../app/new-site';
 import { siteFromText } from '../app/resolve-site';
 import { SITE_FILE_NAMES } from '../app/site-keys';
-import { formatProblems } from '../lib/problems';
+import { formatProblems } from '../lib/core/problems';
 
 const ROOT = join(__dirname, '..');
 

@@ -2,8 +2,8 @@ import { spawnSync } from 'child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { APP_DIR } from '../lib/paths';
-import { OPERATION_SCRIPTS, OPERATION_RECORD_PLUGIN, runOnce } from '../lib/operations';
+import { APP_DIR } from '../lib/core/paths';
+import { OPERATION_SCRIPTS, OPERATION_RECORD_PLUGIN, runOnce } from '../lib/model/operations';
 
 /**
  * The operation scripts run by a real `sh`, with the rock's `bin/rails` and `bin/bundle`

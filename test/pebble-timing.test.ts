@@ -1,4 +1,4 @@
-import { PebbleCheck, PebbleLayer } from '../lib/pebble';
+import { PebbleCheck, PebbleLayer } from '../lib/pebble/pebble';
 import {
   Cadence,
   checkCadence,
@@ -7,7 +7,7 @@ import {
   thresholdToTolerate,
   toleranceSeconds,
   worstCaseDetectionSeconds,
-} from '../lib/pebble-timing';
+} from '../lib/pebble/pebble-timing';
 
 /**
  * Failing runs of a check whose runs fall at `phase + k * period` (k >= 0) during a

@@ -1,9 +1,9 @@
 import { parse } from 'yaml';
-import { LAYER_FILE, LOG_FILES, discourseLayer, siteLogTarget } from '../lib/discourse-layer';
-import { sidekiqLayer } from '../lib/sidekiq';
-import { PebbleLayer, layerDocument, renderLayer, validateLayer, validateLayerDocument, validateLayerYaml } from '../lib/pebble';
-import { parseGoDuration } from '../lib/units';
-import { checkCadence, toleranceSeconds, worstCaseDetectionSeconds } from '../lib/pebble-timing';
+import { LAYER_FILE, LOG_FILES, discourseLayer, siteLogTarget } from '../lib/pebble/discourse-layer';
+import { sidekiqLayer } from '../lib/workload/sidekiq';
+import { PebbleLayer, layerDocument, renderLayer, validateLayer, validateLayerDocument, validateLayerYaml } from '../lib/pebble/pebble';
+import { parseGoDuration } from '../lib/core/units';
+import { checkCadence, toleranceSeconds, worstCaseDetectionSeconds } from '../lib/pebble/pebble-timing';
 
 const layer = discourseLayer({ environment: { RAILS_ENV: 'production' }, killDelaySeconds: 20, tailLogs: true, bootSeconds: 600 });
 

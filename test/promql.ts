@@ -1,8 +1,16 @@
 import { parser } from '@prometheus-io/lezer-promql';
-import { CONTAINER, GatewayRouteMetricsOptions, IngressMetricsOptions, cnpgPodRegex, envoyGatewayClusterName, q, sitePodRegex } from '../lib/alerts';
-import { PodRole, ROLE_CONTAINER, podRoles, rolePodRegex } from '../lib/dashboards';
-import { lookupSeries } from '../lib/metric-names';
-import { redisMetricsJob } from '../lib/redis';
+import {
+  CONTAINER,
+  GatewayRouteMetricsOptions,
+  IngressMetricsOptions,
+  cnpgPodRegex,
+  envoyGatewayClusterName,
+  q,
+  sitePodRegex,
+} from '../lib/observability/alerts';
+import { PodRole, ROLE_CONTAINER, podRoles, rolePodRegex } from '../lib/observability/dashboards';
+import { lookupSeries } from '../lib/observability/metric-names';
+import { redisMetricsJob } from '../lib/model/redis';
 
 /**
  * Test-only PromQL checks (the parser is a dev dependency; synthesis never loads it).

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { stringify } from 'yaml';
-import { AlertOptions, AlertRule, discourseAlertRules } from '../lib/alerts';
+import { AlertOptions, AlertRule, discourseAlertRules } from '../lib/observability/alerts';
 import { IN_CI, haveTool, toolPath } from './cluster/tools';
 
 /**

@@ -1,14 +1,14 @@
 import { Size, Testing } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
-import { KUBERNETES_RULES, immutableFieldChanges } from '../lib/immutable-fields';
-import { Manifest } from '../lib/manifest';
-import { validateRedis } from '../lib/redis';
-import { REDIS_EXPORTER_UID, RedisServer, RedisServerProps, VALKEY_IMAGE, VALKEY_UID, validateRedisServerProps } from '../lib/redis-server';
+import { KUBERNETES_RULES, immutableFieldChanges } from '../lib/gitops/immutable-fields';
+import { Manifest } from '../lib/core/manifest';
+import { validateRedis } from '../lib/model/redis';
+import { REDIS_EXPORTER_UID, RedisServer, RedisServerProps, VALKEY_IMAGE, VALKEY_UID, validateRedisServerProps } from '../lib/data/redis-server';
 import { Json, find } from './fixtures';
 import { siteFromText } from '../app/resolve-site';
 import { buildSiteChart } from '../app/site-chart';
 import { SITE_FILE_NAMES } from '../app/site-keys';
-import { formatProblems } from '../lib/problems';
+import { formatProblems } from '../lib/core/problems';
 import { podSpecs, restrictedViolations } from './pod-security';
 import { expectValidManifests } from './schema';
 

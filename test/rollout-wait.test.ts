@@ -5,7 +5,7 @@ import { createServer } from 'https';
 import { AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ROLLOUT_WAIT_SCRIPT } from '../lib/rollout-wait';
+import { ROLLOUT_WAIT_SCRIPT } from '../lib/workload/rollout-wait';
 import { synth } from './fixtures';
 
 /**

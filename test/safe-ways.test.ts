@@ -1,5 +1,5 @@
-import { TransitionFinding } from '../lib/immutable-fields';
-import { Manifest } from '../lib/manifest';
+import { TransitionFinding } from '../lib/gitops/immutable-fields';
+import { Manifest } from '../lib/core/manifest';
 import { safeWay } from '../app/safe-ways';
 
 const labels = { 'app.kubernetes.io/instance': 'forum' };

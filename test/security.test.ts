@@ -1,5 +1,5 @@
-import { DatabaseExtensions } from '../lib/database-extensions';
-import { PebbleSource } from '../lib/props';
+import { DatabaseExtensions } from '../lib/model/database-extensions';
+import { PebbleSource } from '../lib/model/props';
 import { Json, S3, find, fixtureManifests, synth } from './fixtures';
 import { podSpecs, restrictedViolations } from './pod-security';
 

@@ -1,10 +1,10 @@
 import { Duration, Size } from 'cdk8s';
 import { parse } from 'yaml';
-import { LAYER_FILE, WEB_ONLY_COMMAND } from '../lib/discourse-layer';
-import { resolveDiscourse } from '../lib/resolve-discourse';
-import { HEARTBEAT_SCRIPT, SIDEKIQ_BOOT_FILE, SIDEKIQ_COMMAND, memoryScript, sidekiqLayer } from '../lib/sidekiq';
-import { renderLayer, validateLayer, validateLayerYaml } from '../lib/pebble';
-import { DiscourseMonitoring } from '../lib/monitoring';
+import { LAYER_FILE, WEB_ONLY_COMMAND } from '../lib/pebble/discourse-layer';
+import { resolveDiscourse } from '../lib/model/resolve-discourse';
+import { HEARTBEAT_SCRIPT, SIDEKIQ_BOOT_FILE, SIDEKIQ_COMMAND, memoryScript, sidekiqLayer } from '../lib/workload/sidekiq';
+import { renderLayer, validateLayer, validateLayerYaml } from '../lib/pebble/pebble';
+import { DiscourseMonitoring } from '../lib/observability/monitoring';
 import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
 import { Json, MINIMAL, S3, find, synth } from './fixtures';

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'path';
 // (@kubernetes-models/validate, cdk8s-cli). Tests only; version 8, whose default class is draft-07.
 import Ajv, { ErrorObject } from 'ajv';
 import { parse } from 'yaml';
-import { translateProblem } from '../lib/problems';
+import { translateProblem } from '../lib/core/problems';
 import { siteFromText } from '../app/resolve-site';
 import { SCHEMA_FILE, siteSchema, siteSchemaText } from '../app/site-schema';
 import { SITE_FILE_NAMES, SITE_KEYS, SiteKeySpec } from '../app/site-keys';

@@ -1,7 +1,7 @@
-import { PostgresConnection } from '../lib/database';
+import { PostgresConnection } from '../lib/model/database';
 import { Testing } from 'cdk8s';
 import { Discourse } from '../lib/discourse';
-import { formatProblems } from '../lib/problems';
+import { formatProblems } from '../lib/core/problems';
 import { siteFromText } from '../app/resolve-site';
 import { SITE_FILE_NAMES } from '../app/site-keys';
 import { MINIMAL } from './fixtures';

@@ -1,5 +1,5 @@
 import { parseAllDocuments, stringify } from 'yaml';
-import { emitYaml } from '../lib/yaml-emit';
+import { emitYaml } from '../lib/core/yaml-emit';
 import { fixtureTree } from './fixtures';
 
 /**

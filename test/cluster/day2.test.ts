@@ -1,7 +1,7 @@
 import { jobRole } from '../../app/change-summary';
 import { allowlistEntry } from '../../app/kubectl-sync';
-import { keptOnPrune, sameJson } from '../../lib/immutable-fields';
-import { Manifest } from '../../lib/manifest';
+import { keptOnPrune, sameJson } from '../../lib/gitops/immutable-fields';
+import { Manifest } from '../../lib/core/manifest';
 import { BASE, CHANGES, Change, copy, jobKinds, render, renderTree, writeSiteFolder } from '../day2-changes';
 import { cluster, describeCluster } from './cluster-env';
 import { ClusterState } from './control-plane';

@@ -1,11 +1,11 @@
-import { CRD_ONE_WAY_RULES, CRD_RULES, KUBERNETES_RULES, immutableFieldChanges } from '../../lib/immutable-fields';
-import { Manifest } from '../../lib/manifest';
+import { CRD_ONE_WAY_RULES, CRD_RULES, KUBERNETES_RULES, immutableFieldChanges } from '../../lib/gitops/immutable-fields';
+import { Manifest } from '../../lib/core/manifest';
 import { cluster, describeCluster } from './cluster-env';
 import { KubeError, KubeObject } from './kube-client';
 import { settle } from './sync';
 
 /**
- * lib/immutable-fields.ts is a hand-kept table, because synth must work offline; here it
+ * lib/gitops/immutable-fields.ts is a hand-kept table, because synth must work offline; here it
  * meets the real API server (with the upstream CRDs' transition rules) on transitions
  * made to be refused, and on their harmless neighbours: for each, the table's verdict and
  * the server's must be the one written down. CloudNativePG's webhook rules are not here:

@@ -5,7 +5,7 @@ import { get } from 'http';
 import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { LAYER_FILE } from '../../lib/discourse-layer';
+import { LAYER_FILE } from '../../lib/pebble/discourse-layer';
 
 /**
  * A pod's Pebble run on this machine: `$PEBBLE` laid out as the pod has it (the layer

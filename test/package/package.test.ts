@@ -319,7 +319,7 @@ describe('upgrading: npm install of a new version, then synth says what it chang
     ])
       cpSync(join(ROOT, f), join(next, f), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(next, 'node_modules'));
-    const defaults = join(next, 'lib', 'defaults.ts');
+    const defaults = join(next, 'lib', 'core', 'defaults.ts');
     const text = readFileSync(defaults, 'utf8');
     expect(text).toContain('cpuRequest: Cpu.millis(500)');
     writeFileSync(defaults, text.replace('cpuRequest: Cpu.millis(500)', 'cpuRequest: Cpu.millis(600)'));
